@@ -1,0 +1,320 @@
+"""The `kinesio` command. Thin: parses arguments, calls the domain, prints, exits 2 on bad input.
+
+Textual is imported only when the TUI opens, so CLI commands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from kinesio_tui.errors import KinesioError
+
+app = typer.Typer(
+    name="kinesio",
+    help="Kinesiotherapy clinician workstation for the radiculitis and sciatica programme.",
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=False,
+    add_completion=False,
+)
+patients_app = typer.Typer(help="List, add and show patients.", no_args_is_help=True)
+episode_app = typer.Typer(help="Open or close an episode of care.", no_args_is_help=True)
+app.add_typer(patients_app, name="patients")
+app.add_typer(episode_app, name="episode")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="KINESIO_DB",
+        help="Database file (default: your data directory).",
+        show_default=False,
+    ),
+]
+
+
+class State:
+    db_path: Path | None = None
+    actor: str | None = None
+
+
+state = State()
+
+
+def fail(error: KinesioError) -> typer.Exit:
+    """Print one clinician-readable line to stderr; exit code 2."""
+    typer.secho(f"{error.title}: {error.message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def db_path(override: Path | None = None) -> Path:
+    from kinesio_tui.locations import resolve_db_path
+
+    return resolve_db_path(override or state.db_path)
+
+
+@contextmanager
+def clinic_db(override: Path | None = None) -> Iterator[Any]:
+    """Open the database for one command; KinesioError becomes a message and exit 2."""
+    from kinesio_tui.data.db import connect
+
+    try:
+        db = connect(db_path(override), actor=state.actor)
+    except KinesioError as error:
+        raise fail(error) from None
+    try:
+        yield db
+    except KinesioError as error:
+        raise fail(error) from None
+    finally:
+        db.close()
+
+
+def run_tui(path: Path, *, demo: bool = False) -> None:
+    from kinesio_tui.app import build_app  # Textual loads only for the TUI (~160 ms)
+
+    build_app(path, actor=state.actor).run()
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    db: DbOption = None,
+    therapist: Annotated[
+        str | None,
+        typer.Option(
+            "--therapist", envvar="KINESIO_THERAPIST", help="Your name for the audit trail."
+        ),
+    ] = None,
+) -> None:
+    """Open the workstation (with no command), or run a command."""
+    state.db_path = db
+    state.actor = therapist
+    if ctx.invoked_subcommand is None:
+        path = db_path()
+        try:
+            from kinesio_tui.data.db import connect
+
+            connect(path, actor=therapist).close()  # create / migrate, or refuse, before the UI
+        except KinesioError as error:
+            raise fail(error) from None
+        run_tui(path)
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create (or upgrade) the database file and say where it is."""
+    with clinic_db(db) as conn:
+        from kinesio_tui.data.db import schema_version
+
+        typer.echo(f"Database ready: {conn.path} (schema {schema_version(conn)})")
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    build_only: Annotated[
+        bool, typer.Option("--build-only", help="Create the demo file, do not open the UI.")
+    ] = False,
+) -> None:
+    """Open the workstation on a fresh demo database (the clinic's published cases and more)."""
+    from kinesio_tui.demo import build_demo
+    from kinesio_tui.locations import data_dir, private_dir
+
+    path = db or private_dir(data_dir()) / "demo.db"
+    try:
+        build_demo(path)
+    except KinesioError as error:
+        raise fail(error) from None
+    if build_only:
+        typer.echo(f"Demo database written: {path}")
+        return
+    state.db_path = path
+    run_tui(path, demo=True)
+
+
+# --- patients -------------------------------------------------------------------------------
+
+
+def find_one_patient(conn: Any, ref: str) -> Any:
+    """A patient by id, or by a search that matches exactly one active or archived patient."""
+    from kinesio_tui.domain import find_patients, get_patient
+
+    if ref.isdigit():
+        return get_patient(conn, int(ref))
+    found = find_patients(conn, ref, limit=5) or find_patients(conn, ref, archived=True, limit=5)
+    if not found:
+        raise KinesioError("Not found", f"No patient matches {ref!r}.")
+    if len(found) > 1:
+        listing = "; ".join(f"{p.id}: {p.full_name}" for p in found[:5])
+        raise KinesioError(
+            "More than one patient", f"{ref!r} matches several ({listing}); use the id."
+        )
+    return found[0]
+
+
+@patients_app.command("list")
+def patients_list(
+    query: Annotated[
+        str, typer.Argument(help="Filter by name, surname, phone or birth year.")
+    ] = "",
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List archived patients instead.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 200,
+    db: DbOption = None,
+) -> None:
+    """List patients with their place in the programme."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from kinesio_tui.domain.roster import roster
+
+    with clinic_db(db) as conn:
+        rows = roster(conn, query, archived=archived, limit=limit)
+        today = date.today()
+        table = Table("Id", "Name", "Age", "Condition", "Module", "Visit", "Next", "VAS", box=None)
+        for r in rows:
+            table.add_row(
+                str(r.patient_id),
+                r.name,
+                str(r.age_on(today)),
+                f"{r.condition} {r.subtype} ({r.side})" if r.condition else "no episode",
+                str(r.module or "-"),
+                f"{r.number}/15" if r.number else "-",
+                r.next_planned.isoformat() if r.next_planned else "-",
+                f"{r.last_vas:g}" if r.last_vas is not None else "-",
+            )
+        Console().print(table)
+        if not rows:
+            typer.echo(
+                "No patients match."
+                if query
+                else "No patients yet: add one with `kinesio patients add`."
+            )
+
+
+@patients_app.command("add")
+def patients_add(
+    first: Annotated[str, typer.Option("--first", help="First name.", prompt=False)],
+    last: Annotated[str, typer.Option("--last", help="Surname.")],
+    born: Annotated[str, typer.Option("--born", help="Birth date, YYYY-MM-DD.")],
+    sex: Annotated[str, typer.Option("--sex", help="F, M or X.")],
+    phone: Annotated[str, typer.Option("--phone")] = "",
+    occupation: Annotated[str, typer.Option("--occupation")] = "",
+    notes: Annotated[str, typer.Option("--notes")] = "",
+    db: DbOption = None,
+) -> None:
+    """Register a patient; prints the new id."""
+    from kinesio_tui.domain import NewPatient, create_patient
+
+    with clinic_db(db) as conn:
+        patient_id = create_patient(
+            conn, NewPatient(first, last, born, sex.upper(), phone, occupation, notes)
+        )
+        typer.echo(f"Patient {patient_id} added.")
+
+
+@patients_app.command("show")
+def patients_show(
+    patient: Annotated[str, typer.Argument(help="Patient id or a unique search.")],
+    db: DbOption = None,
+) -> None:
+    """Show a patient, the current episode and where it stands."""
+    from kinesio_tui.domain import current_episode, progress
+
+    with clinic_db(db) as conn:
+        p = find_one_patient(conn, patient)
+        today = date.today()
+        typer.echo(
+            f"{p.full_name} (id {p.id}), born {p.birth_date.isoformat()}, age {p.age_on(today)}, sex {p.sex}"
+        )
+        if p.phone:
+            typer.echo(f"Phone: {p.phone}")
+        if p.occupation:
+            typer.echo(f"Occupation: {p.occupation}")
+        if p.archived:
+            typer.echo("Archived.")
+        episode = current_episode(conn, p.id)
+        if episode is None:
+            typer.echo("No episode of care yet: `kinesio episode open`.")
+            return
+        pr = progress(conn, episode.id, today=today)
+        s = pr.standing
+        typer.echo(
+            f"Episode {episode.id}: {episode.condition} {episode.subtype}, side {episode.side}, "
+            f"{episode.course}, {episode.status}"
+        )
+        if pr.red_flags:
+            typer.secho(
+                "RED FLAGS - refer to a doctor now: " + ", ".join(pr.red_flags), fg=typer.colors.RED
+            )
+        if s.finished:
+            typer.echo(f"Programme finished: {s.done} visits held, {s.missed} missed.")
+        else:
+            nxt = s.next_visit
+            typer.echo(
+                f"Module {s.module}, visit {s.number}/15 (overall {s.seq}/45); "
+                f"next: {nxt.kind if nxt else '-'} on {nxt.planned_date.isoformat() if nxt else '-'}"
+            )
+        if pr.vas_change:
+            c = pr.vas_change
+            pct = f" ({c.percent:+.0f}%)" if c.percent is not None else ""
+            typer.echo(
+                f"VAS {c.baseline:g} -> {c.latest:g}: {c.delta:+g}{pct}"
+                f"{' clinically important' if c.important else ''}"
+            )
+
+
+# --- episodes -------------------------------------------------------------------------------
+
+
+@episode_app.command("open")
+def episode_open(
+    patient: Annotated[str, typer.Argument(help="Patient id or a unique search.")],
+    condition: Annotated[str, typer.Option("--condition", help="radiculitis or sciatica.")],
+    subtype: Annotated[
+        str, typer.Option("--subtype", help="cervical/thoracic/lumbar or upper/middle/lower.")
+    ],
+    side: Annotated[str, typer.Option("--side", help="L, R or both.")],
+    course: Annotated[str, typer.Option("--course", help="acute or chronic.")] = "acute",
+    onset: Annotated[str | None, typer.Option("--onset", help="Onset date, YYYY-MM-DD.")] = None,
+    medication: Annotated[str, typer.Option("--medication")] = "",
+    red_flag: Annotated[
+        list[str] | None, typer.Option("--red-flag", help="A red flag raised at intake.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="First visit date (default today).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Open an episode of care and plan its 45 visits."""
+    from kinesio_tui.domain import NewEpisode, open_episode
+    from kinesio_tui.domain.validate import parse_date
+
+    with clinic_db(db) as conn:
+        p = find_one_patient(conn, patient)
+        start_day = parse_date("start", start) if start else None
+        episode_id = open_episode(
+            conn,
+            p.id,
+            NewEpisode(condition, subtype, side, course, onset, medication, tuple(red_flag or ())),
+            start=start_day,
+        )
+        typer.echo(f"Episode {episode_id} opened: 45 visits planned.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,441 @@
+"""The built-in demo clinic: the clinic's three published cases plus a realistic patient list.
+
+Deterministic: the same `today` gives the same database. Histories are written through the
+domain functions (so they obey every rule) inside one transaction.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from kinesio_tui.data.db import connect, write_transaction
+from kinesio_tui.domain import (
+    NewEpisode,
+    NewPatient,
+    PirCycle,
+    Visit,
+    checklist_for_visit,
+    complete_visit,
+    create_patient,
+    doctor_checks_for_visit,
+    mark_missed,
+    open_episode,
+    record_measurement,
+    record_pir_cycle,
+    reschedule_planned,
+    screen_red_flags,
+    set_visit_note,
+    start_visit,
+    tick_item,
+    visits_of,
+)
+from kinesio_tui.domain.episodes import next_visit_day
+from kinesio_tui.domain.patients import archive_patient
+from kinesio_tui.protocol import ClinicalTest, protocol
+
+SEED = 20261125
+THERAPISTS = ("R. Paupienė", "T. Kazlauskas")
+
+
+@dataclass
+class Case:
+    first_name: str
+    last_name: str
+    sex: str
+    age: int
+    occupation: str
+    condition: str
+    subtype: str
+    side: str
+    course: str
+    medication: str = ""
+    visits_done: int = 0  # how many of the 45 visits are behind the patient
+    vas_start: float = 7.0
+    vas_end: float = 1.0  # pain at the end of the programme
+    relief_by: int = 45  # visit by which pain reaches vas_end
+    missed: tuple[int, ...] = ()
+    red_flags: tuple[str, ...] = ()
+    notes: str = ""
+    phone: str = ""
+    in_progress: bool = False  # the next visit is started today
+    archived: bool = False
+    first_note: str = ""
+    final_note: str = ""
+    pir_muscles: tuple[str, ...] = ("piriformis", "quadratus lumborum")
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+CASES = (
+    Case(
+        "Tomas",
+        "Petrauskas",
+        "M",
+        45,
+        "Professional driver",
+        "radiculitis",
+        "lumbar",
+        "R",
+        "acute",
+        medication="Ibuprofen 400 mg as needed",
+        visits_done=33,
+        vas_start=8,
+        vas_end=0,
+        relief_by=24,
+        notes="Cannot sit over 20 minutes at intake; drives a delivery van.",
+        phone="+370 612 40451",
+        first_note="Acute low-back pain radiating into the right leg. Sitting tolerance 20 min.",
+        final_note="Pain-free at 8 weeks; back at work.",
+        pir_muscles=("quadratus lumborum", "iliopsoas"),
+    ),
+    Case(
+        "Rūta",
+        "Žemaitė",
+        "F",
+        38,
+        "Office worker",
+        "sciatica",
+        "upper",
+        "L",
+        "acute",
+        visits_done=16,
+        vas_start=6,
+        vas_end=0,
+        relief_by=15,
+        in_progress=True,
+        notes="Buttock pain, evening numbness in the left leg.",
+        phone="+370 655 18230",
+        first_note="Piriformis pattern; numbness in the evening after sitting.",
+        final_note="At 5 weeks sensation normal, no pain.",
+        pir_muscles=("piriformis", "gluteus medius"),
+    ),
+    Case(
+        "Algirdas",
+        "Šimkus",
+        "M",
+        62,
+        "Retired",
+        "radiculitis",
+        "lumbar",
+        "both",
+        "chronic",
+        medication="Diclofenac 75 mg daily (stopped in module 3)",
+        visits_done=45,
+        vas_start=7,
+        vas_end=1.4,
+        relief_by=45,
+        missed=(9, 27),
+        notes="Constant aching pain for 3 years.",
+        phone="+370 698 77104",
+        first_note="Chronic constant aching pain, dependent on painkillers.",
+        final_note="After 3 months 80% less pain, no medication.",
+        pir_muscles=("erector spinae", "hamstrings"),
+    ),
+)
+
+_FIRST_F = [
+    "Ona",
+    "Jurgita",
+    "Eglė",
+    "Ieva",
+    "Aušra",
+    "Gintarė",
+    "Laura",
+    "Agnė",
+    "Dalia",
+    "Birutė",
+    "Maria",
+    "Anna",
+]
+_FIRST_M = [
+    "Jonas",
+    "Mindaugas",
+    "Darius",
+    "Žygimantas",
+    "Vytautas",
+    "Andrius",
+    "Kęstutis",
+    "Paulius",
+    "Peter",
+    "Lukas",
+]
+_LAST = [
+    ("Kazlauskas", "Kazlauskienė"),
+    ("Jankauskas", "Jankauskienė"),
+    ("Vasiliauskas", "Vasiliauskienė"),
+    ("Žukauskas", "Žukauskienė"),
+    ("Butkus", "Butkienė"),
+    ("Paulauskas", "Paulauskienė"),
+    ("Urbonas", "Urbonienė"),
+    ("Čepulis", "Čepulienė"),
+    ("Navickas", "Navickienė"),
+    ("Šimkūnas", "Šimkūnienė"),
+    ("Smith", "Smith"),
+    ("Nowak", "Nowak"),
+]
+_JOBS = [
+    "Office worker",
+    "Nurse",
+    "Teacher",
+    "Warehouse worker",
+    "Programmer",
+    "Farmer",
+    "Retired",
+    "Cashier",
+    "Electrician",
+    "Accountant",
+    "Builder",
+    "Hairdresser",
+]
+
+
+def _extra_cases(rng: random.Random) -> list[Case]:
+    proto = protocol()
+    cases: list[Case] = []
+    used: set[tuple[str, str]] = set()
+    for i in range(24):
+        sex = "F" if i % 2 else "M"
+        first, last = "", ""
+        while not first or (first, last) in used:
+            first = rng.choice(_FIRST_F if sex == "F" else _FIRST_M)
+            last = rng.choice(_LAST)[1 if sex == "F" else 0]
+        used.add((first, last))
+        condition = proto.conditions[i % 2]
+        subtype = rng.choice(condition.subtypes).code
+        done = rng.choice([0, 1, 3, 7, 8, 12, 15, 16, 20, 23, 29, 31, 38, 44])
+        vas0 = rng.choice([5, 6, 7, 8, 9])
+        cases.append(
+            Case(
+                first,
+                last,
+                sex,
+                rng.randint(24, 78),
+                rng.choice(_JOBS),
+                condition.code,
+                subtype,
+                rng.choice(["L", "R", "R", "both"]),
+                rng.choice(["acute", "acute", "chronic"]),
+                medication=rng.choice(["", "", "Paracetamol as needed", "NSAID daily"]),
+                visits_done=done,
+                vas_start=vas0,
+                vas_end=rng.choice([0, 1, 2, 3]),
+                relief_by=rng.randint(20, 45),
+                missed=tuple(sorted(rng.sample(range(2, 44), rng.choice([0, 0, 1, 2])))),
+                red_flags=("progressive_weakness",) if i == 5 else (),
+                phone=f"+370 6{rng.randint(10, 99)} {rng.randint(10000, 99999)}",
+                archived=i == 7,
+                in_progress=i in (2, 9),
+            )
+        )
+    return cases
+
+
+def _value_for(
+    test: ClinicalTest, case: Case, t: float, side: str | None, rng: random.Random
+) -> object:
+    """A plausible result at programme fraction `t` (0 = intake, 1 = relief reached)."""
+    affected = side is None or case.side == "both" or side == case.side
+    if test.kind == "scale":
+        worst = len(test.choices) - 1
+        level = 0 if not affected else round(min(worst, 2 if worst > 1 else 1) * (1 - t))
+        return test.choices[level]
+    if test.kind == "text":
+        if test.code == "emg_finding":
+            return (
+                "Reduced L5-S1 recruitment on the affected side"
+                if t < 0.8
+                else "Recruitment within normal limits"
+            )
+        return "Antalgic lean, lumbar lordosis flattened" if t < 0.7 else "Upright, symmetrical"
+    assert test.min is not None and test.max is not None
+    normal = {
+        "slr_angle": 80,
+        "schober": 5.0,
+        "hip_flexion": 120,
+        "hip_internal_rotation": 40,
+        "hip_external_rotation": 45,
+        "emg_amplitude": 900,
+        "strength_kg": 40,
+        "strength_mrc": 5,
+        "sitting_tolerance": 120,
+    }.get(test.code, test.max)
+    impaired = {
+        "slr_angle": 35,
+        "schober": 2.5,
+        "hip_flexion": 85,
+        "hip_internal_rotation": 25,
+        "hip_external_rotation": 30,
+        "emg_amplitude": 450,
+        "strength_kg": 26,
+        "strength_mrc": 3,
+        "sitting_tolerance": 20,
+    }.get(test.code, test.min)
+    start = impaired if affected else normal * 0.97
+    value = start + (normal - start) * t + (rng.uniform(-0.04, 0.04) * normal if 0 < t < 1 else 0)
+    value = max(test.min, min(test.max, value))
+    return round(value) if test.integer or test.unit in ("°", "µV", "min") else round(value, 1)
+
+
+def _vas(case: Case, seq: int) -> float:
+    t = min(1.0, (seq - 1) / max(1, case.relief_by - 1))
+    return round(case.vas_start + (case.vas_end - case.vas_start) * t, 1)
+
+
+def _write_case(db: Database, case: Case, today: date, rng: random.Random) -> None:
+    proto = protocol()
+    weekdays = proto.timing.visit_weekdays
+    # Start far enough back that `visits_done` clinic days have passed before today.
+    start = today - timedelta(days=(case.visits_done * 7) // len(weekdays) + 3)
+    start = next_visit_day(start, weekdays, inclusive=True)
+    birth = date(today.year - case.age, 1 + rng.randrange(12), 1 + rng.randrange(28))
+    patient_id = create_patient(
+        db,
+        NewPatient(
+            case.first_name,
+            case.last_name,
+            birth,
+            case.sex,
+            case.phone,
+            case.occupation,
+            case.notes,
+        ),
+        today=today,
+    )
+    episode_id = open_episode(
+        db,
+        patient_id,
+        NewEpisode(
+            case.condition,
+            case.subtype,
+            case.side,
+            case.course,
+            onset_date=start
+            - timedelta(days=rng.randint(10, 400 if case.course == "chronic" else 40)),
+            pain_medication=case.medication,
+            red_flags=case.red_flags,
+        ),
+        start=start,
+        today=start,
+    )
+    visits = visits_of(db, episode_id)
+    therapist = THERAPISTS[rng.randrange(len(THERAPISTS))]
+    for visit in visits[: case.visits_done]:
+        if visit.seq in case.missed:
+            mark_missed(db, visit.id, today=visit.planned_date)
+            continue
+        _hold_visit(db, case, visit, therapist, rng, complete=True)
+    if case.visits_done < len(visits):
+        reschedule_planned(db, episode_id, today)
+    if case.in_progress and case.visits_done < len(visits):
+        nxt = visits_of(db, episode_id)[case.visits_done]
+        _hold_visit(db, case, nxt, therapist, rng, complete=False, day=today)
+    if case.red_flags:
+        screen_red_flags(
+            db, episode_id, list(case.red_flags), note="Reported at intake; referred", today=start
+        )
+    if case.archived:
+        archive_patient(db, patient_id)
+
+
+def _hold_visit(
+    db: Database,
+    case: Case,
+    visit: Visit,
+    therapist: str,
+    rng: random.Random,
+    *,
+    complete: bool,
+    day: date | None = None,
+) -> None:
+    start_visit(db, visit.id, therapist=therapist, today=day or visit.planned_date)
+    vas = _vas(case, visit.seq)
+    if visit.kind == "doctor":
+        t = min(1.0, (visit.seq - 1) / max(1, case.relief_by - 1))
+        for test in doctor_checks_for_visit(visit):
+            if test.code == "vas":
+                record_measurement(db, visit.id, "vas", vas)
+            elif test.sided:
+                for side in ("L", "R"):
+                    record_measurement(
+                        db, visit.id, test.code, _value_for(test, case, t, side, rng), side
+                    )
+            else:
+                record_measurement(db, visit.id, test.code, _value_for(test, case, t, None, rng))
+        if visit.seq == 1 and case.first_note:
+            set_visit_note(db, visit.id, case.first_note)
+        if visit.seq == 45 and case.final_note:
+            set_visit_note(db, visit.id, case.final_note)
+    else:
+        record_measurement(db, visit.id, "vas", vas)
+        items = checklist_for_visit(db, visit)
+        skip = rng.random() < 0.2
+        for index, item in enumerate(items):
+            if skip and index == len(items) - 1 and complete:
+                continue
+            if complete or index < 2:
+                tick_item(db, visit.id, item.code, _dosage(item.code, visit.number, rng))
+        if visit.module == 1 and (complete or visit.number % 2):
+            side = "both" if case.side == "both" else case.side
+            for muscle in case.pir_muscles:
+                rom0 = rng.randint(20, 45)
+                record_pir_cycle(
+                    db,
+                    visit.id,
+                    PirCycle(
+                        muscle,
+                        side,
+                        tension_s=7,
+                        effort_pct=20,
+                        relaxation_s=15,
+                        cycles=rng.randint(3, 5),
+                        rom_before=rom0,
+                        rom_after=rom0 + rng.randint(5, 15),
+                        pain_before=vas,
+                        pain_after=max(0.0, round(vas - rng.choice([0.5, 1, 1.5]), 1)),
+                    ),
+                )
+    if complete:
+        complete_visit(db, visit.id)
+
+
+def _dosage(code: str, number: int, rng: random.Random) -> str:
+    if "hangs" in code or "traction" in code:
+        return f"{3 + number // 3} x 30 s, {rng.choice([20, 25, 30])} % body weight"
+    if "taping" in code:
+        return "Y-strip, 20 % tension"
+    if rng.random() < 0.5:
+        return f"{rng.choice([2, 3])} x {rng.choice([8, 10, 12])}"
+    return ""
+
+
+def build_demo(path: Path, *, today: date | None = None) -> Path:
+    """Create (replacing any file at `path`) the demo clinic database; returns the path."""
+    today = today or date.today()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    rng = random.Random(SEED)
+    db = connect(path, actor="demo")
+    try:
+        with write_transaction(db):
+            for case in (*CASES, *_extra_cases(rng)):
+                _write_case(db, case, today, rng)
+            # A registered patient with no episode yet: the list shows "no episode".
+            create_patient(
+                db,
+                NewPatient(
+                    "Lina",
+                    "Mockutė",
+                    date(today.year - 29, 5, 17),
+                    "F",
+                    "+370 640 55512",
+                    "Student",
+                ),
+                today=today,
+            )
+    finally:
+        db.close()
+    return path

@@ -1,0 +1,239 @@
+"""Episodes of care: open one for a condition, plan its 45 visits, screen red flags."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from kinesio_tui.data.db import write_transaction
+from kinesio_tui.domain import validate as v
+from kinesio_tui.domain.models import Episode, NewEpisode
+from kinesio_tui.domain.store import fetch_row, insert_row, now_iso, update_row
+from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.protocol import Protocol, protocol
+
+SIDES = ("L", "R", "both")
+COURSES = ("acute", "chronic")
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    module: int
+    number: int
+    seq: int
+    kind: str
+    planned_date: date
+
+
+def next_visit_day(after: date, weekdays: tuple[int, ...], *, inclusive: bool = False) -> date:
+    """The first clinic day (one of `weekdays`) on or after / strictly after `after`."""
+    day = after if inclusive else after + timedelta(days=1)
+    while day.weekday() not in weekdays:
+        day += timedelta(days=1)
+    return day
+
+
+def plan_visits(start: date, proto: Protocol | None = None) -> list[PlannedVisit]:
+    """The programme's visits, in order, on the clinic's visit weekdays from `start` on."""
+    proto = proto or protocol()
+    weekdays = proto.timing.visit_weekdays
+    day = next_visit_day(start, weekdays, inclusive=True)
+    plan = []
+    seq = 0
+    for module in proto.modules:
+        for slot in proto.cycle:
+            seq += 1
+            plan.append(PlannedVisit(module.number, slot.number, seq, slot.kind, day))
+            day = next_visit_day(day, weekdays)
+    return plan
+
+
+def validate_episode(data: NewEpisode, today: date, proto: Protocol) -> dict[str, Any]:
+    condition = proto.condition(data.condition) if isinstance(data.condition, str) else None
+    if condition is None:
+        raise ValidationError(
+            "condition", f"should be one of: {', '.join(c.code for c in proto.conditions)}"
+        )
+    subtypes = [s.code for s in condition.subtypes]
+    onset = v.past_date("onset date", data.onset_date, today) if data.onset_date else None
+    for flag in data.red_flags:
+        if proto.red_flag(flag) is None:
+            raise ValidationError(
+                "red flags",
+                f"unknown flag {flag!r}; known: {', '.join(f.code for f in proto.red_flags)}",
+            )
+    return {
+        "condition": condition.code,
+        "subtype": v.one_of("subtype", data.subtype, subtypes),
+        "side": v.one_of("side", data.side, SIDES),
+        "course": v.one_of("course", data.course, COURSES),
+        "onset_date": onset.isoformat() if onset else None,
+        "pain_medication": v.bounded_text("pain medication", data.pain_medication, max_len=200),
+    }
+
+
+def open_episode(
+    db: Database,
+    patient_id: int,
+    data: NewEpisode,
+    *,
+    start: date | None = None,
+    today: date | None = None,
+) -> int:
+    """Open an episode of care, record the intake red-flag screen and plan all visits."""
+    proto = protocol()
+    today = today or date.today()
+    row = validate_episode(data, today, proto)
+    start = start or today
+    with write_transaction(db):
+        patient = fetch_row(db, "patients", patient_id)
+        if patient["archived_at"] is not None:
+            raise KinesioError("Patient archived", "Restore the patient before opening an episode.")
+        active = db.execute(
+            "SELECT count(*) FROM episodes WHERE patient_id = ? AND status = 'active'", [patient_id]
+        ).fetchone()[0]
+        if active:
+            raise KinesioError(
+                "Episode already open", "Close the current episode before opening another."
+            )
+        stamp = now_iso()
+        episode_id = insert_row(
+            db,
+            "episodes",
+            {
+                **row,
+                "patient_id": patient_id,
+                "status": "active",
+                "opened_on": start.isoformat(),
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+            patient_id=patient_id,
+        )
+        for visit in plan_visits(start, proto):
+            insert_row(
+                db,
+                "visits",
+                {
+                    "episode_id": episode_id,
+                    "module": visit.module,
+                    "number": visit.number,
+                    "seq": visit.seq,
+                    "kind": visit.kind,
+                    "planned_date": visit.planned_date.isoformat(),
+                    "status": "planned",
+                    "updated_at": stamp,
+                },
+                patient_id=patient_id,
+            )
+        _insert_screen(db, episode_id, patient_id, None, data.red_flags, start, "intake")
+    return episode_id
+
+
+def _insert_screen(
+    db: Database,
+    episode_id: int,
+    patient_id: int,
+    visit_id: int | None,
+    flags: tuple[str, ...] | list[str],
+    day: date,
+    note: str,
+) -> int:
+    return insert_row(
+        db,
+        "red_flag_screens",
+        {
+            "episode_id": episode_id,
+            "visit_id": visit_id,
+            "screened_on": day.isoformat(),
+            "flags": json.dumps(sorted(set(flags))),
+            "note": note,
+            "recorded_at": now_iso(),
+        },
+        patient_id=patient_id,
+    )
+
+
+def screen_red_flags(
+    db: Database,
+    episode_id: int,
+    flags: list[str] | tuple[str, ...],
+    *,
+    visit_id: int | None = None,
+    note: str = "",
+    today: date | None = None,
+) -> int:
+    """Record a red-flag screen; the latest screen says which flags are raised now."""
+    proto = protocol()
+    for flag in flags:
+        if proto.red_flag(flag) is None:
+            raise ValidationError(
+                "red flags",
+                f"unknown flag {flag!r}; known: {', '.join(f.code for f in proto.red_flags)}",
+            )
+    note = v.bounded_text("note", note, max_len=500)
+    with write_transaction(db):
+        episode = fetch_row(db, "episodes", episode_id)
+        return _insert_screen(
+            db, episode_id, episode["patient_id"], visit_id, flags, today or date.today(), note
+        )
+
+
+def raised_red_flags(db: Database, episode_id: int) -> list[str]:
+    """Red flags raised at the latest screen (any one: refer to a doctor now)."""
+    row = db.execute(
+        "SELECT flags FROM red_flag_screens WHERE episode_id = ? ORDER BY screened_on DESC, id DESC LIMIT 1",
+        [episode_id],
+    ).fetchone()
+    return list(json.loads(row[0])) if row else []
+
+
+def get_episode(db: Database, episode_id: int) -> Episode:
+    return Episode.from_row(fetch_row(db, "episodes", episode_id))
+
+
+def current_episode(db: Database, patient_id: int) -> Episode | None:
+    """The patient's active episode, else the most recent one, else None."""
+    cursor = db.execute(
+        "SELECT * FROM episodes WHERE patient_id = ? "
+        "ORDER BY status = 'active' DESC, opened_on DESC, id DESC LIMIT 1",
+        [patient_id],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return Episode.from_row(dict(zip([c[0] for c in cursor.description], row, strict=True)))
+
+
+def close_episode(
+    db: Database, episode_id: int, *, today: date | None = None, status: str = "closed"
+) -> None:
+    """End an episode early (closed) or mark it completed; remaining planned visits are cancelled."""
+    v.one_of("status", status, ("closed", "completed"))
+    day = (today or date.today()).isoformat()
+    with write_transaction(db):
+        episode = fetch_row(db, "episodes", episode_id)
+        if episode["status"] != "active":
+            raise KinesioError("Episode not active", "This episode is already closed.")
+        pid = episode["patient_id"]
+        for (visit_id,) in db.execute(
+            "SELECT id FROM visits WHERE episode_id = ? AND status = 'planned'", [episode_id]
+        ).fetchall():
+            update_row(
+                db,
+                "visits",
+                visit_id,
+                {"status": "cancelled", "updated_at": now_iso()},
+                patient_id=pid,
+            )
+        update_row(
+            db,
+            "episodes",
+            episode_id,
+            {"status": status, "closed_on": day, "updated_at": now_iso()},
+            patient_id=pid,
+        )

@@ -1,0 +1,135 @@
+"""The one write path: insert and versioned update of clinical rows, each with an audit entry.
+
+Every change to clinical data goes through `insert_row`, `update_row` or `delete_rows`,
+inside the caller's `write_transaction`; each appends a hash-chained audit entry in the
+same transaction, so the record and its history commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from kinesio_tui.errors import NotFound, StaleRecord
+
+GENESIS_HASH = "0" * 64
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _actor(db: Database) -> str:
+    return str(getattr(db, "actor", "unknown"))
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def content_hash(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
+    return hashlib.sha256(canonical({"old": old, "new": new}).encode()).hexdigest()
+
+
+def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+    """Hash over the previous entry's hash and this entry's metadata and content hash."""
+    fields = {
+        k: entry[k]
+        for k in ("at", "actor", "action", "table_name", "record_id", "patient_id", "content_sha")
+    }
+    return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
+
+
+def append_audit(
+    db: Database,
+    action: str,
+    table: str,
+    record_id: int,
+    patient_id: int | None,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+) -> None:
+    """Append one entry to the hash-chained audit trail (call inside a write transaction)."""
+    last = db.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    prev = last[0] if last else GENESIS_HASH
+    entry: dict[str, Any] = {
+        "at": now_iso(),
+        "actor": _actor(db),
+        "action": action,
+        "table_name": table,
+        "record_id": record_id,
+        "patient_id": patient_id,
+        "old": canonical(old) if old is not None else None,
+        "new": canonical(new) if new is not None else None,
+        "content_sha": content_hash(old, new),
+        "prev_hash": prev,
+    }
+    entry["hash"] = entry_hash(prev, entry)
+    db.table("audit_log").insert(entry)
+
+
+def insert_row(db: Database, table: str, row: dict[str, Any], *, patient_id: int | None) -> int:
+    """Insert a clinical row and its audit entry; returns the new id."""
+    cursor = db.execute(
+        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+        list(row.values()),
+    )
+    record_id = int(cursor.lastrowid or 0)
+    pid = record_id if table == "patients" else patient_id
+    append_audit(db, "create", table, record_id, pid, None, row)
+    return record_id
+
+
+def fetch_row(db: Database, table: str, record_id: int) -> dict[str, Any]:
+    cursor = db.execute(f"SELECT * FROM {table} WHERE id = ?", [record_id])
+    row = cursor.fetchone()
+    if row is None:
+        raise NotFound(table.rstrip("s").replace("_", " "), record_id)
+    return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+
+def update_row(
+    db: Database,
+    table: str,
+    record_id: int,
+    changes: dict[str, Any],
+    *,
+    patient_id: int | None,
+    expected_version: int | None = None,
+    action: str = "change",
+) -> dict[str, Any]:
+    """Change a versioned row; refuses (StaleRecord) if it changed since `expected_version`."""
+    old = fetch_row(db, table, record_id)
+    if expected_version is not None and old["version"] != expected_version:
+        raise StaleRecord(table.rstrip("s").replace("_", " "), record_id)
+    changed = {k: v for k, v in changes.items() if old.get(k) != v}
+    if not changed:
+        return old
+    sets = ", ".join(f"{k} = ?" for k in changed)
+    db.execute(
+        f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
+        [*changed.values(), record_id, old["version"]],
+    )
+    new = {**old, **changed, "version": old["version"] + 1}
+    pid = record_id if table == "patients" else patient_id
+    append_audit(
+        db,
+        action,
+        table,
+        record_id,
+        pid,
+        {k: old[k] for k in changed},
+        {k: new[k] for k in changed},
+    )
+    return new
+
+
+def delete_row(db: Database, table: str, record_id: int, *, patient_id: int | None) -> None:
+    """Remove a non-versioned row (a tick taken back) and audit what it held."""
+    old = fetch_row(db, table, record_id)
+    db.execute(f"DELETE FROM {table} WHERE id = ?", [record_id])
+    append_audit(db, "delete", table, record_id, patient_id, old, None)

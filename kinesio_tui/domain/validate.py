@@ -1,0 +1,112 @@
+"""Rules for input. Each check names the field and what is allowed; nothing is written first."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+
+from kinesio_tui.errors import ValidationError
+
+MAX_NAME = 80
+MAX_TEXT = 4000
+_PHONE = re.compile(r"^\+?[0-9 ()\-]{5,20}$")
+
+
+def required_text(field: str, value: object, *, max_len: int = MAX_NAME) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, "is required")
+    return bounded_text(field, value, max_len=max_len)
+
+
+def bounded_text(field: str, value: object, *, max_len: int = MAX_TEXT) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(field, "should be text")
+    text = value.strip()
+    if len(text) > max_len:
+        raise ValidationError(field, f"is too long (at most {max_len} characters)")
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        raise ValidationError(field, "contains control characters")
+    return text
+
+
+def parse_date(field: str, value: object) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(field, "should be a date as YYYY-MM-DD")
+
+
+def past_date(field: str, value: object, today: date) -> date:
+    day = parse_date(field, value)
+    if day > today:
+        raise ValidationError(field, f"cannot be in the future (today is {today.isoformat()})")
+    if day.year < 1900:
+        raise ValidationError(field, "should be after 1900")
+    return day
+
+
+def one_of(field: str, value: object, allowed: list[str] | tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(field, f"should be one of: {', '.join(allowed)}")
+    return value
+
+
+def phone(field: str, value: object) -> str:
+    text = bounded_text(field, value, max_len=30)
+    if text and not _PHONE.match(text):
+        raise ValidationError(field, "should be digits, spaces, + ( ) or - (5 to 20 characters)")
+    return text
+
+
+def number(
+    field: str,
+    value: object,
+    low: float,
+    high: float,
+    *,
+    unit: str = "",
+    integer: bool = False,
+) -> float:
+    """A finite number within [low, high]; strings like '7.5' or '7,5' are accepted."""
+    if isinstance(value, bool):
+        raise ValidationError(field, "should be a number")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise ValidationError(field, _range_text(low, high, unit, integer)) from None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationError(field, _range_text(low, high, unit, integer))
+    if integer and not float(value).is_integer():
+        raise ValidationError(field, _range_text(low, high, unit, integer))
+    if not low <= value <= high:
+        raise ValidationError(field, _range_text(low, high, unit, integer))
+    return float(value)
+
+
+def whole_number(field: str, value: object, low: int, high: int, *, unit: str = "") -> int:
+    return int(number(field, value, low, high, unit=unit, integer=True))
+
+
+def optional_number(
+    field: str, value: object, low: float, high: float, *, unit: str = ""
+) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return number(field, value, low, high, unit=unit)
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _range_text(low: float, high: float, unit: str, integer: bool) -> str:
+    kind = "a whole number" if integer else "a number"
+    return f"should be {kind} from {_fmt(low)} to {_fmt(high)}{(' ' + unit) if unit else ''}"

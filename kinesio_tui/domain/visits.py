@@ -1,0 +1,394 @@
+"""Visits: the next one, starting it, its checklist, PIR cycles, test results, completing it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlite_utils import Database
+
+from kinesio_tui.data.db import write_transaction
+from kinesio_tui.domain import validate as v
+from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
+from kinesio_tui.domain.store import delete_row, fetch_row, insert_row, now_iso, update_row
+from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.protocol import ChecklistItem, ClinicalTest, protocol
+
+PIR_SIDES = ("L", "R", "both")
+
+
+def _rows(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def visits_of(db: Database, episode_id: int) -> list[Visit]:
+    """All visits of an episode in programme order (1..45)."""
+    return [
+        Visit.from_row(r)
+        for r in _rows(db, "SELECT * FROM visits WHERE episode_id = ? ORDER BY seq", [episode_id])
+    ]
+
+
+def get_visit(db: Database, visit_id: int) -> Visit:
+    return Visit.from_row(fetch_row(db, "visits", visit_id))
+
+
+def next_visit(db: Database, episode_id: int) -> Visit | None:
+    """The visit to hold next: the one in progress, else the first planned one."""
+    rows = _rows(
+        db,
+        "SELECT * FROM visits WHERE episode_id = ? AND status = 'planned' "
+        "ORDER BY started_at IS NULL, seq LIMIT 1",
+        [episode_id],
+    )
+    return Visit.from_row(rows[0]) if rows else None
+
+
+def _episode_of(db: Database, visit: dict[str, Any]) -> dict[str, Any]:
+    return fetch_row(db, "episodes", visit["episode_id"])
+
+
+def _require_open(db: Database, visit_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The visit and its episode, if the visit is started and not yet completed."""
+    visit = fetch_row(db, "visits", visit_id)
+    if visit["status"] != "planned" or visit["started_at"] is None:
+        state = (
+            "completed"
+            if visit["status"] == "done"
+            else visit["status"]
+            if visit["status"] != "planned"
+            else "not started"
+        )
+        raise KinesioError("Visit not open", f"Visit {visit['seq']} is {state}; start it first.")
+    return visit, _episode_of(db, visit)
+
+
+def start_visit(
+    db: Database, visit_id: int, *, therapist: str = "", today: date | None = None
+) -> Visit:
+    """Begin the next visit of an active episode (visits are held in programme order)."""
+    therapist = v.bounded_text("therapist", therapist, max_len=v.MAX_NAME)
+    day = today or date.today()
+    with write_transaction(db):
+        visit = fetch_row(db, "visits", visit_id)
+        episode = _episode_of(db, visit)
+        if episode["status"] != "active":
+            raise KinesioError("Episode not active", "This episode is closed; open a new one.")
+        if visit["status"] != "planned":
+            raise KinesioError("Visit already held", f"Visit {visit['seq']} is {visit['status']}.")
+        if visit["started_at"] is not None:
+            return Visit.from_row(visit)
+        first = db.execute(
+            "SELECT seq FROM visits WHERE episode_id = ? AND status = 'planned' ORDER BY seq LIMIT 1",
+            [visit["episode_id"]],
+        ).fetchone()[0]
+        if visit["seq"] != first:
+            raise KinesioError(
+                "Not the next visit",
+                f"Visit {first} comes before visit {visit['seq']}; hold or mark it missed first.",
+            )
+        new = update_row(
+            db,
+            "visits",
+            visit_id,
+            {
+                "started_at": now_iso(),
+                "held_on": day.isoformat(),
+                "therapist": therapist or getattr(db, "actor", ""),
+                "updated_at": now_iso(),
+            },
+            patient_id=episode["patient_id"],
+            action="start",
+        )
+    return Visit.from_row(new)
+
+
+def checklist_for_visit(db: Database, visit: Visit) -> tuple[ChecklistItem, ...]:
+    """The therapy-session checklist of the visit's module for the episode's condition."""
+    if visit.kind != "therapy":
+        return ()
+    episode = fetch_row(db, "episodes", visit.episode_id)
+    return protocol().module(visit.module).checklist_for(episode["condition"])
+
+
+def doctor_checks_for_visit(visit: Visit) -> tuple[ClinicalTest, ...]:
+    """The doctor's checks of the visit's module, as catalog tests."""
+    if visit.kind != "doctor":
+        return ()
+    proto = protocol()
+    return tuple(t for code in proto.module(visit.module).doctor_checks if (t := proto.test(code)))
+
+
+def ticks_of(db: Database, visit_id: int) -> dict[str, Tick]:
+    return {
+        r["item_code"]: Tick(r["visit_id"], r["item_code"], r["note"], r["ticked_at"])
+        for r in _rows(db, "SELECT * FROM checklist_ticks WHERE visit_id = ?", [visit_id])
+    }
+
+
+def tick_item(db: Database, visit_id: int, item_code: str, note: str = "") -> None:
+    """Mark a checklist item done in an open visit, with an optional dosage/parameter note."""
+    note = v.bounded_text("note", note, max_len=500)
+    with write_transaction(db):
+        visit, episode = _require_open(db, visit_id)
+        items = checklist_for_visit(db, Visit.from_row(visit))
+        if item_code not in {i.code for i in items}:
+            raise ValidationError(
+                "checklist item", f"{item_code!r} is not on this visit's checklist"
+            )
+        existing = db.execute(
+            "SELECT id FROM checklist_ticks WHERE visit_id = ? AND item_code = ?",
+            [visit_id, item_code],
+        ).fetchone()
+        if existing:
+            update_row(
+                db, "checklist_ticks", existing[0], {"note": note}, patient_id=episode["patient_id"]
+            )
+        else:
+            insert_row(
+                db,
+                "checklist_ticks",
+                {
+                    "visit_id": visit_id,
+                    "item_code": item_code,
+                    "note": note,
+                    "ticked_at": now_iso(),
+                },
+                patient_id=episode["patient_id"],
+            )
+
+
+def untick_item(db: Database, visit_id: int, item_code: str) -> None:
+    """Take back a tick in an open visit."""
+    with write_transaction(db):
+        _, episode = _require_open(db, visit_id)
+        existing = db.execute(
+            "SELECT id FROM checklist_ticks WHERE visit_id = ? AND item_code = ?",
+            [visit_id, item_code],
+        ).fetchone()
+        if existing:
+            delete_row(db, "checklist_ticks", existing[0], patient_id=episode["patient_id"])
+
+
+def validate_pir_cycle(cycle: PirCycle) -> dict[str, Any]:
+    return {
+        "muscle": v.required_text("muscle", cycle.muscle),
+        "side": v.one_of("side", cycle.side, PIR_SIDES),
+        "tension_s": v.whole_number("tension", cycle.tension_s, 1, 60, unit="s"),
+        "effort_pct": v.whole_number("effort", cycle.effort_pct, 5, 100, unit="%"),
+        "relaxation_s": v.whole_number("relaxation", cycle.relaxation_s, 1, 120, unit="s"),
+        "cycles": v.whole_number("cycles", cycle.cycles, 1, 20),
+        "rom_before": v.optional_number("ROM before", cycle.rom_before, 0, 180, unit="°"),
+        "rom_after": v.optional_number("ROM after", cycle.rom_after, 0, 180, unit="°"),
+        "pain_before": v.optional_number("pain before", cycle.pain_before, 0, 10),
+        "pain_after": v.optional_number("pain after", cycle.pain_after, 0, 10),
+    }
+
+
+def record_pir_cycle(db: Database, visit_id: int, cycle: PirCycle) -> int:
+    """Add post-isometric relaxation cycles on one muscle to an open visit."""
+    row = validate_pir_cycle(cycle)
+    with write_transaction(db):
+        _, episode = _require_open(db, visit_id)
+        return insert_row(
+            db,
+            "pir_cycles",
+            {"visit_id": visit_id, **row, "recorded_at": now_iso()},
+            patient_id=episode["patient_id"],
+        )
+
+
+def update_pir_cycle(db: Database, pir_id: int, cycle: PirCycle) -> None:
+    """Correct a recorded PIR set (e.g. add ROM and pain after) while its visit is open."""
+    row = validate_pir_cycle(cycle)
+    with write_transaction(db):
+        existing = fetch_row(db, "pir_cycles", pir_id)
+        _, episode = _require_open(db, existing["visit_id"])
+        update_row(db, "pir_cycles", pir_id, row, patient_id=episode["patient_id"])
+
+
+def delete_pir_cycle(db: Database, pir_id: int) -> None:
+    """Remove a PIR set recorded by mistake (open visits only)."""
+    with write_transaction(db):
+        existing = fetch_row(db, "pir_cycles", pir_id)
+        _, episode = _require_open(db, existing["visit_id"])
+        delete_row(db, "pir_cycles", pir_id, patient_id=episode["patient_id"])
+
+
+def pir_cycles_of(db: Database, visit_id: int) -> list[tuple[int, PirCycle]]:
+    fields = PirCycle.__dataclass_fields__
+    return [
+        (r["id"], PirCycle(**{k: r[k] for k in fields}))
+        for r in _rows(db, "SELECT * FROM pir_cycles WHERE visit_id = ? ORDER BY id", [visit_id])
+    ]
+
+
+def validate_measurement(test_code: str, value: object, side: str | None) -> dict[str, Any]:
+    """Check a test result against the catalog: known test, side where sided, value in range."""
+    test = protocol().test(test_code) if isinstance(test_code, str) else None
+    if test is None:
+        raise ValidationError("test", f"unknown test {test_code!r}")
+    if test.sided:
+        side = v.one_of(f"{test.label} side", side, ("L", "R"))
+    elif side is not None:
+        raise ValidationError(f"{test.label} side", "this test is not sided; leave side empty")
+    row: dict[str, Any] = {
+        "test_code": test.code,
+        "side": side,
+        "value_num": None,
+        "value_text": None,
+    }
+    if test.kind == "number":
+        assert test.min is not None and test.max is not None
+        row["value_num"] = v.number(
+            test.label, value, test.min, test.max, unit=test.unit, integer=test.integer
+        )
+    elif test.kind == "scale":
+        row["value_text"] = v.one_of(test.label, value, test.choices)
+    else:
+        row["value_text"] = v.required_text(test.label, value, max_len=1000)
+    return row
+
+
+def record_measurement(
+    db: Database, visit_id: int, test_code: str, value: object, side: str | None = None
+) -> int:
+    """Record (or correct) one clinical test result in an open visit; one value per test and side."""
+    row = validate_measurement(test_code, value, side)
+    with write_transaction(db):
+        _, episode = _require_open(db, visit_id)
+        pid = episode["patient_id"]
+        existing = db.execute(
+            "SELECT id FROM measurements WHERE visit_id = ? AND test_code = ? AND side IS ?",
+            [visit_id, row["test_code"], row["side"]],
+        ).fetchone()
+        if existing:
+            update_row(
+                db,
+                "measurements",
+                existing[0],
+                {
+                    "value_num": row["value_num"],
+                    "value_text": row["value_text"],
+                    "recorded_at": now_iso(),
+                },
+                patient_id=pid,
+            )
+            return int(existing[0])
+        return insert_row(
+            db,
+            "measurements",
+            {"visit_id": visit_id, **row, "recorded_at": now_iso()},
+            patient_id=pid,
+        )
+
+
+def measurements_of(db: Database, visit_id: int) -> list[Measurement]:
+    return [
+        Measurement(
+            r["id"],
+            r["visit_id"],
+            r["test_code"],
+            r["side"],
+            r["value_num"],
+            r["value_text"],
+            r["recorded_at"],
+        )
+        for r in _rows(db, "SELECT * FROM measurements WHERE visit_id = ? ORDER BY id", [visit_id])
+    ]
+
+
+def set_visit_note(db: Database, visit_id: int, note: str) -> None:
+    """Save the free-text note of a visit (open or already completed)."""
+    note = v.bounded_text("note", note)
+    with write_transaction(db):
+        visit = fetch_row(db, "visits", visit_id)
+        episode = _episode_of(db, visit)
+        update_row(
+            db,
+            "visits",
+            visit_id,
+            {"note": note, "updated_at": now_iso()},
+            patient_id=episode["patient_id"],
+        )
+
+
+def complete_visit(db: Database, visit_id: int) -> Visit:
+    """Finish an open visit; completing the programme's last visit completes the episode."""
+    with write_transaction(db):
+        visit, episode = _require_open(db, visit_id)
+        pid = episode["patient_id"]
+        new = update_row(
+            db,
+            "visits",
+            visit_id,
+            {"status": "done", "completed_at": now_iso(), "updated_at": now_iso()},
+            patient_id=pid,
+            action="complete",
+        )
+        left = db.execute(
+            "SELECT count(*) FROM visits WHERE episode_id = ? AND status = 'planned'",
+            [visit["episode_id"]],
+        ).fetchone()[0]
+        if left == 0:
+            update_row(
+                db,
+                "episodes",
+                episode["id"],
+                {"status": "completed", "closed_on": visit["held_on"], "updated_at": now_iso()},
+                patient_id=pid,
+                action="complete",
+            )
+    return Visit.from_row(new)
+
+
+def mark_missed(db: Database, visit_id: int, *, today: date | None = None) -> None:
+    """The patient did not come: the visit is recorded as missed and the next one is due."""
+    with write_transaction(db):
+        visit = fetch_row(db, "visits", visit_id)
+        if visit["status"] != "planned" or visit["started_at"] is not None:
+            raise KinesioError(
+                "Cannot mark missed",
+                f"Visit {visit['seq']} is {visit['status'] if visit['status'] != 'planned' else 'in progress'}.",
+            )
+        episode = _episode_of(db, visit)
+        update_row(
+            db,
+            "visits",
+            visit_id,
+            {
+                "status": "missed",
+                "held_on": (today or date.today()).isoformat(),
+                "updated_at": now_iso(),
+            },
+            patient_id=episode["patient_id"],
+            action="miss",
+        )
+
+
+def reschedule_planned(db: Database, episode_id: int, start: date) -> int:
+    """Re-plan every remaining planned visit on clinic days from `start`; returns how many moved."""
+    from kinesio_tui.domain.episodes import next_visit_day
+
+    weekdays = protocol().timing.visit_weekdays
+    day = next_visit_day(start, weekdays, inclusive=True)
+    moved = 0
+    with write_transaction(db):
+        episode = fetch_row(db, "episodes", episode_id)
+        for visit in visits_of(db, episode_id):
+            if visit.status != "planned":
+                continue
+            if visit.planned_date != day:
+                update_row(
+                    db,
+                    "visits",
+                    visit.id,
+                    {"planned_date": day.isoformat(), "updated_at": now_iso()},
+                    patient_id=episode["patient_id"],
+                    action="reschedule",
+                )
+                moved += 1
+            day = next_visit_day(day, weekdays)
+    return moved

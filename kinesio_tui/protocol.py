@@ -1,0 +1,404 @@
+"""The programme as data: load and validate `data/protocol.toml` and `data/catalog.toml`.
+
+Validation happens at load; a broken file raises `ProtocolError` naming the file and the
+offending key, so a clinic editing a checklist sees exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from kinesio_tui.errors import ProtocolError
+
+DATA_DIR = Path(__file__).parent / "data"
+PROTOCOL_FILE = DATA_DIR / "protocol.toml"
+CATALOG_FILE = DATA_DIR / "catalog.toml"
+
+VisitKind = Literal["doctor", "therapy"]
+TestKind = Literal["number", "scale", "text"]
+
+
+@dataclass(frozen=True)
+class Subtype:
+    code: str
+    label: str
+    signs: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    code: str
+    label: str
+    involves: str
+    subtypes: tuple[Subtype, ...]
+
+    def subtype(self, code: str) -> Subtype | None:
+        return next((s for s in self.subtypes if s.code == code), None)
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    code: str
+    label: str
+    only: str | None  # a condition code, or None for every condition
+    pir: bool = False
+
+    def applies_to(self, condition: str) -> bool:
+        return self.only is None or self.only == condition
+
+
+@dataclass(frozen=True)
+class Module:
+    number: int
+    title: str
+    goal: str
+    checklist: tuple[ChecklistItem, ...]
+    doctor_checks: tuple[str, ...]
+
+    def checklist_for(self, condition: str) -> tuple[ChecklistItem, ...]:
+        return tuple(item for item in self.checklist if item.applies_to(condition))
+
+
+@dataclass(frozen=True)
+class VisitSlot:
+    """One position in a module's fixed cycle."""
+
+    number: int  # 1..15 within the module
+    kind: VisitKind
+    role: str  # initial / control / final for doctor's appointments, "session" otherwise
+    label: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    inflammation_settles_days: int
+    myelin_recovery_days: int
+    motor_pattern_weeks: tuple[int, int]
+    module_weeks: tuple[int, int]
+    consolidation_reps: tuple[int, int]
+    automatic_reps: tuple[int, int]
+    visit_weekdays: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PirDefaults:
+    muscles: tuple[str, ...]
+    tension_s: int
+    relaxation_s: int
+    effort_pct: int
+    cycles: int
+
+
+@dataclass(frozen=True)
+class ClinicalTest:
+    code: str
+    label: str
+    kind: TestKind
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    choices: tuple[str, ...] = ()
+    sided: bool = False
+    higher_is_better: bool | None = None
+
+    def describe_allowed(self) -> str:
+        if self.kind == "number":
+            whole = "a whole number" if self.integer else "a number"
+            return f"{whole} from {_fmt(self.min)} to {_fmt(self.max)} {self.unit}".rstrip()
+        if self.kind == "scale":
+            return "one of: " + ", ".join(self.choices)
+        return "free text"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    name: str
+    recommended_sessions: tuple[int, int]
+    timing: Timing
+    important_change_points: float
+    important_change_percent: float
+    conditions: tuple[Condition, ...]
+    red_flags: tuple[RedFlag, ...]
+    cycle: tuple[VisitSlot, ...]
+    modules: tuple[Module, ...]
+    pir: PirDefaults
+    tests: tuple[ClinicalTest, ...]
+
+    @property
+    def visits_per_module(self) -> int:
+        return len(self.cycle)
+
+    @property
+    def total_visits(self) -> int:
+        return len(self.cycle) * len(self.modules)
+
+    def condition(self, code: str) -> Condition | None:
+        return next((c for c in self.conditions if c.code == code), None)
+
+    def module(self, number: int) -> Module:
+        return self.modules[number - 1]
+
+    def slot(self, number: int) -> VisitSlot:
+        return self.cycle[number - 1]
+
+    def test(self, code: str) -> ClinicalTest | None:
+        return next((t for t in self.tests if t.code == code), None)
+
+    def red_flag(self, code: str) -> RedFlag | None:
+        return next((f for f in self.red_flags if f.code == code), None)
+
+
+class _Reader:
+    """Typed access to a TOML table that names the file and key path on any problem."""
+
+    def __init__(self, file: Path, data: dict[str, Any], path: str = "") -> None:
+        self.file = file
+        self.data = data
+        self.path = path
+
+    def _key(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, message: str) -> ProtocolError:
+        return ProtocolError(
+            "Broken programme file", f"{self.file.name}: {self._key(key)}: {message}"
+        )
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.fail(key, "is missing")
+            return default
+        value = self.data[key]
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+            raise self.fail(key, f"should be {_kind_name(kind)}, not {type(value).__name__}")
+        return value
+
+    def text(self, key: str, default: Any = ...) -> str:
+        value = self.get(key, str, default)
+        if value is not None and isinstance(value, str) and not value.strip():
+            raise self.fail(key, "is empty")
+        return value  # type: ignore[no-any-return]
+
+    def pair(self, key: str) -> tuple[int, int]:
+        value = self.get(key, list)
+        if len(value) != 2 or not all(isinstance(v, int) for v in value) or value[0] > value[1]:
+            raise self.fail(key, "should be [low, high] whole numbers")
+        return (value[0], value[1])
+
+    def tables(self, key: str) -> list[_Reader]:
+        items = self.get(key, list)
+        out = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise self.fail(f"{key}[{index}]", "should be a table")
+            out.append(_Reader(self.file, item, self._key(f"{key}[{index}]")))
+        return out
+
+    def table(self, key: str) -> _Reader:
+        return _Reader(self.file, self.get(key, dict), self._key(key))
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        int: "a whole number",
+        str: "text",
+        list: "a list",
+        dict: "a table",
+        bool: "true/false",
+    }
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ProtocolError("Programme file missing", f"{file} does not exist.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ProtocolError("Broken programme file", f"{file.name}: {error}") from None
+
+
+def _unique(reader: _Reader, key: str, codes: list[str]) -> None:
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            raise reader.fail(key, f"code {code!r} appears twice")
+        seen.add(code)
+
+
+def parse_catalog(file: Path) -> tuple[ClinicalTest, ...]:
+    root = _Reader(file, _read_toml(file))
+    tests = []
+    for t in root.tables("tests"):
+        kind = t.text("kind")
+        if kind not in ("number", "scale", "text"):
+            raise t.fail("kind", "should be number, scale or text")
+        test = ClinicalTest(
+            code=t.text("code"),
+            label=t.text("label"),
+            kind=cast(TestKind, kind),
+            unit=t.get("unit", str, ""),
+            min=t.get("min", (int, float), None),
+            max=t.get("max", (int, float), None),
+            integer=t.get("integer", bool, False),
+            choices=tuple(t.get("choices", list, [])),
+            sided=t.get("sided", bool, False),
+            higher_is_better=t.get("higher_is_better", bool, None),
+        )
+        if kind == "number" and (test.min is None or test.max is None or test.min >= test.max):
+            raise t.fail("min", "a number test needs min < max")
+        if kind == "scale" and (
+            len(test.choices) < 2 or not all(isinstance(c, str) for c in test.choices)
+        ):
+            raise t.fail("choices", "a scale needs at least two text choices")
+        tests.append(test)
+    _unique(root, "tests", [t.code for t in tests])
+    return tuple(tests)
+
+
+def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
+    root = _Reader(file, _read_toml(file))
+    programme = root.table("programme")
+    timing = root.table("timing")
+    outcomes = root.table("outcomes")
+
+    conditions = []
+    for c in root.tables("conditions"):
+        subtypes = tuple(
+            Subtype(s.text("code"), s.text("label"), s.text("signs", ""))
+            for s in c.tables("subtypes")
+        )
+        if not subtypes:
+            raise c.fail("subtypes", "needs at least one subtype")
+        _unique(c, "subtypes", [s.code for s in subtypes])
+        conditions.append(
+            Condition(c.text("code"), c.text("label"), c.text("involves", ""), subtypes)
+        )
+    if not conditions:
+        raise root.fail("conditions", "needs at least one condition")
+    _unique(root, "conditions", [c.code for c in conditions])
+    condition_codes = {c.code for c in conditions}
+
+    red_flags = tuple(RedFlag(f.text("code"), f.text("label")) for f in root.tables("red_flags"))
+    _unique(root, "red_flags", [f.code for f in red_flags])
+
+    cycle: list[VisitSlot] = []
+    for step in root.tables("cycle"):
+        kind = step.text("kind")
+        if kind == "doctor":
+            cycle.append(VisitSlot(len(cycle) + 1, "doctor", step.text("role"), step.text("label")))
+        elif kind == "therapy":
+            count = step.get("count", int)
+            if count < 1:
+                raise step.fail("count", "should be at least 1")
+            for _ in range(count):
+                cycle.append(VisitSlot(len(cycle) + 1, "therapy", "session", "Therapy session"))
+        else:
+            raise step.fail("kind", "should be doctor or therapy")
+    if not cycle or cycle[0].kind != "doctor":
+        raise root.fail("cycle", "a module must start with a doctor's appointment")
+
+    test_codes = {t.code for t in tests}
+    modules = []
+    all_items: list[str] = []
+    for index, m in enumerate(root.tables("modules"), start=1):
+        number = m.get("number", int)
+        if number != index:
+            raise m.fail("number", f"should be {index} (modules are numbered in order)")
+        items = []
+        for item in m.tables("checklist"):
+            only = item.get("only", str, None)
+            if only is not None and only not in condition_codes:
+                raise item.fail(
+                    "only", f"unknown condition {only!r}; known: {sorted(condition_codes)}"
+                )
+            items.append(
+                ChecklistItem(
+                    item.text("code"), item.text("label"), only, item.get("pir", bool, False)
+                )
+            )
+        checks = tuple(m.get("doctor_checks", list))
+        for code in checks:
+            if code not in test_codes:
+                raise m.fail("doctor_checks", f"unknown test {code!r} (not in {CATALOG_FILE.name})")
+        modules.append(Module(number, m.text("title"), m.text("goal"), tuple(items), checks))
+        all_items.extend(i.code for i in items)
+    if not modules:
+        raise root.fail("modules", "needs at least one module")
+    _unique(root, "modules.checklist", all_items)
+
+    weekdays = tuple(timing.get("visit_weekdays", list))
+    if not weekdays or any(not isinstance(d, int) or not 0 <= d <= 6 for d in weekdays):
+        raise timing.fail("visit_weekdays", "should list weekdays 0 (Monday) to 6")
+    if list(weekdays) != sorted(set(weekdays)):
+        raise timing.fail("visit_weekdays", "should be increasing without repeats")
+
+    pir = root.table("pir")
+    muscles = tuple(pir.get("muscles", list))
+    if not muscles:
+        raise pir.fail("muscles", "needs at least one muscle")
+
+    return Protocol(
+        name=programme.text("name"),
+        recommended_sessions=(
+            programme.get("recommended_min_sessions", int),
+            programme.get("recommended_max_sessions", int),
+        ),
+        timing=Timing(
+            inflammation_settles_days=timing.get("inflammation_settles_days", int),
+            myelin_recovery_days=timing.get("myelin_recovery_days", int),
+            motor_pattern_weeks=timing.pair("motor_pattern_weeks"),
+            module_weeks=timing.pair("module_weeks"),
+            consolidation_reps=timing.pair("consolidation_reps"),
+            automatic_reps=timing.pair("automatic_reps"),
+            visit_weekdays=weekdays,
+        ),
+        important_change_points=outcomes.get("important_change_points", (int, float)),
+        important_change_percent=outcomes.get("important_change_percent", (int, float)),
+        conditions=tuple(conditions),
+        red_flags=red_flags,
+        cycle=tuple(cycle),
+        modules=tuple(modules),
+        pir=PirDefaults(
+            muscles=muscles,
+            tension_s=pir.get("default_tension_s", int),
+            relaxation_s=pir.get("default_relaxation_s", int),
+            effort_pct=pir.get("default_effort_pct", int),
+            cycles=pir.get("default_cycles", int),
+        ),
+        tests=tests,
+    )
+
+
+def load_protocol(
+    protocol_file: Path = PROTOCOL_FILE, catalog_file: Path = CATALOG_FILE
+) -> Protocol:
+    """Read and validate the programme and the test catalog."""
+    return parse_protocol(protocol_file, parse_catalog(catalog_file))
+
+
+@functools.cache
+def protocol() -> Protocol:
+    """The built-in programme, loaded once per process."""
+    return load_protocol()
