@@ -1,0 +1,60 @@
+"""Shared fixtures: real SQLite files in a temp dir, a fixed 'today', the demo clinic."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.demo import build_demo
+
+#: The fixed day every test runs on (a Wednesday, a clinic day).
+DAY = date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the real user's data or config directories."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("KINESIO_DB", raising=False)
+    monkeypatch.setenv("KINESIO_THERAPIST", "Test Therapist")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "clinic.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[ClinicDB]:
+    conn = connect(db_path, actor="tester")
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo clinic built once per test process (about 1 s), copied per test."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "demo.db", today=DAY)
+
+
+@pytest.fixture
+def demo_db_path(_demo_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "demo.db"
+    shutil.copyfile(_demo_template, target)
+    target.chmod(0o600)
+    return target
+
+
+@pytest.fixture
+def demo_db(demo_db_path: Path) -> Iterator[ClinicDB]:
+    conn = connect(demo_db_path, actor="tester")
+    yield conn
+    conn.close()
