@@ -60,7 +60,13 @@ def connect(path: Path, *, actor: str | None = None, migrate: bool = True) -> Cl
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db = ClinicDB(conn)
-        _check_ours(db, path)
+        try:
+            _check_ours(db, path)
+            # Before any pragma that writes (journal_mode): a newer file stays byte-for-byte.
+            _refuse_newer(db, path)
+        except KinesioError:
+            conn.close()
+            raise
         conn.execute("PRAGMA foreign_keys = ON")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
@@ -106,21 +112,30 @@ def known_migrations() -> list[str]:
     return [m.name for m in migrations._migrations]
 
 
-def migrate_schema(db: ClinicDB) -> list[str]:
-    """Apply pending numbered migrations; refuse a file from a newer version. Returns names applied."""
+def _refuse_newer(db: Database, path: Path) -> None:
+    """Raise DatabaseTooNew if the file records migrations or a schema this program lacks."""
     known = known_migrations()
     applied = [m.name for m in migrations.applied(db)]
     unknown = [name for name in applied if name not in known]
     if unknown or schema_version(db) > len(known):
         raise DatabaseTooNew(
             "Database is newer than this program",
-            f"{db.path} was written by a newer kinesio-tui (schema {schema_version(db)}, "
+            f"{path} was written by a newer kinesio-tui (schema {schema_version(db)}, "
             f"this program knows {len(known)}). Upgrade kinesio-tui; the file was not changed.",
         )
+
+
+def migrate_schema(db: ClinicDB) -> list[str]:
+    """Apply pending numbered migrations; refuse a file from a newer version. Returns names applied."""
+    known = known_migrations()
+    _refuse_newer(db, db.path)
     pending = [m.name for m in migrations.pending(db)]
     if not pending:
         return []
     before_migration(db, pending)
+    # Claim the file first: a step interrupted half-way leaves tables, and without the id
+    # the next start would take them for another program's and refuse to resume.
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     migrations.apply(db)
     with db.atomic():
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
