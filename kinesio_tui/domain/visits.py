@@ -285,6 +285,14 @@ def record_measurement(
         )
 
 
+def delete_measurement(db: Database, measurement_id: int) -> None:
+    """Remove a test result recorded by mistake (open visits only); used by the visit's undo."""
+    with write_transaction(db):
+        existing = fetch_row(db, "measurements", measurement_id)
+        _, episode = _require_open(db, existing["visit_id"])
+        delete_row(db, "measurements", measurement_id, patient_id=episode["patient_id"])
+
+
 def measurements_of(db: Database, visit_id: int) -> list[Measurement]:
     return [
         Measurement(
