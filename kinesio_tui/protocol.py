@@ -18,6 +18,10 @@ DATA_DIR = Path(__file__).parent / "data"
 PROTOCOL_FILE = DATA_DIR / "protocol.toml"
 CATALOG_FILE = DATA_DIR / "catalog.toml"
 
+#: What the database schema stores (CHECK constraints on visits.module / number / seq).
+MAX_MODULES = 3
+MAX_VISITS_PER_MODULE = 15
+
 VisitKind = Literal["doctor", "therapy"]
 TestKind = Literal["number", "scale", "text"]
 
@@ -153,9 +157,15 @@ class Protocol:
         return next((c for c in self.conditions if c.code == code), None)
 
     def module(self, number: int) -> Module:
+        """Module 1..n; anything else is an error (not Python's wrap-around at 0 or -1)."""
+        if not 1 <= number <= len(self.modules):
+            raise IndexError(f"module {number} is not in 1..{len(self.modules)}")
         return self.modules[number - 1]
 
     def slot(self, number: int) -> VisitSlot:
+        """Visit slot 1..15 of the cycle."""
+        if not 1 <= number <= len(self.cycle):
+            raise IndexError(f"visit {number} is not in 1..{len(self.cycle)}")
         return self.cycle[number - 1]
 
     def test(self, code: str) -> ClinicalTest | None:
@@ -318,6 +328,10 @@ def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
             raise step.fail("kind", "should be doctor or therapy")
     if not cycle or cycle[0].kind != "doctor":
         raise root.fail("cycle", "a module must start with a doctor's appointment")
+    if len(cycle) > MAX_VISITS_PER_MODULE:
+        raise root.fail(
+            "cycle", f"has {len(cycle)} visits; a module holds at most {MAX_VISITS_PER_MODULE}"
+        )
 
     test_codes = {t.code for t in tests}
     modules = []
@@ -346,6 +360,8 @@ def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
         all_items.extend(i.code for i in items)
     if not modules:
         raise root.fail("modules", "needs at least one module")
+    if len(modules) > MAX_MODULES:
+        raise root.fail("modules", f"has {len(modules)} modules; at most {MAX_MODULES}")
     _unique(root, "modules.checklist", all_items)
 
     weekdays = tuple(timing.get("visit_weekdays", list))
