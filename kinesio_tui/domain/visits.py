@@ -11,7 +11,7 @@ from kinesio_tui.data.db import write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
 from kinesio_tui.domain.store import delete_row, fetch_row, insert_row, now_iso, update_row
-from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.errors import KinesioError, NotFound, ValidationError
 from kinesio_tui.protocol import ChecklistItem, ClinicalTest, protocol
 
 PIR_SIDES = ("L", "R", "both")
@@ -33,6 +33,21 @@ def visits_of(db: Database, episode_id: int) -> list[Visit]:
 
 def get_visit(db: Database, visit_id: int) -> Visit:
     return Visit.from_row(fetch_row(db, "visits", visit_id))
+
+
+def visit_at(db: Database, episode_id: int, module: object, number: object) -> Visit:
+    """The visit at `module` (1-3) and `number` (1-15 within the module) of an episode."""
+    proto = protocol()
+    mod = v.whole_number("module", module, 1, len(proto.modules))
+    num = v.whole_number("visit number", number, 1, proto.visits_per_module)
+    rows = _rows(
+        db,
+        "SELECT * FROM visits WHERE episode_id = ? AND module = ? AND number = ?",
+        [episode_id, mod, num],
+    )
+    if not rows:
+        raise NotFound("visit", f"{mod}.{num} of episode {episode_id}")
+    return Visit.from_row(rows[0])
 
 
 def next_visit(db: Database, episode_id: int) -> Visit | None:

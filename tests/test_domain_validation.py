@@ -1,0 +1,336 @@
+"""Bad input never reaches the file: one clear message naming the field, nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain import (
+    NewEpisode,
+    NewPatient,
+    PirCycle,
+    close_episode,
+    complete_visit,
+    create_patient,
+    open_episode,
+    record_measurement,
+    record_pir_cycle,
+    screen_red_flags,
+    set_visit_note,
+    start_visit,
+    tick_item,
+    update_patient,
+    visits_of,
+)
+from kinesio_tui.domain.visits import visit_at
+from kinesio_tui.errors import KinesioError, ValidationError
+
+DAY = date(2026, 11, 25)
+OK_PATIENT = NewPatient("Tomas", "Petrauskas", "1981-03-14", "M", "+370 612 40451", "Driver")
+
+
+def snapshot(db: ClinicDB) -> dict[str, list[Any]]:
+    """Every row of every table (audit_log included)."""
+    tables = [
+        r[0]
+        for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    ]
+    return {t: db.execute(f"SELECT * FROM [{t}] ORDER BY rowid").fetchall() for t in tables}
+
+
+@pytest.fixture
+def clinic(db: ClinicDB) -> Iterator[dict[str, int]]:
+    """A sciatica patient whose first visit (doctor) is done and second (therapy) is open."""
+    pid = create_patient(db, OK_PATIENT, today=DAY)
+    eid = open_episode(db, pid, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY)
+    visits = visits_of(db, eid)
+    start_visit(db, visits[0].id, today=DAY)
+    complete_visit(db, visits[0].id)
+    start_visit(db, visits[1].id, today=DAY)
+    yield {"patient": pid, "episode": eid, "visit": visits[1].id}
+
+
+def refused(
+    db: ClinicDB, field: str, allowed: str, action: Callable[[], object]
+) -> ValidationError:
+    """Run `action`, expect a ValidationError on `field` saying `allowed`, and no write."""
+    before = snapshot(db)
+    with pytest.raises(ValidationError) as caught:
+        action()
+    error = caught.value
+    assert error.field == field
+    assert allowed in error.reason, error.reason
+    assert error.message == f"{field}: {error.reason}"
+    assert "\n" not in error.message
+    assert snapshot(db) == before
+    assert not db.conn.in_transaction
+    return error
+
+
+# --- patients -------------------------------------------------------------------------------
+
+
+def _patient(**changes: Any) -> NewPatient:
+    fields = {**OK_PATIENT.__dict__, **changes}
+    return NewPatient(**fields)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "allowed"),
+    [
+        ({"first_name": ""}, "first name", "is required"),
+        ({"first_name": "   "}, "first name", "is required"),
+        ({"last_name": ""}, "last name", "is required"),
+        ({"last_name": None}, "last name", "is required"),
+        ({"last_name": "x" * 81}, "last name", "at most 80 characters"),
+        ({"first_name": "Tom\x00as"}, "first name", "control characters"),
+        ({"birth_date": "2026-11-26"}, "birth date", "cannot be in the future"),
+        ({"birth_date": "14.03.1981"}, "birth date", "YYYY-MM-DD"),
+        ({"birth_date": "1899-12-31"}, "birth date", "after 1900"),
+        ({"birth_date": "1901-01-01"}, "birth date", "over 120 years"),
+        ({"sex": "male"}, "sex", "one of: F, M, X"),
+        ({"sex": ""}, "sex", "one of: F, M, X"),
+        ({"phone": "call me"}, "phone", "digits, spaces"),
+        ({"phone": "12"}, "phone", "5 to 20 characters"),
+        ({"occupation": "o" * 81}, "occupation", "at most 80"),
+        ({"notes": "n" * 4001}, "notes", "at most 4000"),
+        ({"notes": 42}, "notes", "should be text"),
+    ],
+)
+def test_bad_patient_is_refused(
+    db: ClinicDB, changes: dict[str, Any], field: str, allowed: str
+) -> None:
+    refused(db, field, allowed, lambda: create_patient(db, _patient(**changes), today=DAY))
+
+
+def test_a_good_patient_is_accepted_with_optional_fields_empty(db: ClinicDB) -> None:
+    pid = create_patient(db, NewPatient(" Ona ", "Butkienė", date(1990, 1, 1), "F"), today=DAY)
+    row = db.execute("SELECT first_name, phone FROM patients WHERE id = ?", [pid]).fetchone()
+    assert row == ("Ona", "")
+    assert create_patient(db, _patient(birth_date=DAY), today=DAY)  # born today is allowed
+
+
+def test_bad_change_to_a_patient_is_refused(db: ClinicDB, clinic: dict[str, int]) -> None:
+    refused(
+        db,
+        "birth date",
+        "cannot be in the future",
+        lambda: update_patient(
+            db, clinic["patient"], _patient(birth_date="2030-01-01"), expected_version=1, today=DAY
+        ),
+    )
+
+
+# --- episodes -------------------------------------------------------------------------------
+
+
+def _episode(**changes: Any) -> NewEpisode:
+    fields = {"condition": "radiculitis", "subtype": "lumbar", "side": "R", **changes}
+    return NewEpisode(**fields)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "allowed"),
+    [
+        ({"condition": "scoliosis"}, "condition", "one of: radiculitis, sciatica"),
+        ({"condition": None}, "condition", "one of: radiculitis, sciatica"),
+        ({"subtype": "upper"}, "subtype", "one of: cervical, thoracic, lumbar"),
+        ({"side": "left"}, "side", "one of: L, R, both"),
+        ({"course": "sudden"}, "course", "one of: acute, chronic"),
+        ({"onset_date": "2026-12-01"}, "onset date", "cannot be in the future"),
+        ({"onset_date": "yesterday"}, "onset date", "YYYY-MM-DD"),
+        ({"red_flags": ("headache",)}, "red flags", "known: bladder_bowel"),
+        ({"pain_medication": "p" * 201}, "pain medication", "at most 200"),
+    ],
+)
+def test_bad_episode_is_refused(
+    db: ClinicDB, changes: dict[str, Any], field: str, allowed: str
+) -> None:
+    pid = create_patient(db, OK_PATIENT, today=DAY)
+    refused(db, field, allowed, lambda: open_episode(db, pid, _episode(**changes), today=DAY))
+
+
+def test_an_unknown_red_flag_at_a_later_screen_is_refused(
+    db: ClinicDB, clinic: dict[str, int]
+) -> None:
+    refused(
+        db,
+        "red flags",
+        "unknown flag 'dizzy'",
+        lambda: screen_red_flags(db, clinic["episode"], ["saddle_numbness", "dizzy"], today=DAY),
+    )
+
+
+def test_closing_with_an_unknown_status_is_refused(db: ClinicDB, clinic: dict[str, int]) -> None:
+    refused(
+        db,
+        "status",
+        "one of: closed, completed",
+        lambda: close_episode(db, clinic["episode"], status="paused", today=DAY),
+    )
+
+
+# --- visits ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "number", "field", "allowed"),
+    [
+        (1, 16, "visit number", "from 1 to 15"),
+        (1, 0, "visit number", "from 1 to 15"),
+        (2, "16", "visit number", "from 1 to 15"),
+        (4, 1, "module", "from 1 to 3"),
+        (0, 1, "module", "from 1 to 3"),
+        (1.5, 1, "module", "a whole number"),
+    ],
+)
+def test_a_visit_outside_the_programme_is_refused(
+    db: ClinicDB, clinic: dict[str, int], module: Any, number: Any, field: str, allowed: str
+) -> None:
+    refused(db, field, allowed, lambda: visit_at(db, clinic["episode"], module, number))
+
+
+def test_visit_at_finds_the_visit(db: ClinicDB, clinic: dict[str, int]) -> None:
+    visit = visit_at(db, clinic["episode"], 2, 8)
+    assert (visit.module, visit.number, visit.seq, visit.kind) == (2, 8, 23, "doctor")
+    assert visit_at(db, clinic["episode"], "3", "15").seq == 45
+
+
+def test_tick_with_an_item_not_on_the_checklist_is_refused(
+    db: ClinicDB, clinic: dict[str, int]
+) -> None:
+    # cat-cow is the radiculitis variant; this patient has sciatica
+    refused(
+        db,
+        "checklist item",
+        "not on this visit's checklist",
+        lambda: tick_item(db, clinic["visit"], "m1_cat_cow"),
+    )
+    refused(
+        db,
+        "checklist item",
+        "not on this visit's checklist",
+        lambda: tick_item(db, clinic["visit"], "m2_asymmetric"),
+    )
+    refused(db, "note", "at most 500", lambda: tick_item(db, clinic["visit"], "m1_pir", "x" * 501))
+
+
+def test_bad_visit_note_and_therapist_are_refused(db: ClinicDB, clinic: dict[str, int]) -> None:
+    refused(db, "note", "control characters", lambda: set_visit_note(db, clinic["visit"], "a\x1bb"))
+    nxt = visits_of(db, clinic["episode"])[2]
+    refused(db, "therapist", "at most 80", lambda: start_visit(db, nxt.id, therapist="t" * 81))
+
+
+# --- measurements ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("test", "value", "side", "field", "allowed"),
+    [
+        ("vas", 11, None, "VAS pain", "a number from 0 to 10 /10"),
+        ("vas", -0.5, None, "VAS pain", "from 0 to 10"),
+        ("vas", "eleven", None, "VAS pain", "from 0 to 10"),
+        ("vas", float("nan"), None, "VAS pain", "from 0 to 10"),
+        ("vas", float("inf"), None, "VAS pain", "from 0 to 10"),
+        ("vas", True, None, "VAS pain", "should be a number"),
+        ("nrs", 7.5, None, "NRS pain", "a whole number from 0 to 10"),
+        ("hip_flexion", -5, "L", "Hip flexion", "from 0 to 150 °"),
+        ("slr_angle", 91, "R", "Straight-leg raise (Lasegue) angle", "from 0 to 90 °"),
+        ("strength_mrc", 6, "L", "Strength (MRC)", "whole number from 0 to 5"),
+        ("schober", 16, None, "Lumbar flexion (Schober)", "from 0 to 15 cm"),
+        ("slr_sign", "maybe", "L", "Lasegue sign", "one of: negative, positive"),
+        ("palpation_tone", "tight", "R", "Palpation: muscle tone", "one of: normal, mildly raised"),
+        ("gait", "fine", None, "Gait", "one of: normal, antalgic"),
+        ("emg_finding", "  ", None, "EMG finding", "is required"),
+        ("hip_flexion", 90, None, "Hip flexion side", "one of: L, R"),
+        ("heel_walk", "normal", "both", "Heel walk side", "one of: L, R"),
+        ("vas", 5, "L", "VAS pain side", "not sided"),
+        ("grip", 5, None, "test", "unknown test 'grip'"),
+    ],
+)
+def test_bad_measurement_is_refused(
+    db: ClinicDB,
+    clinic: dict[str, int],
+    test: str,
+    value: object,
+    side: str | None,
+    field: str,
+    allowed: str,
+) -> None:
+    refused(db, field, allowed, lambda: record_measurement(db, clinic["visit"], test, value, side))
+
+
+def test_good_measurements_are_accepted(db: ClinicDB, clinic: dict[str, int]) -> None:
+    visit = clinic["visit"]
+    record_measurement(db, visit, "vas", "7,5")
+    record_measurement(db, visit, "vas", 0)
+    record_measurement(db, visit, "hip_flexion", 150, "L")
+    record_measurement(db, visit, "slr_sign", "positive", "R")
+    rows = db.execute(
+        "SELECT test_code, side, value_num, value_text FROM measurements ORDER BY id"
+    ).fetchall()
+    assert rows == [
+        ("vas", None, 0.0, None),  # one value per test and side: corrected, not duplicated
+        ("hip_flexion", "L", 150.0, None),
+        ("slr_sign", "R", None, "positive"),
+    ]
+
+
+# --- PIR ------------------------------------------------------------------------------------
+
+GOOD_PIR = {
+    "muscle": "piriformis",
+    "side": "L",
+    "tension_s": 7,
+    "effort_pct": 20,
+    "relaxation_s": 15,
+    "cycles": 3,
+    "rom_before": 30,
+    "rom_after": 40,
+    "pain_before": 5,
+    "pain_after": 3,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "allowed"),
+    [
+        ({"effort_pct": 0}, "effort", "whole number from 5 to 100 %"),
+        ({"effort_pct": 101}, "effort", "from 5 to 100 %"),
+        ({"effort_pct": 4}, "effort", "from 5 to 100 %"),
+        ({"tension_s": 0}, "tension", "from 1 to 60 s"),
+        ({"tension_s": 61}, "tension", "from 1 to 60 s"),
+        ({"tension_s": 7.5}, "tension", "a whole number"),
+        ({"relaxation_s": 121}, "relaxation", "from 1 to 120 s"),
+        ({"cycles": 0}, "cycles", "from 1 to 20"),
+        ({"cycles": 21}, "cycles", "from 1 to 20"),
+        ({"rom_before": -10}, "ROM before", "from 0 to 180 °"),
+        ({"rom_after": 181}, "ROM after", "from 0 to 180 °"),
+        ({"pain_before": 11}, "pain before", "from 0 to 10"),
+        ({"pain_after": -1}, "pain after", "from 0 to 10"),
+        ({"muscle": ""}, "muscle", "is required"),
+        ({"side": "left"}, "side", "one of: L, R, both"),
+    ],
+)
+def test_bad_pir_cycle_is_refused(
+    db: ClinicDB, clinic: dict[str, int], changes: dict[str, Any], field: str, allowed: str
+) -> None:
+    cycle = PirCycle(**{**GOOD_PIR, **changes})
+    refused(db, field, allowed, lambda: record_pir_cycle(db, clinic["visit"], cycle))
+
+
+def test_pir_limits_are_inclusive(db: ClinicDB, clinic: dict[str, int]) -> None:
+    for changes in ({"effort_pct": 5}, {"effort_pct": 100}, {"rom_before": 0, "pain_after": 10}):
+        record_pir_cycle(db, clinic["visit"], PirCycle(**{**GOOD_PIR, **changes}))
+    record_pir_cycle(db, clinic["visit"], PirCycle("iliopsoas", "both", 5, 10, 10))
+    assert db.execute("SELECT count(*) FROM pir_cycles").fetchone()[0] == 4
+
+
+def test_a_refused_write_is_a_kinesio_error_with_a_title(db: ClinicDB) -> None:
+    with pytest.raises(KinesioError) as caught:
+        create_patient(db, _patient(last_name=""), today=DAY)
+    assert caught.value.title == "Invalid input"
