@@ -66,7 +66,10 @@ def standing(visits: list[Visit], today: date, proto: Protocol | None = None) ->
     if nxt is not None:
         module, number, seq = nxt.module, nxt.number, nxt.seq
     else:
-        last = visits[-1] if visits else None
+        # The last visit that took place (or was missed): for an episode closed early that
+        # is where it stopped, not the cancelled visit 45.
+        last = next((v for v in reversed(visits) if v.status != "cancelled"), None)
+        last = last or (visits[0] if visits else None)
         module = last.module if last else 1
         number = last.number if last else per_module
         seq = last.seq if last else 0
