@@ -81,7 +81,20 @@ def clinic_db(override: Path | None = None) -> Iterator[Any]:
 def run_tui(path: Path, *, demo: bool = False) -> None:
     from kinesio_tui.app import build_app  # Textual loads only for the TUI (~160 ms)
 
+    if not demo:
+        _daily_backup(path)
     build_app(path, actor=state.actor).run()
+
+
+def _daily_backup(path: Path) -> None:
+    """Today's automatic backup (issue 6); a failure warns and never keeps the UI closed."""
+    try:
+        from kinesio_tui.maintenance.backup import auto_backup
+
+        auto_backup(path)
+    except Exception as error:  # whatever breaks, the clinic still opens
+        detail = error.message if isinstance(error, KinesioError) else type(error).__name__
+        typer.secho(f"Warning: automatic backup not taken ({detail}).", err=True)
 
 
 @app.callback(invoke_without_command=True)
@@ -318,3 +331,11 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:  # unexpected: a scrubbed report, one calm line, exit 1
+        from kinesio_tui.crash import report_and_exit
+
+        report_and_exit(error)
+
+
+# Maintenance commands (backup, restore, check, audit, erase) register themselves on `app`.
+from kinesio_tui import cli_maintenance as _cli_maintenance  # noqa: E402, F401

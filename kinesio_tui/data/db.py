@@ -48,6 +48,19 @@ def _create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+def make_private(path: Path) -> None:
+    """Take group/other access away from a database file we own, and from its -wal/-shm.
+
+    SQLite creates the -wal and -shm files with the main file's mode, so a file copied in
+    with a loose umask would otherwise leak through its companions too.
+    """
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):  # missing, or not ours to change: leave it
+            st = file.stat()
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                os.chmod(file, 0o600)
+
+
 def connect(path: Path, *, actor: str | None = None, migrate: bool = True) -> ClinicDB:
     """Open (creating if needed) the database at `path`, upgrade its schema, return it.
 
@@ -56,6 +69,8 @@ def connect(path: Path, *, actor: str | None = None, migrate: bool = True) -> Cl
     path = Path(path)
     if not path.exists():
         _create_private_file(path)
+    else:
+        make_private(path)
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -133,18 +148,29 @@ def migrate_schema(db: ClinicDB) -> list[str]:
     if not pending:
         return []
     before_migration(db, pending)
-    # Claim the file first: a step interrupted half-way leaves tables, and without the id
-    # the next start would take them for another program's and refuse to resume.
-    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    migrations.apply(db)
-    with db.atomic():
+    # All pending steps, their records and the header pragmas commit as one transaction:
+    # a failing step (or a power cut) leaves the file exactly as it was, and the claim
+    # on the file (application_id) can never be separated from the tables it explains.
+    with write_transaction(db):
+        if not migrations.pending(db):  # another process migrated while we waited
+            return []
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        migrations.apply(db)
         db.execute(f"PRAGMA user_version = {len(known)}")
     return pending
 
 
 def before_migration(db: ClinicDB, pending: list[str]) -> None:
-    """Hook run before pending migrations touch an existing file (automatic backup)."""
+    """Hook run before pending migrations touch an existing file (automatic backup).
+
+    A file that already holds applied migrations is copied (online backup API) into the
+    backups directory first; a new, empty file has nothing to lose and is not copied.
+    """
+    if not migrations.applied(db):
+        return
+    from kinesio_tui.maintenance.backup import pre_migration_backup  # avoids an import cycle
+
+    pre_migration_backup(db, pending)
 
 
 @contextlib.contextmanager
@@ -311,3 +337,49 @@ def _m0002_audit_log(db: Database) -> None:
     for statement in _SCHEMA_0002.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+# The chain head lives outside audit_log and moves in the same transaction as each append
+# (a trigger), so deleting the newest entries is detectable too; UPDATE and DELETE on the
+# trail are refused except the one erasure may do: blank old/new and keep everything else.
+# Someone who drops these triggers and rewrites the chain *and* the head consistently is
+# not stopped by any unkeyed hash chain; that limit is documented in maintenance/audit.py.
+_AUDIT_GUARD_0004 = (
+    """CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        entries INTEGER NOT NULL,
+        last_id INTEGER,
+        last_hash TEXT NOT NULL
+    )""",
+    """INSERT INTO audit_head (id, entries, last_id, last_hash)
+    SELECT 1, count(*), max(id),
+        coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), printf('%.64d', 0))
+    FROM audit_log""",
+    """CREATE TRIGGER audit_log_head AFTER INSERT ON audit_log BEGIN
+        UPDATE audit_head SET entries = entries + 1, last_id = NEW.id, last_hash = NEW.hash
+        WHERE id = 1;
+    END""",
+    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'the audit trail is append-only');
+    END""",
+    """CREATE TRIGGER audit_log_only_erasure BEFORE UPDATE ON audit_log
+    WHEN NOT (
+        NEW.old IS NULL AND NEW.new IS NULL
+        AND NEW.id = OLD.id AND NEW.at = OLD.at AND NEW.actor = OLD.actor
+        AND NEW.action = OLD.action AND NEW.table_name = OLD.table_name
+        AND NEW.record_id = OLD.record_id AND NEW.patient_id IS OLD.patient_id
+        AND NEW.content_sha = OLD.content_sha AND NEW.prev_hash = OLD.prev_hash
+        AND NEW.hash = OLD.hash
+    ) BEGIN
+        SELECT RAISE(ABORT, 'the audit trail is append-only (erasure may only blank content)');
+    END""",
+    """CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN
+        SELECT RAISE(ABORT, 'the audit trail head cannot be removed');
+    END""",
+)
+
+
+@migrations(name="0004_audit_guard")
+def _m0004_audit_guard(db: Database) -> None:
+    for statement in _AUDIT_GUARD_0004:
+        db.execute(statement)

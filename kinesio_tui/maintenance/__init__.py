@@ -1,0 +1,1 @@
+"""Keeping the records safe: backups and restore, checks, the audit trail, erasure."""

@@ -1,0 +1,243 @@
+"""Backups with SQLite's online backup API, daily rotation, and a checked restore.
+
+The backup API copies a consistent snapshot while other connections keep working (the TUI
+may be open), and includes what is still in the WAL, which a plain file copy would miss.
+Every backup is a single self-contained file (rollback-journal mode, no -wal beside it),
+created 0600 in a 0700 directory, written under a temporary name and renamed when whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from kinesio_tui.data.db import (
+    APPLICATION_ID,
+    BUSY_TIMEOUT_MS,
+    ClinicDB,
+    known_migrations,
+)
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.locations import data_dir, private_dir
+
+AUTO = "auto"
+MANUAL = "manual"
+PRE_MIGRATION = "pre-migration"
+REPLACED = "replaced"
+
+
+def backups_dir() -> Path:
+    """The automatic backups' directory under the data directory (0700)."""
+    return private_dir(private_dir(data_dir()) / "backups")
+
+
+def stamp(now: datetime | None = None) -> str:
+    """A timestamp for file names that sorts in time order: 20261125-141503."""
+    return (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+
+
+def backup_name(db_path: Path, kind: str, now: datetime | None = None) -> str:
+    """`clinic.auto-20261125-141503.db`: the database's stem, the kind, when."""
+    return f"{db_path.stem}.{kind}-{stamp(now)}.db"
+
+
+def _new_private_file(path: Path) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)  # the umask could only have removed bits; say it outright
+
+
+@contextlib.contextmanager
+def _raw(path: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _copy_into(source: sqlite3.Connection, dest: Path) -> Path:
+    """Snapshot `source` into a new private file at `dest` (atomic: temp name, then rename)."""
+    dest = Path(dest)
+    if not dest.parent.exists():
+        private_dir(dest.parent)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    _new_private_file(tmp)
+    try:
+        with _raw(tmp) as target:
+            source.backup(target)
+            # One self-contained file: a backup must not depend on a -wal beside it.
+            target.execute("PRAGMA journal_mode = DELETE")
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return dest
+
+
+def backup_database(source: Path | Database, dest: Path) -> Path:
+    """Copy the clinic database (a path, or an open connection) to `dest`; returns the file.
+
+    `dest` may be a directory: the copy is then named after the database and the time.
+    Safe while the app is open in another terminal.
+    """
+    if isinstance(source, Database):
+        src_path = getattr(source, "path", Path("kinesio.db"))
+        if dest.is_dir():
+            dest = dest / backup_name(src_path, MANUAL)
+        return _copy_into(source.conn, dest)
+    src_path = Path(source)
+    if not src_path.is_file():
+        raise KinesioError("Nothing to back up", f"There is no database at {src_path}.")
+    if dest.is_dir():
+        dest = dest / backup_name(src_path, MANUAL)
+    if dest.resolve() == src_path.resolve():
+        raise KinesioError("Cannot back up", "The backup cannot replace the database itself.")
+    try:
+        with _raw(src_path) as conn:
+            return _copy_into(conn, dest)
+    except sqlite3.DatabaseError as error:
+        raise KinesioError("Cannot back up", f"{src_path}: {error}.") from None
+
+
+def auto_backups(db_path: Path) -> list[Path]:
+    """This database's automatic backups, oldest first."""
+    folder = data_dir() / "backups"
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"{db_path.stem}.{AUTO}-*.db"))
+
+
+def auto_backup(
+    db_path: Path, *, now: datetime | None = None, keep: int | None = None
+) -> Path | None:
+    """Take today's automatic backup if there is none yet; keep the newest `keep`.
+
+    Called when the workstation opens. Returns the new backup, or None when today's
+    already exists, automatic backups are off in settings, or there is no database yet.
+    `keep` defaults to the settings file's `backups.keep` (14).
+    """
+    from kinesio_tui.settings import load_settings
+
+    db_path = Path(db_path)
+    settings = load_settings()
+    if not settings.automatic_backups or not db_path.is_file():
+        return None
+    keep = keep or settings.backups_to_keep
+    now = now or datetime.now()
+    today = now.strftime("%Y%m%d")
+    existing = auto_backups(db_path)
+    made = None
+    if not any(p.name.startswith(f"{db_path.stem}.{AUTO}-{today}") for p in existing):
+        made = backup_database(db_path, backups_dir() / backup_name(db_path, AUTO, now))
+        existing = auto_backups(db_path)
+    for old in existing[: max(0, len(existing) - keep)]:
+        old.unlink(missing_ok=True)
+    return made
+
+
+def pre_migration_backup(db: ClinicDB, pending: list[str]) -> Path:
+    """The copy taken before migrations change an existing file (see db.before_migration)."""
+    return backup_database(db, backups_dir() / backup_name(db.path, PRE_MIGRATION))
+
+
+# --- restore ------------------------------------------------------------------------------
+
+
+def check_backup(path: Path) -> list[str]:
+    """Reasons `path` cannot be restored (empty list: it can). Reads a private copy only."""
+    from kinesio_tui.maintenance.audit import verify_chain
+
+    path = Path(path)
+    if not path.is_file():
+        return [f"{path} does not exist or is not a file"]
+    problems: list[str] = []
+    try:
+        with _raw(path) as conn:
+            db = Database(conn)
+            if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                return ["it is not a kinesio-tui database"]
+            result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+            if result != ["ok"]:
+                return [f"it is damaged (integrity check: {len(result)} problem(s))"]
+            applied = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM _sqlite_migrations WHERE migration_set = 'kinesio'"
+                ).fetchall()
+            }
+            known = known_migrations()
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if applied - set(known) or version > len(known):
+                problems.append("it was written by a newer kinesio-tui")
+            if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                problems.append("it has records pointing at missing records")
+            report = verify_chain(db)
+            problems += [f"audit trail, {p}" for p in report.problems[:5]]
+    except sqlite3.DatabaseError as error:
+        return [f"it is not a readable SQLite database ({error})"]
+    return problems
+
+
+@dataclass(frozen=True)
+class Restored:
+    """Where the restored data came from and where the replaced data was kept."""
+
+    source: Path
+    kept: Path | None
+
+
+def restore_database(db_path: Path, backup: Path, *, now: datetime | None = None) -> Restored:
+    """Replace the database's contents with a checked backup, keeping the current data.
+
+    The backup is copied to a private temporary file and that copy is checked, so what is
+    restored is exactly what passed. The current data is first saved beside the database as
+    `<name>.replaced-<time>.db`. Contents are copied in through the backup API rather than by
+    renaming files, so another open terminal sees the restored data instead of writing
+    on into a file that is no longer the clinic's.
+    """
+    db_path = Path(db_path)
+    backup = Path(backup)
+    if backup.is_file() and db_path.exists() and backup.resolve() == db_path.resolve():
+        raise KinesioError("Cannot restore", "That file is the database itself.")
+    if not db_path.parent.exists():
+        private_dir(db_path.parent)
+    candidate = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}")
+    candidate.unlink(missing_ok=True)
+    try:
+        if backup.is_file():
+            _new_private_file(candidate)
+            with open(backup, "rb") as src, open(candidate, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        problems = check_backup(candidate if backup.is_file() else backup)
+        if problems:
+            raise KinesioError(
+                "Backup refused", f"{backup} was not restored: {'; '.join(problems)}."
+            )
+        kept = None
+        if db_path.exists():
+            kept = backup_database(db_path, db_path.with_name(backup_name(db_path, REPLACED, now)))
+        else:
+            _new_private_file(db_path)
+        with _raw(candidate) as src, _raw(db_path) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = WAL")
+        os.chmod(db_path, 0o600)
+    finally:
+        candidate.unlink(missing_ok=True)
+        for suffix in ("-journal", "-wal", "-shm"):
+            candidate.with_name(candidate.name + suffix).unlink(missing_ok=True)
+    return Restored(source=backup, kept=kept)
