@@ -142,8 +142,9 @@ def change_from_baseline(
         return None
     proto = proto or protocol()
     baseline, latest = values[0], values[-1]
-    delta = latest - baseline
-    percent = (delta / baseline * 100) if baseline else None
+    # Rounded so that 8.2 -> 6.2 counts as the 2 points it is (binary floats give 1.9999...).
+    delta = round(latest - baseline, 9)
+    percent = round(delta / baseline * 100, 9) if baseline else None
     improved = delta > 0 if higher_is_better else delta < 0
     important = improved and (
         abs(delta) >= proto.important_change_points
