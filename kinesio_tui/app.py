@@ -1,20 +1,101 @@
-"""Placeholder replaced by the workstation issue."""
+"""The workstation: one Textual app over the clinic's database file.
+
+`build_app` is the one factory the CLI and the tests share.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.data.watch import ChangeWatcher
+from kinesio_tui.i18n import _
+from kinesio_tui.views.commands import KinesioCommands
+
+#: How often to look for commits by other processes (PRAGMA data_version costs microseconds).
+POLL_SECONDS = 1.0
 
 
-def build_app(db_path: Path, **options: Any) -> Any:
-    from textual.app import App
-    from textual.widgets import Footer, Static
+class KinesioApp(App[None]):
+    """The clinician workstation: patient list, patient screen, visits."""
 
-    class KinesioApp(App[None]):
-        BINDINGS = [("q", "quit", "Quit")]
+    CSS_PATH = "kinesio.tcss"
+    TITLE = "kinesio"
+    COMMANDS = App.COMMANDS | {KinesioCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", _("Quit"), tooltip=_("Leave the workstation (everything is saved)")),
+        Binding("question_mark", "help", _("Help"), tooltip=_("Every key that works here")),
+    ]
 
-        def compose(self):  # type: ignore[no-untyped-def]
-            yield Static(f"kinesio-tui: {db_path}")
-            yield Footer()
+    def __init__(
+        self, db_path: Path, *, actor: str | None = None, today: date | None = None
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.db: ClinicDB = connect(self.db_path, actor=actor)
+        self.actor: str = self.db.actor
+        self._fixed_today = today
+        self._watcher = ChangeWatcher(self.db)
 
-    return KinesioApp()
+    @property
+    def today(self) -> date:
+        """The clinic day (fixed in tests; otherwise the real date, correct past midnight)."""
+        return self._fixed_today or date.today()
+
+    def get_default_screen(self) -> Screen[None]:
+        """The patient list is the home screen, at the bottom of the stack."""
+        from kinesio_tui.views.patients import PatientsScreen
+
+        return PatientsScreen()
+
+    def on_mount(self) -> None:
+        """Start watching for other processes' commits."""
+        self.set_interval(POLL_SECONDS, self.poll_changes)
+
+    def on_unmount(self) -> None:
+        """Close the main-thread connection."""
+        self.db.close()
+
+    def poll_changes(self) -> None:
+        """Reload the current screen when another process (a second terminal, the CLI) commits."""
+        if self._watcher.changed():
+            self.refresh_screen()
+
+    def refresh_screen(self) -> None:
+        """Ask the current screen to reload its data, if it knows how."""
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh):
+            refresh()
+
+    def action_help(self) -> None:
+        """Show every key of the current screen and of the app."""
+        from kinesio_tui.views.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def open_patient(self, patient_id: int) -> None:
+        """Show one patient's screen on top of the list (replacing another patient's)."""
+        from kinesio_tui.views.patient import PatientScreen
+
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(PatientScreen(patient_id))
+
+
+def build_app(
+    db_path: Path, *, actor: str | None = None, today: date | None = None, demo: bool = False
+) -> KinesioApp:
+    """The workstation over `db_path` (created and migrated if needed); `today` fixes the date."""
+    app = KinesioApp(db_path, actor=actor, today=today)
+    if demo:
+        app.sub_title = _("demo clinic")
+    return app

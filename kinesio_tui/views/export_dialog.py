@@ -1,0 +1,180 @@
+"""Export dialog: choose what (summary, a visit, a module) and the format, then write a file.
+
+The export runs in a worker thread with its own connection, so a slow disk never freezes
+the screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, RadioButton, RadioSet, Static
+
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.i18n import _
+
+if TYPE_CHECKING:
+    from kinesio_tui.app import KinesioApp
+
+
+def export_dir() -> Path | None:
+    """Where exports go, or None while the export module is not installed."""
+    try:
+        from kinesio_tui.export import default_export_dir
+    except ImportError:
+        return None
+    return default_export_dir()
+
+
+class ExportDialog(ModalScreen[Path | None]):
+    """Export one patient's summary, a visit or a module as Markdown or HTML."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Cancel")),
+        Binding("ctrl+s", "export", _("Export"), priority=True),
+    ]
+
+    def __init__(
+        self,
+        patient_id: int,
+        *,
+        visit_id: int | None = None,
+        visit_seq: int | None = None,
+        module: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.visit_id = visit_id
+        self.visit_seq = visit_seq
+        self.module = module
+
+    @property
+    def kapp(self) -> KinesioApp:
+        return cast("KinesioApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        target = export_dir()
+        with Vertical(id="export-box") as box:
+            box.border_title = _("Export")
+            with Horizontal(id="export-choices"):
+                with RadioSet(id="export-kind"):
+                    yield RadioButton(_("Patient summary"), value=True, id="kind-summary")
+                    yield RadioButton(
+                        _("Visit {seq}", seq=self.visit_seq) if self.visit_seq else _("Visit"),
+                        id="kind-visit",
+                        disabled=self.visit_id is None,
+                    )
+                    yield RadioButton(
+                        _("Module {m}", m=self.module) if self.module else _("Module"),
+                        id="kind-module",
+                        disabled=self.module is None,
+                    )
+                with RadioSet(id="export-format"):
+                    yield RadioButton(_("HTML (print)"), value=True, id="fmt-html")
+                    yield RadioButton(_("Markdown"), id="fmt-md")
+            yield Static(
+                _("Into {dir}", dir=target) if target else _("Export is not available yet."),
+                id="export-target",
+            )
+            with Horizontal(id="export-buttons"):
+                yield Button(
+                    _("Export (Ctrl+S)"),
+                    id="export",
+                    variant="primary",
+                    compact=True,
+                    disabled=target is None,
+                )
+                yield Button(_("Cancel (Esc)"), id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#export-kind", RadioSet).focus()
+
+    def _choice(self) -> tuple[str, str]:
+        kind_button = self.query_one("#export-kind", RadioSet).pressed_button
+        fmt_button = self.query_one("#export-format", RadioSet).pressed_button
+        kind = (
+            (kind_button.id or "kind-summary").removeprefix("kind-") if kind_button else "summary"
+        )
+        fmt = (fmt_button.id or "fmt-html").removeprefix("fmt-") if fmt_button else "html"
+        return kind, fmt
+
+    @on(Button.Pressed, "#export")
+    def export_pressed(self) -> None:
+        self.action_export()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        """Close without exporting."""
+        self.dismiss(None)
+
+    def action_export(self, overwrite: bool = False) -> None:
+        """Write the chosen export (asks before replacing an existing file)."""
+        target = export_dir()
+        if target is None:
+            self.notify(_("Export is not available yet."), severity="warning")
+            return
+        kind, fmt = self._choice()
+        self.query_one("#export-target", Static).update(_("Exporting…"))
+        self.run_export(kind, fmt, target, overwrite)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def run_export(self, kind: str, fmt: str, out_dir: Path, overwrite: bool) -> None:
+        """Write the file in a worker thread with its own connection (connections are per-thread)."""
+        from kinesio_tui.data.db import connect
+        from kinesio_tui.export import ExportExists, export_patient
+
+        try:
+            db = connect(self.kapp.db_path, actor=self.kapp.actor)
+            try:
+                path = export_patient(
+                    db,
+                    self.patient_id,
+                    kind=kind,  # type: ignore[arg-type]
+                    fmt=fmt,  # type: ignore[arg-type]
+                    out_dir=out_dir,
+                    visit_id=self.visit_id if kind == "visit" else None,
+                    module=self.module if kind == "module" else None,
+                    overwrite=overwrite,
+                    today=self.kapp.today,
+                )
+            finally:
+                db.close()
+        except ExportExists as error:
+            self.app.call_from_thread(self._ask_overwrite, error.path, kind, fmt, out_dir)
+            return
+        except KinesioError as error:
+            self.app.call_from_thread(self._failed, error, out_dir)
+            return
+        self.app.call_from_thread(self._done, path)
+
+    def _done(self, path: Path) -> None:
+        self.app.notify(_("Written: {path}", path=path), title=_("Exported"), timeout=8)
+        self.dismiss(path)
+
+    def _ask_overwrite(self, path: Path, kind: str, fmt: str, out_dir: Path) -> None:
+        from kinesio_tui.views.help import Confirm
+
+        self.query_one("#export-target", Static).update(_("Into {dir}", dir=out_dir))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#export-target", Static).update(_("Exporting…"))
+                self.run_export(kind, fmt, out_dir, True)
+
+        self.app.push_screen(
+            Confirm(_("{name} already exists in {dir}. Replace it?", name=path.name, dir=out_dir)),
+            answered,
+        )
+
+    def _failed(self, error: KinesioError, out_dir: Path) -> None:
+        self.query_one("#export-target", Static).update(_("Into {dir}", dir=out_dir))
+        self.notify(error.message, title=error.title, severity="error")

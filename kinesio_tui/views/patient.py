@@ -1,0 +1,336 @@
+"""One patient: who, red flags, the 3 x 15 programme, pain trend, latest results, visits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from kinesio_tui.domain import current_episode, get_patient, progress
+from kinesio_tui.domain.models import Episode, Patient, Visit
+from kinesio_tui.domain.progress import Progress
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.i18n import _
+from kinesio_tui.protocol import protocol
+from kinesio_tui.views.widgets import (
+    RedFlagBanner,
+    legend_text,
+    results_text,
+    standing_text,
+    status_label,
+    timeline_text,
+    vas_text,
+    visit_glyph,
+)
+
+if TYPE_CHECKING:
+    from kinesio_tui.app import KinesioApp
+
+SIDE_WORDS = {"L": "left", "R": "right", "both": "both sides"}
+
+
+class VisitTable(DataTable[str | Text]):
+    """The episode's 45 visits; Enter starts (or continues) the current one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter", "select_cursor", _("Start"), tooltip=_("Start or continue the current visit")
+        ),
+    ]
+
+
+def header_text(
+    patient: Patient, episode: Episode | None, today_age: int, *, wide: bool = True
+) -> Text:
+    """Who the patient is and what is treated (phone and onset only when there is room)."""
+    out = Text()
+    out.append(patient.full_name, style="bold")
+    out.append(_(", {age} y, {sex}", age=today_age, sex=patient.sex))
+    if patient.occupation:
+        out.append(f" · {patient.occupation}")
+    if patient.phone and wide:
+        out.append(f" · {patient.phone}", style="dim")
+    if patient.archived:
+        out.append(_("  [archived]"), style="bold reverse")
+    out.append("\n")
+    if episode is None:
+        out.append(_("No episode of care yet: press o to open one."), style="italic")
+        return out
+    proto = protocol()
+    condition = proto.condition(episode.condition)
+    subtype = condition.subtype(episode.subtype) if condition else None
+    out.append(condition.label if condition else episode.condition, style="bold")
+    out.append(f", {subtype.label if subtype else episode.subtype}")
+    out.append(f", {_(SIDE_WORDS.get(episode.side, episode.side))}")
+    out.append(f" · {_(episode.course)}")
+    if episode.onset_date and wide:
+        out.append(_(" · onset {day}", day=episode.onset_date.isoformat()), style="dim")
+    out.append(" · ")
+    if episode.pain_medication:
+        out.append(_("meds: {meds}", meds=episode.pain_medication), style="yellow")
+    else:
+        out.append(_("no pain medication"), style="dim")
+    return out
+
+
+class PatientScreen(Screen[None]):
+    """Everything about one patient's episode at a glance; Enter starts the current visit."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", _("Back"), tooltip=_("Back to the patient list")),
+        Binding("e", "export", _("Export"), tooltip=_("Export a summary, a visit or a module")),
+        Binding("d", "edit", _("Details"), tooltip=_("Change the patient's details")),
+        Binding("o", "open_episode", _("New episode"), tooltip=_("Open an episode of care")),
+        Binding("a", "toggle_archive", _("Archive"), tooltip=_("Archive or restore the patient")),
+    ]
+
+    def __init__(self, patient_id: int) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.patient: Patient | None = None
+        self.episode: Episode | None = None
+        self.progress: Progress | None = None
+
+    @property
+    def kapp(self) -> KinesioApp:
+        return cast("KinesioApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="patient-header")
+        yield RedFlagBanner(id="red-flags")
+        with Horizontal(id="programme"):
+            yield Static(id="timeline")
+            with Vertical(id="programme-side"):
+                yield Static(id="standing")
+                yield Static(id="legend")
+        yield Static(id="vas")
+        with Horizontal(id="patient-bottom"):
+            yield Static(id="results")
+            yield VisitTable(id="visits", cursor_type="row")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(VisitTable)
+        table.add_column(" ", key="glyph")
+        table.add_column(_("Visit"), key="visit")
+        table.add_column(_("Date"), key="date")
+        table.add_column(_("Status"), key="status")
+        table.focus()
+        self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        """Back from a visit or a form: show what changed."""
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Reload the patient and episode from the database and redraw."""
+        db = self.kapp.db
+        today = self.kapp.today
+        try:
+            self.patient = get_patient(db, self.patient_id)
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            self.app.pop_screen()
+            return
+        self.episode = current_episode(db, self.patient_id)
+        self.progress = progress(db, self.episode.id, today=today) if self.episode else None
+        self.query_one("#patient-header", Static).update(
+            header_text(
+                self.patient, self.episode, self.patient.age_on(today), wide=self.size.width >= 110
+            )
+        )
+        proto = protocol()
+        prog = self.progress
+        flags = [
+            (f.label if (f := proto.red_flag(code)) else code)
+            for code in (prog.red_flags if prog else [])
+        ]
+        self.query_one(RedFlagBanner).show_flags(flags)
+        self.set_class(bool(flags), "-red-flag")
+        self._show_programme(prog)
+        self._show_visits(prog.visits if prog else [], prog.standing.next_visit if prog else None)
+        self.refresh_bindings()
+
+    def _show_programme(self, prog: Progress | None) -> None:
+        today = self.kapp.today
+        wide = self.size.width >= 110
+        timeline = self.query_one("#timeline", Static)
+        if prog is None:
+            timeline.update(Text(_("No programme yet."), style="dim"))
+            for name in ("#standing", "#legend", "#vas", "#results"):
+                self.query_one(name, Static).update("")
+            return
+        timeline.update(timeline_text(prog.visits, today, titles=wide))
+        self.query_one("#standing", Static).update(
+            standing_text(prog.standing, prog.episode.status)
+        )
+        self.query_one("#legend", Static).update(legend_text(lines=1 if wide else 2))
+        self.query_one("#vas", Static).update(
+            vas_text(prog.vas, prog.vas_change, width=max(10, self.size.width - 40))
+        )
+        self.query_one("#results", Static).update(
+            results_text(prog.results, max(24, self.size.width - self._visits_width() - 3))
+        )
+
+    def _visits_width(self) -> int:
+        return 48 if self.size.width >= 110 else 40
+
+    def _show_visits(self, visits: list[Visit], current: Visit | None) -> None:
+        table = self.query_one(VisitTable)
+        table.styles.width = self._visits_width()
+        today = self.kapp.today
+        date_format = "%a %d %b" if self.size.width >= 110 else "%d %b"
+        table.clear()
+        for visit in visits:
+            kind = _("Doctor") if visit.is_doctor else _("Session")
+            label = Text(f"M{visit.module}·{visit.number:<2} {kind}")
+            if visit.is_doctor:
+                label.stylize("bold")
+            status = status_label(visit, today)
+            table.add_row(
+                visit_glyph(visit, today),
+                label,
+                visit.day.strftime(date_format),
+                Text(status, style="bold" if current and visit.id == current.id else ""),
+                key=str(visit.id),
+            )
+        if current is not None:
+            table.move_cursor(row=table.get_row_index(str(current.id)), animate=False)
+
+    def on_resize(self) -> None:
+        """Lay the programme out again for the new width."""
+        self.refresh_data()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim what cannot run for this patient right now."""
+        if action == "open_episode":
+            return self.episode is None or self.episode.status != "active"  # hidden otherwise
+        if action == "export":
+            return None if self.episode is None else True
+        return True
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        """Back to the patient list."""
+        self.dismiss()
+
+    @on(DataTable.RowSelected, "#visits")
+    def visit_chosen(self, event: DataTable.RowSelected) -> None:
+        """Enter on the current visit starts it; other visits only say what they are."""
+        key = event.row_key.value
+        if key is not None:
+            self.start_visit(int(key))
+
+    def action_start_visit(self) -> None:
+        """Start (or continue) today's visit: the next one in the programme."""
+        prog = self.progress
+        nxt = prog.standing.next_visit if prog and prog.episode.status == "active" else None
+        if nxt is None:
+            self.notify(_("No visit left to start in this episode."), severity="warning")
+            return
+        self.start_visit(nxt.id)
+
+    def start_visit(self, visit_id: int) -> None:
+        """Open the visit screen on `visit_id` if it is the one to hold next."""
+        prog = self.progress
+        if prog is None:
+            return
+        nxt = prog.standing.next_visit if prog.episode.status == "active" else None
+        if nxt is None or nxt.id != visit_id:
+            visit = next((v for v in prog.visits if v.id == visit_id), None)
+            where = _("visit {seq}", seq=nxt.seq) if nxt else _("none: the programme is over")
+            what = status_label(visit, self.kapp.today) if visit else "?"
+            self.notify(
+                _(
+                    "This visit is {what}. Only the current visit can be started ({where}).",
+                    what=what,
+                    where=where,
+                ),
+                severity="warning",
+            )
+            return
+        try:
+            from kinesio_tui.views.visit import VisitScreen
+        except ImportError:
+            self.notify(_("The visit screen is not available yet."), severity="warning")
+            return
+        self.app.push_screen(VisitScreen(visit_id), lambda _result: self.refresh_data())
+
+    def action_export(self) -> None:
+        """Export this patient's summary, a visit or a module."""
+        from kinesio_tui.views.export_dialog import ExportDialog
+
+        prog = self.progress
+        if prog is None:
+            return
+        table = self.query_one(VisitTable)
+        visit_id: int | None = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            visit_id = int(key) if key else None
+        visit = next((v for v in prog.visits if v.id == visit_id), None)
+        self.app.push_screen(
+            ExportDialog(
+                self.patient_id,
+                visit_id=visit_id,
+                visit_seq=visit.seq if visit else None,
+                module=visit.module if visit else prog.standing.module,
+            )
+        )
+
+    def action_edit(self) -> None:
+        """Change the patient's details."""
+        from kinesio_tui.views.patient_form import PatientForm
+
+        if self.patient is not None:
+            self.app.push_screen(PatientForm(self.patient), lambda _id: self.refresh_data())
+
+    def action_open_episode(self) -> None:
+        """Open a new episode of care (when none is active)."""
+        from kinesio_tui.views.patient_form import EpisodeForm
+
+        if self.patient is not None and self.patient.archived:
+            self.notify(_("Restore the patient first (a)."), severity="warning")
+            return
+        self.app.push_screen(EpisodeForm(self.patient_id), lambda _id: self.refresh_data())
+
+    def action_toggle_archive(self) -> None:
+        """Archive (or restore) the patient, after asking."""
+        from kinesio_tui.domain import archive_patient, restore_patient
+        from kinesio_tui.views.help import Confirm
+
+        patient = self.patient
+        if patient is None:
+            return
+        if patient.archived:
+            question = _("Restore {name} to the active list?", name=patient.full_name)
+        else:
+            question = _(
+                "Archive {name}? They leave the active list; nothing is deleted.",
+                name=patient.full_name,
+            )
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                if patient.archived:
+                    restore_patient(self.kapp.db, patient.id)
+                    self.notify(_("Restored to the active list."))
+                else:
+                    archive_patient(self.kapp.db, patient.id)
+                    self.notify(
+                        _("Archived. Press a on the patient list to see archived patients.")
+                    )
+            except KinesioError as error:
+                self.notify(error.message, title=error.title, severity="error")
+            self.refresh_data()
+
+        self.app.push_screen(Confirm(question), answered)

@@ -1,0 +1,414 @@
+"""Forms: a new (or changed) patient, and opening an episode of care with its red-flag screen.
+
+Every field is checked before anything is written; each message appears under its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+
+from kinesio_tui.domain import (
+    NewEpisode,
+    NewPatient,
+    create_patient,
+    open_episode,
+    update_patient,
+)
+from kinesio_tui.domain import validate as v
+from kinesio_tui.domain.models import Patient
+from kinesio_tui.domain.patients import SEXES, get_patient
+from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
+from kinesio_tui.i18n import _
+from kinesio_tui.protocol import protocol
+
+if TYPE_CHECKING:
+    from kinesio_tui.app import KinesioApp
+
+
+def field_row(label: str, widget: Widget, name: str) -> ComposeResult:
+    """A label, the input, and the (hidden until needed) message under it."""
+    with Horizontal(classes="field", id=f"row-{name}"):
+        yield Label(label, classes="field-label")
+        yield widget
+    yield Static("", classes="field-error", id=f"error-{name}")
+
+
+class FormScreen(Screen[int | None]):
+    """Shared behaviour: Ctrl+S saves, Escape cancels, messages under fields."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", _("Save"), priority=True),
+        Binding("escape", "cancel", _("Cancel")),
+    ]
+    #: Domain field names (as in ValidationError.field) -> widget ids.
+    FIELDS: ClassVar[dict[str, str]] = {}
+
+    @property
+    def kapp(self) -> KinesioApp:
+        return cast("KinesioApp", self.app)
+
+    def clear_errors(self) -> None:
+        for error in self.query(".field-error"):
+            cast(Static, error).update("")
+            error.display = False
+        for row in self.query(".field"):
+            row.remove_class("-invalid")
+
+    def show_error(self, field: str, message: str) -> None:
+        """Put `message` under `field` (domain name), or notify if the form has no such field."""
+        name = self.FIELDS.get(field)
+        if name is None:
+            self.notify(message, title=_("Invalid input"), severity="error")
+            return
+        error = self.query_one(f"#error-{name}", Static)
+        error.update(f"↑ {_(field).capitalize()} {message}")
+        error.display = True
+        self.query_one(f"#row-{name}").add_class("-invalid")
+
+    def check(self, checks: list[tuple[str, Callable[[], object]]]) -> bool:
+        """Run each field's rule; show every message at once. True when all pass."""
+        self.clear_errors()
+        ok = True
+        first: str | None = None
+        for _field, rule in checks:
+            try:
+                rule()
+            except ValidationError as error:
+                self.show_error(error.field, error.reason)
+                ok = False
+                first = first or self.FIELDS.get(error.field)
+        if first:
+            self.query_one(f"#{first}").focus()
+        return ok
+
+    def value(self, name: str) -> str:
+        return self.query_one(f"#{name}", Input).value
+
+    def action_cancel(self) -> None:
+        """Leave without saving."""
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    def save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_save(self) -> None:
+        raise NotImplementedError
+
+
+class PatientForm(FormScreen):
+    """New patient (or changing one): Ctrl+S saves."""
+
+    FIELDS: ClassVar[dict[str, str]] = {
+        "first name": "first-name",
+        "last name": "last-name",
+        "birth date": "birth-date",
+        "sex": "sex",
+        "phone": "phone",
+        "occupation": "occupation",
+        "notes": "notes",
+    }
+
+    def __init__(self, patient: Patient | None = None) -> None:
+        super().__init__()
+        self.patient = patient
+
+    def compose(self) -> ComposeResult:
+        p = self.patient
+        title = _("Change details: {name}", name=p.full_name) if p else _("New patient")
+        yield Static(title, classes="form-title")
+        with VerticalScroll(classes="form"):
+            yield from field_row(
+                _("First name"),
+                Input(p.first_name if p else "", id="first-name", compact=True),
+                "first-name",
+            )
+            yield from field_row(
+                _("Last name"),
+                Input(p.last_name if p else "", id="last-name", compact=True),
+                "last-name",
+            )
+            yield from field_row(
+                _("Birth date"),
+                Input(
+                    p.birth_date.isoformat() if p else "",
+                    placeholder="YYYY-MM-DD",
+                    id="birth-date",
+                    compact=True,
+                ),
+                "birth-date",
+            )
+            yield from field_row(
+                _("Sex"),
+                Select(
+                    [(_(s), s) for s in SEXES],
+                    value=p.sex if p else Select.NULL,
+                    prompt=_("choose F / M / X"),
+                    id="sex",
+                    compact=True,
+                ),
+                "sex",
+            )
+            yield from field_row(
+                _("Phone"), Input(p.phone if p else "", id="phone", compact=True), "phone"
+            )
+            yield from field_row(
+                _("Occupation"),
+                Input(
+                    p.occupation if p else "",
+                    placeholder=_("and daily posture, e.g. driver"),
+                    id="occupation",
+                    compact=True,
+                ),
+                "occupation",
+            )
+            yield from field_row(
+                _("Notes"), Input(p.notes if p else "", id="notes", compact=True), "notes"
+            )
+            with Horizontal(classes="form-buttons"):
+                yield Button(_("Save (Ctrl+S)"), id="save", variant="primary", compact=True)
+                yield Button(_("Cancel (Esc)"), id="cancel", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        self.query_one("#first-name", Input).focus()
+
+    def _data(self) -> NewPatient:
+        sex = self.query_one("#sex", Select).value
+        return NewPatient(
+            first_name=self.value("first-name"),
+            last_name=self.value("last-name"),
+            birth_date=self.value("birth-date"),
+            sex=sex if isinstance(sex, str) else "",
+            phone=self.value("phone"),
+            occupation=self.value("occupation"),
+            notes=self.value("notes"),
+        )
+
+    def action_save(self) -> None:
+        """Check every field, then write the patient in one transaction."""
+        data = self._data()
+        today = self.kapp.today
+        ok = self.check(
+            [
+                ("first name", lambda: v.required_text("first name", data.first_name)),
+                ("last name", lambda: v.required_text("last name", data.last_name)),
+                ("birth date", lambda: v.past_date("birth date", data.birth_date, today)),
+                ("sex", lambda: v.one_of("sex", data.sex, SEXES)),
+                ("phone", lambda: v.phone("phone", data.phone)),
+                (
+                    "occupation",
+                    lambda: v.bounded_text("occupation", data.occupation, max_len=v.MAX_NAME),
+                ),
+                ("notes", lambda: v.bounded_text("notes", data.notes)),
+            ]
+        )
+        if not ok:
+            return
+        db = self.kapp.db
+        try:
+            if self.patient is None:
+                patient_id = create_patient(db, data, today=today)
+                self.notify(_("Patient added. Now the episode of care."))
+            else:
+                patient_id = self.patient.id
+                update_patient(
+                    db, patient_id, data, expected_version=self.patient.version, today=today
+                )
+                self.notify(_("Details saved."))
+        except StaleRecord:
+            self._reload()
+            return
+        except ValidationError as error:
+            self.show_error(error.field, error.reason)
+            return
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self.dismiss(patient_id)
+
+    def _reload(self) -> None:
+        """Someone else changed the patient: show their version, keep the form open."""
+        assert self.patient is not None
+        self.patient = get_patient(self.kapp.db, self.patient.id)
+        p = self.patient
+        for name, value in (
+            ("first-name", p.first_name),
+            ("last-name", p.last_name),
+            ("birth-date", p.birth_date.isoformat()),
+            ("phone", p.phone),
+            ("occupation", p.occupation),
+            ("notes", p.notes),
+        ):
+            self.query_one(f"#{name}", Input).value = value
+        self.query_one("#sex", Select).value = p.sex
+        self.notify(
+            _(
+                "These details were changed elsewhere and have been reloaded. Make your change again."
+            ),
+            title=_("Changed elsewhere"),
+            severity="warning",
+        )
+
+
+class EpisodeForm(FormScreen):
+    """Open an episode of care: condition, side, course, medication and the red-flag screen."""
+
+    FIELDS: ClassVar[dict[str, str]] = {
+        "condition": "condition",
+        "subtype": "subtype",
+        "side": "side",
+        "course": "course",
+        "onset date": "onset",
+        "pain medication": "medication",
+        "red flags": "flags",
+    }
+
+    def __init__(self, patient_id: int) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+
+    def compose(self) -> ComposeResult:
+        proto = protocol()
+        patient = get_patient(self.kapp.db, self.patient_id)
+        yield Static(
+            _("Open an episode of care: {name}", name=patient.full_name), classes="form-title"
+        )
+        with VerticalScroll(classes="form"):
+            yield from field_row(
+                _("Condition"),
+                Select(
+                    [(c.label, c.code) for c in proto.conditions],
+                    prompt=_("choose"),
+                    id="condition",
+                    compact=True,
+                ),
+                "condition",
+            )
+            yield from field_row(
+                _("Subtype"),
+                Select([], prompt=_("choose the condition first"), id="subtype", compact=True),
+                "subtype",
+            )
+            yield from field_row(
+                _("Side"),
+                Select(
+                    [(_("left"), "L"), (_("right"), "R"), (_("both"), "both")],
+                    prompt=_("choose"),
+                    id="side",
+                    compact=True,
+                ),
+                "side",
+            )
+            yield from field_row(
+                _("Course"),
+                Select(
+                    [(_("acute"), "acute"), (_("chronic"), "chronic")],
+                    value="acute",
+                    allow_blank=False,
+                    id="course",
+                    compact=True,
+                ),
+                "course",
+            )
+            yield from field_row(
+                _("Onset"), Input(placeholder="YYYY-MM-DD", id="onset", compact=True), "onset"
+            )
+            yield from field_row(
+                _("Pain medication"),
+                Input(placeholder=_("none"), id="medication", compact=True),
+                "medication",
+            )
+            flags = SelectionList[str](*[(f.label, f.code) for f in proto.red_flags], id="flags")
+            flags.border_title = _("Red flags (Space ticks; any one: refer to a doctor now)")
+            yield flags
+            yield Static("", classes="field-error", id="error-flags")
+            with Horizontal(classes="form-buttons"):
+                yield Button(_("Open episode (Ctrl+S)"), id="save", variant="primary", compact=True)
+                yield Button(_("Later (Esc)"), id="cancel", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        self.query_one("#condition", Select).focus()
+
+    @on(Select.Changed, "#condition")
+    def condition_changed(self, event: Select.Changed) -> None:
+        """Offer the subtypes of the chosen condition."""
+        condition = protocol().condition(str(event.value)) if event.value != Select.NULL else None
+        subtype = self.query_one("#subtype", Select)
+        subtype.set_options([(s.label, s.code) for s in condition.subtypes] if condition else [])
+
+    def _select(self, name: str) -> str:
+        value = self.query_one(f"#{name}", Select).value
+        return value if isinstance(value, str) else ""
+
+    def action_save(self) -> None:
+        """Check the fields, then open the episode (which plans its 45 visits)."""
+        today = self.kapp.today
+        data = NewEpisode(
+            condition=self._select("condition"),
+            subtype=self._select("subtype"),
+            side=self._select("side"),
+            course=self._select("course"),
+            onset_date=self.value("onset").strip() or None,
+            pain_medication=self.value("medication"),
+            red_flags=tuple(self.query_one("#flags", SelectionList).selected),
+        )
+        proto = protocol()
+        condition = proto.condition(data.condition)
+        subtypes = [s.code for s in condition.subtypes] if condition else []
+        ok = self.check(
+            [
+                (
+                    "condition",
+                    lambda: v.one_of(
+                        "condition", data.condition, [c.code for c in proto.conditions]
+                    ),
+                ),
+                ("subtype", lambda: v.one_of("subtype", data.subtype, subtypes or ["-"])),
+                ("side", lambda: v.one_of("side", data.side, ("L", "R", "both"))),
+                (
+                    "onset date",
+                    lambda: data.onset_date and v.past_date("onset date", data.onset_date, today),
+                ),
+                (
+                    "pain medication",
+                    lambda: v.bounded_text("pain medication", data.pain_medication, max_len=200),
+                ),
+            ]
+        )
+        if not ok:
+            return
+        try:
+            episode_id = open_episode(self.kapp.db, self.patient_id, data, today=today)
+        except ValidationError as error:
+            self.show_error(error.field, error.reason)
+            return
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        if data.red_flags:
+            self.notify(
+                _("Red flag raised: refer the patient to a doctor now."),
+                title=_("Red flag"),
+                severity="error",
+                timeout=10,
+            )
+        else:
+            self.notify(_("Episode opened: 45 visits planned."))
+        self.dismiss(episode_id)

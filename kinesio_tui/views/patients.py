@@ -1,0 +1,363 @@
+"""Home: the patient list, searched as you type, paged so a large clinic stays fluid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
+
+from kinesio_tui.data.db import connect
+from kinesio_tui.domain.roster import RosterRow, roster
+from kinesio_tui.i18n import _
+
+if TYPE_CHECKING:
+    from kinesio_tui.app import KinesioApp
+
+#: Rows per page; a DataTable of 200 rows paints in ~180 ms (performance.md), so never all.
+PAGE = 200
+#: Load the next page when the cursor comes this close to the last loaded row.
+PREFETCH = 40
+#: Below this width the list abbreviates columns.
+NARROW = 110
+
+SIDES = {"L": "L", "R": "R", "both": "L+R"}
+
+
+def condition_cell(row: RosterRow, *, narrow: bool) -> str:
+    if row.condition is None:
+        return _("no episode")
+    cond = row.condition[:3].capitalize() + "." if narrow else row.condition
+    sub = (row.subtype or "")[:4] + "." if narrow and len(row.subtype or "") > 5 else row.subtype
+    return f"{cond} {sub} {SIDES.get(row.side or '', row.side or '')}"
+
+
+def visit_cell(row: RosterRow) -> str:
+    if row.episode_status != "active":
+        return _(row.episode_status or "-") if row.condition else "-"
+    if row.module is None or row.number is None:
+        return "-"
+    return f"M{row.module} {row.number:>2}/15"
+
+
+def day_cell(day: date | None, today: date, *, narrow: bool) -> str:
+    if day is None:
+        return "-"
+    if day == today:
+        return _("today")
+    return day.strftime("%d %b" if narrow else "%a %d %b %Y")
+
+
+class PatientTable(DataTable[str | Text]):
+    """The patient rows; printable keys that are not bound go to the search box."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", _("Open"), tooltip=_("Open the highlighted patient")),
+    ]
+
+    @dataclass
+    class TypedAhead(Message):
+        """A printable key typed on the list, meant for the search box."""
+
+        character: str
+
+    def on_key(self, event: events.Key) -> None:
+        if (
+            event.is_printable
+            and event.character
+            and event.character != " "
+            and event.key not in self.screen.active_bindings
+        ):
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.TypedAhead(event.character))
+
+
+class PatientsScreen(Screen[None]):
+    """All active (or archived) patients; type to filter, Enter to open."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", _("Search"), tooltip=_("Name, surname, phone or birth year")),
+        Binding("n", "new_patient", _("New patient")),
+        Binding("a", "toggle_archived", _("Archived"), tooltip=_("Show archived patients")),
+        Binding("escape", "clear_search", _("Clear search")),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.archived = False
+        self._query = ""
+        self._generation = 0
+        self._more = False
+        self._loading = False
+        self._total_shown = 0
+        self._narrow: bool | None = None
+
+    @property
+    def kapp(self) -> KinesioApp:
+        return cast("KinesioApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="search-bar"):
+            yield Static(_("Patients"), id="list-title")
+            yield Input(
+                placeholder=_("type to search: name, phone or birth year"),
+                id="search",
+                compact=True,
+                select_on_focus=False,
+            )
+        yield PatientTable(id="patients", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="list-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PatientTable).focus()
+        self._build_columns(self.size.width < NARROW)
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Coming back from a patient: their row may have changed."""
+        self.reload(keep_cursor=True)
+
+    def refresh_data(self) -> None:
+        """Another process committed: reload the visible rows."""
+        self.reload(keep_cursor=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < NARROW
+        if narrow != self._narrow:
+            self._build_columns(narrow)
+            self.reload(keep_cursor=True)
+
+    def _build_columns(self, narrow: bool) -> None:
+        self._narrow = narrow
+        table = self.query_one(PatientTable)
+        table.clear(columns=True)
+        table.add_column(" ", key="flag", width=1)
+        table.add_column(_("Name"), key="name")
+        table.add_column(_("Age"), key="age")
+        if not narrow:
+            table.add_column(_("Phone"), key="phone")
+        table.add_column(_("Condition"), key="condition")
+        table.add_column(_("Visit"), key="visit")
+        table.add_column(_("Next"), key="next")
+        table.add_column(_("VAS"), key="vas")
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def reload(self, *, keep_cursor: bool = False) -> None:
+        """Load the first page for the current query (off the UI thread)."""
+        self._generation += 1
+        table = self.query_one(PatientTable)
+        keep = None
+        if keep_cursor and table.row_count:
+            keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self._loading = True
+        self.load_page(
+            self._query,
+            self.archived,
+            0,
+            max(PAGE, table.row_count if keep_cursor else 0),
+            self._generation,
+            keep,
+        )
+
+    @work(exclusive=True, thread=True, group="roster", exit_on_error=False)
+    def load_page(
+        self,
+        query: str,
+        archived: bool,
+        offset: int,
+        limit: int,
+        generation: int,
+        keep: str | None,
+    ) -> None:
+        """Query one page in a worker thread with its own connection (connections are per-thread)."""
+        worker = get_current_worker()
+        db = connect(self.kapp.db_path, migrate=False)
+        try:
+            rows = roster(db, query, archived=archived, limit=limit + 1, offset=offset)
+            total = (
+                None
+                if offset or query
+                else int(
+                    db.execute(
+                        "SELECT count(*) FROM patients WHERE archived_at IS "
+                        + ("NOT NULL" if archived else "NULL")
+                    ).fetchone()[0]
+                )
+            )
+        finally:
+            db.close()
+        if worker.is_cancelled:
+            return
+        self.app.call_from_thread(self._show_page, rows, offset, limit, generation, keep, total)
+
+    def _show_page(
+        self,
+        rows: list[RosterRow],
+        offset: int,
+        limit: int,
+        generation: int,
+        keep: str | None,
+        total: int | None,
+    ) -> None:
+        if generation != self._generation:
+            return  # a newer query has been typed since
+        self._loading = False
+        table = self.query_one(PatientTable)
+        self._more = len(rows) > limit
+        rows = rows[:limit]
+        today = self.kapp.today
+        if offset == 0:
+            table.clear()
+        narrow = bool(self._narrow)
+        for row in rows:
+            table.add_row(*self._cells(row, today, narrow), key=str(row.patient_id))
+        if offset == 0 and keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self._show_state(total)
+
+    def _cells(self, row: RosterRow, today: date, narrow: bool) -> list[str | Text]:
+        flag = Text("!", style="bold red") if row.red_flags else Text(" ")
+        name = Text(row.name, style="bold red" if row.red_flags else "")
+        cells: list[str | Text] = [flag, name, str(row.age_on(today))]
+        if not narrow:
+            cells.append(row.phone or "-")
+        cells += [
+            condition_cell(row, narrow=narrow),
+            visit_cell(row),
+            day_cell(row.next_planned, today, narrow=narrow),
+            f"{row.last_vas:g}" if row.last_vas is not None else "-",
+        ]
+        return cells
+
+    def _show_state(self, total: int | None) -> None:
+        table = self.query_one(PatientTable)
+        empty = self.query_one("#list-empty", Static)
+        title = self.query_one("#list-title", Static)
+        kind = _("Archived") if self.archived else _("Patients")
+        count = table.row_count
+        shown = f"{count}{'+' if self._more else ''}"
+        title.update(f"{kind} ({shown})")
+        if count:
+            empty.display = False
+            table.display = True
+            return
+        table.display = False
+        empty.display = True
+        if self._query:
+            message = _("No patient matches “{query}”. Esc clears the search.", query=self._query)
+        elif self.archived:
+            message = _("No archived patients. Press a to go back to the active list.")
+        else:
+            message = _(
+                "No patients yet.\n\nPress n to add a patient,\n"
+                "or run `kinesio demo` to try the workstation on a demo clinic."
+            )
+        empty.update(message)
+
+    @on(DataTable.RowHighlighted, "#patients")
+    def load_more(self, event: DataTable.RowHighlighted) -> None:
+        """Fetch the next page before the cursor reaches the end of the loaded rows."""
+        table = event.data_table
+        if self._more and not self._loading and event.cursor_row >= table.row_count - PREFETCH:
+            self._loading = True
+            self.load_page(
+                self._query, self.archived, table.row_count, PAGE, self._generation, None
+            )
+
+    # --- search ------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def search(self, event: Input.Changed) -> None:
+        """Filter as the user types (name, surname, phone or birth year; no diacritics needed)."""
+        self._query = event.value.strip()
+        self.refresh_bindings()
+        self.reload()
+
+    @on(Input.Submitted, "#search")
+    def search_done(self) -> None:
+        """Enter in the search box opens the first match (or moves to the list)."""
+        table = self.query_one(PatientTable)
+        if table.row_count == 1:
+            self._open_row(0)
+        else:
+            table.focus()
+
+    @on(PatientTable.TypedAhead)
+    def type_ahead(self, event: PatientTable.TypedAhead) -> None:
+        search = self.query_one("#search", Input)
+        search.focus()
+        search.insert_text_at_cursor(event.character)
+
+    def on_key(self, event: events.Key) -> None:
+        """Down from the search box moves into the list."""
+        if event.key == "down" and self.focused is self.query_one("#search", Input):
+            event.stop()
+            self.query_one(PatientTable).focus()
+
+    def action_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        """Escape clears the search (then leaves the archived view) and goes back to the list."""
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+        elif self.archived:
+            self.action_toggle_archived()
+        self.query_one(PatientTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape is offered only when there is something to clear."""
+        if action == "clear_search":
+            return bool(self._query or self.archived)
+        return True
+
+    # --- actions -----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#patients")
+    def open_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter opens the patient."""
+        self._open_row(event.cursor_row)
+
+    def _open_row(self, index: int) -> None:
+        table = self.query_one(PatientTable)
+        key = table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
+        if key is not None:
+            self.kapp.open_patient(int(key))
+
+    def action_new_patient(self) -> None:
+        """Register a patient, then open their first episode, then show them."""
+        from kinesio_tui.views.patient_form import EpisodeForm, PatientForm
+
+        def after_episode(patient_id: int) -> None:
+            self.kapp.open_patient(patient_id)
+
+        def after_patient(patient_id: int | None) -> None:
+            if patient_id is None:
+                return
+            self.app.push_screen(
+                EpisodeForm(patient_id), lambda _episode: after_episode(patient_id)
+            )
+
+        self.app.push_screen(PatientForm(), after_patient)
+
+    def action_toggle_archived(self) -> None:
+        """Switch between active and archived patients."""
+        self.archived = not self.archived
+        self.set_class(self.archived, "-archived")
+        self.refresh_bindings()
+        self.reload()

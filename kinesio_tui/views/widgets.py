@@ -1,0 +1,240 @@
+"""Small, dumb widgets shared by the screens: timeline, VAS sparkline, red-flag banner, results.
+
+Each takes plain domain records and renders them; none touches the database. Glyphs differ
+for every state so the displays still read on a monochrome terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from kinesio_tui.domain.models import Visit
+from kinesio_tui.domain.progress import Change, LatestResult, SeriesPoint, Standing
+from kinesio_tui.i18n import _
+from kinesio_tui.protocol import Protocol, protocol
+
+# Glyphs: (therapy session, doctor's appointment) per visit state.
+GLYPHS: dict[str, tuple[str, str]] = {
+    "done": ("●", "◆"),
+    "missed": ("✗", "✗"),
+    "planned": ("○", "◇"),
+    "today": ("◎", "◈"),
+    "in_progress": ("▶", "▶"),
+    "cancelled": ("·", "·"),
+}
+STYLES: dict[str, str] = {
+    "done": "bold green",
+    "missed": "bold red",
+    "planned": "dim",
+    "today": "bold yellow underline",
+    "in_progress": "bold reverse yellow",
+    "cancelled": "dim",
+}
+SPARK = " ▁▂▃▄▅▆▇█"
+
+
+def visit_state(visit: Visit, today: date) -> str:
+    """One word for how a visit stands on `today` (a key of GLYPHS)."""
+    if visit.in_progress:
+        return "in_progress"
+    if visit.status == "planned":
+        return "today" if visit.planned_date == today else "planned"
+    return visit.status if visit.status in GLYPHS else "planned"
+
+
+def visit_glyph(visit: Visit, today: date) -> Text:
+    state = visit_state(visit, today)
+    glyph = GLYPHS[state][1 if visit.is_doctor else 0]
+    return Text(glyph, style=STYLES[state])
+
+
+def status_label(visit: Visit, today: date) -> str:
+    """The visit's status in words for the visit list."""
+    return {
+        "done": _("done"),
+        "missed": _("missed"),
+        "planned": _("planned"),
+        "today": _("today"),
+        "in_progress": _("in progress"),
+        "cancelled": _("cancelled"),
+    }[visit_state(visit, today)]
+
+
+def timeline_text(
+    visits: Sequence[Visit], today: date, *, titles: bool = True, proto: Protocol | None = None
+) -> Text:
+    """The programme as 3 rows of 15 glyphs, grouped by the doctor's appointments."""
+    proto = proto or protocol()
+    out = Text()
+    by_module: dict[int, list[Visit]] = {}
+    for visit in visits:
+        by_module.setdefault(visit.module, []).append(visit)
+    for module in proto.modules:
+        if module.number > 1:
+            out.append("\n")
+        out.append(_("M{n} ", n=module.number), style="bold")
+        for visit in by_module.get(module.number, []):
+            if visit.is_doctor and visit.number > 1:
+                out.append(" ")
+            out.append_text(visit_glyph(visit, today))
+            if visit.is_doctor and visit.number < proto.visits_per_module:
+                out.append(" ")
+        if titles:
+            out.append(f"  {module.title}", style="dim")
+    return out
+
+
+def legend_text(*, lines: int = 1) -> Text:
+    """What the timeline glyphs mean (on one line, or split over two)."""
+    parts = [
+        ("●", "done", _("session")),
+        ("◆", "done", _("doctor")),
+        ("○◇", "planned", _("planned")),
+        ("◎◈", "today", _("today")),
+        ("▶", "in_progress", _("in progress")),
+        ("✗", "missed", _("missed")),
+    ]
+    out = Text()
+    for index, (glyph, state, label) in enumerate(parts):
+        if index and lines > 1 and index == len(parts) // 2:
+            out.append("\n")
+        elif index:
+            out.append("  ")
+        out.append(glyph, style=STYLES[state])
+        out.append(f" {label}", style="dim")
+    return out
+
+
+def sparkline(values: Sequence[float], *, low: float = 0.0, high: float = 10.0) -> str:
+    """A one-row bar chart on a fixed scale (VAS 0-10), so a small change looks small."""
+    span = high - low or 1.0
+    out = []
+    for value in values:
+        level = round((min(max(value, low), high) - low) / span * (len(SPARK) - 1))
+        out.append(SPARK[level] if level else "▁" if value > low else "_")
+    return "".join(out)
+
+
+def vas_text(points: Sequence[SeriesPoint], change: Change | None, *, width: int = 45) -> Text:
+    """VAS baseline -> latest, the change and whether it matters, with a sparkline."""
+    out = Text()
+    out.append(_("VAS "), style="bold")
+    if not points:
+        out.append(_("not recorded yet"), style="dim")
+        return out
+    values = [p.value for p in points][-width:]
+    out.append(f"{points[0].value:g} ")
+    out.append(sparkline(values), style="bold cyan")
+    out.append(f" {points[-1].value:g}")
+    if change is None:
+        return out
+    percent = f", {change.percent:+.0f}%" if change.percent is not None else ""
+    out.append(f"  ({change.delta:+g}{percent}) ")
+    if change.important:
+        out.append(_("✓ clinically important"), style="bold green")
+    elif change.improved:
+        out.append(_("improved, below the 2-point/30% threshold"), style="yellow")
+    elif change.delta > 0:
+        out.append(_("▲ worse"), style="bold red")
+    else:
+        out.append(_("no change"), style="dim")
+    return out
+
+
+def standing_text(standing: Standing, status: str) -> Text:
+    """Module, visit n/15, days in module, done/missed counts and timing notes."""
+    out = Text()
+    if status != "active":
+        out.append(_("Programme {status}", status=_(status)), style="bold")
+        out.append(
+            _(
+                "  ·  {done} visits done, {missed} missed",
+                done=standing.done,
+                missed=standing.missed,
+            )
+        )
+        return out
+    out.append(_("Module {m} · visit {n}/15", m=standing.module, n=standing.number), style="bold")
+    if standing.days_in_module is not None:
+        out.append(_(" · day {d} in module", d=standing.days_in_module))
+    out.append(_(" · {done} done", done=standing.done))
+    if standing.missed:
+        out.append(_(", {missed} missed", missed=standing.missed), style="red")
+    for note in standing.notes:
+        out.append("\n")
+        out.append(f"  {note}", style="italic dim")
+    return out
+
+
+def _value(value: float | str | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}{unit if unit in ('°', '%') else ''}"
+    return str(value)
+
+
+def _fit(text: str, width: int, *, right: bool = False) -> str:
+    if len(text) > width:
+        text = text[: max(width - 1, 0)] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+def results_text(results: Sequence[LatestResult], width: int) -> Text:
+    """Latest test results in `width` cells: left / right side by side with the asymmetry %."""
+    if not results:
+        return Text(_("No test results yet."), style="dim")
+    value_w = 9 if width >= 44 else 8
+    label_w = max(8, width - 2 * value_w - 4 - 3)
+    out = Text()
+    out.append(_fit(_("Latest test"), label_w), style="bold")
+    out.append(" " + _fit(_("Left"), value_w, right=True), style="bold")
+    out.append(" " + _fit(_("Right"), value_w, right=True), style="bold")
+    out.append(" " + _fit(_("Asym"), 4, right=True), style="bold")
+    for result in results:
+        out.append("\n" + _fit(result.label, label_w))
+        if result.left is None and result.right is None:
+            out.append(" " + _fit(_value(result.value, result.unit), value_w, right=True))
+            continue
+        out.append(" " + _fit(_value(result.left, result.unit), value_w, right=True))
+        out.append(" " + _fit(_value(result.right, result.unit), value_w, right=True))
+        asym = result.asymmetry
+        if asym is not None:
+            out.append(
+                " " + _fit(f"{asym:.0f}%", 4, right=True),
+                style="bold yellow" if asym >= 15 else "",
+            )
+    return out
+
+
+class RedFlagBanner(Static):
+    """A banner that cannot be missed: raised red flags mean referring to a doctor now."""
+
+    DEFAULT_CSS = """
+    RedFlagBanner {
+        display: none;
+        background: $error;
+        color: $text;
+        text-style: bold;
+        padding: 0 1;
+        height: auto;
+    }
+    RedFlagBanner.-raised { display: block; }
+    """
+
+    def show_flags(self, labels: Sequence[str]) -> None:
+        """Show the banner for these flag labels, or hide it when there are none."""
+        self.set_class(bool(labels), "-raised")
+        if labels:
+            self.update(_("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels)))
+
+
+class KeyTable(DataTable[str | Text]):
+    """A row-cursor table whose Enter is shown in the Footer with a screen's own words."""
+
+    BINDINGS = [Binding("enter", "select_cursor", _("Open"), show=True)]
