@@ -1,0 +1,358 @@
+"""The PIR recorder: set up a muscle, pace the cycles with a large countdown, log as it goes.
+
+Rows: one `pir_cycles` row per set (muscle + side + parameters). It is written when the
+first cycle completes (cycles = 1) and its `cycles` count is updated as each further cycle
+completes, so leaving mid-way keeps exactly the cycles already done. ROM and pain after are
+written into the same row at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Digits, Footer, Input, Label, Select, Static
+
+from kinesio_tui import domain
+from kinesio_tui.domain.visits import validate_pir_cycle
+from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.i18n import _
+from kinesio_tui.pir_pacer import CycleCompleted, Finished, Phase, PhaseChanged, PirPacer
+from kinesio_tui.protocol import protocol
+from kinesio_tui.views.visit import VisitHost, describe_pir
+
+#: How often the countdown re-reads the clock (seconds).
+TICK_S = 0.1
+OTHER = "__other__"
+
+PHASE_TEXT = {
+    Phase.READY: ("◇", "Ready: Space starts"),
+    Phase.TENSE: ("▲", "Tense gently"),
+    Phase.RELAX: ("▼", "Relax and breathe out"),
+    Phase.SLACK: ("→", "Take up the slack"),
+    Phase.DONE: ("■", "Done: record ROM and pain after"),
+}
+
+# validate_pir_cycle's field names -> the input showing the message next to it
+FIELD_IDS = {
+    "muscle": "muscle",
+    "side": "side",
+    "effort": "effort",
+    "tension": "tension",
+    "relaxation": "relaxation",
+    "cycles": "cycles",
+    "ROM before": "rom-before",
+    "pain before": "pain-before",
+    "ROM after": "rom-after",
+    "pain after": "pain-after",
+}
+
+
+@dataclass(frozen=True)
+class PirResult:
+    """The set written by the recorder."""
+
+    pir_id: int
+    cycle: domain.PirCycle
+
+    @property
+    def summary(self) -> str:
+        return describe_pir(self.cycle)
+
+
+class PirScreen(Screen[PirResult | None]):
+    """Record a PIR set; `clock` (seconds, monotonic) can be a fake in tests."""
+
+    CSS_PATH = "visit.tcss"
+    BINDINGS = [
+        Binding("escape", "leave", _("Leave (keeps done cycles)")),
+        Binding("space", "start_pause", _("Pause/Resume")),
+        Binding("b", "toggle_bell", _("Bell")),
+        Binding("ctrl+s", "save", _("Start/Save"), priority=True),
+    ]
+
+    def __init__(self, visit_id: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.visit_id = visit_id
+        self.clock = clock
+        self.stage = "setup"  # setup -> run -> after
+        self.pacer: PirPacer | None = None
+        self.cycle: domain.PirCycle | None = None
+        self.pir_id: int | None = None
+        self.bell = False
+        self._last = 0.0
+
+    @property
+    def host(self) -> VisitHost:
+        return cast(VisitHost, self.app)
+
+    def compose(self) -> ComposeResult:
+        pir = protocol().pir
+        yield Static(_("Post-isometric relaxation (PIR)"), id="pir-title")
+        with Vertical(id="pir-setup"):
+            yield from self.field(
+                _("Muscle"),
+                Select(
+                    [*((m, m) for m in pir.muscles), (_("other…"), OTHER)],
+                    value=pir.muscles[0],
+                    allow_blank=False,
+                    id="muscle",
+                    compact=True,
+                ),
+                "muscle",
+            )
+            yield from self.field(
+                _("Other muscle"),
+                Input(id="other-muscle", compact=True, placeholder=_("type the muscle")),
+                "other-muscle",
+            )
+            yield from self.field(
+                _("Side"),
+                Select(
+                    [(_("Left"), "L"), (_("Right"), "R"), (_("Both"), "both")],
+                    value="both",
+                    allow_blank=False,
+                    id="side",
+                    compact=True,
+                ),
+                "side",
+            )
+            yield from self.number_field(_("Effort %"), "effort", pir.effort_pct, "5–100 %")
+            yield from self.number_field(_("Tension s"), "tension", pir.tension_s, "1–60 s")
+            yield from self.number_field(
+                _("Relaxation s"), "relaxation", pir.relaxation_s, "1–120 s"
+            )
+            yield from self.number_field(_("Cycles"), "cycles", pir.cycles, "1–20")
+            yield from self.number_field(_("ROM before °"), "rom-before", None, "0–180 °")
+            yield from self.number_field(_("Pain before"), "pain-before", None, "0–10")
+            yield Button(_("Start (Ctrl+S)"), id="start", variant="primary", compact=True)
+        with Vertical(id="pir-run"):
+            yield Static("", id="pir-phase")
+            yield Digits("", id="pir-countdown")
+            yield Static("", id="pir-cycle")
+            yield Static("", id="pir-hint")
+        with Vertical(id="pir-after"):
+            yield Static("", id="pir-done")
+            yield from self.number_field(_("ROM after °"), "rom-after", None, "0–180 °")
+            yield from self.number_field(_("Pain after"), "pain-after", None, "0–10")
+            yield Button(_("Save (Enter)"), id="save-after", variant="primary", compact=True)
+        yield Footer()
+
+    def field(self, label: str, widget: Input | Select[str], key: str) -> ComposeResult:
+        with Horizontal(classes="field-row", id=f"row-{key}"):
+            yield Label(label, classes="field-label")
+            yield widget
+            yield Static("", classes="field-error", id=f"{key}-error")
+
+    def number_field(self, label: str, key: str, value: int | None, hint: str) -> ComposeResult:
+        widget = Input("" if value is None else str(value), id=key, compact=True, placeholder=hint)
+        yield from self.field(label, widget, key)
+
+    def on_mount(self) -> None:
+        self.query_one("#row-other-muscle").display = False
+        self.show_stage("setup")
+        self.query_one("#muscle").focus()
+        self.set_interval(TICK_S, self.tick)
+
+    def show_stage(self, stage: str) -> None:
+        self.stage = stage
+        for name in ("setup", "run", "after"):
+            self.query_one(f"#pir-{name}").display = name == stage
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("start_pause", "toggle_bell"):
+            return self.stage == "run"
+        if action == "save":
+            return self.stage in ("setup", "after")
+        return True
+
+    # --- setup ----------------------------------------------------------------------------
+
+    @on(Select.Changed, "#muscle")
+    def muscle_chosen(self, event: Select.Changed) -> None:
+        self.query_one("#row-other-muscle").display = event.value == OTHER
+
+    def value(self, key: str) -> str:
+        return self.query_one(f"#{key}", Input).value
+
+    def show_error(self, error: ValidationError) -> None:
+        key = FIELD_IDS.get(error.field, "muscle")
+        if key == "muscle" and self.query_one("#row-other-muscle").display:
+            key = "other-muscle"
+        self.query_one(f"#{key}-error", Static).update("✖ " + error.reason)
+
+    def clear_errors(self) -> None:
+        for error in self.query(".field-error").results(Static):
+            error.update("")
+
+    def setup_cycle(self) -> domain.PirCycle:
+        muscle_select = self.query_one("#muscle", Select)
+        muscle = cast(str, muscle_select.value)
+        if muscle == OTHER:
+            muscle = self.value("other-muscle")
+        return domain.PirCycle(
+            muscle=muscle,
+            side=cast(str, self.query_one("#side", Select).value),
+            tension_s=cast(int, self.value("tension")),
+            effort_pct=cast(int, self.value("effort")),
+            relaxation_s=cast(int, self.value("relaxation")),
+            cycles=cast(int, self.value("cycles")),
+            rom_before=cast(float | None, self.value("rom-before")),
+            pain_before=cast(float | None, self.value("pain-before")),
+        )
+
+    @on(Input.Submitted)
+    @on(Button.Pressed)
+    def action_save(self) -> None:
+        """Enter: start pacing (setup) or save ROM and pain after (end)."""
+        if self.stage == "setup":
+            self.start()
+        elif self.stage == "after":
+            self.save_after()
+
+    def start(self) -> None:
+        self.clear_errors()
+        try:
+            # validated as typed; the domain turns "7" into 7 and says what is allowed
+            row = validate_pir_cycle(self.setup_cycle())
+        except ValidationError as error:
+            self.show_error(error)
+            return
+        self.cycle = domain.PirCycle(**row)
+        self.pacer = PirPacer(self.cycle.tension_s, self.cycle.relaxation_s, self.cycle.cycles)
+        self.show_stage("run")
+        self.query_one("#pir-run").focus()
+        self._last = self.clock()
+        self.handle(self.pacer.start())
+        self.show_countdown()
+
+    # --- pacing ---------------------------------------------------------------------------
+
+    def action_start_pause(self) -> None:
+        """Space: pause or resume the countdown."""
+        if self.pacer is None:
+            return
+        self._last = self.clock()
+        self.handle(self.pacer.toggle())
+        self.show_countdown()
+
+    def action_toggle_bell(self) -> None:
+        """Ring the terminal bell at each phase change, or stop."""
+        self.bell = not self.bell
+        self.notify(_("Bell on") if self.bell else _("Bell off"))
+        self.show_countdown()
+
+    def tick(self) -> None:
+        """Let the clock's time pass into the pacer; called by the interval (or a test)."""
+        now = self.clock()
+        dt, self._last = now - self._last, now
+        if self.pacer is None or self.stage != "run":
+            return
+        events = self.pacer.advance(dt)
+        self.handle(events)
+        self.show_countdown()
+
+    def handle(self, events: list[PhaseChanged | CycleCompleted | Finished]) -> None:
+        for event in events:
+            if isinstance(event, PhaseChanged) and self.bell:
+                self.app.bell()
+            elif isinstance(event, CycleCompleted):
+                self.log_cycles(event.cycle)
+            elif isinstance(event, Finished):
+                self.finish()
+
+    def log_cycles(self, done: int) -> None:
+        """Write the set as soon as a cycle completes; later cycles update its count."""
+        assert self.cycle is not None
+        self.cycle = replace(self.cycle, cycles=done)
+        try:
+            if self.pir_id is None:
+                self.pir_id = domain.record_pir_cycle(self.host.db, self.visit_id, self.cycle)
+            else:
+                domain.update_pir_cycle(self.host.db, self.pir_id, self.cycle)
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+
+    def show_countdown(self) -> None:
+        if self.pacer is None or self.cycle is None:
+            return
+        glyph, words = PHASE_TEXT[self.pacer.phase]
+        paused = self.pacer.paused and not self.pacer.finished
+        phase = self.query_one("#pir-phase", Static)
+        phase.update(
+            f"{glyph} {_(words).upper()}" + (_("  ‖ PAUSED (Space resumes)") if paused else "")
+        )
+        for name in ("tense", "relax", "slack"):
+            phase.set_class(self.pacer.phase.value == name, f"-{name}")
+        self.query_one("#pir-countdown", Digits).update(str(math.ceil(self.pacer.remaining_s)))
+        self.query_one("#pir-cycle", Static).update(
+            _(
+                "{muscle} {side} · cycle {n} of {total} · done {done} · "
+                "tense {t} s, relax {r} s, effort {e}%",
+                muscle=self.cycle.muscle,
+                side=self.cycle.side,
+                n=self.pacer.cycle,
+                total=self.pacer.cycles,
+                done=self.pacer.completed_cycles,
+                t=self.cycle.tension_s,
+                r=self.cycle.relaxation_s,
+                e=self.cycle.effort_pct,
+            )
+        )
+        self.query_one("#pir-hint", Static).update(
+            _(
+                "Space pause/resume · b bell: {bell} · Esc leave (done cycles are kept)",
+                bell=_("on") if self.bell else _("off"),
+            )
+        )
+
+    def finish(self) -> None:
+        assert self.cycle is not None
+        self.show_stage("after")
+        self.query_one("#pir-done", Static).update(
+            _("■ {n} cycles done. ROM and pain after:", n=self.cycle.cycles)
+        )
+        self.query_one("#rom-after").focus()
+
+    # --- the end --------------------------------------------------------------------------
+
+    def save_after(self) -> None:
+        assert self.cycle is not None
+        self.clear_errors()
+        cycle = replace(
+            self.cycle,
+            rom_after=cast(float | None, self.value("rom-after")),
+            pain_after=cast(float | None, self.value("pain-after")),
+        )
+        try:
+            row = validate_pir_cycle(cycle)
+            if self.pir_id is not None:
+                domain.update_pir_cycle(self.host.db, self.pir_id, cycle)
+        except ValidationError as error:
+            self.show_error(error)
+            return
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self.cycle = domain.PirCycle(**row)
+        self.leave()
+
+    def action_leave(self) -> None:
+        """Escape: back to the visit; cycles already done stay recorded."""
+        self.leave()
+
+    def leave(self) -> None:
+        if self.pir_id is None or self.cycle is None:
+            self.dismiss(None)
+            return
+        self.notify(_("PIR recorded: {what}", what=describe_pir(self.cycle)))
+        self.dismiss(PirResult(self.pir_id, self.cycle))

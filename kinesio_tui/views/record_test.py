@@ -1,0 +1,196 @@
+"""The record-test dialog: choose a catalog test, its side, type the value; saved on Enter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from kinesio_tui import domain
+from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.i18n import _
+from kinesio_tui.protocol import ClinicalTest, protocol
+from kinesio_tui.views.visit import VisitHost, describe_measurement
+
+
+@dataclass(frozen=True)
+class RecordedResult:
+    """A test result just written, and what it replaced (for undo)."""
+
+    measurement_id: int
+    test_code: str
+    side: str | None
+    previous: domain.Measurement | None
+    description: str
+
+
+def record_result(
+    host: VisitHost, visit_id: int, test_code: str, value: object, side: str | None
+) -> RecordedResult:
+    """Write one result through the domain, remembering the value it replaces."""
+    previous = next(
+        (
+            m
+            for m in domain.measurements_of(host.db, visit_id)
+            if m.test_code == test_code and m.side == side
+        ),
+        None,
+    )
+    measurement_id = domain.record_measurement(host.db, visit_id, test_code, value, side)
+    new = next(m for m in domain.measurements_of(host.db, visit_id) if m.id == measurement_id)
+    return RecordedResult(measurement_id, test_code, side, previous, describe_measurement(new))
+
+
+def allowed_text(test: ClinicalTest) -> str:
+    """What the value may be, in the user's words."""
+    if test.kind == "number":
+        low = f"{test.min:g}" if test.min is not None else "?"
+        high = f"{test.max:g}" if test.max is not None else "?"
+        whole = _("whole number ") if test.integer else ""
+        return _("{whole}{low}–{high} {unit}", whole=whole, low=low, high=high, unit=test.unit)
+    if test.kind == "scale":
+        return _("choose one")
+    return _("free text")
+
+
+class RecordTestDialog(ModalScreen[RecordedResult | None]):
+    """Record one clinical test result in an open visit. Dismisses with what was written."""
+
+    CSS_PATH = "visit.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", _("Cancel")),
+        Binding("ctrl+s", "save", _("Save"), priority=True),
+    ]
+
+    def __init__(self, visit_id: int, episode_side: str = "", test_code: str | None = None) -> None:
+        super().__init__(classes="kinesio-dialog")
+        self.visit_id = visit_id
+        self.episode_side = episode_side
+        tests = protocol().tests
+        self.test: ClinicalTest = next((t for t in tests if t.code == test_code), tests[0])
+
+    def compose(self) -> ComposeResult:
+        tests = protocol().tests
+        with Vertical(classes="dialog-box", id="record-test"):
+            yield Static(_("Record a test result"), classes="dialog-title")
+            with Horizontal(classes="field-row"):
+                yield Label(_("Test"), classes="field-label")
+                yield Select(
+                    [(t.label, t.code) for t in tests],
+                    value=self.test.code,
+                    allow_blank=False,
+                    id="test-select",
+                    compact=True,
+                )
+            with Horizontal(classes="field-row", id="side-row"):
+                yield Label(_("Side"), classes="field-label")
+                yield Select(
+                    [(_("Left"), "L"), (_("Right"), "R")],
+                    prompt=_("choose side"),
+                    id="side-select",
+                    compact=True,
+                )
+                yield Static("", classes="field-error", id="side-error")
+            with Horizontal(classes="field-row"):
+                yield Label(_("Value"), classes="field-label")
+                yield Input(id="value-input", compact=True)
+                yield Select([], prompt=_("choose"), id="value-select", compact=True)
+                yield Static("", classes="field-hint", id="value-hint")
+            yield Static("", classes="field-error", id="value-error")
+            yield Static("", classes="field-hint", id="last-value")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(_("Save"), id="save", variant="primary", compact=True)
+                yield Button(_("Cancel"), id="cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_test(self.test)
+        self.query_one("#value-input" if self.test.kind != "scale" else "#value-select").focus()
+
+    @property
+    def host(self) -> VisitHost:
+        return cast(VisitHost, self.app)
+
+    def show_test(self, test: ClinicalTest) -> None:
+        """Fit the side and value fields to the chosen test."""
+        self.test = test
+        side_row = self.query_one("#side-row")
+        side_row.display = test.sided
+        side = self.query_one("#side-select", Select)
+        if test.sided and side.is_blank() and self.episode_side in ("L", "R"):
+            side.value = self.episode_side
+        value_input = self.query_one("#value-input", Input)
+        value_select = cast(Select[str], self.query_one("#value-select", Select))
+        value_input.display = test.kind != "scale"
+        value_select.display = test.kind == "scale"
+        if test.kind == "scale":
+            value_select.set_options([(c, c) for c in test.choices])
+        value_input.type = "text"
+        self.query_one("#value-hint", Static).update(allowed_text(test))
+        self.query_one("#value-error", Static).update("")
+        self.query_one("#side-error", Static).update("")
+        self.show_last_value()
+
+    def show_last_value(self) -> None:
+        side = self.chosen_side()
+        for m in domain.measurements_of(self.host.db, self.visit_id):
+            if m.test_code == self.test.code and m.side == side:
+                text = _("Already recorded this visit: {v} (saving replaces it)")
+                self.query_one("#last-value", Static).update(text.format(v=describe_measurement(m)))
+                return
+        self.query_one("#last-value", Static).update("")
+
+    def chosen_side(self) -> str | None:
+        if not self.test.sided:
+            return None
+        side = self.query_one("#side-select", Select)
+        return None if side.is_blank() else cast(str, side.value)
+
+    @on(Select.Changed, "#test-select")
+    def test_chosen(self, event: Select.Changed) -> None:
+        test = protocol().test(cast(str, event.value))
+        if test is not None and test is not self.test:
+            self.show_test(test)
+
+    @on(Select.Changed, "#side-select")
+    def side_chosen(self) -> None:
+        self.query_one("#side-error", Static).update("")
+        self.show_last_value()
+
+    @on(Input.Submitted, "#value-input")
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        """Validate and write the result; a bad value writes nothing and says why."""
+        if self.test.kind == "scale":
+            choice = self.query_one("#value-select", Select)
+            value: object = None if choice.is_blank() else choice.value
+        else:
+            value = self.query_one("#value-input", Input).value
+        value_error = self.query_one("#value-error", Static)
+        side_error = self.query_one("#side-error", Static)
+        value_error.update("")
+        side_error.update("")
+        try:
+            result = record_result(
+                self.host, self.visit_id, self.test.code, value, self.chosen_side()
+            )
+        except ValidationError as error:
+            target = side_error if "side" in error.field else value_error
+            target.update("✖ " + error.reason)
+            return
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self.notify(_("Recorded: {what}", what=result.description))
+        self.dismiss(result)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Leave without recording."""
+        self.dismiss(None)

@@ -1,0 +1,568 @@
+"""The visit screen: a therapy session's checklist or a doctor's appointment form.
+
+Every change is written at once through the domain; Ctrl+Z walks back an undo stack of
+inverse domain operations (untick <-> tick with the old note, delete a recorded PIR set,
+restore or delete a test result). The free-text note has its own undo inside the text
+area and is saved after a typing pause, when it loses focus and when the screen closes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, cast
+from typing import Protocol as TypingProtocol
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from kinesio_tui import domain
+from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain.visits import delete_measurement
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.i18n import _
+from kinesio_tui.protocol import ChecklistItem, protocol
+
+if TYPE_CHECKING:
+    from kinesio_tui.views.doctor import DoctorForm
+    from kinesio_tui.views.record_test import RecordedResult
+
+#: Seconds of typing pause after which the visit note is saved.
+NOTE_SAVE_DELAY = 0.8
+
+
+class VisitHost(TypingProtocol):
+    """What the visit screens need from the app hosting them."""
+
+    db: ClinicDB
+    today: date
+    actor: str
+
+
+@dataclass(frozen=True)
+class UndoStep:
+    """An inverse domain operation and what to tell the user when it runs."""
+
+    description: str
+    run: Callable[[], None]
+
+
+def format_value(value: float | str | None, unit: str = "") -> str:
+    """A test value for display: whole numbers without '.0', units glued where usual."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else f"{value:g}"
+        if not unit:
+            return text
+        return f"{text}{unit}" if unit in ("°", "/10", "/5", "%") else f"{text} {unit}"
+    return value
+
+
+def describe_measurement(m: domain.Measurement) -> str:
+    test = protocol().test(m.test_code)
+    label = test.label if test else m.test_code
+    side = f" {m.side}" if m.side else ""
+    return f"{label}{side} {format_value(m.value, test.unit if test else '')}"
+
+
+def describe_pir(cycle: domain.PirCycle) -> str:
+    text = _("{muscle} {side} ×{n}", muscle=cycle.muscle, side=cycle.side, n=cycle.cycles)
+    if cycle.rom_before is not None or cycle.rom_after is not None:
+        text += _(
+            " ROM {a}→{b}",
+            a=format_value(cycle.rom_before, "°"),
+            b=format_value(cycle.rom_after, "°"),
+        )
+    if cycle.pain_before is not None or cycle.pain_after is not None:
+        text += _(
+            " pain {a}→{b}", a=format_value(cycle.pain_before), b=format_value(cycle.pain_after)
+        )
+    return text
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question; `y` or Enter confirms, `n` or Escape declines."""
+
+    CSS_PATH = "visit.tcss"
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", _("Yes")),
+        Binding("n,escape", "answer(False)", _("No")),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="kinesio-dialog")
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.question, classes="dialog-text")
+            yield Static(_("[y] yes   [n] no"), classes="dialog-hint")
+        yield Footer()
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+
+class NoteDialog(ModalScreen[str | None]):
+    """Edit the dosage/parameter note of one checklist item; Enter saves, Escape cancels."""
+
+    CSS_PATH = "visit.tcss"
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+
+    def __init__(self, item_label: str, note: str) -> None:
+        super().__init__(classes="kinesio-dialog")
+        self.item_label = item_label
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.item_label, classes="dialog-title")
+            yield Label(_("Dosage / parameters (Enter saves and ticks the item)"))
+            yield Input(
+                self.note,
+                placeholder=_("e.g. 3 × 10, 20 kg, 5 min"),
+                id="note-input",
+                max_length=500,
+            )
+        yield Footer()
+
+    @on(Input.Submitted, "#note-input")
+    def save(self, event: Input.Submitted) -> None:
+        """Hand the note back to the visit screen."""
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        """Leave without changing the note."""
+        self.dismiss(None)
+
+
+class Checklist(OptionList):
+    """The session's checklist; Space ticks, Enter or `d` edits the item's dosage note."""
+
+    BINDINGS = [
+        Binding("space", "toggle_item", _("Tick")),
+        Binding("d", "edit_note", _("Dosage")),
+    ]
+
+    class Toggled(OptionList.OptionMessage):
+        """Space on an item."""
+
+    class EditNote(OptionList.OptionMessage):
+        """`d` (or Enter) on an item."""
+
+    def action_toggle_item(self) -> None:
+        """Tick or untick the highlighted item."""
+        index = self.highlighted
+        if index is not None:
+            self.post_message(self.Toggled(self, self.get_option_at_index(index), index))
+
+    def action_edit_note(self) -> None:
+        """Edit the highlighted item's dosage note."""
+        index = self.highlighted
+        if index is not None:
+            self.post_message(self.EditNote(self, self.get_option_at_index(index), index))
+
+
+def checklist_prompt(item: ChecklistItem, tick: domain.Tick | None) -> Text:
+    """One checklist line: a glyph readable without colour, the label, the note under it."""
+    text = Text()
+    if tick:
+        text.append("[x] ", style="bold")
+        text.append(item.label)
+    else:
+        text.append("[ ] ")
+        text.append(item.label)
+    if item.pir:
+        text.append(_("  (p: PIR)"), style="italic")
+    if tick and tick.note:
+        text.append("\n     ↳ " + tick.note, style="italic")
+    return text
+
+
+class VisitScreen(Screen[bool]):
+    """One visit of the programme. Starts the visit on entry; dismisses True once completed."""
+
+    CSS_PATH = "visit.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("escape", "back", _("Back")),
+        Binding("p", "pir", _("PIR")),
+        Binding("t", "record_test", _("Test")),
+        Binding("n", "focus_note", _("Note")),
+        Binding("c", "complete", _("Complete")),
+        Binding("ctrl+z", "undo", _("Undo")),
+    ]
+
+    def __init__(self, visit_id: int, *, pir_clock: Callable[[], float] | None = None) -> None:
+        super().__init__()
+        self.visit_id = visit_id
+        self.pir_clock = pir_clock or time.monotonic
+        self.undo_stack: list[UndoStep] = []
+        self.failed: KinesioError | None = None
+        self._note_timer: Timer | None = None
+        self._saved_note = ""
+
+    @property
+    def host(self) -> VisitHost:
+        return cast(VisitHost, self.app)
+
+    @property
+    def db(self) -> ClinicDB:
+        return self.host.db
+
+    # --- building -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        # Starting happens as the screen is built, so everything shown is the started visit.
+        try:
+            self.visit = domain.start_visit(
+                self.db, self.visit_id, therapist=self.host.actor, today=self.host.today
+            )
+        except KinesioError as error:
+            self.failed = error
+            yield Static(error.message)
+            yield Footer()
+            return
+        self.episode = domain.get_episode(self.db, self.visit.episode_id)
+        self.patient = domain.get_patient(self.db, self.episode.patient_id)
+        self.module = protocol().module(self.visit.module)
+        self._saved_note = self.visit.note
+        self.set_class(self.visit.is_doctor, "-doctor")
+        yield Static(self.header_text(), id="visit-header")
+        yield Static(self.goal_text(), id="visit-goal")
+        yield Static("", id="visit-alarm")
+        with Horizontal(id="visit-body"):
+            with Vertical(id="visit-main"):
+                if self.visit.is_doctor:
+                    from kinesio_tui.views.doctor import DoctorForm
+
+                    yield DoctorForm(self.db, self.visit, self.episode, self.host.today)
+                else:
+                    self.items = domain.checklist_for_visit(self.db, self.visit)
+                    yield Static("", id="checklist-progress")
+                    yield Checklist(id="checklist")
+            with Vertical(id="visit-side"):
+                yield Static("", id="visit-records")
+                note = TextArea(self.visit.note, id="visit-note", soft_wrap=True)
+                note.border_title = _("Visit note (n) · saved as you type")
+                yield note
+        yield Footer()
+
+    def header_text(self) -> Text:
+        slot = protocol().slot(self.visit.number)
+        kind = slot.label if self.visit.is_doctor else _("Therapy session")
+        text = Text()
+        text.append(self.patient.full_name, style="bold")
+        text.append(
+            _(
+                " · Visit {n}/15 of module {m} · {kind} · {day}",
+                m=self.visit.module,
+                n=self.visit.number,
+                kind=kind,
+                day=self.host.today.strftime("%a %Y-%m-%d"),
+            )
+        )
+        return text
+
+    def goal_text(self) -> Text:
+        text = Text()
+        text.append(_("Module {m}: {title}. ", m=self.module.number, title=self.module.title))
+        text.append(self.module.goal, style="italic")
+        return text
+
+    def on_mount(self) -> None:
+        if self.failed is not None:
+            self.notify(self.failed.message, title=self.failed.title, severity="error")
+            self.dismiss(False)
+            return
+        self.refresh_view()
+        if self.visit.is_doctor:
+            self.query(".check-field").first().focus()
+        else:
+            self.query_one(Checklist).focus()
+
+    def refresh_view(self) -> None:
+        """Re-read what this screen shows from the database."""
+        self.refresh_alarm()
+        self.refresh_records()
+        if self.visit.is_doctor:
+            from kinesio_tui.views.doctor import DoctorForm
+
+            self.query_one(DoctorForm).reload()
+        else:
+            self.refresh_checklist()
+
+    def refresh_alarm(self) -> None:
+        flags = domain.raised_red_flags(self.db, self.episode.id)
+        alarm = self.query_one("#visit-alarm", Static)
+        labels = [f.label for code in flags if (f := protocol().red_flag(code))]
+        alarm.update(
+            _("⚠ RED FLAG: {flags} — refer to a doctor now", flags="; ".join(labels))
+            if labels
+            else ""
+        )
+        alarm.set_class(bool(labels), "-raised")
+
+    def refresh_checklist(self) -> None:
+        ticks = domain.ticks_of(self.db, self.visit_id)
+        checklist = self.query_one(Checklist)
+        highlighted = checklist.highlighted
+        checklist.clear_options()
+        checklist.add_options(
+            Option(checklist_prompt(item, ticks.get(item.code)), id=item.code)
+            for item in self.items
+        )
+        if self.items:
+            checklist.highlighted = min(highlighted or 0, len(self.items) - 1)
+        done = sum(1 for item in self.items if item.code in ticks)
+        bar = "■" * done + "□" * (len(self.items) - done)
+        self.query_one("#checklist-progress", Static).update(
+            _("Checklist {done}/{total} {bar}", done=done, total=len(self.items), bar=bar)
+        )
+
+    def refresh_records(self) -> None:
+        lines = []
+        pir = domain.pir_cycles_of(self.db, self.visit_id)
+        if pir:
+            lines.append(_("PIR: ") + "; ".join(describe_pir(c) for _id, c in pir))
+        measured = domain.measurements_of(self.db, self.visit_id)
+        if measured:
+            lines.append(_("Tests: ") + "; ".join(describe_measurement(m) for m in measured))
+        if not lines:
+            lines.append(_("No PIR or test results yet (p, t)."))
+        self.query_one("#visit-records", Static).update("\n".join(lines))
+
+    # --- undo -----------------------------------------------------------------------------
+
+    def push_undo(self, description: str, run: Callable[[], None]) -> None:
+        """Remember how to take back the change just made."""
+        self.undo_stack.append(UndoStep(description, run))
+
+    def action_undo(self) -> None:
+        """Take back the last change (tick, dosage, PIR set or test result)."""
+        if not self.undo_stack:
+            self.notify(_("Nothing to undo."))
+            return
+        step = self.undo_stack.pop()
+        try:
+            step.run()
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self.refresh_view()
+        self.notify(_("Undone: {what}", what=step.description))
+
+    # --- checklist ------------------------------------------------------------------------
+
+    def _item(self, index: int) -> ChecklistItem:
+        return self.items[index]
+
+    def _restore_tick(self, code: str, tick: domain.Tick | None) -> Callable[[], None]:
+        """An inverse operation putting an item back as it was."""
+
+        def run() -> None:
+            if tick is None:
+                domain.untick_item(self.db, self.visit_id, code)
+            else:
+                domain.tick_item(self.db, self.visit_id, code, tick.note)
+
+        return run
+
+    @on(Checklist.Toggled)
+    def toggle_item(self, event: Checklist.Toggled) -> None:
+        """Space: tick or untick an item."""
+        item = self._item(event.option_index)
+        before = domain.ticks_of(self.db, self.visit_id).get(item.code)
+        try:
+            if before is None:
+                domain.tick_item(self.db, self.visit_id, item.code)
+                what = _("tick of “{item}”", item=item.label)
+            else:
+                domain.untick_item(self.db, self.visit_id, item.code)
+                what = _("untick of “{item}”", item=item.label)
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self.push_undo(what, self._restore_tick(item.code, before))
+        self.refresh_checklist()
+
+    @on(Checklist.EditNote)
+    @on(OptionList.OptionSelected, "#checklist")
+    def edit_note(self, event: OptionList.OptionMessage) -> None:
+        """Enter or `d`: edit the dosage/parameter note of an item."""
+        item = self._item(event.option_index)
+        before = domain.ticks_of(self.db, self.visit_id).get(item.code)
+
+        def save(note: str | None) -> None:
+            if note is None:
+                return
+            try:
+                domain.tick_item(self.db, self.visit_id, item.code, note)
+            except KinesioError as error:
+                self.notify(error.message, title=error.title, severity="error")
+                return
+            self.push_undo(
+                _("dosage of “{item}”", item=item.label), self._restore_tick(item.code, before)
+            )
+            self.refresh_checklist()
+
+        self.app.push_screen(NoteDialog(item.label, before.note if before else ""), save)
+
+    # --- PIR and tests --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.failed is not None and action != "back":
+            return False
+        is_doctor = getattr(self, "visit", None) is not None and self.visit.is_doctor
+        return not (action == "pir" and is_doctor)
+
+    def action_pir(self) -> None:
+        """Open the PIR recorder; a recorded set ticks the module's PIR item."""
+        from kinesio_tui.views.pir import PirResult, PirScreen
+
+        def done(result: PirResult | None) -> None:
+            if result is None:
+                return
+            pir_item = next((i for i in self.items if i.pir), None)
+            before = (
+                domain.ticks_of(self.db, self.visit_id).get(pir_item.code) if pir_item else None
+            )
+            if pir_item is not None and before is None:
+                try:
+                    domain.tick_item(self.db, self.visit_id, pir_item.code, result.summary)
+                except KinesioError as error:
+                    self.notify(error.message, title=error.title, severity="error")
+            undo_tick = self._restore_tick(pir_item.code, before) if pir_item else None
+
+            def undo() -> None:
+                domain.delete_pir_cycle(self.db, result.pir_id)
+                if undo_tick is not None:
+                    undo_tick()
+
+            self.push_undo(_("PIR set {what}", what=result.summary), undo)
+            self.refresh_view()
+
+        self.app.push_screen(PirScreen(self.visit_id, clock=self.pir_clock), done)
+
+    def action_record_test(self) -> None:
+        """Record one clinical test result."""
+        from kinesio_tui.views.record_test import RecordTestDialog
+
+        def done(result: RecordedResult | None) -> None:
+            if result is not None:
+                self.push_recorded(result)
+                self.refresh_view()
+
+        self.app.push_screen(RecordTestDialog(self.visit_id, self.episode.side), done)
+
+    def push_recorded(self, result: RecordedResult) -> None:
+        """Remember how to undo a recorded test result."""
+        previous = result.previous
+
+        def undo() -> None:
+            if previous is None:
+                delete_measurement(self.db, result.measurement_id)
+            else:
+                domain.record_measurement(
+                    self.db, self.visit_id, previous.test_code, previous.value, previous.side
+                )
+
+        self.push_undo(result.description, undo)
+
+    def on_doctor_form_recorded(self, event: DoctorForm.Recorded) -> None:
+        """A doctor's check was saved: it can be undone."""
+        self.push_recorded(event.result)
+        self.refresh_records()
+
+    def on_doctor_form_flags_screened(self, event: DoctorForm.FlagsScreened) -> None:
+        """The red-flag screen changed: update the banner."""
+        self.refresh_alarm()
+        if event.flags:
+            self.notify(
+                _("Red flag raised: refer the patient to a doctor now."),
+                title=_("Red flag"),
+                severity="error",
+            )
+
+    # --- note -----------------------------------------------------------------------------
+
+    def action_focus_note(self) -> None:
+        """Move to the visit note."""
+        self.query_one("#visit-note", TextArea).focus()
+
+    @on(TextArea.Changed, "#visit-note")
+    def note_changed(self) -> None:
+        """Save after a pause in typing."""
+        if self._note_timer is not None:
+            self._note_timer.stop()
+        self._note_timer = self.set_timer(NOTE_SAVE_DELAY, self.save_note)
+
+    @on(events.DescendantBlur)
+    def note_left(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "visit-note":
+            self.save_note()
+
+    def save_note(self) -> None:
+        """Write the note if it changed since the last save."""
+        if self.failed is not None:
+            return
+        text = self.query_one("#visit-note", TextArea).text
+        if text.strip() == self._saved_note.strip():
+            return
+        try:
+            domain.set_visit_note(self.db, self.visit_id, text)
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self._saved_note = text
+
+    # --- leaving --------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        """Escape: from the note back to the checklist, else back to the patient."""
+        focused = self.focused
+        if isinstance(focused, TextArea | Input) and not self.visit.is_doctor:
+            self.save_note()
+            self.query_one(Checklist).focus()
+            return
+        if self.failed is None:
+            self.save_note()
+        self.dismiss(False)
+
+    def action_complete(self) -> None:
+        """Complete the visit (asking first when checklist items are unticked)."""
+        self.save_note()
+        if self.visit.is_doctor:
+            self._complete()
+            return
+        ticks = domain.ticks_of(self.db, self.visit_id)
+        missing = sum(1 for item in self.items if item.code not in ticks)
+        if not missing:
+            self._complete()
+            return
+        question = _(
+            "{missing} of {total} checklist items are not ticked.\nComplete the visit anyway?",
+            missing=missing,
+            total=len(self.items),
+        )
+        self.app.push_screen(ConfirmDialog(question), lambda yes: self._complete() if yes else None)
+
+    def _complete(self) -> None:
+        try:
+            domain.complete_visit(self.db, self.visit_id)
+        except KinesioError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self.notify(_("Visit {n}/15 completed.", n=self.visit.number))
+        self.dismiss(True)
