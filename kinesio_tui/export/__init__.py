@@ -1,0 +1,104 @@
+"""Reports that leave the workstation: visit note, module report, patient summary.
+
+Public API: `export_patient`, `render_export`, `default_export_dir`, `ExportExists`.
+Imports neither Textual nor Jinja2 (Jinja2 loads on the first render).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from kinesio_tui.export.files import ExportExists, default_export_dir
+
+Kind = Literal["summary", "visit", "module"]
+Format = Literal["md", "html"]
+KINDS: tuple[Kind, ...] = ("summary", "visit", "module")
+FORMATS: tuple[Format, ...] = ("md", "html")
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "ExportExists",
+    "Format",
+    "Kind",
+    "default_export_dir",
+    "export_patient",
+    "render_export",
+]
+
+
+def _check(kind: str, fmt: str) -> None:
+    from kinesio_tui.errors import KinesioError
+
+    if kind not in KINDS:
+        raise KinesioError("Unknown report", f"{kind!r}: choose summary, visit or module.")
+    if fmt not in FORMATS:
+        raise KinesioError("Unknown format", f"{fmt!r}: choose md or html.")
+
+
+def _rendered(
+    db: Any,
+    patient_id: int,
+    kind: Kind,
+    fmt: Format,
+    visit_id: int | None,
+    module: int | None,
+    today: date | None,
+) -> tuple[str, dict[str, Any]]:
+    from kinesio_tui.export.context import build_context
+    from kinesio_tui.export.render import render
+
+    _check(kind, fmt)
+    context = build_context(
+        db, patient_id, kind=kind, visit_id=visit_id, module=module, today=today or date.today()
+    )
+    return render(kind, fmt, context), context
+
+
+def render_export(
+    db: Any,
+    patient_id: int,
+    *,
+    kind: Kind,
+    fmt: Format,
+    visit_id: int | None = None,
+    module: int | None = None,
+    today: date | None = None,
+) -> str:
+    """The report as text (Markdown or self-contained HTML), without writing a file."""
+    return _rendered(db, patient_id, kind, fmt, visit_id, module, today)[0]
+
+
+def export_patient(
+    db: Any,
+    patient_id: int,
+    *,
+    kind: Kind,
+    fmt: Format,
+    out_dir: Path,
+    visit_id: int | None = None,
+    module: int | None = None,
+    overwrite: bool = False,
+    today: date | None = None,
+) -> Path:
+    """Write one report for a patient into `out_dir`; returns the file written (0600).
+
+    Defaults: the latest held visit for a visit note; the latest module with a control or
+    final doctor's appointment held for a module report. Raises `ExportExists` when the
+    file is there and `overwrite` is false, `KinesioError` when there is nothing to report.
+    """
+    from kinesio_tui.export.files import export_name, prepare_dir, write_private
+
+    today = today or date.today()
+    text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today)
+    name = export_name(
+        patient_id,
+        kind,
+        fmt,
+        today,
+        visit_seq=context["visit"]["seq"] if kind == "visit" else None,
+        module=context["module"]["number"] if kind == "module" else None,
+    )
+    return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)

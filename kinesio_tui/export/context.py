@@ -1,0 +1,679 @@
+"""Gather what a report shows into plain dicts: the only place exports read the database.
+
+Templates receive dicts of display-ready values (dates and numbers already formatted with
+their units) so a clinic's override template needs no Python to look right. Text typed by
+users stays a plain `str` and is escaped by the output format (HTML autoescape, Markdown
+finalize); values we format ourselves are `Markup` because they hold no user text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date
+from statistics import mean
+from typing import Any, Literal
+
+from markupsafe import Markup
+from sqlite_utils import Database
+
+from kinesio_tui.domain import (
+    Episode,
+    Patient,
+    PirCycle,
+    Visit,
+    change_from_baseline,
+    checklist_for_visit,
+    current_episode,
+    get_episode,
+    get_patient,
+    get_visit,
+    measurements_of,
+    pir_cycles_of,
+    raised_red_flags,
+    standing,
+    ticks_of,
+    visits_of,
+)
+from kinesio_tui.domain.progress import asymmetry_pct
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.export import charts
+from kinesio_tui.export.fmt import DASH, day, measure, number, percent, signed
+from kinesio_tui.i18n import _
+from kinesio_tui.protocol import ClinicalTest, Protocol, protocol
+
+Kind = Literal["summary", "visit", "module"]
+Value = float | str
+SIDE_LABELS: dict[str | None, str] = {"L": "left", "R": "right", "both": "both sides", None: ""}
+STATUS_LABELS = {"done": "held", "missed": "missed", "planned": "planned", "cancelled": "cancelled"}
+CONTROL, FINAL = 8, 15  # positions of the control and final doctor's appointments in a module
+
+
+@dataclass
+class EpisodeData:
+    """One episode's records, read with a handful of queries (not three per visit)."""
+
+    patient: Patient
+    episode: Episode
+    visits: list[Visit]
+    values: dict[tuple[str, str | None], list[tuple[int, Value]]]  # (test, side) -> (seq, value)
+    ticks: dict[int, int]  # visit id -> ticked items
+    pir: list[tuple[int, PirCycle]]  # (seq, cycle)
+    by_seq: dict[int, Visit]
+
+
+def load_episode(db: Database, patient: Patient, episode: Episode) -> EpisodeData:
+    """Read an episode's visits, results, ticks and PIR sets.
+
+    Episode-wide reads: the per-visit domain readers would cost 3 queries x 45 visits per
+    patient, which dominates exporting a whole clinic.
+    """
+    visits = visits_of(db, episode.id)
+    values: dict[tuple[str, str | None], list[tuple[int, Value]]] = defaultdict(list)
+    for seq, code, side, num, text in db.execute(
+        "SELECT v.seq, m.test_code, m.side, m.value_num, m.value_text FROM measurements m "
+        "JOIN visits v ON v.id = m.visit_id WHERE v.episode_id = ? ORDER BY v.seq, m.id",
+        [episode.id],
+    ).fetchall():
+        value = float(num) if num is not None else text
+        if value is not None:
+            values[(code, side)].append((seq, value))
+    ticks = dict(
+        db.execute(
+            "SELECT t.visit_id, count(*) FROM checklist_ticks t JOIN visits v ON v.id = t.visit_id "
+            "WHERE v.episode_id = ? GROUP BY t.visit_id",
+            [episode.id],
+        ).fetchall()
+    )
+    fields = list(PirCycle.__dataclass_fields__)
+    columns = ", ".join("p." + f for f in fields)
+    pir = [
+        (row[0], PirCycle(*row[1:]))
+        for row in db.execute(
+            f"SELECT v.seq, {columns} FROM pir_cycles p "
+            "JOIN visits v ON v.id = p.visit_id WHERE v.episode_id = ? ORDER BY v.seq, p.id",
+            [episode.id],
+        ).fetchall()
+    ]
+    return EpisodeData(
+        patient, episode, visits, dict(values), ticks, pir, {v.seq: v for v in visits}
+    )
+
+
+# --- building blocks --------------------------------------------------------------------
+
+
+def patient_info(patient: Patient, today: date) -> dict[str, Any]:
+    return {
+        "id": patient.id,
+        "ref": f"{patient.id:04d}",
+        "name": patient.full_name,
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "birth_date": day(patient.birth_date),
+        "age": patient.age_on(today),
+        "sex": {"F": "female", "M": "male"}.get(patient.sex, "other"),
+        "phone": patient.phone,
+        "occupation": patient.occupation,
+        "notes": patient.notes,
+        "archived": patient.archived,
+    }
+
+
+def episode_info(db: Database, episode: Episode, proto: Protocol) -> dict[str, Any]:
+    condition = proto.condition(episode.condition)
+    subtype = condition.subtype(episode.subtype) if condition else None
+    flags = [
+        flag.label if (flag := proto.red_flag(code)) else code
+        for code in raised_red_flags(db, episode.id)
+    ]
+    return {
+        "id": episode.id,
+        "condition": condition.label if condition else episode.condition,
+        "subtype": subtype.label if subtype else episode.subtype,
+        "side": SIDE_LABELS.get(episode.side, episode.side),
+        "course": episode.course,
+        "onset_date": day(episode.onset_date) if episode.onset_date else None,
+        "medication": episode.pain_medication,
+        "status": episode.status,
+        "opened_on": day(episode.opened_on),
+        "closed_on": day(episode.closed_on) if episode.closed_on else None,
+        "red_flags": flags,
+    }
+
+
+def visit_label(visit: Visit, proto: Protocol) -> str:
+    return proto.slot(visit.number).label
+
+
+def display(test: ClinicalTest, value: Value | None) -> Markup | str:
+    """A result as shown: numbers with units; scale choices and free text as written."""
+    if value is None:
+        return Markup(DASH)
+    if test.kind == "number" and isinstance(value, float):
+        return measure(value, test.unit)
+    return str(value)
+
+
+def rule(test: ClinicalTest, proto: Protocol) -> Protocol:
+    """The clinic's threshold for a test: 2 points belong to 0-10 pain scales only.
+
+    On other units (degrees, cm, µV) "2 points" would call a 2 µV change important, so
+    only the percentage applies there.
+    """
+    if test.unit == "/10":
+        return proto
+    return replace(proto, important_change_points=math.inf)
+
+
+def judge(
+    test: ClinicalTest, baseline: Value | None, now: Value | None, proto: Protocol
+) -> dict[str, Any]:
+    """Change from baseline and whether it matters clinically.
+
+    Numbers use the clinic's threshold (domain `change_from_baseline`); a scale moves in
+    steps along its choices (the first is the best), and reaching the best from a worse
+    finding counts as important.
+    """
+    none: dict[str, Any] = {"change": Markup(DASH), "direction": "", "important": None}
+    if baseline is None or now is None:
+        return none
+    if test.kind == "number" and isinstance(baseline, float) and isinstance(now, float):
+        change = change_from_baseline(
+            [baseline, now], higher_is_better=bool(test.higher_is_better), proto=rule(test, proto)
+        )
+        assert change is not None
+        text = signed(change.delta, test.unit)
+        if change.percent is not None:
+            text = Markup(f"{text} ({percent(change.percent, signed_=True)})")
+        if test.higher_is_better is None:
+            return {"change": text, "direction": "", "important": None}
+        direction = "better" if change.improved else "unchanged" if change.delta == 0 else "worse"
+        return {"change": text, "direction": direction, "important": change.important}
+    if test.kind == "scale" and baseline in test.choices and now in test.choices:
+        steps = test.choices.index(str(baseline)) - test.choices.index(str(now))
+        if steps == 0:
+            return {"change": Markup("0 steps"), "direction": "unchanged", "important": False}
+        word = "step" if abs(steps) == 1 else "steps"
+        direction = "better" if steps > 0 else "worse"
+        return {
+            "change": Markup(f"{abs(steps)} {word} along the scale"),
+            "direction": direction,
+            "important": steps > 0 and now == test.choices[0],
+        }
+    return none
+
+
+def sides(test: ClinicalTest) -> tuple[str | None, ...]:
+    return ("L", "R") if test.sided else (None,)
+
+
+def threshold(baseline: float, higher_is_better: bool, proto: Protocol) -> float:
+    """The value at which a change from `baseline` first counts as clinically important."""
+    step = float(proto.important_change_points)
+    if baseline:
+        step = min(step, abs(baseline) * proto.important_change_percent / 100)
+    if math.isinf(step):
+        return baseline
+    return baseline + step if higher_is_better else baseline - step
+
+
+def chart(
+    data: EpisodeData, test: ClinicalTest, proto: Protocol, *, upto: int = 45
+) -> dict[str, Any] | None:
+    """A test's values over the programme as SVG, plus a small table for Markdown."""
+    series = []
+    for side in sides(test):
+        points = [
+            (seq, v)
+            for seq, v in data.values.get((test.code, side), [])
+            if isinstance(v, float) and seq <= upto
+        ]
+        if points:
+            series.append(charts.Series(SIDE_LABELS[side].capitalize() or test.label, points))
+    if not series:
+        return None
+    line: float | None = None
+    line_label = ""
+    if test.higher_is_better is not None and len(series) == 1:
+        line = threshold(series[0].points[0][1], test.higher_is_better, rule(test, proto))
+        line_label = _(
+            "clinically important change ({how}): {value}",
+            how=_(
+                "{points} points or {pct} %",
+                points=number(proto.important_change_points),
+                pct=number(proto.important_change_percent),
+            )
+            if test.unit == "/10"
+            else _("{pct} %", pct=number(proto.important_change_percent)),
+            value=measure(line, test.unit),
+        )
+    per = proto.visits_per_module
+    spec = charts.Chart(
+        title=f"{test.label} ({test.unit})" if test.unit else test.label,
+        unit=test.unit,
+        y_min=test.min if test.min is not None else 0,
+        y_max=test.max if test.max is not None else 10,
+        series=series,
+        x_max=proto.total_visits,
+        threshold=line,
+        threshold_label=line_label,
+        missing=frozenset(v.seq for v in data.visits if v.status == "missed" and v.seq <= upto),
+        x_ticks=(
+            1,
+            *(
+                m * per + s.number
+                for m in range(len(proto.modules))
+                for s in proto.cycle
+                if s.kind == "doctor" and s.number > 1
+            ),
+        ),
+    )
+    doctor = {v.seq for v in data.visits if v.is_doctor}
+    seqs = sorted({seq for s in series for seq, _v in s.points})
+    lookup = [dict(s.points) for s in series]
+    rows = [
+        {
+            "visit": seq,
+            "date": day(data.by_seq[seq].day) if seq in data.by_seq else DASH,
+            "values": [measure(values.get(seq), test.unit) for values in lookup],
+        }
+        for seq in seqs
+        if seq in doctor or seq == seqs[-1]
+    ]
+    return {
+        "title": spec.title,
+        "svg": charts.render_svg(spec),
+        "columns": [s.name for s in series],
+        "rows": rows,
+        "threshold": line_label,
+    }
+
+
+def attendance(visits: list[Visit]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    for visit in visits:
+        counts[visit.status] = counts.get(visit.status, 0) + 1
+    counts["total"] = len(visits)
+    return counts
+
+
+def checklist_completion(data: EpisodeData, visits: list[Visit], proto: Protocol) -> dict[str, Any]:
+    """Ticked items over the items due in held therapy sessions."""
+    per_visit = {m.number: len(m.checklist_for(data.episode.condition)) for m in proto.modules}
+    held = [v for v in visits if v.kind == "therapy" and v.status == "done"]
+    due = sum(per_visit[v.module] for v in held)
+    done = sum(min(data.ticks.get(v.id, 0), per_visit[v.module]) for v in held)
+    return {
+        "done": done,
+        "due": due,
+        "sessions": len(held),
+        "percent": percent(done / due * 100) if due else Markup(DASH),
+    }
+
+
+def pir_summary(data: EpisodeData) -> list[dict[str, Any]]:
+    """Per muscle and side: sets, cycles, mean range-of-motion gain, mean pain change."""
+    groups: dict[tuple[str, str], list[PirCycle]] = defaultdict(list)
+    for _seq, cycle in data.pir:
+        groups[(cycle.muscle, cycle.side)].append(cycle)
+    rows = []
+    for (muscle, side), cycles in sorted(groups.items()):
+        gains = [
+            c.rom_after - c.rom_before
+            for c in cycles
+            if c.rom_after is not None and c.rom_before is not None
+        ]
+        pains = [
+            c.pain_after - c.pain_before
+            for c in cycles
+            if c.pain_after is not None and c.pain_before is not None
+        ]
+        rows.append(
+            {
+                "muscle": muscle,
+                "side": SIDE_LABELS.get(side, side),
+                "sets": len(cycles),
+                "cycles": sum(c.cycles for c in cycles),
+                "rom_gain": signed(mean(gains), "°") if gains else Markup(DASH),
+                "pain_change": signed(mean(pains), "/10") if pains else Markup(DASH),
+            }
+        )
+    return rows
+
+
+def check_rows(
+    data: EpisodeData, tests: list[ClinicalTest], at_seq: int, proto: Protocol
+) -> list[dict[str, Any]]:
+    """Doctor's checks at one appointment: baseline, previous appointment, now, change."""
+    doctor = {v.seq for v in data.visits if v.is_doctor}
+    rows = []
+    for test in tests:
+        for side in sides(test):
+            points = [(s, v) for s, v in data.values.get((test.code, side), []) if s <= at_seq]
+            if not points:
+                continue
+            baseline = points[0][1]
+            now = next((v for s, v in points if s == at_seq), None)
+            before = [(s, v) for s, v in points if s < at_seq]
+            at_doctor = [(s, v) for s, v in before if s in doctor]
+            previous = (at_doctor or before)[-1][1] if before else None
+            rows.append(
+                {
+                    "test": test.label,
+                    "side": SIDE_LABELS[side],
+                    "baseline": display(test, baseline),
+                    "previous": display(test, previous),
+                    "now": display(test, now) if now is not None else Markup("not recorded"),
+                    **judge(test, baseline, now if points[0][0] != at_seq else None, proto),
+                }
+            )
+    return rows
+
+
+def outcome_rows(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
+    """Every recorded test: baseline vs latest, per side, with left/right asymmetry."""
+    rows = []
+    for test in proto.tests:
+        found = {side: data.values.get((test.code, side), []) for side in sides(test)}
+        if not any(found.values()):
+            continue
+        asym: dict[str, Markup] | None = None
+        left, right = found.get("L"), found.get("R")
+        if test.sided and test.kind == "number":
+            asym = {"baseline": Markup(DASH), "latest": Markup(DASH)}
+            for key, pick in (("baseline", 0), ("latest", -1)):
+                lv, rv = (left[pick][1], right[pick][1]) if left and right else (None, None)
+                if isinstance(lv, float) and isinstance(rv, float):
+                    asym[key] = percent(asymmetry_pct(lv, rv))
+        for index, (side, points) in enumerate((s, p) for s, p in found.items() if p):
+            baseline, latest = points[0], points[-1]
+            later = latest[1] if latest[0] != baseline[0] else None
+            rows.append(
+                {
+                    "test": test.label,
+                    "side": SIDE_LABELS[side],
+                    "first_of_test": index == 0,
+                    "baseline": display(test, baseline[1]),
+                    "baseline_visit": baseline[0],
+                    "latest": display(test, latest[1]),
+                    "latest_visit": latest[0],
+                    "asymmetry": asym,
+                    **judge(test, baseline[1], later, proto),
+                }
+            )
+    return rows
+
+
+def module_info(data: EpisodeData, number_: int, proto: Protocol) -> dict[str, Any]:
+    module = proto.module(number_)
+    visits = [v for v in data.visits if v.module == number_]
+    held = [v for v in visits if v.held_on is not None and v.status == "done"]
+    return {
+        "number": number_,
+        "title": module.title,
+        "goal": module.goal,
+        "attendance": attendance(visits),
+        "checklist": checklist_completion(data, visits, proto),
+        "first_date": day(held[0].held_on) if held else None,
+        "last_date": day(held[-1].held_on) if held else None,
+        "pir_sets": sum(1 for seq, _c in data.pir if data.by_seq[seq].module == number_),
+    }
+
+
+def vas_info(data: EpisodeData, proto: Protocol) -> dict[str, Any] | None:
+    points = [v for _s, v in data.values.get(("vas", None), []) if isinstance(v, float)]
+    change = change_from_baseline(points, proto=proto)
+    if change is None:
+        return None
+    return {
+        "baseline": measure(change.baseline, "/10"),
+        "latest": measure(change.latest, "/10"),
+        "delta": signed(change.delta, "/10"),
+        "percent": percent(change.percent, signed_=True),
+        "important": change.important,
+        "improved": change.improved,
+    }
+
+
+# --- the three reports ------------------------------------------------------------------
+
+
+def _episode_for(db: Database, patient: Patient) -> Episode:
+    episode = current_episode(db, patient.id)
+    if episode is None:
+        raise KinesioError(
+            _("No episode of care"),
+            _("Patient {id} has no episode of care to report on.", id=patient.id),
+        )
+    return episode
+
+
+def _common(db: Database, data: EpisodeData, kind: Kind, title: str, today: date) -> dict[str, Any]:
+    proto = protocol()
+    s = standing(data.visits, today, proto)
+    return {
+        "kind": kind,
+        "title": title,
+        "today": day(today),
+        "programme": proto.name,
+        "patient": patient_info(data.patient, today),
+        "episode": episode_info(db, data.episode, proto),
+        "standing": {
+            "module": s.module,
+            "number": s.number,
+            "seq": s.seq,
+            "done": s.done,
+            "missed": s.missed,
+            "total": s.total,
+            "finished": s.finished,
+        },
+    }
+
+
+def visit_context(
+    db: Database, patient_id: int, visit_id: int | None, today: date
+) -> dict[str, Any]:
+    """A visit note: what was done, PIR sets, results and the therapist's note."""
+    proto = protocol()
+    patient = get_patient(db, patient_id)
+    if visit_id is None:
+        episode = _episode_for(db, patient)
+        visits = visits_of(db, episode.id)
+        chosen = [v for v in visits if v.status == "done"] or [v for v in visits if v.in_progress]
+        if not chosen:
+            raise KinesioError(
+                _("No visit held yet"),
+                _("Patient {id} has no held visit to report.", id=patient_id),
+            )
+        visit = chosen[-1]
+    else:
+        visit = get_visit(db, visit_id)
+        episode = get_episode(db, visit.episode_id)
+        if episode.patient_id != patient_id:
+            raise KinesioError(
+                _("Visit not found"),
+                _("Visit {v} is not in an episode of patient {id}.", v=visit_id, id=patient_id),
+            )
+    data = load_episode(db, patient, episode)
+    ticks = ticks_of(db, visit.id)
+    items = [
+        {
+            "label": item.label,
+            "done": item.code in ticks,
+            "note": ticks[item.code].note if item.code in ticks else "",
+        }
+        for item in checklist_for_visit(db, visit)
+    ]
+    order = {t.code: i for i, t in enumerate(proto.tests)}
+    results = []
+    for m in sorted(
+        measurements_of(db, visit.id), key=lambda m: (order.get(m.test_code, 0), m.side or "")
+    ):
+        test = proto.test(m.test_code)
+        if test is not None:
+            results.append(
+                {
+                    "test": test.label,
+                    "side": SIDE_LABELS.get(m.side, ""),
+                    "value": display(test, m.value),
+                }
+            )
+    pir = [
+        {
+            "muscle": c.muscle,
+            "side": SIDE_LABELS.get(c.side, c.side),
+            "tension": measure(c.tension_s, "s"),
+            "effort": percent(c.effort_pct),
+            "relaxation": measure(c.relaxation_s, "s"),
+            "cycles": c.cycles,
+            "rom_before": measure(c.rom_before, "°"),
+            "rom_after": measure(c.rom_after, "°"),
+            "pain_before": measure(c.pain_before, "/10"),
+            "pain_after": measure(c.pain_after, "/10"),
+        }
+        for _id, c in pir_cycles_of(db, visit.id)
+    ]
+    ticked = sum(bool(i["done"]) for i in items)
+    status = "in progress" if visit.in_progress else STATUS_LABELS.get(visit.status, visit.status)
+    ctx = _common(db, data, "visit", _("Visit note"), today)
+    ctx |= {
+        "visit": {
+            "id": visit.id,
+            "seq": visit.seq,
+            "module": visit.module,
+            "module_title": proto.module(visit.module).title,
+            "number": visit.number,
+            "label": visit_label(visit, proto),
+            "is_doctor": visit.is_doctor,
+            "date": day(visit.day),
+            "status": status,
+            "therapist": visit.therapist,
+            "note": visit.note,
+        },
+        "checklist": {
+            "items": items,
+            "done": ticked,
+            "total": len(items),
+            "percent": percent(ticked / len(items) * 100) if items else Markup(DASH),
+        },
+        "pir": pir,
+        "results": results,
+    }
+    return ctx
+
+
+def module_context(
+    db: Database, patient_id: int, module: int | None, today: date
+) -> dict[str, Any]:
+    """A module report at its control and final doctor's appointments."""
+    proto = protocol()
+    patient = get_patient(db, patient_id)
+    episode = _episode_for(db, patient)
+    data = load_episode(db, patient, episode)
+    per = proto.visits_per_module
+    held = {v.seq for v in data.visits if v.status == "done" and v.is_doctor}
+
+    def reported(m: int) -> list[int]:
+        return [n for n in (CONTROL, FINAL) if (m - 1) * per + n in held]
+
+    if module is None:
+        candidates = [m.number for m in proto.modules if reported(m.number)]
+        if not candidates:
+            raise KinesioError(
+                _("No module report yet"),
+                _(
+                    "Patient {id} has no control or final doctor's appointment held yet.",
+                    id=patient_id,
+                ),
+            )
+        module = candidates[-1]
+    if not 1 <= module <= len(proto.modules):
+        raise KinesioError(
+            _("No such module"), _("Modules are numbered 1 to {n}.", n=len(proto.modules))
+        )
+    if not reported(module):
+        raise KinesioError(
+            _("No module report yet"),
+            _("Module {m} has no control or final doctor's appointment held yet.", m=module),
+        )
+    tests = [t for code in proto.module(module).doctor_checks if (t := proto.test(code))]
+    appointments: list[dict[str, Any]] = []
+    last_seq = 0
+    for n in reported(module):
+        visit = data.by_seq[(module - 1) * per + n]
+        last_seq = visit.seq
+        appointments.append(
+            {
+                "label": visit_label(visit, proto),
+                "seq": visit.seq,
+                "number": visit.number,
+                "date": day(visit.day),
+                "therapist": visit.therapist,
+                "note": visit.note,
+                "checks": check_rows(data, tests, visit.seq, proto),
+            }
+        )
+    vas = proto.test("vas")
+    made = chart(data, vas, proto, upto=last_seq) if vas else None
+    ctx = _common(db, data, "module", _("Module {m} report", m=module), today)
+    ctx |= {
+        "module": module_info(data, module, proto),
+        "appointments": appointments,
+        "charts": [made] if made else [],
+    }
+    return ctx
+
+
+def summary_context(db: Database, patient_id: int, today: date) -> dict[str, Any]:
+    """The patient summary, or the discharge letter once the programme is completed."""
+    proto = protocol()
+    patient = get_patient(db, patient_id)
+    episode = _episode_for(db, patient)
+    data = load_episode(db, patient, episode)
+    discharge = episode.status == "completed"
+    notes = [
+        {"label": visit_label(v, proto), "seq": v.seq, "date": day(v.day), "note": v.note}
+        for v in data.visits
+        if v.note and v.is_doctor
+    ]
+    made = [
+        chart(data, test, proto)
+        for code in ("vas", "slr_angle", "schober")
+        if (test := proto.test(code))
+    ]
+    ctx = _common(
+        db, data, "summary", _("Discharge letter") if discharge else _("Patient summary"), today
+    )
+    ctx |= {
+        "discharge": discharge,
+        "modules": [module_info(data, m.number, proto) for m in proto.modules],
+        "attendance": attendance(data.visits),
+        "checklist": checklist_completion(data, data.visits, proto),
+        "pir": pir_summary(data),
+        "outcomes": outcome_rows(data, proto),
+        "vas": vas_info(data, proto),
+        "charts": [c for c in made if c],
+        "notes": notes,
+    }
+    return ctx
+
+
+def build_context(
+    db: Database,
+    patient_id: int,
+    *,
+    kind: Kind,
+    visit_id: int | None = None,
+    module: int | None = None,
+    today: date,
+) -> dict[str, Any]:
+    """The template context for one report."""
+    if kind == "summary":
+        return summary_context(db, patient_id, today)
+    if kind == "visit":
+        return visit_context(db, patient_id, visit_id, today)
+    if kind == "module":
+        return module_context(db, patient_id, module, today)
+    raise KinesioError(_("Unknown report"), _("Reports are summary, visit or module."))

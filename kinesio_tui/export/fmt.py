@@ -1,0 +1,98 @@
+"""Formatting for people: dates, numbers with their units, and Markdown-safe user text.
+
+Pure functions, no Jinja2: the context builder and the template filters share them.
+Formatted numbers come back as `markupsafe.Markup` because they carry no user text, so
+the Markdown escaper leaves them readable (`-2` is not turned into `\\-2`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+
+from markupsafe import Markup
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MINUS = "\u2212"
+DASH = "\u2014"
+
+#: Characters that can start Markdown structure anywhere in a line (inline syntax, tables,
+#: raw HTML, entities, GFM strikethrough). Escaped with a backslash wherever they occur.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&!])")
+#: Characters that only matter at the start of a line (headings, lists, quotes, breaks).
+_MD_LEADING = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def day(value: date | None) -> str:
+    """25 Nov 2026 (independent of the system locale)."""
+    if value is None:
+        return DASH
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def number(value: float | int | None, *, decimals: int = 1) -> str:
+    """A number with sensible precision: whole numbers without a decimal point."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return DASH
+    rounded = round(float(value), decimals)
+    if rounded.is_integer():
+        text = str(int(rounded))
+    else:
+        text = f"{rounded:.{decimals}f}".rstrip("0").rstrip(".")
+    return text.replace("-", MINUS)
+
+
+def with_unit(text: str, unit: str) -> str:
+    """Attach a unit the way it is written: 35°, 6/10, 42 %, 4.5 cm."""
+    if not unit:
+        return text
+    if unit.startswith("/") or unit == "°":
+        return f"{text}{unit}"
+    return f"{text} {unit}"
+
+
+def measure(value: float | int | None, unit: str, *, decimals: int = 1) -> Markup:
+    """A number with its unit, or a dash when missing."""
+    if value is None:
+        return Markup(DASH)
+    return Markup(with_unit(number(value, decimals=decimals), unit))
+
+
+def signed(value: float | None, unit: str = "", *, decimals: int = 1) -> Markup:
+    """A change with its sign: +12°, −2/10 becomes −2 points on a /10 scale."""
+    if value is None or not math.isfinite(value):
+        return Markup(DASH)
+    text = number(abs(value), decimals=decimals)
+    sign = "+" if value > 0 else MINUS if value < 0 else "±"
+    if unit.startswith("/"):
+        unit = "points" if abs(round(value, decimals)) != 1 else "point"
+    return Markup(with_unit(f"{sign}{text}", unit))
+
+
+def percent(value: float | None, *, signed_: bool = False) -> Markup:
+    """42 % (or +42 % for a change)."""
+    if value is None or not math.isfinite(value):
+        return Markup(DASH)
+    text = f"{value:+.0f}" if signed_ else f"{value:.0f}"
+    return Markup(f"{text.replace('-', MINUS)} %")
+
+
+def md_text(value: object) -> str:
+    """User text made inert for Markdown: no structure, links, HTML or table breaks.
+
+    Every newline becomes `<br>` so the text stays inside its table cell or paragraph.
+    """
+    text = "" if value is None else str(value)
+    text = _MD_INLINE.sub(r"\\\1", text)
+    lines = _NEWLINES.split(text)
+    lines = [_MD_LEADING.sub(_escape_leading, line) for line in lines]
+    return "<br>".join(lines)
+
+
+def _escape_leading(match: re.Match[str]) -> str:
+    indent, marker = match.group(1), match.group(2)
+    if marker[0].isdigit():
+        return f"{indent}{marker[:-1]}\\{marker[-1]}"
+    return f"{indent}\\{marker}"

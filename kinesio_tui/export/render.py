@@ -1,0 +1,120 @@
+"""The Jinja2 environments: built-in templates, a clinic's overrides first, safe output.
+
+Jinja2 is imported here only, and this module is imported only when something is
+rendered, so `kinesio --help` never pays for it.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.export import fmt
+from kinesio_tui.i18n import _
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+Format = Literal["md", "html"]
+TEMPLATE_NAMES = {"summary": "summary", "visit": "visit_note", "module": "module_report"}
+
+
+def builtin_template_dir() -> Path:
+    """Where the built-in templates are: inside the installed package, else the source tree."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "templates", package.parent / "templates"):
+        if (candidate / "summary.html.j2").is_file():
+            return candidate
+    raise KinesioError(
+        _("Templates missing"),
+        _("The built-in report templates were not found next to {path}.", path=package),
+    )
+
+
+def override_dir() -> Path:
+    """Where a clinic drops its own templates (same names as the built-in ones)."""
+    from kinesio_tui.locations import config_dir
+
+    return config_dir() / "templates"
+
+
+def _md_finalize(value: Any) -> Any:
+    """Every `{{ }}` in a Markdown template: user text is made inert, our Markup kept."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, bool | int | float) or value is None:
+        return "" if value is None else str(value)
+    return fmt.md_text(value)
+
+
+@functools.cache
+def environment(fmt_: Format, overrides: Path) -> Environment:
+    """One environment per format; cached, so 1,000 exports compile each template once."""
+    import jinja2
+
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(str(overrides)),
+            jinja2.FileSystemLoader(str(builtin_template_dir())),
+        ]
+    )
+    options: dict[str, Any] = {
+        "loader": loader,
+        "undefined": jinja2.StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+    }
+    if fmt_ == "html":
+        env = jinja2.Environment(autoescape=True, **options)
+    else:
+        env = jinja2.Environment(autoescape=False, finalize=_md_finalize, **options)
+    env.filters["md"] = fmt.md_text
+    env.globals["DASH"] = fmt.DASH
+    return env
+
+
+def template_name(kind: str, fmt_: Format) -> str:
+    return f"{TEMPLATE_NAMES[kind]}.{fmt_}.j2"
+
+
+def render(kind: str, fmt_: Format, context: dict[str, Any]) -> str:
+    """Render one report; a broken template becomes a KinesioError naming file and line."""
+    import jinja2
+
+    name = template_name(kind, fmt_)
+    env = environment(fmt_, override_dir())
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        where = Path(error.filename or error.name or name).name
+        raise KinesioError(
+            _("Broken template"),
+            _("{file}, line {line}: {reason}", file=where, line=error.lineno, reason=error.message),
+        ) from None
+    except jinja2.TemplateNotFound as error:
+        raise KinesioError(
+            _("Template missing"), _("Template {name} was not found.", name=error.name)
+        ) from None
+    except jinja2.UndefinedError as error:
+        file, line = _template_frame(error.__traceback__, name)
+        raise KinesioError(
+            _("Broken template"),
+            _("{file}, line {line}: {reason}", file=file, line=line, reason=error.message),
+        ) from None
+
+
+def _template_frame(tb: TracebackType | None, default: str) -> tuple[str, int | str]:
+    """The innermost template file and line in a traceback Jinja2 has rewritten."""
+    found: tuple[str, int | str] = (default, "?")
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (Path(filename).name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
