@@ -30,12 +30,22 @@ app.add_typer(episode_app, name="episode")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DbOption = Annotated[
+# KINESIO_DB is read once, by the main callback: were it also a command option's envvar, it
+# would override an explicit `kinesio --db X command`.
+MainDbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
         envvar="KINESIO_DB",
         help="Database file (default: your data directory).",
+        show_default=False,
+    ),
+]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Database file (default: `kinesio --db`, $KINESIO_DB, or your data directory).",
         show_default=False,
     ),
 ]
@@ -100,7 +110,7 @@ def _daily_backup(path: Path) -> None:
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    db: DbOption = None,
+    db: MainDbOption = None,
     therapist: Annotated[
         str | None,
         typer.Option(
@@ -133,7 +143,14 @@ def init(db: DbOption = None) -> None:
 
 @app.command()
 def demo(
-    db: DbOption = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="Where to write the demo file (default: demo.db in your data directory).",
+            show_default=False,
+        ),
+    ] = None,
     build_only: Annotated[
         bool, typer.Option("--build-only", help="Create the demo file, do not open the UI.")
     ] = False,
@@ -142,6 +159,7 @@ def demo(
     from kinesio_tui.demo import build_demo
     from kinesio_tui.locations import data_dir, private_dir
 
+    # Not KINESIO_DB: that names the clinic's real file, and the demo replaces its target.
     path = db or private_dir(data_dir()) / "demo.db"
     try:
         build_demo(path)
@@ -339,3 +357,8 @@ def main() -> None:
 
 # Maintenance commands (backup, restore, check, audit, erase) register themselves on `app`.
 from kinesio_tui import cli_maintenance as _cli_maintenance  # noqa: E402, F401
+
+# Reports: `kinesio export` and `kinesio templates path|copy`.
+from kinesio_tui.cli_export import register as _register_export  # noqa: E402
+
+_register_export(app)

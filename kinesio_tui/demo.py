@@ -7,6 +7,7 @@ domain functions (so they obey every rule) inside one transaction.
 from __future__ import annotations
 
 import random
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,9 +37,11 @@ from kinesio_tui.domain import (
 )
 from kinesio_tui.domain.episodes import next_visit_day
 from kinesio_tui.domain.patients import archive_patient
+from kinesio_tui.errors import KinesioError
 from kinesio_tui.protocol import ClinicalTest, protocol
 
 SEED = 20261125
+DEMO_ACTOR = "demo"
 THERAPISTS = ("R. Paupienė", "T. Kazlauskas")
 
 
@@ -412,13 +415,38 @@ def _dosage(code: str, number: int, rng: random.Random) -> str:
     return ""
 
 
+def is_demo_file(path: Path) -> bool:
+    """True if `path` was created by `build_demo` (its first audit entry is the demo's)."""
+    try:
+        # Read-write but only reading: a read-only connection would leave -wal/-shm behind.
+        conn = sqlite3.connect(path)
+        try:
+            row = conn.execute("SELECT actor FROM audit_log ORDER BY id LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == DEMO_ACTOR
+
+
 def build_demo(path: Path, *, today: date | None = None) -> Path:
-    """Create (replacing any file at `path`) the demo clinic database; returns the path."""
+    """Create (replacing an earlier demo file at `path`) the demo clinic; returns the path.
+
+    A file at `path` that is not a demo database is refused untouched: the clinic's records
+    must never be overwritten by a mistyped path.
+    """
+    path = Path(path)
+    if path.exists() and path.stat().st_size > 0 and not is_demo_file(path):
+        raise KinesioError(
+            "Not a demo database",
+            f"{path} holds other data; the demo only replaces an earlier demo file. "
+            "Choose another path.",
+        )
     today = today or date.today()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     rng = random.Random(SEED)
-    db = connect(path, actor="demo")
+    db = connect(path, actor=DEMO_ACTOR)
     try:
         with write_transaction(db):
             for case in (*CASES, *_extra_cases(rng)):
