@@ -52,9 +52,25 @@ def _md_finalize(value: Any) -> Any:
     return fmt.md_text(value)
 
 
-@functools.cache
+def override_signature(overrides: Path) -> tuple[tuple[str, int], ...]:
+    """The override files and their modification times (a new or edited file shows up)."""
+    if not overrides.is_dir():
+        return ()
+    return tuple(
+        sorted((str(p.relative_to(overrides)), p.stat().st_mtime_ns) for p in overrides.rglob("*"))
+    )
+
+
 def environment(fmt_: Format, overrides: Path) -> Environment:
-    """One environment per format; cached, so 1,000 exports compile each template once."""
+    """The environment for a format; rebuilt only when the clinic's overrides change."""
+    return _environment(fmt_, overrides, override_signature(overrides))
+
+
+@functools.cache
+def _environment(
+    fmt_: Format, overrides: Path, _signature: tuple[tuple[str, int], ...]
+) -> Environment:
+    # Cached, so exporting 1,000 patients compiles each template once.
     import jinja2
 
     loader = jinja2.ChoiceLoader(
