@@ -30,8 +30,11 @@ class KinesioApp(App[None]):
     COMMANDS = App.COMMANDS | {KinesioCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", _("Quit"), tooltip=_("Leave the workstation (everything is saved)")),
-        Binding("question_mark", "help", _("Help"), tooltip=_("Every key that works here")),
+        Binding("q", "quit", _("Quit"), tooltip=_("Quit (everything is already saved)")),
+        Binding(
+            "ctrl+q", "quit", _("Quit"), tooltip=_("Quit (everything is already saved)"), show=False
+        ),
+        Binding("question_mark", "help", _("Help"), tooltip=_("Help: every key that works here")),
     ]
 
     def __init__(

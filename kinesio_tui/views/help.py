@@ -16,35 +16,39 @@ from kinesio_tui.i18n import _
 
 
 def bindings_table(screen: Screen[object]) -> Table:
-    """The keys active on `screen`, grouped into this screen's and the app's."""
+    """The keys active on `screen`: this screen's, the app's, then moving around."""
     app = screen.app
-    here: list[tuple[str, str, bool]] = []
-    everywhere: list[tuple[str, str, bool]] = [
-        (
-            app.get_key_display(Binding("ctrl+p", "")),
-            _("Command palette: open a patient, export, theme"),
-            True,
-        )
-    ]
-    seen: set[tuple[str, str]] = set()
+    groups: dict[str, dict[tuple[str, str], list[str]]] = {"here": {}, "app": {}, "move": {}}
+    enabled: dict[tuple[str, str], bool] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or (binding.action, binding.description) in seen:
+        if not binding.description or binding.action == "command_palette":
             continue
-        seen.add((binding.action, binding.description))
-        if binding.action == "command_palette":
-            continue
-        row = (app.get_key_display(binding), binding.tooltip or binding.description, active.enabled)
-        (everywhere if isinstance(active.node, App) else here).append(row)
+        if isinstance(active.node, App):
+            group = "app"
+        elif binding.action.startswith(("app.", "screen.")):
+            group = "move"  # Textual's own focus and copy keys
+        elif active.node is screen or binding.show:
+            group = "here"
+        else:
+            group = "move"
+        text = binding.tooltip or binding.description
+        key = (binding.action, text)
+        groups[group].setdefault(key, []).append(app.get_key_display(binding))
+        enabled[key] = enabled.get(key, False) or active.enabled
+    palette = ("command_palette", _("Command palette: open a patient, export, switch theme"))
+    groups["app"][palette] = [app.get_key_display(Binding("ctrl+p", ""))]
     table = Table(box=None, padding=(0, 2), show_header=False, expand=False)
     table.add_column(style="bold", no_wrap=True, min_width=8)
     table.add_column()
-    for title, rows in ((_("On this screen"), here), (_("Everywhere"), everywhere)):
+    titles = {"here": _("On this screen"), "app": _("Everywhere"), "move": _("Moving around")}
+    for group, rows in groups.items():
         if not rows:
             continue
-        table.add_row(Text(title, style="bold underline"), "")
-        for keys, text, enabled in rows:
-            table.add_row(keys, Text(text, style="" if enabled else "dim"))
+        table.add_row(Text(titles[group], style="bold underline"), "")
+        for (action, text), keys in rows.items():
+            style = "" if enabled.get((action, text), True) else "dim"
+            table.add_row(", ".join(keys), Text(text, style=style))
         table.add_row("", "")
     table.add_row(
         "", Text(_("Escape goes back, q quits. Everything is saved as you go."), style="italic")

@@ -87,10 +87,22 @@ class PatientsScreen(Screen[None]):
     """All active (or archived) patients; type to filter, Enter to open."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", _("Search"), tooltip=_("Name, surname, phone or birth year")),
-        Binding("n", "new_patient", _("New patient")),
-        Binding("a", "toggle_archived", _("Archived"), tooltip=_("Show archived patients")),
-        Binding("escape", "clear_search", _("Clear search")),
+        Binding(
+            "slash",
+            "search",
+            _("Search"),
+            tooltip=_("Search by name, surname, phone or birth year"),
+        ),
+        Binding(
+            "n", "new_patient", _("New patient"), tooltip=_("Add a patient, then their episode")
+        ),
+        Binding(
+            "a",
+            "toggle_archived",
+            _("Archived"),
+            tooltip=_("Show archived patients (a again: active ones)"),
+        ),
+        Binding("escape", "clear_search", _("Clear search"), tooltip=_("Clear the search")),
     ]
 
     def __init__(self) -> None:

@@ -1,0 +1,98 @@
+"""The app shell: help, the command palette, refreshing when another process commits."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from kinesio_tui.app import KinesioApp, build_app
+from kinesio_tui.data.db import open_db
+from kinesio_tui.domain import archive_patient, find_patients
+from kinesio_tui.views.help import HelpScreen
+from kinesio_tui.views.patient import PatientScreen
+from kinesio_tui.views.patients import PatientsScreen
+
+DAY = date(2026, 11, 25)
+
+
+def drive(db_path: Path, script: Callable[[KinesioApp, Pilot[None]], Awaitable[None]]) -> None:
+    async def main() -> None:
+        app = build_app(db_path, today=DAY)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await script(app, pilot)
+
+    asyncio.run(main())
+
+
+async def settle(app: KinesioApp, pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def names(app: KinesioApp) -> list[str]:
+    table = app.screen.query_one("#patients", DataTable)
+    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+def test_build_app_keeps_its_contract(demo_db_path: Path) -> None:
+    app = build_app(demo_db_path, actor="R. Paupienė", today=DAY)
+    assert app.db_path == demo_db_path
+    assert app.today == DAY
+    assert app.actor == "R. Paupienė"
+    assert app.db.path == demo_db_path
+    assert KinesioApp.CSS_PATH == "kinesio.tcss"
+    app.db.close()
+
+
+def test_help_lists_the_keys_of_the_screen_and_the_app(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=120, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-keys", Static).content)
+        keys = console.export_text()
+        for words in ("Add a patient", "Search by name", "Quit", "Command palette"):
+            assert words in keys
+        await pilot.press("escape")
+        assert isinstance(app.screen, PatientsScreen)
+
+    drive(demo_db_path, script)
+
+
+def test_command_palette_opens_a_patient_by_name(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"simkus")
+        for _ in range(20):  # the palette searches in the background
+            await pilot.pause(0.05)
+            if app.screen.query("CommandList Option"):
+                break
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientScreen)
+        assert "Algirdas Šimkus" in str(app.screen.query_one("#patient-header", Static).content)
+
+    drive(demo_db_path, script)
+
+
+def test_list_refreshes_when_another_process_commits(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        assert "Petrauskas, Tomas" in names(app)
+        with open_db(demo_db_path) as other:
+            archive_patient(other, find_patients(other, "petrauskas")[0].id)
+        app.poll_changes()  # what the 1 s timer does
+        await settle(app, pilot)
+        assert "Petrauskas, Tomas" not in names(app)
+
+    drive(demo_db_path, script)

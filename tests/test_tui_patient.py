@@ -1,0 +1,189 @@
+"""The patient screen: starting the visit, archiving, editing, exporting, red flags."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from kinesio_tui.app import KinesioApp, build_app
+from kinesio_tui.data.db import open_db
+from kinesio_tui.domain import find_patients, get_patient, update_patient
+from kinesio_tui.domain.patients import patient_form
+from kinesio_tui.views.help import Confirm
+from kinesio_tui.views.patient import PatientScreen
+from kinesio_tui.views.patient_form import PatientForm
+from kinesio_tui.views.patients import PatientsScreen
+
+DAY = date(2026, 11, 25)
+
+
+def patient_id(db_path: Path, query: str, *, archived: bool = False) -> int:
+    with open_db(db_path) as db:
+        (patient,) = find_patients(db, query, archived=archived)
+        return patient.id
+
+
+def on_patient(
+    db_path: Path,
+    query: str,
+    script: Callable[[KinesioApp, Pilot[None]], Awaitable[None]],
+    *,
+    size: tuple[int, int] = (80, 24),
+) -> None:
+    """Open the app on one patient's screen (as the palette would) and play `script`."""
+    pid = patient_id(db_path, query)
+
+    async def main() -> None:
+        app = build_app(db_path, today=DAY)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            app.open_patient(pid)
+            await pilot.pause()
+            assert isinstance(app.screen, PatientScreen)
+            await script(app, pilot)
+
+    asyncio.run(main())
+
+
+def text_of(app: KinesioApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+def test_enter_on_the_current_visit_starts_it_and_the_screen_refreshes(
+    demo_db_path: Path,
+) -> None:
+    from kinesio_tui.views.visit import VisitScreen
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        table = app.screen.query_one("#visits", DataTable)
+        assert "today" in str(table.get_row_at(table.cursor_row)[-1])
+        await pilot.press("up", "enter")  # a done visit: not startable
+        await pilot.pause()
+        assert isinstance(app.screen, PatientScreen)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, VisitScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientScreen)
+        table = app.screen.query_one("#visits", DataTable)
+        assert "in progress" in str(table.get_row_at(table.cursor_row)[-1])
+        assert "▶" in text_of(app, "#timeline")
+
+    on_patient(demo_db_path, "petrauskas", script)
+
+
+def test_archive_asks_then_hides_the_patient_from_the_list(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await pilot.press("a")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")  # changed my mind
+        assert "[archived]" not in text_of(app, "#patient-header")
+        await pilot.press("a", "y")
+        await pilot.pause()
+        assert "[archived]" in text_of(app, "#patient-header")
+        await pilot.press("escape")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, PatientsScreen)
+        table = app.screen.query_one("#patients", DataTable)
+        shown = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert "Žemaitė, Rūta" not in shown
+        await pilot.press("a")  # the archived list
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert "Žemaitė, Rūta" in shown
+
+    on_patient(demo_db_path, "zemaite", script)
+    with open_db(demo_db_path) as db:
+        assert not find_patients(db, "zemaite")
+        assert find_patients(db, "zemaite", archived=True)
+
+
+def test_edit_of_a_record_changed_elsewhere_is_reloaded_not_overwritten(
+    demo_db_path: Path,
+) -> None:
+    pid = patient_id(demo_db_path, "petrauskas")
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await pilot.press("d")
+        assert isinstance(app.screen, PatientForm)
+        with open_db(demo_db_path) as other:  # another terminal saves first
+            current = get_patient(other, pid)
+            form = patient_form(current)
+            update_patient(
+                other,
+                pid,
+                type(form)(**{**form.__dict__, "phone": "+370 600 00000"}),
+                expected_version=current.version,
+                today=DAY,
+            )
+        phone = app.screen.query_one("#phone", Input)
+        phone.value = "+370 611 11111"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientForm)  # kept open, showing their change
+        assert phone.value == "+370 600 00000"
+        assert any("changed elsewhere" in n.message for n in app._notifications)
+
+    on_patient(demo_db_path, "petrauskas", script)
+    with open_db(demo_db_path) as db:
+        assert get_patient(db, pid).phone == "+370 600 00000"
+
+
+def test_red_flag_banner_cannot_be_missed(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        banner = app.screen.query_one("#red-flags", Static)
+        assert banner.display
+        assert "refer to a doctor now" in str(banner.content)
+
+    with open_db(demo_db_path) as db:
+        flagged = db.execute(
+            "SELECT p.last_name FROM red_flag_screens s JOIN episodes e ON e.id = s.episode_id "
+            "JOIN patients p ON p.id = e.patient_id WHERE s.flags != '[]' AND p.archived_at IS NULL"
+        ).fetchone()[0]
+    on_patient(demo_db_path, flagged, script)
+
+
+def test_export_writes_a_file_and_asks_before_replacing_it(demo_db_path: Path) -> None:
+    from kinesio_tui.export import default_export_dir
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await pilot.press("e")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, PatientScreen)
+        (written,) = default_export_dir().iterdir()
+        assert written.suffix == ".html"
+        assert written.stat().st_mode & 0o077 == 0
+        written.write_text("old")
+        await pilot.press("e", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert written.read_text() != "old"
+
+    on_patient(demo_db_path, "petrauskas", script)
+
+
+def test_a_patient_without_an_episode_can_open_one(demo_db_path: Path) -> None:
+    from kinesio_tui.views.patient_form import EpisodeForm
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        assert "No episode of care yet" in text_of(app, "#patient-header")
+        await pilot.press("o")
+        assert isinstance(app.screen, EpisodeForm)
+
+    on_patient(demo_db_path, "mockute", script)
