@@ -1,0 +1,188 @@
+"""Reports for the demo clinic's three published cases: they parse, match the golden files,
+and keep hostile patient text inert. Regenerate goldens with KINESIO_UPDATE_GOLDEN=1."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+
+import html5lib
+import pytest
+from markdown_it import MarkdownIt
+
+from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain import (
+    NewEpisode,
+    NewPatient,
+    checklist_for_visit,
+    complete_visit,
+    create_patient,
+    find_patients,
+    open_episode,
+    record_measurement,
+    set_visit_note,
+    start_visit,
+    tick_item,
+    visits_of,
+)
+from kinesio_tui.export import render_export
+
+DAY = date(2026, 11, 25)
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {"petrauskas": "Petrauskas", "zemaite": "Žemaitė", "simkus": "Šimkus"}
+KINDS = ("summary", "visit", "module")
+FORMATS = ("html", "md")
+HOSTILE_NAME = "<script>alert(1)</script> | **x** [y](javascript:z)"
+
+
+def md_to_html(text: str) -> str:
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
+def parse_html(text: str) -> object:
+    """html5lib's strict parser raises on the first parse error."""
+    return html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(text)
+
+
+def assert_self_contained(text: str) -> None:
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", text, re.I)
+    assert "<script" not in text.lower()
+    assert "@import" not in text and "url(" not in text
+
+
+def patient_id(db: ClinicDB, case: str) -> int:
+    found = find_patients(db, case)
+    assert len(found) == 1 and found[0].last_name == CASES[case]
+    return found[0].id
+
+
+def test_demo_reports_parse_and_match_golden_files(demo_db: ClinicDB) -> None:
+    update = os.environ.get("KINESIO_UPDATE_GOLDEN") == "1"
+    mismatched = []
+    for case in CASES:
+        pid = patient_id(demo_db, case)
+        for kind in KINDS:
+            for fmt in FORMATS:
+                text = render_export(demo_db, pid, kind=kind, fmt=fmt, today=DAY)  # type: ignore[arg-type]
+                if fmt == "html":
+                    tree = parse_html(text)
+                    assert tree.find(".//script") is None
+                    assert kind == "visit" or any(str(e.tag).endswith("}svg") for e in tree.iter())
+                    assert_self_contained(text)
+                else:
+                    rendered = md_to_html(text)
+                    assert rendered.count("<table>") >= 2, (case, kind)
+                    assert "<script" not in rendered
+                assert f"patient {pid:04d}" in text.lower()
+                golden = GOLDEN / f"{case}-{kind}.{fmt}"
+                if update:
+                    golden.write_text(text, encoding="utf-8")
+                elif not golden.exists() or golden.read_text(encoding="utf-8") != text:
+                    mismatched.append(golden.name)
+    assert not mismatched, f"differ from golden files (KINESIO_UPDATE_GOLDEN=1): {mismatched}"
+
+
+def test_summary_carries_the_clinical_content(demo_db: ClinicDB) -> None:
+    text = render_export(
+        demo_db, patient_id(demo_db, "simkus"), kind="summary", fmt="md", today=DAY
+    )
+    assert text.startswith("# Discharge letter")  # the programme is completed
+    assert "Pain (VAS) went from 7/10 to 1.4/10" in text and "(−80 %)" in text
+    assert "| erector spinae | both sides |" in text  # PIR log per muscle and side
+    assert "20 Nov 2026" in text  # dates for people
+    html = render_export(
+        demo_db, patient_id(demo_db, "zemaite"), kind="summary", fmt="html", today=DAY
+    )
+    assert "<h1>Patient summary</h1>" in html  # still in the programme
+    assert "@page" in html and "size: A4" in html and "break-before: page" in html
+    assert html.count('class="threshold"') >= 1
+
+
+def test_module_report_compares_doctor_checks(demo_db: ClinicDB) -> None:
+    pid = patient_id(demo_db, "petrauskas")
+    text = render_export(demo_db, pid, kind="module", fmt="md", today=DAY, module=1)
+    assert "## Control doctor's appointment: visit 8" in text
+    assert "## Final doctor's appointment: visit 15" in text
+    vas_row = next(line for line in text.splitlines() if line.startswith("| VAS pain |"))
+    assert vas_row.split("|")[3].strip() == "8/10"  # baseline
+    assert "**yes**" in vas_row
+    assert "step" in text  # scales move along the scale
+    latest = render_export(demo_db, pid, kind="module", fmt="md", today=DAY)
+    assert "## Module 2:" in latest  # module 3 has no control appointment held yet
+
+
+@pytest.fixture
+def hostile(db: ClinicDB) -> int:
+    return make_hostile(db)
+
+
+def make_hostile(db: ClinicDB) -> int:
+    """A patient whose every free-text field tries to break out of its place."""
+    note = "<b>bold</b> <img src=x onerror=alert(1)>\n| a | b |\n# heading\n- item\n[link](javascript:alert(2))"
+    pid = create_patient(
+        db,
+        NewPatient(
+            "<script>alert(1)</script> |",
+            "**x** [y](javascript:z)",
+            "1980-02-03",
+            "F",
+            occupation="`code` & <i>",
+            notes=note,
+        ),
+        today=DAY,
+    )
+    episode = open_episode(
+        db,
+        pid,
+        NewEpisode("sciatica", "upper", "L", pain_medication="| pipe | <u>"),
+        start=date(2026, 11, 2),
+        today=date(2026, 11, 2),
+    )
+    visits = visits_of(db, episode)
+    first = visits[0]
+    start_visit(db, first.id, today=first.planned_date)
+    record_measurement(db, first.id, "vas", 7)
+    record_measurement(db, first.id, "emg_finding", "<script>x</script> | cell\nline two")
+    set_visit_note(db, first.id, note)
+    complete_visit(db, first.id)
+    second = visits[1]
+    start_visit(db, second.id, today=second.planned_date)
+    item = checklist_for_visit(db, second)[0]
+    tick_item(db, second.id, item.code, "3 x 10 | <em>hard</em>")
+    record_measurement(db, second.id, "vas", 5)
+    set_visit_note(db, second.id, note)
+    complete_visit(db, second.id)
+    return pid
+
+
+def test_hostile_text_is_inert_and_intact_in_html(db: ClinicDB, hostile: int) -> None:
+    for kind in ("summary", "visit"):
+        text = render_export(db, hostile, kind=kind, fmt="html", today=DAY)  # type: ignore[arg-type]
+        tree = parse_html(text)
+        assert tree.find(".//script") is None and tree.find(".//img") is None
+        assert tree.find(".//b") is None and tree.find(".//u") is None
+        assert not any("javascript:" in (a.get("href") or "") for a in tree.iter("a"))
+        content = "".join(tree.itertext())
+        assert HOSTILE_NAME in content  # the name, intact, as text
+        assert "<img src=x onerror=alert(1)>" in content
+    visit = render_export(db, hostile, kind="visit", fmt="html", today=DAY)
+    assert "3 x 10 | <em>hard</em>" in "".join(parse_html(visit).itertext())
+
+
+def test_hostile_text_is_inert_and_intact_in_markdown(db: ClinicDB, hostile: int) -> None:
+    clean = render_export(db, hostile, kind="summary", fmt="md", today=DAY)
+    for kind in ("summary", "visit"):
+        text = render_export(db, hostile, kind=kind, fmt="md", today=DAY)  # type: ignore[arg-type]
+        rendered = md_to_html(text)
+        assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
+        assert "javascript:" not in re.findall(r'href="([^"]*)"', rendered).__str__()
+        assert "<a " not in rendered
+        assert "<h1>" in rendered and rendered.count("<h1>") == 1  # "# heading" stayed text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; | **x** [y](javascript:z)" in rendered
+    # The table structure is unchanged: every row of the identity table has two cells.
+    table = md_to_html(clean).split("<table>")[1]
+    assert all(row.count("<td>") == 2 for row in table.split("<tr>")[2:])
+    visit = md_to_html(render_export(db, hostile, kind="visit", fmt="md", today=DAY))
+    assert "3 x 10 | &lt;em&gt;hard&lt;/em&gt;" in visit
