@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import unicodedata
 from dataclasses import asdict
 from datetime import date
@@ -129,17 +131,23 @@ def count_patients(db: Database, *, archived: bool = False) -> int:
     return int(db.execute(f"SELECT count(*) FROM patients WHERE {where}").fetchone()[0])
 
 
-def find_patients(
-    db: Database, query: str = "", *, archived: bool = False, limit: int = 200, offset: int = 0
-) -> list[Patient]:
-    """Patients whose name, surname, phone or birth year match every word of `query`.
+#: Above this many candidates a query is unselective: walking the (archived_at, search_text)
+#: index in order meets a page of matches sooner than sorting every candidate would.
+CANDIDATE_CAP = 2000
+#: ...or, paging deep, this many times the rows asked for.
+PAGE_FACTOR = 4
 
-    Case and diacritics are ignored. Results are ordered by surname and paged.
-    """
-    where = ["archived_at IS NOT NULL" if archived else "archived_at IS NULL"]
+
+def _is_digits_word(word: str) -> bool:
+    return any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word)
+
+
+def _match_sql(words: list[str]) -> tuple[list[str], list[Any]]:
+    """The exact rule, as SQL: every word a prefix of a search_text word, or phone/year digits."""
+    where: list[str] = []
     params: list[Any] = []
-    for word in fold(query).split():
-        if any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word):
+    for word in words:
+        if _is_digits_word(word):
             # phone digits (anywhere in the number) or birth year
             where.append("instr(search_text, ?) > 0")
             params.append("".join(ch for ch in word if ch.isdigit()))
@@ -147,10 +155,108 @@ def find_patients(
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("(search_text LIKE ? ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')")
         params += [f"{escaped}%", f"% {escaped}%"]
-    sql = (
-        f"SELECT * FROM patients WHERE {' AND '.join(where)} "
-        "ORDER BY search_text, id LIMIT ? OFFSET ?"
+    return where, params
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_ids(db: Database, table: str, query: str, cap: int) -> set[int] | None:
+    """Rowids matching an FTS5 query, or None when there are more than `cap` of them."""
+    try:
+        rows = db.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?", [query, cap + 1]
+        ).fetchall()
+    except sqlite3.OperationalError:  # no index (a file mid-migration): scan instead
+        return None
+    return None if len(rows) > cap else {row[0] for row in rows}
+
+
+def _intersect(a: set[int] | None, b: set[int] | None) -> set[int] | None:
+    if a is None:
+        return b
+    return a if b is None else a & b
+
+
+def _search_plan(db: Database, words: list[str], cap: int) -> tuple[set[int] | None, str | None]:
+    """Candidate ids (a superset of the matches) and, if needed, a surname prefix to walk.
+
+    A quoted word is tokenised by FTS5 exactly as the stored text was, so a word that is a
+    prefix of a stored word is a phrase whose last token is a prefix: the index never misses
+    a match, and `_match_sql` removes the few extra hits (tokens split at ' or -).
+
+    (ids, None): the matches are among `ids`. (ids, prefix): they are among `ids` plus the
+    rows whose search_text starts with `prefix` (one range of the roster index, already in
+    order): a common surname ("Žemaitė" ~2% of rows, all at one end of the order) is cheap
+    that way, where walking the index until a page of matches turns up is not.
+    (None, None): no index narrows the query; walk the roster index in order.
+    """
+    names = [w for w in words if not _is_digits_word(w) and any(ch.isalnum() for ch in w)]
+    digits = ["".join(ch for ch in w if ch.isdigit()) for w in words if _is_digits_word(w)]
+    digits = [d for d in digits if len(d) >= 3]  # trigrams: shorter fragments match most rows
+    by_digits = (
+        _fts_ids(db, "patients_trigram", " AND ".join(map(_fts_phrase, digits)), cap)
+        if digits
+        else None
     )
-    cursor = db.execute(sql, [*params, limit, offset])
+    if not names:
+        return by_digits, None
+    phrases = [f"{_fts_phrase(w)} *" for w in names]
+    by_names = _fts_ids(db, "patients_fts", " AND ".join(phrases), cap)
+    found = _intersect(by_names, by_digits)
+    if found is not None:
+        return found, None
+    # Too many: split the first name word's matches into "search_text starts with it"
+    # (a range of the index) and "a later word starts with it" (usually few).
+    first = names[0]
+    if first[-1] == chr(0x10FFFF):  # no upper bound for the range
+        return None, None
+    later = " AND ".join([f"rest : {phrases[0]}", *phrases[1:]])
+    by_later = _fts_ids(db, "patients_fts", later, cap)
+    if by_later is None:
+        return None, None
+    return (by_later if by_digits is None else by_later & by_digits), first
+
+
+def _prefix_bound(prefix: str) -> str:
+    """The least string above every string that starts with `prefix` (code point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def find_patients(
+    db: Database, query: str = "", *, archived: bool = False, limit: int = 200, offset: int = 0
+) -> list[Patient]:
+    """Patients whose name, surname, phone or birth year match every word of `query`.
+
+    Each word is matched as the start of a name word (case and diacritics ignored); a word of
+    digits matches anywhere in the phone number or birth year. Results are ordered by surname,
+    then first name, and paged.
+    """
+    words = fold(query).split()
+    match, params = _match_sql(words)
+    where = " AND ".join(["archived_at IS NOT NULL" if archived else "archived_at IS NULL", *match])
+    ids, prefix = (
+        _search_plan(db, words, max(CANDIDATE_CAP, PAGE_FACTOR * (offset + limit)))
+        if words
+        else (None, None)
+    )
+    if ids is None:
+        sql = f"SELECT * FROM patients WHERE {where}"
+        args: list[Any] = list(params)
+    else:
+        # CROSS JOIN keeps SQLite from walking the whole index and probing the candidates.
+        sql = (
+            "SELECT patients.* FROM json_each(?) AS c CROSS JOIN patients "
+            f"ON patients.id = c.value WHERE {where}"
+        )
+        args = [json.dumps(sorted(ids)), *params]
+        if prefix is not None:
+            sql += (
+                f" UNION SELECT * FROM patients WHERE {where}"
+                " AND search_text >= ? AND search_text < ?"
+            )
+            args += [*params, prefix, _prefix_bound(prefix)]
+    cursor = db.execute(f"{sql} ORDER BY search_text, id LIMIT ? OFFSET ?", [*args, limit, offset])
     names = [c[0] for c in cursor.description]
     return [Patient.from_row(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
