@@ -1,0 +1,169 @@
+"""A second process for the reliability tests: writes to the clinic file, reports on stdout.
+
+    python tests/writer_child.py visits DB SEED      write whole visits until killed
+    python tests/writer_child.py serve DB            fork visit writers on request (see serve)
+    python tests/writer_child.py hold-lock DB SECS   add a patient, hold the write lock, commit
+    python tests/writer_child.py add-patient DB      add one patient
+    python tests/writer_child.py update-patient DB ID VERSION LASTNAME
+
+Every line is flushed after the commit it reports, so what the parent reads was saved.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from kinesio_tui.data.db import connect, write_transaction
+from kinesio_tui.domain import (
+    NewEpisode,
+    NewPatient,
+    PirCycle,
+    checklist_for_visit,
+    complete_visit,
+    create_patient,
+    get_patient,
+    get_visit,
+    open_episode,
+    record_measurement,
+    record_pir_cycle,
+    set_visit_note,
+    start_visit,
+    tick_item,
+    update_patient,
+)
+from kinesio_tui.domain.patients import patient_form
+from kinesio_tui.errors import StaleRecord
+
+DAY = date(2026, 11, 25)
+#: The child writes this note on every visit it completes; the parent checks for it.
+NOTE = "child visit"
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def new_patient(n: int) -> NewPatient:
+    return NewPatient(f"Child{n}", "Writer", "1970-01-01", "F")
+
+
+def visits(path: Path, seed: int, report: Callable[[str], None] = say) -> None:
+    """Hold visit after visit, each in one transaction, reporting its id once committed."""
+    db = connect(path, actor="child")
+    report("ready")
+    n = seed * 1000
+    while True:
+        row = db.execute(
+            "SELECT v.id FROM visits v JOIN episodes e ON e.id = v.episode_id "
+            "WHERE e.status = 'active' AND v.status = 'planned' ORDER BY e.id, v.seq LIMIT 1"
+        ).fetchone()
+        if row is None:
+            n += 1
+            with write_transaction(db):
+                pid = create_patient(db, new_patient(n), today=DAY)
+                open_episode(db, pid, NewEpisode("sciatica", "lower", "L"), start=DAY, today=DAY)
+            continue
+        visit_id = int(row[0])
+        with write_transaction(db):
+            start_visit(db, visit_id, today=DAY)
+            for item in checklist_for_visit(db, get_visit(db, visit_id)):
+                tick_item(db, visit_id, item.code, "done")
+            record_pir_cycle(db, visit_id, PirCycle("piriformis", "L", 7, 30, 20, 3))
+            record_measurement(db, visit_id, "vas", (visit_id % 11))
+            set_visit_note(db, visit_id, NOTE)
+            complete_visit(db, visit_id)
+        report(str(visit_id))
+
+
+def visits_to_file(path: Path, seed: int, ack: Path) -> None:
+    """`visits`, reporting to a file: the channel for children forked by multiprocessing.
+
+    A flushed write sits in the kernel's page cache, so it outlives the SIGKILL.
+    """
+    with open(ack, "a", buffering=1) as out:
+
+        def report(line: str) -> None:
+            out.write(line + "\n")
+            out.flush()
+
+        visits(path, seed, report)
+
+
+def serve(path: Path) -> None:
+    """A small fork server: imports once, then forks one visit writer per request.
+
+    stdin `start SEED ACKFILE` -> forks a writer reporting to ACKFILE, answers its pid;
+    stdin `reap PID` -> waits for that (killed) writer, answers its wait status.
+    Python and the domain are imported once here, so each writer starts in milliseconds.
+    """
+    from kinesio_tui.protocol import protocol
+
+    protocol()  # parsed once here, not in every writer
+    say("serving")
+    for line in sys.stdin:
+        command, *args = line.split()
+        if command == "start":
+            pid = os.fork()
+            if pid == 0:  # the writer
+                try:
+                    visits_to_file(path, int(args[0]), Path(args[1]))
+                finally:
+                    os._exit(1)
+            say(str(pid))
+        elif command == "reap":
+            _, status = os.waitpid(int(args[0]), 0)
+            say(str(status))
+
+
+def hold_lock(path: Path, seconds: float) -> None:
+    db = connect(path, actor="child")
+    with write_transaction(db):
+        pid = create_patient(db, new_patient(1), today=DAY)
+        say(f"locked {pid}")
+        time.sleep(seconds)
+    say(f"committed {pid}")
+
+
+def add_patient(path: Path) -> None:
+    db = connect(path, actor="child")
+    say(str(create_patient(db, new_patient(2), today=DAY)))
+
+
+def update(path: Path, patient_id: int, version: int, last_name: str) -> int:
+    db = connect(path, actor="child")
+    form = patient_form(get_patient(db, patient_id))
+    changed = NewPatient(**{**form.__dict__, "last_name": last_name})
+    try:
+        update_patient(db, patient_id, changed, expected_version=version, today=DAY)
+    except StaleRecord:
+        say("stale")
+        return 3
+    say("updated")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    command, path = argv[0], Path(argv[1])
+    if command == "visits":
+        visits(path, int(argv[2]))
+    elif command == "serve":
+        serve(path)
+    elif command == "hold-lock":
+        hold_lock(path, float(argv[2]))
+    elif command == "add-patient":
+        add_patient(path)
+    elif command == "update-patient":
+        return update(path, int(argv[2]), int(argv[3]), argv[4])
+    else:
+        raise SystemExit(f"unknown command {command}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
