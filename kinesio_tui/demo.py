@@ -66,6 +66,7 @@ class Case:
     notes: str = ""
     phone: str = ""
     in_progress: bool = False  # the next visit is started today
+    next_in_days: int = 0  # the next planned visit is on the first clinic day from today + this
     archived: bool = False
     first_note: str = ""
     final_note: str = ""
@@ -232,6 +233,8 @@ def _extra_cases(rng: random.Random) -> list[Case]:
                 phone=f"+370 6{rng.randint(10, 99)} {rng.randint(10000, 99999)}",
                 archived=i == 7,
                 in_progress=i in (2, 9),
+                # not everyone is due today (no rng draw: the published cases stay as they are)
+                next_in_days=0 if i in (2, 9) else (0, 1, 2, 5, 0, 6)[i % 6],
             )
         )
     return cases
@@ -332,7 +335,7 @@ def _write_case(db: Database, case: Case, today: date, rng: random.Random) -> No
             continue
         _hold_visit(db, case, visit, therapist, rng, complete=True)
     if case.visits_done < len(visits):
-        reschedule_planned(db, episode_id, today)
+        reschedule_planned(db, episode_id, today + timedelta(days=case.next_in_days))
     if case.in_progress and case.visits_done < len(visits):
         nxt = visits_of(db, episode_id)[case.visits_done]
         _hold_visit(db, case, nxt, therapist, rng, complete=False, day=today)

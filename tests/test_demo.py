@@ -1,0 +1,186 @@
+"""The demo clinic: deterministic, the published cases where the clinic says, a real audit trail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from conftest import DAY
+
+from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.demo import build_demo
+from kinesio_tui.domain import (
+    current_episode,
+    find_patients,
+    get_patient,
+    measurements_of,
+    next_visit,
+    progress,
+    raised_red_flags,
+    ticks_of,
+    visits_of,
+)
+from kinesio_tui.domain.store import GENESIS_HASH, entry_hash
+from kinesio_tui.protocol import protocol
+
+#: Columns that hold wall-clock times or hashes over them.
+VOLATILE = {
+    "created_at", "updated_at", "started_at", "completed_at", "ticked_at", "recorded_at",
+    "archived_at", "at", "content_sha", "prev_hash", "hash", "last_hash", "old", "new", "applied_at",
+}  # fmt: skip
+
+
+def contents(db: ClinicDB) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows of the ordinary tables (search indexes are derived from them, so left out)."""
+    virtual = [t for t in db.table_names() if db.table(t).virtual_table_using]
+    out = {}
+    for table in db.table_names():
+        if any(table == v or table.startswith(f"{v}_") for v in virtual):
+            continue
+        cursor = db.execute(f"SELECT * FROM [{table}]")
+        volatile = [c[0] in VOLATILE for c in cursor.description]
+        rows = (
+            tuple(v is not None if vol else v for v, vol in zip(row, volatile, strict=True))
+            for row in cursor.fetchall()
+        )  # a time or hash only says whether it is there
+        out[table] = sorted(rows, key=repr)
+    return out
+
+
+def _patient(db: ClinicDB, surname: str) -> Any:
+    found = find_patients(db, surname) or find_patients(db, surname, archived=True)
+    assert len(found) == 1, surname
+    return found[0]
+
+
+def test_two_builds_on_the_same_day_are_identical(demo_db: ClinicDB, tmp_path: Path) -> None:
+    again = connect(build_demo(tmp_path / "again.db", today=DAY))
+    try:
+        first, second = contents(demo_db), contents(again)
+    finally:
+        again.close()
+    assert first.keys() == second.keys()
+    for table in first:
+        assert first[table] == second[table], table
+    assert len(first["patients"]) == 28
+
+
+def test_the_driver_is_in_module_3_and_pain_free(demo_db: ClinicDB) -> None:
+    p = _patient(demo_db, "Petrauskas")
+    assert (p.first_name, p.age_on(DAY), p.sex, p.occupation) == (
+        "Tomas",
+        45,
+        "M",
+        "Professional driver",
+    )
+    episode = current_episode(demo_db, p.id)
+    assert episode is not None
+    assert (episode.condition, episode.subtype, episode.side, episode.course, episode.status) == (
+        "radiculitis", "lumbar", "R", "acute", "active",
+    )  # fmt: skip
+    pr = progress(demo_db, episode.id, today=DAY)
+    assert pr.standing.module == 3 and not pr.standing.finished
+    assert pr.vas[0].value == 8 and pr.vas[-1].value == 0
+    # pain-free after 8 weeks of the programme
+    first_day = pr.visits[0].day
+    assert all(pt.value == 0 for pt in pr.vas if pt.day >= first_day + timedelta(weeks=8))
+    assert pr.vas_change is not None and pr.vas_change.important
+    sitting = [
+        m for m in measurements_of(demo_db, pr.visits[0].id) if m.test_code == "sitting_tolerance"
+    ]
+    assert [m.value for m in sitting] == [20.0]  # could not sit over 20 minutes
+
+
+def test_the_office_worker_has_a_visit_in_progress_today(demo_db: ClinicDB) -> None:
+    p = _patient(demo_db, "Žemaitė")
+    assert (p.first_name, p.age_on(DAY), p.occupation) == ("Rūta", 38, "Office worker")
+    episode = current_episode(demo_db, p.id)
+    assert episode is not None and (episode.condition, episode.subtype) == ("sciatica", "upper")
+    nxt = next_visit(demo_db, episode.id)
+    assert nxt is not None and nxt.in_progress and nxt.held_on == DAY
+    assert nxt.module == 2
+    pr = progress(demo_db, episode.id, today=DAY)
+    assert pr.standing.module == 2 and pr.standing.next_visit == nxt
+    assert pr.vas[-1].value == 0
+    # no pain after 5 weeks (15 visits)
+    assert all(pt.value == 0 for pt in pr.vas if pt.seq >= 15)
+    codes = {i.code for i in protocol().module(2).checklist_for("sciatica")}
+    assert set(ticks_of(demo_db, nxt.id)) <= codes
+
+
+def test_the_retiree_completed_with_80_percent_less_pain(demo_db: ClinicDB) -> None:
+    p = _patient(demo_db, "Šimkus")
+    assert (p.first_name, p.age_on(DAY), p.occupation) == ("Algirdas", 62, "Retired")
+    episode = current_episode(demo_db, p.id)
+    assert episode is not None
+    assert (episode.condition, episode.course, episode.status) == (
+        "radiculitis",
+        "chronic",
+        "completed",
+    )
+    assert "stopped" in episode.pain_medication
+    pr = progress(demo_db, episode.id, today=DAY)
+    assert pr.standing.finished and pr.standing.done == 43 and pr.standing.missed == 2
+    change = pr.vas_change
+    assert change is not None and change.important
+    assert change.percent is not None and round(change.percent) == -80
+    final = pr.visits[-1]
+    assert "80% less pain" in final.note and "no medication" in final.note
+    assert episode.closed_on == final.held_on
+
+
+def test_the_rest_of_the_clinic(demo_db: ClinicDB) -> None:
+    active = find_patients(demo_db, limit=1000)
+    archived = find_patients(demo_db, archived=True, limit=1000)
+    assert len(active) == 27 and len(archived) == 1
+    without = [p for p in active if current_episode(demo_db, p.id) is None]
+    assert [p.last_name for p in without] == ["Mockutė"]
+    flagged = [
+        p
+        for p in active
+        if (e := current_episode(demo_db, p.id)) is not None and raised_red_flags(demo_db, e.id)
+    ]
+    assert len(flagged) == 1
+
+
+def test_histories_obey_the_programme(demo_db: ClinicDB) -> None:
+    """Ticks only from the visit's own checklist; records only on held visits."""
+    proto = protocol()
+    for p in find_patients(demo_db, limit=1000) + find_patients(demo_db, archived=True):
+        episode = current_episode(demo_db, p.id)
+        if episode is None:
+            continue
+        for visit in visits_of(demo_db, episode.id):
+            ticks = set(ticks_of(demo_db, visit.id))
+            if visit.kind == "doctor":
+                assert not ticks
+            else:
+                allowed = {
+                    i.code for i in proto.module(visit.module).checklist_for(episode.condition)
+                }
+                assert ticks <= allowed
+            if visit.status != "done" and not visit.in_progress:
+                assert not ticks and not measurements_of(demo_db, visit.id)
+
+
+def test_the_audit_trail_is_populated_and_chained(demo_db: ClinicDB) -> None:
+    rows = demo_db.execute(
+        "SELECT at, actor, action, table_name, record_id, patient_id, content_sha, prev_hash, hash "
+        "FROM audit_log ORDER BY id"
+    ).fetchall()
+    assert len(rows) > 5000
+    assert {r[1] for r in rows} == {"demo"}
+    assert {"create", "start", "complete", "miss", "archive"} <= {r[2] for r in rows}
+    prev = GENESIS_HASH
+    for at, actor, action, table, record_id, pid, sha, prev_hash, digest in rows:
+        assert prev_hash == prev
+        entry = dict(
+            at=at, actor=actor, action=action, table_name=table, record_id=record_id,
+            patient_id=pid, content_sha=sha,
+        )  # fmt: skip
+        assert entry_hash(prev, entry) == digest
+        prev = digest
+    patients_with_history = {r[5] for r in rows}
+    assert all(p.id in patients_with_history for p in find_patients(demo_db, limit=1000))
+    assert get_patient(demo_db, 1).last_name == "Petrauskas"
