@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from kinesio_tui.data.db import ClinicDB, connect
@@ -55,3 +59,20 @@ class VisitHarness(App[None]):
 
     def on_unmount(self) -> None:
         self.db.close()
+
+
+def sync(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async pilot test with asyncio.run (the suite has no async pytest plugin)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press keys one by one, letting the messages each one posts be handled."""
+    for key in keys:
+        await pilot.press(key)
+        await pilot.pause()

@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Footer, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from kinesio_tui import domain
@@ -303,6 +303,15 @@ class VisitScreen(Screen[bool]):
         else:
             self.refresh_checklist()
 
+    def refresh_data(self) -> None:
+        """Another process committed: re-read, but leave fields being typed in alone."""
+        if self.failed is not None:
+            return
+        self.refresh_alarm()
+        self.refresh_records()
+        if not self.visit.is_doctor:
+            self.refresh_checklist()
+
     def refresh_alarm(self) -> None:
         flags = domain.raised_red_flags(self.db, self.episode.id)
         alarm = self.query_one("#visit-alarm", Static)
@@ -530,14 +539,20 @@ class VisitScreen(Screen[bool]):
     # --- leaving --------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        """Escape: from the note back to the checklist, else back to the patient."""
-        focused = self.focused
-        if isinstance(focused, TextArea | Input) and not self.visit.is_doctor:
-            self.save_note()
-            self.query_one(Checklist).focus()
+        """Escape: out of a field back to the list or form (keys work again), else leave."""
+        if self.failed is not None:
+            self.dismiss(False)
             return
-        if self.failed is None:
+        if isinstance(self.focused, TextArea | Input | Select):
             self.save_note()
+            if self.visit.is_doctor:
+                from kinesio_tui.views.doctor import DoctorForm
+
+                self.query_one(DoctorForm).focus()
+            else:
+                self.query_one(Checklist).focus()
+            return
+        self.save_note()
         self.dismiss(False)
 
     def action_complete(self) -> None:

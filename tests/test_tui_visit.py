@@ -1,0 +1,265 @@
+"""Pilot tests of the visit screens against a real demo database file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from textual.widgets import Checkbox, Input, Select, Static
+from visit_harness import VisitHarness, press, sync
+
+from kinesio_tui import domain
+from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.views.doctor import DoctorForm
+from kinesio_tui.views.record_test import RecordTestDialog
+from kinesio_tui.views.visit import Checklist, ConfirmDialog, NoteDialog, VisitScreen
+
+DAY = date(2026, 11, 25)
+
+
+def next_visit_of(db: ClinicDB, name: str) -> domain.Visit:
+    patient = domain.find_patients(db, name)[0]
+    episode = domain.current_episode(db, patient.id)
+    assert episode is not None
+    visit = domain.next_visit(db, episode.id)
+    assert visit is not None
+    return visit
+
+
+def new_patient_visit(db_path: Path) -> domain.Visit:
+    """A fresh radiculitis patient whose first visit (a doctor's appointment) is today."""
+    with connect(db_path, actor="tester") as db:
+        patient_id = domain.create_patient(
+            db, domain.NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY
+        )
+        episode_id = domain.open_episode(
+            db, patient_id, domain.NewEpisode("radiculitis", "lumbar", "R"), today=DAY
+        )
+        visit = domain.next_visit(db, episode_id)
+        assert visit is not None
+        return visit
+
+
+def text_of(screen: object, selector: str) -> str:
+    widget = screen.query_one(selector, Static)  # type: ignore[attr-defined]
+    return str(widget.render())
+
+
+@sync
+async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
+    with connect(demo_db_path) as db:
+        visit = next_visit_of(db, "zemaite")
+    assert visit.kind == "therapy" and visit.module == 2
+    app = VisitHarness(demo_db_path, visit.id, DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, VisitScreen)
+        codes = [item.code for item in screen.items]
+        # sciatica: the S variants only
+        assert "m2_hip_opening" in codes and "m2_twists_breath" not in codes
+        before = set(domain.ticks_of(app.db, visit.id))  # the demo session is under way
+        assert codes[0] in before and codes[2] not in before and codes[3] not in before
+        await press(pilot, "space")  # untick item 1
+        assert set(domain.ticks_of(app.db, visit.id)) == before - {codes[0]}
+        await press(pilot, "space")  # and tick it again
+        assert set(domain.ticks_of(app.db, visit.id)) == before
+        await press(pilot, "down", "down", "space")
+        ticked = domain.ticks_of(app.db, visit.id)
+        assert set(ticked) == before | {codes[2]} and ticked[codes[2]].note == ""
+        shown = len(before) + 1
+        assert f"{shown}/4" in text_of(screen, "#checklist-progress")
+
+        await press(pilot, "d")
+        assert isinstance(app.screen, NoteDialog)
+        await press(pilot, *"3 x 10 each side", "enter")
+        assert domain.ticks_of(app.db, visit.id)[codes[2]].note == "3 x 10 each side"
+        assert "3 x 10 each side" in str(screen.query_one(Checklist).get_option_at_index(2).prompt)
+
+        await press(pilot, "down", "enter")  # Enter on an unticked item: a note ticks it
+        await press(pilot, *"blue tape", "enter")
+        assert domain.ticks_of(app.db, visit.id)[codes[3]].note == "blue tape"
+
+        await press(pilot, "ctrl+z")  # the last change: item 4's dosage -> unticked again
+        assert codes[3] not in domain.ticks_of(app.db, visit.id)
+        await press(pilot, "ctrl+z")  # item 3's dosage -> back to no note, still ticked
+        assert domain.ticks_of(app.db, visit.id)[codes[2]].note == ""
+        await press(pilot, "ctrl+z")  # the tick of item 3
+        assert set(domain.ticks_of(app.db, visit.id)) == before
+        assert f"{len(before)}/4" in text_of(screen, "#checklist-progress")
+
+
+@sync
+async def test_record_vas_and_slr_with_validation(demo_db_path: Path) -> None:
+    with connect(demo_db_path) as db:
+        visit = next_visit_of(db, "petrauskas")
+    assert visit.kind == "therapy" and visit.module == 3
+    app = VisitHarness(demo_db_path, visit.id, DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await press(pilot, "t")
+        dialog = app.screen
+        assert isinstance(dialog, RecordTestDialog) and dialog.test.code == "vas"
+        await press(pilot, "1", "1", "enter")
+        assert "from 0 to 10" in text_of(dialog, "#value-error")
+        assert domain.measurements_of(app.db, visit.id) == []
+        await press(pilot, "backspace", "backspace", "3", "enter")
+        assert app.screen is not dialog
+        [vas] = domain.measurements_of(app.db, visit.id)
+        assert (vas.test_code, vas.side, vas.value) == ("vas", None, 3.0)
+
+        await press(pilot, "t")
+        dialog = app.screen
+        assert isinstance(dialog, RecordTestDialog)
+        dialog.query_one("#test-select", Select).value = "slr_angle"
+        await pilot.pause()
+        # the episode's side is offered first
+        assert dialog.query_one("#side-select", Select).value == "R"
+        dialog.query_one("#value-input", Input).focus()
+        await press(pilot, "-", "5", "enter")
+        assert "from 0 to 90" in text_of(dialog, "#value-error")
+        assert len(domain.measurements_of(app.db, visit.id)) == 1
+        dialog.query_one("#value-input", Input).value = ""
+        await press(pilot, "6", "0", "enter")
+        slr = domain.measurements_of(app.db, visit.id)[-1]
+        assert (slr.test_code, slr.side, slr.value) == ("slr_angle", "R", 60.0)
+        assert "SLR" in text_of(app.screen, "#visit-records") or "Straight-leg" in text_of(
+            app.screen, "#visit-records"
+        )
+
+        await press(pilot, "ctrl+z")  # a new result is removed by undo
+        assert [m.test_code for m in domain.measurements_of(app.db, visit.id)] == ["vas"]
+
+
+@sync
+async def test_complete_asks_about_unticked_items_and_moves_on(demo_db_path: Path) -> None:
+    with connect(demo_db_path) as db:
+        visit = next_visit_of(db, "zemaite")
+    app = VisitHarness(demo_db_path, visit.id, DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await press(pilot, "space", "n", *"Calm session", "escape")
+        assert domain.get_visit(app.db, visit.id).note == "Calm session"
+        await press(pilot, "c")
+        assert isinstance(app.screen, ConfirmDialog)
+        await press(pilot, "n")  # not yet
+        assert domain.get_visit(app.db, visit.id).status == "planned"
+        await press(pilot, "c", "y")
+        await pilot.pause()
+        assert app.results == [True]
+        done = domain.get_visit(app.db, visit.id)
+        assert done.status == "done" and done.completed_at is not None
+        following = domain.next_visit(app.db, visit.episode_id)
+        assert following is not None and following.seq == visit.seq + 1
+
+
+@sync
+async def test_visit_out_of_order_is_refused(demo_db_path: Path) -> None:
+    with connect(demo_db_path) as db:
+        current = next_visit_of(db, "petrauskas")
+        later = domain.visits_of(db, current.episode_id)[current.seq + 1]
+    app = VisitHarness(demo_db_path, later.id, DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.results == [False]
+        assert not isinstance(app.screen, VisitScreen)
+    with connect(demo_db_path) as db:
+        assert domain.get_visit(db, later.id).started_at is None
+
+
+@sync
+async def test_doctor_form_saves_typed_values_and_red_flags(demo_db_path: Path) -> None:
+    visit = new_patient_visit(demo_db_path)
+    assert visit.kind == "doctor" and visit.module == 1
+    app = VisitHarness(demo_db_path, visit.id, DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, VisitScreen)
+        form = screen.query_one(DoctorForm)
+        assert app.focused is form.query_one("#f-vas-x")
+        await press(pilot, "7", "enter")
+        [vas] = domain.measurements_of(app.db, visit.id)
+        assert (vas.test_code, vas.value) == ("vas", 7.0)
+
+        slr_left = form.query_one("#f-slr_angle-L", Input)
+        slr_left.focus()
+        await press(pilot, "9", "5", "tab")  # leaving the field saves it ... if valid
+        assert "from 0 to 90" in text_of(form, "#err-slr_angle")
+        assert len(domain.measurements_of(app.db, visit.id)) == 1
+        slr_left.value = "45"
+        slr_left.focus()
+        await press(pilot, "enter")
+        form.query_one("#f-slr_sign-R", Select).value = "positive"
+        await pilot.pause()
+        saved = {(m.test_code, m.side): m.value for m in domain.measurements_of(app.db, visit.id)}
+        assert saved == {
+            ("vas", None): 7.0,
+            ("slr_angle", "L"): 45.0,
+            ("slr_sign", "R"): "positive",
+        }
+
+        assert not screen.query_one("#visit-alarm").has_class("-raised")
+        form.query_one("#flag-saddle_numbness", Checkbox).value = True
+        await pilot.pause()
+        assert domain.raised_red_flags(app.db, visit.episode_id) == ["saddle_numbness"]
+        screened_at = app.db.execute(
+            "SELECT visit_id FROM red_flag_screens WHERE episode_id = ? ORDER BY id DESC",
+            [visit.episode_id],
+        ).fetchone()[0]
+        assert screened_at == visit.id
+        assert screen.query_one("#visit-alarm").has_class("-raised")
+        assert "refer to a doctor now" in text_of(screen, "#visit-alarm")
+
+        await press(pilot, "ctrl+z")  # undo the Lasegue sign
+        assert ("slr_sign", "R") not in {
+            (m.test_code, m.side) for m in domain.measurements_of(app.db, visit.id)
+        }
+        assert form.query_one("#f-slr_sign-R", Select).is_blank()
+
+        await press(pilot, "c")  # typed into the field: letters are text there
+        assert domain.get_visit(app.db, visit.id).status == "planned"
+        await press(pilot, "escape", "c")  # out of the field, then complete
+        assert domain.get_visit(app.db, visit.id).status == "done"
+        assert app.results == [True]
+
+
+@sync
+async def test_doctor_form_shows_previous_values(demo_db_path: Path) -> None:
+    with connect(demo_db_path) as db:
+        visit = next_visit_of(db, "jankauskien")
+    assert visit.kind == "doctor"
+    app = VisitHarness(demo_db_path, visit.id, DAY)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        form = app.screen.query_one(DoctorForm)
+        earlier = domain.latest_results(app.db, visit.episode_id)
+        vas = next(r for r in earlier if r.code == "vas")
+        assert form.query_one("#f-vas-x", Input).placeholder == str(vas.value).removesuffix(".0")
+        assert domain.measurements_of(app.db, visit.id) == []  # shown, never written
+
+
+@sync
+async def test_through_the_real_app_from_the_patient_screen(demo_db_path: Path) -> None:
+    from kinesio_tui.app import build_app
+
+    with connect(demo_db_path) as db:
+        visit = next_visit_of(db, "petrauskas")
+    app = build_app(demo_db_path, today=DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        patient = domain.find_patients(app.db, "petrauskas")[0]
+        app.open_patient(patient.id)
+        await pilot.pause()
+        patient_screen = app.screen
+        await press(pilot, "enter")  # the cursor sits on the current visit
+        screen = app.screen
+        assert isinstance(screen, VisitScreen) and screen.visit_id == visit.id
+        assert domain.get_visit(app.db, visit.id).started_at is not None
+        await press(pilot, "space")
+        assert len(domain.ticks_of(app.db, visit.id)) == 1
+        await press(pilot, "c", "y")
+        assert app.screen is patient_screen
+        assert domain.get_visit(app.db, visit.id).status == "done"
+        following = domain.next_visit(app.db, visit.episode_id)
+        assert following is not None and following.seq == visit.seq + 1
