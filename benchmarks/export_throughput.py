@@ -1,0 +1,208 @@
+"""Export throughput: patient summaries per second for a clinic of 1,000 patients.
+
+    .venv/bin/python benchmarks/export_throughput.py [--patients 1000] [--runs 5] [--db PATH]
+
+The clinic is generated through the domain functions (audited writes, the same rules the
+workstation obeys) inside one write transaction and cached in benchmarks/.cache/. Three
+rates per format, medians over the runs:
+
+- end_to_end: export_patient (queries, render, private file write);
+- render: render_export (queries and render, no file);
+- template_only: the Jinja2 render from prepared contexts (no database).
+
+`measure(db_path, n)` is the importable entry point (benchmarks/run.py calls it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from kinesio_tui.data.db import connect, known_migrations, write_transaction
+from kinesio_tui.domain import (
+    NewEpisode,
+    NewPatient,
+    PirCycle,
+    checklist_for_visit,
+    complete_visit,
+    create_patient,
+    find_patients,
+    mark_missed,
+    open_episode,
+    record_measurement,
+    record_pir_cycle,
+    start_visit,
+    tick_item,
+    visits_of,
+)
+from kinesio_tui.export import export_patient, render_export
+from kinesio_tui.export.context import build_context
+from kinesio_tui.export.render import render
+
+GENERATOR_VERSION = 1
+SEED = 5
+TODAY = date(2026, 11, 25)
+CACHE = Path(__file__).resolve().parent / ".cache"
+FIRST = ["Ona", "Jonas", "Eglė", "Darius", "Ieva", "Paulius", "Rūta", "Tomas", "Agnė", "Lukas"]
+LAST = ["Kazlauskas", "Žemaitė", "Šimkus", "Butkus", "Urbonienė", "Navickas", "Čepulis"]
+
+
+def cached_clinic(patients: int = 1000, *, verbose: bool = True) -> Path:
+    """The cached benchmark clinic of `patients` patients, built on first use."""
+    CACHE.mkdir(mode=0o700, exist_ok=True)
+    key = f"v{GENERATOR_VERSION}-s{len(known_migrations())}"
+    path = CACHE / f"export-{patients}-{key}.db"
+    if not path.exists():
+        if verbose:
+            print(f"building {path.name} through the domain (one-off) ...", file=sys.stderr)
+        started = time.perf_counter()
+        tmp = path.with_suffix(".tmp")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+        build_clinic(tmp, patients)
+        tmp.rename(path)
+        if verbose:
+            print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return path
+
+
+def build_clinic(path: Path, patients: int, *, seed: int = SEED) -> None:
+    """`patients` patients, each in the programme for 1-45 visits, written via the domain."""
+    rng = random.Random(seed)
+    db = connect(path, actor="benchmark")
+    try:
+        with write_transaction(db):
+            for index in range(patients):
+                _patient(db, index, rng)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
+def _patient(db: Any, index: int, rng: random.Random) -> None:
+    sciatica = index % 2 == 1
+    pid = create_patient(
+        db,
+        NewPatient(
+            rng.choice(FIRST),
+            f"{rng.choice(LAST)} {index}",
+            date(1950 + rng.randrange(50), 1 + rng.randrange(12), 1 + rng.randrange(28)),
+            rng.choice("FM"),
+            occupation="Office worker",
+            notes="Pain worse after sitting.",
+        ),
+        today=TODAY,
+    )
+    held = rng.choice([3, 8, 15, 23, 30, 38, 45])
+    start = TODAY - timedelta(days=held * 7 // 3 + 3)
+    episode = open_episode(
+        db,
+        pid,
+        NewEpisode(
+            "sciatica" if sciatica else "radiculitis",
+            "upper" if sciatica else "lumbar",
+            rng.choice(["L", "R", "both"]),
+        ),
+        start=start,
+        today=start,
+    )
+    vas0 = rng.choice([6, 7, 8, 9])
+    for visit in visits_of(db, episode)[:held]:
+        if rng.random() < 0.04:
+            mark_missed(db, visit.id, today=visit.planned_date)
+            continue
+        start_visit(db, visit.id, therapist="Bench", today=visit.planned_date)
+        vas = max(0.0, round(vas0 - visit.seq * vas0 / 40 + rng.uniform(-0.5, 0.5), 1))
+        record_measurement(db, visit.id, "vas", vas)
+        if visit.kind == "doctor":
+            for side in ("L", "R"):
+                record_measurement(db, visit.id, "slr_angle", min(90, 35 + visit.seq), side)
+            record_measurement(db, visit.id, "schober", min(15.0, 2.5 + visit.seq / 15))
+            record_measurement(db, visit.id, "gait", "antalgic" if visit.seq < 20 else "normal")
+        else:
+            for item in checklist_for_visit(db, visit):
+                tick_item(db, visit.id, item.code)
+            if visit.module == 1:
+                record_pir_cycle(
+                    db,
+                    visit.id,
+                    PirCycle("piriformis", "L", 7, 20, 15, 3, 30, 40, vas, max(0.0, vas - 1)),
+                )
+        complete_visit(db, visit.id)
+
+
+def _median_rate(count: int, seconds: list[float]) -> float:
+    return round(count / statistics.median(seconds), 1)
+
+
+def measure(db_path: Path, n: int, *, runs: int = 5) -> dict[str, Any]:
+    """Summaries per second over the first `n` active patients of `db_path` (medians).
+
+    A missing `db_path` is built with `n` patients first (through the domain).
+    """
+    if not Path(db_path).exists():
+        build_clinic(Path(db_path), n)
+    db = connect(Path(db_path), actor="benchmark")
+    try:
+        ids = [p.id for p in find_patients(db, "", limit=n)]
+        result: dict[str, Any] = {"patients": len(ids), "runs": runs}
+        for fmt in ("html", "md"):
+            end_to_end, rendered, template = [], [], []
+            contexts = [build_context(db, pid, kind="summary", today=TODAY) for pid in ids]
+            for _run in range(runs):
+                out = Path(tempfile.mkdtemp(prefix="kinesio-export-bench-"))
+                try:
+                    started = time.perf_counter()
+                    for pid in ids:
+                        export_patient(db, pid, kind="summary", fmt=fmt, out_dir=out, today=TODAY)
+                    end_to_end.append(time.perf_counter() - started)
+                finally:
+                    shutil.rmtree(out)
+                started = time.perf_counter()
+                for pid in ids:
+                    render_export(db, pid, kind="summary", fmt=fmt, today=TODAY)
+                rendered.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                for context in contexts:
+                    render("summary", fmt, context)
+                template.append(time.perf_counter() - started)
+            result[fmt] = {
+                "end_to_end_per_s": _median_rate(len(ids), end_to_end),
+                "render_per_s": _median_rate(len(ids), rendered),
+                "template_only_per_s": _median_rate(len(ids), template),
+                "end_to_end_s": round(statistics.median(end_to_end), 3),
+            }
+        return result
+    finally:
+        db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="use this clinic instead of the cached one")
+    args = parser.parse_args()
+    path = args.db or cached_clinic(args.patients)
+    result = measure(path, args.patients, runs=args.runs)
+    print(f"{result['patients']} patient summaries, median of {result['runs']} runs")
+    for fmt in ("html", "md"):
+        r = result[fmt]
+        print(
+            f"  {fmt:4}  end to end {r['end_to_end_per_s']:8.1f}/s ({r['end_to_end_s']} s)"
+            f"   render {r['render_per_s']:8.1f}/s   template only {r['template_only_per_s']:8.1f}/s"
+        )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
