@@ -1,0 +1,728 @@
+"""kinesio-tui at clinic scale: the benchmark table of issue 7, each figure next to its baseline.
+
+    .venv/bin/python benchmarks/run.py            # 100,000 patients (`make bench`)
+    .venv/bin/python benchmarks/run.py --quick    # 2,000 patients, fewer rounds (smoke test)
+
+Builds (once, cached in benchmarks/.cache/) the synthetic clinic of `generate.py`, measures
+every figure several times in one run, interleaved with its baseline, prints a table, writes
+benchmarks/results.json and, for a full run, benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import importlib.util
+import json
+import os
+import platform
+import select
+import shutil
+import signal
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import TODAY, build_facts, cached_db  # noqa: E402
+
+from kinesio_tui.data.db import connect  # noqa: E402
+from kinesio_tui.domain.patients import fold  # noqa: E402
+from kinesio_tui.domain.roster import roster  # noqa: E402
+
+#: The page the patient list asks for (views/patients.py PAGE + 1 to know there is more).
+LIST_LIMIT = 201
+DOWN = b"\x1b[B"
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def summary(values: list[float], digits: int = 2) -> dict[str, Any]:
+    return {
+        "n": len(values),
+        "median": round(statistics.median(values), digits),
+        "p95": round(pct(values, 95), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+# --- 2. search as you type ------------------------------------------------------------------
+
+
+def typed(text: str) -> list[str]:
+    """Every prefix of `text`, as the search box holds it key by key."""
+    return [text[:i] for i in range(1, len(text) + 1) if text[:i].strip()]
+
+
+def search_queries(db_path: Path) -> list[str]:
+    """Keystroke queries: real surnames with and without diacritics, names, phone fragments."""
+    db = connect(db_path, migrate=False)
+    try:
+        surnames = ["Jankauskienė", "Šimkus", "Žemaitė", "Müller", "O'Brien", "Ąžuolas"]
+        queries: list[str] = []
+        for name in surnames:
+            queries += typed(name)
+            if fold(name) != name.lower():
+                queries += typed(fold(name))
+        queries += typed("ruta zem") + typed("Tomas Petr")
+        phones = [
+            row[0]
+            for row in db.execute(
+                "SELECT phone FROM patients WHERE phone != '' ORDER BY id LIMIT 3 OFFSET 5000"
+            )
+        ]
+        for phone in phones:
+            digits = "".join(ch for ch in phone if ch.isdigit())
+            queries += typed(digits[-7:])  # the part people remember
+        queries += typed("1985")
+    finally:
+        db.close()
+    return queries
+
+
+def legacy_find(db: Any, query: str, limit: int) -> list[Any]:
+    """The LIKE-only search before issue 7 (no index can serve '% word%'): the baseline."""
+    where = ["archived_at IS NULL"]
+    params: list[Any] = []
+    for word in fold(query).split():
+        if any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word):
+            where.append("instr(search_text, ?) > 0")
+            params.append("".join(ch for ch in word if ch.isdigit()))
+            continue
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("(search_text LIKE ? ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')")
+        params += [f"{escaped}%", f"% {escaped}%"]
+    sql = f"SELECT * FROM patients WHERE {' AND '.join(where)} ORDER BY search_text, id LIMIT ?"
+    return list(db.execute(sql, [*params, limit]).fetchall())
+
+
+def bench_search(db_path: Path, rounds: int = 5) -> dict[str, Any]:
+    """Per-keystroke latency of the list's query, as the list's worker runs it.
+
+    `tui_worker`: open a connection, roster(query, limit=201), close (what views/patients.py
+    does per keystroke); `roster`: the query alone on an open connection; `before`: the
+    LIKE-only search of patients alone (the code this replaced), same queries, interleaved.
+    """
+    queries = search_queries(db_path)
+    db = connect(db_path, migrate=False)
+    samples: dict[str, list[float]] = {"tui_worker": [], "roster": [], "before": []}
+    worst: dict[str, float] = {}
+
+    def worker(query: str) -> None:
+        conn = connect(db_path, migrate=False)
+        try:
+            roster(conn, query, limit=LIST_LIMIT)
+        finally:
+            conn.close()
+
+    try:
+        for _ in range(rounds):
+            for query in queries:
+                samples["tui_worker"].append(timed(lambda q=query: worker(q)))  # type: ignore[misc]
+                ms = timed(lambda q=query: roster(db, q, limit=LIST_LIMIT))  # type: ignore[misc]
+                samples["roster"].append(ms)
+                worst[query] = max(worst.get(query, 0.0), ms)
+                samples["before"].append(
+                    timed(lambda q=query: legacy_find(db, q, LIST_LIMIT))  # type: ignore[misc]
+                )
+    finally:
+        db.close()
+    slowest = sorted(worst.items(), key=lambda kv: -kv[1])[:5]
+    return {
+        "queries": len(queries),
+        **{name: summary(values) for name, values in samples.items()},
+        "slowest_roster_queries_ms": {q: round(ms, 2) for q, ms in slowest},
+    }
+
+
+# --- 7. durable writes ----------------------------------------------------------------------
+
+
+def bench_writes(db_path: Path, n: int = 200) -> dict[str, Any]:
+    """record_measurement (validated, audited, committed) vs a bare INSERT + COMMIT, same file.
+
+    Runs on a copy of `db_path` holding a visit in progress (the demo clinic has Rūta's).
+    Each recorded value is deleted again outside the timing, so every sample is an insert.
+    """
+    from kinesio_tui.domain.visits import record_measurement
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "writes.db"
+        shutil.copyfile(db_path, path)
+        db = connect(path, actor="benchmark")
+        visit = db.execute(
+            "SELECT id FROM visits WHERE started_at IS NOT NULL AND status = 'planned' LIMIT 1"
+        ).fetchone()
+        if visit is None:
+            db.close()
+            return {"error": "no visit in progress in this file"}
+        db.execute("CREATE TABLE IF NOT EXISTS bench_baseline (id INTEGER PRIMARY KEY, v REAL)")
+        conn = db.conn
+        conn.commit()
+        samples: dict[str, list[float]] = {"record_measurement": [], "bare_insert_commit": []}
+        for i in range(n):
+            value = float(i % 11)
+
+            def record(v: float = value) -> None:
+                record_measurement(db, visit[0], "nrs", v)
+
+            samples["record_measurement"].append(timed(record))
+            conn.execute("DELETE FROM measurements WHERE visit_id = ? AND test_code = 'nrs'", visit)
+            conn.commit()
+
+            def bare(v: float = value) -> None:
+                conn.execute("INSERT INTO bench_baseline (v) VALUES (?)", [v])
+                conn.commit()
+
+            samples["bare_insert_commit"].append(timed(bare))
+        db.close()
+    out: dict[str, Any] = {name: summary(values, 3) for name, values in samples.items()}
+    out["ratio_median"] = round(
+        out["record_measurement"]["median"] / out["bare_insert_commit"]["median"], 1
+    )
+    return out
+
+
+# --- 6. export ------------------------------------------------------------------------------
+
+
+def bench_export(db_path: Path, n: int) -> dict[str, Any]:
+    """HTML and Markdown summaries per second, by the export engineer's export_throughput.py."""
+    script = HERE / "export_throughput.py"
+    if not script.exists():
+        return {"status": "not available"}
+    spec = importlib.util.spec_from_file_location("export_throughput", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        result = module.measure(db_path, n)
+    except Exception as error:  # report, don't hide the other figures
+        return {"status": f"failed: {type(error).__name__}: {error}"}
+    return dict(result)
+
+
+# --- 3. opening a patient -------------------------------------------------------------------
+
+
+def full_history_patient(db_path: Path) -> tuple[int, int]:
+    """A patient (and episode) with all 45 visits held: the heaviest patient screen."""
+    db = connect(db_path, migrate=False)
+    try:
+        row = db.execute(
+            "SELECT e.patient_id, e.id FROM episodes e JOIN patients p ON p.id = e.patient_id"
+            " WHERE p.archived_at IS NULL AND e.status = 'completed' AND"
+            " (SELECT count(*) FROM visits v WHERE v.episode_id = e.id AND v.status = 'done') = 45"
+            " ORDER BY e.id LIMIT 1"
+        ).fetchone()
+        if row is None:
+            row = db.execute(
+                "SELECT e.patient_id, e.id FROM episodes e ORDER BY"
+                " (SELECT count(*) FROM visits v WHERE v.episode_id = e.id AND"
+                " v.status = 'done') DESC LIMIT 1"
+            ).fetchone()
+    finally:
+        db.close()
+    return int(row[0]), int(row[1])
+
+
+def bench_open_patient(db_path: Path, rounds: int = 10) -> dict[str, Any]:
+    """Push the patient screen in a headless app at 80x24 until its 45 visits are on screen.
+
+    Baseline: pushing a screen holding one Static, same app, interleaved. `domain` is the
+    screen's queries alone (patient, episode, progress with visits, tests and PIR).
+    """
+    from textual.screen import Screen
+    from textual.widgets import DataTable, Static
+
+    from kinesio_tui.app import build_app
+    from kinesio_tui.domain import current_episode, get_patient, progress
+
+    pid, _episode = full_history_patient(db_path)
+
+    class OneLine(Screen[None]):
+        def compose(self) -> Any:
+            yield Static("one line")
+
+    samples: dict[str, list[float]] = {"patient_screen": [], "one_line_screen": [], "domain": []}
+    rows_seen: list[int] = []
+
+    async def run() -> None:
+        app = build_app(db_path, today=TODAY)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            for _ in range(rounds):
+                started = time.perf_counter()
+                app.open_patient(pid)
+                await pilot.pause()
+                table = app.screen.query(DataTable).first()
+                samples["patient_screen"].append((time.perf_counter() - started) * 1000)
+                rows_seen.append(table.row_count)
+                app.pop_screen()
+                await pilot.pause()
+                started = time.perf_counter()
+                await app.push_screen(OneLine())
+                await pilot.pause()
+                samples["one_line_screen"].append((time.perf_counter() - started) * 1000)
+                app.pop_screen()
+                await pilot.pause()
+
+                def domain() -> None:
+                    get_patient(app.db, pid)
+                    episode = current_episode(app.db, pid)
+                    assert episode is not None
+                    progress(app.db, episode.id, today=TODAY)
+
+                samples["domain"].append(timed(domain))
+
+    asyncio.run(run())
+    out: dict[str, Any] = {name: summary(values) for name, values in samples.items()}
+    out["visit_rows_shown"] = max(rows_seen) if rows_seen else 0
+    return out
+
+
+# --- 1, 4, 5: the real app in a pseudo-terminal ----------------------------------------------
+
+
+@dataclass
+class TtyRun:
+    first_frame_ms: float
+    first_frame_bytes: int
+    peak_rss_kib: int
+    move_bytes: list[int] = field(default_factory=list)
+    repaint_bytes: int = 0
+    key_to_update_ms: list[float] = field(default_factory=list)
+
+
+def _set_size(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _controlling_tty() -> None:  # runs in the child between fork and exec
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class Tty:
+    """A child process on a fresh pseudo-terminal; every byte it writes is counted."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cols: int = 80, rows: int = 24):
+        self.master, slave = os.openpty()
+        _set_size(slave, cols, rows)
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            preexec_fn=_controlling_tty,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.output = bytearray()
+
+    def read(self, timeout: float) -> bytes:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # the child has gone
+            return b""
+        self.output += chunk
+        return chunk
+
+    def wait_for(self, marker: bytes, timeout: float) -> float:
+        """Milliseconds from spawn until `marker` has appeared in the output."""
+        deadline = time.perf_counter() + timeout
+        while marker not in self.output:
+            if time.perf_counter() > deadline or self.proc.poll() is not None:
+                tail = bytes(self.output[-400:])
+                raise RuntimeError(f"{marker!r} not seen; last output: {tail!r}")
+            self.read(0.05)
+        return (time.perf_counter() - self.started) * 1000
+
+    def quiet(self, gap: float = 0.25, limit: float = 10.0) -> int:
+        """Read until nothing comes for `gap` seconds; returns the bytes read."""
+        total = 0
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            chunk = self.read(gap)
+            if not chunk:
+                break
+            total += len(chunk)
+        return total
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def peak_rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+    def close(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        os.close(self.master)
+
+
+def tty_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TEXTUAL", "KINESIO", "XDG_", "COLUMNS", "LINES"))
+    }
+    env |= {
+        "TERM": "xterm-256color",
+        "COLORTERM": "truecolor",
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "KINESIO_THERAPIST": "Benchmark",
+    }
+    return env
+
+
+def first_row_marker(db_path: Path) -> bytes:
+    """The surname on the list's first row: seeing it means the list is on screen."""
+    db = connect(db_path, migrate=False)
+    try:
+        first = roster(db, "", limit=1)[0]
+    finally:
+        db.close()
+    return first.name.split(",")[0][:12].encode()
+
+
+@contextlib.contextmanager
+def tty(argv: list[str], env: dict[str, str]) -> Iterator[Tty]:
+    session = Tty(argv, env)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def run_in_tty(argv: list[str], env: dict[str, str], marker: bytes, *, moves: int) -> TtyRun:
+    """Start, wait for `marker`, let the frame settle, then count what keys and a repaint cost."""
+    with tty(argv, env) as t:
+        first_ms = t.wait_for(marker, timeout=60)
+        t.quiet()
+        run = TtyRun(first_ms, len(t.output), 0)
+        for _ in range(moves):
+            t.send(DOWN)
+            run.move_bytes.append(t.quiet(0.15))
+        if moves:
+            _set_size(t.master, 100, 30)
+            t.quiet(0.3)
+            _set_size(t.master, 80, 24)
+            run.repaint_bytes = t.quiet(0.3)
+            for key in b"jankausk":
+                sent = time.perf_counter()
+                t.send(bytes([key]))
+                while not t.read(2.0):
+                    if time.perf_counter() - sent > 2:
+                        break
+                run.key_to_update_ms.append((time.perf_counter() - sent) * 1000)
+                t.quiet(0.1)
+        run.peak_rss_kib = t.peak_rss_kib()
+    return run
+
+
+def bench_tty(large: Path, demo: Path, rounds: int, moves: int = 10) -> dict[str, Any]:
+    """Cold start, peak memory and terminal bytes: bare app, app on demo, app on large DB."""
+    kinesio = Path(sys.executable).with_name("kinesio")
+    runs: dict[str, list[TtyRun]] = {"bare": [], "app_demo": [], "app_large": []}
+    with tempfile.TemporaryDirectory() as home:
+        env = tty_env(Path(home))
+        cases = {
+            "bare": ([sys.executable, str(HERE / "bare_app.py")], b"bare app ready", 0),
+            "app_demo": ([str(kinesio), "--db", str(demo)], first_row_marker(demo), moves),
+            "app_large": ([str(kinesio), "--db", str(large)], first_row_marker(large), moves),
+        }
+        with tty(*cases["bare"][:1], env) as warm:  # fill the OS cache: time starts, not disk
+            warm.wait_for(b"bare app ready", 60)
+        for name, (argv, marker, _) in cases.items():
+            if name != "bare":
+                run_in_tty(argv, env, marker, moves=0)
+        for _ in range(rounds):
+            for name, (argv, marker, n_moves) in cases.items():
+                runs[name].append(run_in_tty(argv, env, marker, moves=n_moves))
+    out: dict[str, Any] = {}
+    for name, items in runs.items():
+        out[name] = {
+            "first_frame_ms": summary([r.first_frame_ms for r in items], 1),
+            "first_frame_bytes": summary([float(r.first_frame_bytes) for r in items], 0),
+            "peak_rss_mib": summary([r.peak_rss_kib / 1024 for r in items], 1),
+        }
+        moves_all = [float(b) for r in items for b in r.move_bytes]
+        if moves_all:
+            out[name]["bytes_per_down_key"] = summary(moves_all, 0)
+            out[name]["full_repaint_bytes"] = summary([float(r.repaint_bytes) for r in items], 0)
+            keys = [ms for r in items for ms in r.key_to_update_ms]
+            out[name]["typing_key_to_update_ms"] = summary(keys, 1)
+    bare = out["bare"]
+    for name in ("app_demo", "app_large"):
+        out[name]["start_ratio_to_bare"] = round(
+            out[name]["first_frame_ms"]["median"] / bare["first_frame_ms"]["median"], 2
+        )
+        out[name]["rss_ratio_to_bare"] = round(
+            out[name]["peak_rss_mib"]["median"] / bare["peak_rss_mib"]["median"], 2
+        )
+    out["rss_large_over_demo"] = round(
+        out["app_large"]["peak_rss_mib"]["median"] / out["app_demo"]["peak_rss_mib"]["median"], 2
+    )
+    return out
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    import textual
+
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "textual": textual.__version__,
+        "os": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def demo_db(directory: Path) -> Path:
+    from kinesio_tui.demo import build_demo
+
+    return Path(build_demo(directory / "demo.db", today=TODAY))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description="kinesio-tui benchmarks (issue 7)")
+    parser.add_argument("--quick", action="store_true", help="2,000 patients, fewer rounds")
+    parser.add_argument("--patients", type=int, help="size of the synthetic clinic")
+    parser.add_argument("--rounds", type=int, help="pty sessions per case")
+    parser.add_argument("--only", help="comma-separated: tty,search,open,export,writes")
+    parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    args = parser.parse_args(argv)
+    patients = args.patients or (2_000 if args.quick else 100_000)
+    rounds = args.rounds or (2 if args.quick else 5)
+    only = set((args.only or "tty,search,open,export,writes").split(","))
+
+    started = time.perf_counter()
+    large = cached_db(patients)
+    results: dict[str, Any] = {
+        "command": "make bench" if not args.quick else "benchmarks/run.py --quick",
+        "machine": machine(),
+        "database": {
+            "patients": patients,
+            "size_mib": round(large.stat().st_size / 2**20),
+            **build_facts(large),
+        },
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = demo_db(Path(tmp))
+        steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+            ("tty", lambda: bench_tty(large, demo, rounds)),
+            ("search", lambda: bench_search(large, rounds=3 if args.quick else 5)),
+            ("open", lambda: bench_open_patient(large, rounds=5 if args.quick else 20)),
+            ("export", lambda: bench_export(large, 20 if args.quick else 200)),
+            ("writes", lambda: bench_writes(demo, 30 if args.quick else 300)),
+        ]
+        for name, step in steps:
+            if name in only:
+                print(f"measuring {name} ...", file=sys.stderr, flush=True)
+                results[name] = step()
+    results["elapsed_s"] = round(time.perf_counter() - started, 1)
+    args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    table = render_table(results)
+    print(table)
+    if not args.quick and only >= {"tty", "search", "open", "export", "writes"}:
+        (HERE / "RESULTS.md").write_text(render_markdown(results, table))
+    return results
+
+
+def _get(results: dict[str, Any], *keys: str) -> Any:
+    node: Any = results
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _fmt(stat: Any, unit: str = "") -> str:
+    if not isinstance(stat, dict):
+        return "-"
+    return f"{stat['median']:g}{unit} (p95 {stat['p95']:g}, max {stat['max']:g})"
+
+
+def render_table(r: dict[str, Any]) -> str:
+    """The results as a Markdown table: measure, result, baseline/ratio, target."""
+    rows: list[tuple[str, str, str, str]] = []
+    t = r.get("tty", {})
+    if t:
+        rows += [
+            (
+                "1. cold start to patient list, 80x24 pty (large DB)",
+                _fmt(_get(t, "app_large", "first_frame_ms"), " ms"),
+                f"bare app {_fmt(_get(t, 'bare', 'first_frame_ms'), ' ms')}; "
+                f"ratio {_get(t, 'app_large', 'start_ratio_to_bare')}x",
+                "<= 1.3x bare",
+            ),
+            (
+                "1. cold start, demo DB",
+                _fmt(_get(t, "app_demo", "first_frame_ms"), " ms"),
+                f"ratio {_get(t, 'app_demo', 'start_ratio_to_bare')}x",
+                "",
+            ),
+            (
+                "4. peak RSS, large DB",
+                _fmt(_get(t, "app_large", "peak_rss_mib"), " MiB"),
+                f"bare {_fmt(_get(t, 'bare', 'peak_rss_mib'), ' MiB')}; "
+                f"ratio {_get(t, 'app_large', 'rss_ratio_to_bare')}x",
+                "<= 1.3x bare",
+            ),
+            (
+                "4. peak RSS, demo DB",
+                _fmt(_get(t, "app_demo", "peak_rss_mib"), " MiB"),
+                f"large/demo {_get(t, 'rss_large_over_demo')}x",
+                "large = demo",
+            ),
+            (
+                "5. bytes per Down key in the list",
+                _fmt(_get(t, "app_large", "bytes_per_down_key"), " B"),
+                "",
+                "<= 2048 B",
+            ),
+            (
+                "5. bytes for a full repaint at 80x24",
+                _fmt(_get(t, "app_large", "full_repaint_bytes"), " B"),
+                f"bare app first frame {_fmt(_get(t, 'bare', 'first_frame_bytes'), ' B')}",
+                "",
+            ),
+            (
+                "2b. typing in the list: key to first screen update",
+                _fmt(_get(t, "app_large", "typing_key_to_update_ms"), " ms"),
+                "query runs in a worker thread",
+                "never blocks",
+            ),
+        ]
+    s = r.get("search", {})
+    if s:
+        rows += [
+            (
+                f"2. search per keystroke ({s['queries']} queries), as the list's worker",
+                _fmt(s.get("tui_worker"), " ms"),
+                f"query alone {_fmt(s.get('roster'), ' ms')}; "
+                f"before (LIKE scan) {_fmt(s.get('before'), ' ms')}",
+                "p95 <= 10 ms",
+            )
+        ]
+    o = r.get("open", {})
+    if o:
+        rows.append(
+            (
+                "3. open a patient with 45 visits (push to data shown, headless 80x24)",
+                _fmt(o.get("patient_screen"), " ms"),
+                f"one-line screen {_fmt(o.get('one_line_screen'), ' ms')}; "
+                f"queries alone {_fmt(o.get('domain'), ' ms')}",
+                "<= 50 ms",
+            )
+        )
+    e = r.get("export")
+    if e is not None:
+        if "status" in e and len(e) == 1:
+            rows.append(("6. export summaries per second", e["status"], "", ">= 200 HTML/s"))
+        else:
+            rows.append(
+                (
+                    "6. export summaries per second",
+                    ", ".join(f"{k} {v}" for k, v in e.items()),
+                    "",
+                    ">= 200 HTML/s",
+                )
+            )
+    w = r.get("writes", {})
+    if w and "error" not in w:
+        rows.append(
+            (
+                "7. record one measurement, committed",
+                _fmt(w.get("record_measurement"), " ms"),
+                f"bare insert+commit {_fmt(w.get('bare_insert_commit'), ' ms')}; "
+                f"ratio {w.get('ratio_median')}x",
+                "<= 5 ms median",
+            )
+        )
+    lines = [
+        "| Measure | Result: median (p95, max) | Baseline, same run | Target |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(r: dict[str, Any], table: str) -> str:
+    m = r["machine"]
+    d = r["database"]
+    return f"""# Benchmark results
+
+Command: `make bench` (= `.venv/bin/python benchmarks/run.py`; `--quick` for a 2,000-patient
+smoke run). Raw figures: `benchmarks/results.json` (not committed).
+
+Machine: {m["nproc"]} CPUs, {m["cpu"]}; Python {m["python"]}, SQLite {m["sqlite"]},
+textual {m["textual"]}; {m["os"]}; run {m["date"]}, {r["elapsed_s"]} s in all.
+
+Database: {d["patients"]:,} synthetic patients, {d.get("episodes", "?")} episodes,
+{d.get("visits", "?")} visits, {d.get("ticks", "?")} checklist ticks,
+{d.get("pir_cycles", "?")} PIR cycles, {d.get("measurements", "?")} measurements;
+{d["size_mib"]} MiB, generated in {d.get("build_s", "?")} s (`benchmarks/generate.py`,
+seeded, cached in `benchmarks/.cache/`; no audit trail is generated for synthetic rows).
+
+{table}
+
+Each figure is several measurements in one run, interleaved with its baseline; the machine
+is shared and noisy, so compare ratios within a run rather than absolute times across runs.
+"""
+
+
+if __name__ == "__main__":
+    main()
