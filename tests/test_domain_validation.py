@@ -39,7 +39,7 @@ def snapshot(db: ClinicDB) -> dict[str, list[Any]]:
         r[0]
         for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
     ]
-    return {t: db.execute(f"SELECT * FROM [{t}] ORDER BY rowid").fetchall() for t in tables}
+    return {t: sorted(db.execute(f"SELECT * FROM [{t}]").fetchall(), key=repr) for t in tables}
 
 
 @pytest.fixture
