@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from datetime import date
 from pathlib import Path
@@ -123,3 +124,28 @@ def test_importing_export_loads_neither_textual_nor_jinja2() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_unwritable_folder_and_runtime_template_error_are_kinesio_errors(
+    demo_db: ClinicDB, tmp_path: Path
+) -> None:
+    p = pid(demo_db, "petrauskas")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root ignores the mode bits
+            with pytest.raises(KinesioError, match="Cannot write"):
+                export_patient(demo_db, p, kind="summary", fmt="md", out_dir=locked)
+        blocker = tmp_path / "file"
+        blocker.write_text("")
+        with pytest.raises(KinesioError, match="Not a folder"):
+            export_patient(demo_db, p, kind="summary", fmt="md", out_dir=blocker)
+        with pytest.raises(KinesioError, match="Cannot write"):
+            export_patient(demo_db, p, kind="summary", fmt="md", out_dir=blocker / "sub")
+    finally:
+        locked.chmod(0o700)
+    override_dir().mkdir(parents=True)
+    (override_dir() / "summary.md.j2").write_text("{{ patient.name + 1 }}\n")
+    with pytest.raises(KinesioError, match=r"summary\.md\.j2, line 1: TypeError") as error:
+        render_export(demo_db, p, kind="summary", fmt="md", today=DAY)
+    assert "Tomas" not in str(error.value)

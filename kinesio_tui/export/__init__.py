@@ -101,4 +101,11 @@ def export_patient(
         visit_seq=context["visit"]["seq"] if kind == "visit" else None,
         module=context["module"]["number"] if kind == "module" else None,
     )
-    return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
+    try:
+        return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
+    except OSError as error:
+        from kinesio_tui.errors import KinesioError
+
+        raise KinesioError(
+            "Cannot write the export", f"{error.strerror or error}: {error.filename or out_dir}"
+        ) from None

@@ -123,6 +123,13 @@ def render(kind: str, fmt_: Format, context: dict[str, Any]) -> str:
             _("Broken template"),
             _("{file}, line {line}: {reason}", file=file, line=line, reason=error.message),
         ) from None
+    except Exception as error:  # an override doing arithmetic on text, and the like
+        # Only the error's type: its message could quote a patient's value.
+        file, line = _template_frame(error.__traceback__, name)
+        raise KinesioError(
+            _("Broken template"),
+            _("{file}, line {line}: {reason}", file=file, line=line, reason=type(error).__name__),
+        ) from None
 
 
 def _template_frame(tb: TracebackType | None, default: str) -> tuple[str, int | str]:
