@@ -74,7 +74,8 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
         assert isinstance(app.screen, NoteDialog)
         await press(pilot, *"3 x 10 each side", "enter")
         assert domain.ticks_of(app.db, visit.id)[codes[2]].note == "3 x 10 each side"
-        assert "3 x 10 each side" in str(screen.query_one(Checklist).get_option_at_index(2).prompt)
+        prompt = screen.query_one(Checklist).get_option_at_index(2).prompt
+        assert "3 x 10 each side" in str(prompt.columns[1]._cells[0])  # type: ignore[union-attr]
 
         await press(pilot, "down", "enter")  # Enter on an unticked item: a note ticks it
         await press(pilot, *"blue tape", "enter")
@@ -235,7 +236,9 @@ async def test_doctor_form_shows_previous_values(demo_db_path: Path) -> None:
         form = app.screen.query_one(DoctorForm)
         earlier = domain.latest_results(app.db, visit.episode_id)
         vas = next(r for r in earlier if r.code == "vas")
-        assert form.query_one("#f-vas-x", Input).placeholder == str(vas.value).removesuffix(".0")
+        assert form.query_one("#f-vas-x", Input).placeholder == "was " + str(
+            vas.value
+        ).removesuffix(".0")
         assert domain.measurements_of(app.db, visit.id) == []  # shown, never written
 
 

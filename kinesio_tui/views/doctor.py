@@ -130,7 +130,7 @@ class DoctorForm(VerticalScroll):
             id=field_id(test.code, side),
             classes=classes + (" -text" if test.kind == "text" else ""),
             compact=True,
-            placeholder=format_value(previous[0]) if previous else "",
+            placeholder=_("was {v}", v=format_value(previous[0])) if previous else "",
             max_length=1000 if test.kind == "text" else 12,
         )
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, cast
 from typing import Protocol as TypingProtocol
 
+from rich.table import Table
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -174,20 +175,21 @@ class Checklist(OptionList):
             self.post_message(self.EditNote(self, self.get_option_at_index(index), index))
 
 
-def checklist_prompt(item: ChecklistItem, tick: domain.Tick | None) -> Text:
-    """One checklist line: a glyph readable without colour, the label, the note under it."""
-    text = Text()
-    if tick:
-        text.append("[x] ", style="bold")
-        text.append(item.label)
-    else:
-        text.append("[ ] ")
-        text.append(item.label)
+def checklist_prompt(item: ChecklistItem, tick: domain.Tick | None) -> Table:
+    """One checklist line: a glyph readable without colour, the label, the note under it.
+
+    A two-column grid keeps wrapped labels and the note indented past the glyph.
+    """
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, no_wrap=True)
+    grid.add_column(ratio=1)
+    text = Text(item.label, style="bold" if tick else "")
     if item.pir:
         text.append(_("  (p: PIR)"), style="italic")
     if tick and tick.note:
-        text.append("\n     ↳ " + tick.note, style="italic")
-    return text
+        text.append("\n↳ " + tick.note, style="italic")
+    grid.add_row(Text("[x]" if tick else "[ ]", style="bold" if tick else ""), text)
+    return grid
 
 
 class VisitScreen(Screen[bool]):
@@ -238,7 +240,7 @@ class VisitScreen(Screen[bool]):
         self.patient = domain.get_patient(self.db, self.episode.patient_id)
         self.module = protocol().module(self.visit.module)
         self._saved_note = self.visit.note
-        self.set_class(self.visit.is_doctor, "-doctor")
+        self.add_class("-doctor" if self.visit.is_doctor else "-therapy")
         yield Static(self.header_text(), id="visit-header")
         yield Static(self.goal_text(), id="visit-goal")
         yield Static("", id="visit-alarm")
@@ -252,6 +254,7 @@ class VisitScreen(Screen[bool]):
                     self.items = domain.checklist_for_visit(self.db, self.visit)
                     yield Static("", id="checklist-progress")
                     yield Checklist(id="checklist")
+                    yield Static(self.last_session_text(), id="last-session")
             with Vertical(id="visit-side"):
                 yield Static("", id="visit-records")
                 note = TextArea(self.visit.note, id="visit-note", soft_wrap=True)
@@ -279,6 +282,38 @@ class VisitScreen(Screen[bool]):
         text = Text()
         text.append(_("Module {m}: {title}. ", m=self.module.number, title=self.module.title))
         text.append(self.module.goal, style="italic")
+        return text
+
+    def last_session_text(self) -> Text:
+        """What was done at the previous therapy session, for the dosage to build on."""
+        earlier = [
+            v
+            for v in domain.visits_of(self.db, self.visit.episode_id)
+            if v.seq < self.visit.seq and v.status == "done" and not v.is_doctor
+        ]
+        text = Text()
+        if not earlier:
+            text.append(_("No earlier session in this programme."), style="italic")
+            return text
+        last = earlier[-1]
+        text.append(
+            _(
+                "Last session: visit {n}/15 of module {m}, {day}\n",
+                n=last.number,
+                m=last.module,
+                day=last.day.isoformat(),
+            ),
+            style="bold",
+        )
+        labels = {i.code: i.label for i in protocol().module(last.module).checklist}
+        for code, tick in domain.ticks_of(self.db, last.id).items():
+            text.append(f"[x] {labels.get(code, code)}")
+            text.append(f" · {tick.note}\n" if tick.note else "\n", style="italic")
+        for _id, cycle in domain.pir_cycles_of(self.db, last.id):
+            text.append(_("PIR: ") + describe_pir(cycle) + "\n")
+        measured = domain.measurements_of(self.db, last.id)
+        if measured:
+            text.append(_("Tests: ") + "; ".join(describe_measurement(m) for m in measured))
         return text
 
     def on_mount(self) -> None:
@@ -349,7 +384,11 @@ class VisitScreen(Screen[bool]):
         if measured:
             lines.append(_("Tests: ") + "; ".join(describe_measurement(m) for m in measured))
         if not lines:
-            lines.append(_("No PIR or test results yet (p, t)."))
+            lines.append(
+                _("No results saved at this visit yet (t: any test).")
+                if self.visit.is_doctor
+                else _("No PIR or test results yet (p, t).")
+            )
         self.query_one("#visit-records", Static).update("\n".join(lines))
 
     # --- undo -----------------------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""Snapshots of the visit screens at 80x24 and 120x40 (fixed day, fake clock, no blinking)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, TextArea
+from visit_harness import VisitHarness, press
+
+from kinesio_tui import domain
+from kinesio_tui.data.db import connect
+from kinesio_tui.views.pir import PirScreen
+
+DAY = date(2026, 11, 25)
+SIZES = [(80, 24), (120, 40)]
+
+
+def harness(db_path: Path, name: str) -> VisitHarness:
+    with connect(db_path) as db:
+        patient = domain.find_patients(db, name)[0]
+        episode = domain.current_episode(db, patient.id)
+        assert episode is not None
+        visit = domain.next_visit(db, episode.id)
+        assert visit is not None
+    return VisitHarness(db_path, visit.id, DAY)
+
+
+def still(before: Callable[[Pilot[Any]], Awaitable[None]] | None = None) -> Any:
+    """Run `before`, then stop every cursor blinking so the picture is stable."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        if before is not None:
+            await before(pilot)
+        for widget in pilot.app.screen.query("Input, TextArea").results():
+            assert isinstance(widget, Input | TextArea)
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_therapy_session(snap_compare: Any, demo_db_path: Path, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await press(pilot, "down", "down", "space", "d", *"3 x 10", "enter")
+
+    app = harness(demo_db_path, "zemaite")
+    assert snap_compare(app, terminal_size=size, run_before=still(before))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_doctors_appointment(snap_compare: Any, demo_db_path: Path, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await press(pilot, "1", "1", "tab")  # VAS 11: refused, the reason next to the field
+
+    app = harness(demo_db_path, "jankauskien")
+    assert snap_compare(app, terminal_size=size, run_before=still(before))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pir_mid_countdown(snap_compare: Any, demo_db_path: Path, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, VisitHarness)
+        await press(pilot, "p")
+        pir = app.screen
+        assert isinstance(pir, PirScreen)
+        pir.query_one("#muscle", Select).value = "piriformis"
+        pir.query_one("#side", Select).value = "L"
+        await press(pilot, "ctrl+s")
+        app.clock.advance(7 + 15 + 3 + 2.4)  # cycle 2, tension, 4.6 s left
+        pir.tick()
+
+    app = harness(demo_db_path, "zemaite")
+    assert snap_compare(app, terminal_size=size, run_before=still(before))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_record_test_dialog(snap_compare: Any, demo_db_path: Path, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await press(pilot, "t")
+        pilot.app.screen.query_one("#test-select", Select).value = "slr_angle"
+        await pilot.pause()
+        pilot.app.screen.query_one("#value-input", Input).focus()
+        await press(pilot, "-", "5", "enter")  # refused: the reason next to the field
+
+    app = harness(demo_db_path, "petrauskas")
+    assert snap_compare(app, terminal_size=size, run_before=still(before))
