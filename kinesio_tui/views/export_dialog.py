@@ -37,7 +37,7 @@ class ExportDialog(ModalScreen[Path | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel")),
-        Binding("ctrl+s", "export", _("Export"), priority=True),
+        Binding("ctrl+s", "export", _("Export")),
     ]
 
     def __init__(

@@ -73,8 +73,11 @@ class HelpScreen(ModalScreen[None]):
             yield Static(bindings_table(self.beneath), id="help-keys")
 
     def _screen_name(self) -> str:
-        doc = (type(self.beneath).__doc__ or "").strip().splitlines()
-        return doc[0] if doc else type(self.beneath).__name__
+        title = getattr(self.beneath, "help_title", None)
+        return str(title) if title else type(self.beneath).__name__.removesuffix("Screen")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box").focus()  # arrows scroll a long list
 
     def action_close(self) -> None:
         """Back to where help was opened."""

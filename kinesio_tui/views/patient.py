@@ -82,6 +82,8 @@ def header_text(
 class PatientScreen(Screen[None]):
     """Everything about one patient's episode at a glance; Enter starts the current visit."""
 
+    help_title = _("Patient")
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", _("Back"), tooltip=_("Back to the patient list")),
         Binding("e", "export", _("Export"), tooltip=_("Export a summary, a visit or a module")),
@@ -96,6 +98,9 @@ class PatientScreen(Screen[None]):
         self.patient: Patient | None = None
         self.episode: Episode | None = None
         self.progress: Progress | None = None
+        self._wide: bool | None = None
+        self._shown_visits: object = None
+        self._binding_state: object = None
 
     @property
     def kapp(self) -> KinesioApp:
@@ -122,10 +127,10 @@ class PatientScreen(Screen[None]):
         table.add_column(_("Date"), key="date")
         table.add_column(_("Status"), key="status")
         table.focus()
-        self.refresh_data()
 
     def on_screen_resume(self) -> None:
-        """Back from a visit or a form: show what changed."""
+        """Shown for the first time, or back from a visit, a form or a dialog: (re)load."""
+        self._wide = self.size.width >= 110
         self.refresh_data()
 
     def refresh_data(self) -> None:
@@ -155,7 +160,11 @@ class PatientScreen(Screen[None]):
         self.set_class(bool(flags), "-red-flag")
         self._show_programme(prog)
         self._show_visits(prog.visits if prog else [], prog.standing.next_visit if prog else None)
-        self.refresh_bindings()
+        state = (self.episode is None, self.episode and self.episode.status, self.patient.archived)
+        if state != self._binding_state:
+            # the Footer rebuilds itself on every refresh_bindings: only when keys change
+            self._binding_state = state
+            self.refresh_bindings()
 
     def _show_programme(self, prog: Progress | None) -> None:
         today = self.kapp.today
@@ -182,6 +191,10 @@ class PatientScreen(Screen[None]):
         return 48 if self.size.width >= 110 else 40
 
     def _show_visits(self, visits: list[Visit], current: Visit | None) -> None:
+        shown = (visits, current, self.size.width >= 110)
+        if shown == self._shown_visits:
+            return  # unchanged: keep the cursor where the user left it
+        self._shown_visits = shown
         table = self.query_one(VisitTable)
         table.styles.width = self._visits_width()
         today = self.kapp.today
@@ -201,11 +214,19 @@ class PatientScreen(Screen[None]):
                 key=str(visit.id),
             )
         if current is not None:
-            table.move_cursor(row=table.get_row_index(str(current.id)), animate=False)
+            row = table.get_row_index(str(current.id))
+            table.move_cursor(row=row, animate=False)
+            # once laid out, bring the current visit into view (the list may be just built)
+            self.call_after_refresh(table.move_cursor, row=row, animate=False, scroll=True)
 
     def on_resize(self) -> None:
-        """Lay the programme out again for the new width."""
-        self.refresh_data()
+        """Lay the programme out again when the width class changes."""
+        wide = self.size.width >= 110
+        if wide != self._wide:
+            self._wide = wide
+            self.refresh_data()
+        elif self.progress is not None:
+            self._show_programme(self.progress)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dim what cannot run for this patient right now."""
@@ -261,7 +282,7 @@ class PatientScreen(Screen[None]):
         except ImportError:
             self.notify(_("The visit screen is not available yet."), severity="warning")
             return
-        self.app.push_screen(VisitScreen(visit_id), lambda _result: self.refresh_data())
+        self.app.push_screen(VisitScreen(visit_id))  # on_screen_resume reloads afterwards
 
     def action_export(self) -> None:
         """Export this patient's summary, a visit or a module."""
@@ -290,7 +311,7 @@ class PatientScreen(Screen[None]):
         from kinesio_tui.views.patient_form import PatientForm
 
         if self.patient is not None:
-            self.app.push_screen(PatientForm(self.patient), lambda _id: self.refresh_data())
+            self.app.push_screen(PatientForm(self.patient))
 
     def action_open_episode(self) -> None:
         """Open a new episode of care (when none is active)."""
@@ -299,7 +320,7 @@ class PatientScreen(Screen[None]):
         if self.patient is not None and self.patient.archived:
             self.notify(_("Restore the patient first (a)."), severity="warning")
             return
-        self.app.push_screen(EpisodeForm(self.patient_id), lambda _id: self.refresh_data())
+        self.app.push_screen(EpisodeForm(self.patient_id))
 
     def action_toggle_archive(self) -> None:
         """Archive (or restore) the patient, after asking."""

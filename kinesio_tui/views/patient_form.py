@@ -46,7 +46,8 @@ class FormScreen(Screen[int | None]):
     """Shared behaviour: Ctrl+S saves, Escape cancels, messages under fields."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", _("Save"), priority=True),
+        # not priority: keys typed just before Ctrl+S must reach the field first
+        Binding("ctrl+s", "save", _("Save")),
         Binding("escape", "cancel", _("Cancel")),
     ]
     #: Domain field names (as in ValidationError.field) -> widget ids.
@@ -111,6 +112,8 @@ class FormScreen(Screen[int | None]):
 
 class PatientForm(FormScreen):
     """New patient (or changing one): Ctrl+S saves."""
+
+    help_title = _("Patient details")
 
     FIELDS: ClassVar[dict[str, str]] = {
         "first name": "first-name",
@@ -268,6 +271,8 @@ class PatientForm(FormScreen):
 class EpisodeForm(FormScreen):
     """Open an episode of care: condition, side, course, medication and the red-flag screen."""
 
+    help_title = _("Open an episode")
+
     FIELDS: ClassVar[dict[str, str]] = {
         "condition": "condition",
         "subtype": "subtype",
@@ -336,6 +341,7 @@ class EpisodeForm(FormScreen):
             flags = SelectionList[str](*[(f.label, f.code) for f in proto.red_flags], id="flags")
             flags.border_title = _("Red flags (Space ticks; any one: refer to a doctor now)")
             yield flags
+            yield Static(_("Red flags raised: none"), id="flags-raised")
             yield Static("", classes="field-error", id="error-flags")
             with Horizontal(classes="form-buttons"):
                 yield Button(_("Open episode (Ctrl+S)"), id="save", variant="primary", compact=True)
@@ -352,6 +358,20 @@ class EpisodeForm(FormScreen):
         condition = protocol().condition(str(event.value)) if event.value != Select.NULL else None
         subtype = self.query_one("#subtype", Select)
         subtype.set_options([(s.label, s.code) for s in condition.subtypes] if condition else [])
+
+    @on(SelectionList.SelectedChanged, "#flags")
+    def flags_changed(self) -> None:
+        """Say in words which flags are ticked (the tick marks differ only by colour)."""
+        proto = protocol()
+        chosen = self.query_one("#flags", SelectionList).selected
+        raised = self.query_one("#flags-raised", Static)
+        labels = [f.label for f in proto.red_flags if f.code in chosen]
+        raised.set_class(bool(labels), "-raised")
+        raised.update(
+            _("⚠ Red flags raised: {flags}. Refer to a doctor now.", flags="; ".join(labels))
+            if labels
+            else _("Red flags raised: none")
+        )
 
     def _select(self, name: str) -> str:
         value = self.query_one(f"#{name}", Select).value

@@ -55,7 +55,7 @@ def day_cell(day: date | None, today: date, *, narrow: bool) -> str:
         return "-"
     if day == today:
         return _("today")
-    return day.strftime("%d %b" if narrow else "%a %d %b %Y")
+    return day.strftime("%d %b" if narrow else "%a %d %b")
 
 
 class PatientTable(DataTable[str | Text]):
@@ -71,20 +71,27 @@ class PatientTable(DataTable[str | Text]):
 
         character: str
 
+    #: True from the first key typed on the list until the list has focus again: keys
+    #: already queued for the list (even bound ones, like the a in "zemaite") are text.
+    typing = False
+
     def on_key(self, event: events.Key) -> None:
-        if (
-            event.is_printable
-            and event.character
-            and event.character != " "
-            and event.key not in self.screen.active_bindings
-        ):
+        if not (event.is_printable and event.character and event.character != " "):
+            return
+        if self.typing or event.key not in self.screen.active_bindings:
+            self.typing = True
             event.stop()
             event.prevent_default()
             self.post_message(self.TypedAhead(event.character))
 
+    def on_focus(self) -> None:
+        self.typing = False
+
 
 class PatientsScreen(Screen[None]):
     """All active (or archived) patients; type to filter, Enter to open."""
+
+    help_title = _("Patient list")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -114,6 +121,7 @@ class PatientsScreen(Screen[None]):
         self._loading = False
         self._total_shown = 0
         self._narrow: bool | None = None
+        self._rows: list[RosterRow] = []  # what the table shows, in order
 
     @property
     def kapp(self) -> KinesioApp:
@@ -135,10 +143,13 @@ class PatientsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(PatientTable).focus()
         self._build_columns(self.size.width < NARROW)
-        self.reload()
+        # The first page inline (a few ms), so the first frame is not an empty list.
+        rows = roster(self.kapp.db, "", limit=PAGE + 1)
+        self._show_page(rows, 0, PAGE, self._generation, None, None)
 
     def on_screen_resume(self) -> None:
-        """Coming back from a patient: their row may have changed."""
+        """Coming back from a patient: their row may have changed; keys go to the list again."""
+        self.query_one(PatientTable).focus()
         self.reload(keep_cursor=True)
 
     def refresh_data(self) -> None:
@@ -155,6 +166,7 @@ class PatientsScreen(Screen[None]):
         self._narrow = narrow
         table = self.query_one(PatientTable)
         table.clear(columns=True)
+        self._rows = []
         table.add_column(" ", key="flag", width=1)
         table.add_column(_("Name"), key="name")
         table.add_column(_("Age"), key="age")
@@ -179,7 +191,7 @@ class PatientsScreen(Screen[None]):
             self._query,
             self.archived,
             0,
-            max(PAGE, table.row_count if keep_cursor else 0),
+            max(PAGE, len(self._rows) if keep_cursor else 0),
             self._generation,
             keep,
         )
@@ -231,14 +243,31 @@ class PatientsScreen(Screen[None]):
         self._more = len(rows) > limit
         rows = rows[:limit]
         today = self.kapp.today
+        narrow = bool(self._narrow)
+        if offset == 0 and self._same_keys(rows):
+            # A refresh of the same patients: repaint only rows that changed (cheap over SSH).
+            for old, new in zip(self._rows, rows, strict=True):
+                if old != new:
+                    cells = self._cells(new, today, narrow)
+                    for column, value in zip(table.columns, cells, strict=True):
+                        table.update_cell(str(new.patient_id), column, value)
+            self._rows = rows
+            self._show_state(total)
+            return
         if offset == 0:
             table.clear()
-        narrow = bool(self._narrow)
+            self._rows = []
         for row in rows:
             table.add_row(*self._cells(row, today, narrow), key=str(row.patient_id))
+        self._rows += rows
         if offset == 0 and keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._show_state(total)
+
+    def _same_keys(self, rows: list[RosterRow]) -> bool:
+        return len(rows) == len(self._rows) and all(
+            a.patient_id == b.patient_id for a, b in zip(rows, self._rows, strict=True)
+        )
 
     def _cells(self, row: RosterRow, today: date, narrow: bool) -> list[str | Text]:
         flag = Text("!", style="bold red") if row.red_flags else Text(" ")

@@ -189,7 +189,7 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
     """Latest test results in `width` cells: left / right side by side with the asymmetry %."""
     if not results:
         return Text(_("No test results yet."), style="dim")
-    value_w = 9 if width >= 44 else 8
+    value_w = min(16, max(8, width // 5))
     label_w = max(8, width - 2 * value_w - 4 - 3)
     out = Text()
     out.append(_fit(_("Latest test"), label_w), style="bold")
