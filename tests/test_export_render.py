@@ -3,6 +3,7 @@ and keep hostile patient text inert. Regenerate goldens with KINESIO_UPDATE_GOLD
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from datetime import date
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import html5lib
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from kinesio_tui.data.db import ClinicDB
@@ -28,6 +31,7 @@ from kinesio_tui.domain import (
     visits_of,
 )
 from kinesio_tui.export import render_export
+from kinesio_tui.export.fmt import md_text
 
 DAY = date(2026, 11, 25)
 GOLDEN = Path(__file__).parent / "golden"
@@ -186,3 +190,19 @@ def test_hostile_text_is_inert_and_intact_in_markdown(db: ClinicDB, hostile: int
     assert all(row.count("<td>") == 2 for row in table.split("<tr>")[2:])
     visit = md_to_html(render_export(db, hostile, kind="visit", fmt="md", today=DAY))
     assert "3 x 10 | &lt;em&gt;hard&lt;/em&gt;" in visit
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab 1.)-+#>|*_`[]()<>!&\\~=:/\n\r\tx"), max_size=40))
+def test_any_text_stays_one_markdown_table_cell(text: str) -> None:
+    rendered = md_to_html(f"| a | b |\n|---|---|\n| x | {md_text(text)} |\n")
+    body = rendered.split("<tbody>")[1] if "<tbody>" in rendered else ""
+    assert body.count("<tr>") <= 1 and body.count("<td>") in (0, 2)
+    tags = set(re.findall(r"<(/?[a-z0-9]+)", rendered))
+    assert tags <= {"table", "/table", "thead", "/thead", "tbody", "/tbody", "tr", "/tr",
+                    "th", "/th", "td", "/td", "br"}  # fmt: skip
+    if body:
+        cell = re.findall(r"<td>(.*?)</td>", body, re.S)[1]
+        shown = html.unescape(cell.replace("<br>", "\n")).split("\n")
+        expected = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        assert [line.strip() for line in shown] == [line.strip() for line in expected]
