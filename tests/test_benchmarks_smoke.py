@@ -1,0 +1,65 @@
+"""The benchmark scripts run end to end on a tiny clinic (no timings asserted: they rot else)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+
+from kinesio_tui.data.db import connect
+from kinesio_tui.domain import find_patients, progress
+from kinesio_tui.domain.patients import search_text_for
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def load(name: str) -> ModuleType:
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))  # run.py imports generate as a sibling module
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_builds_a_valid_clinic(tmp_path: Path) -> None:
+    generate = load("generate")
+    path = tmp_path / "tiny.db"
+    counts = generate.generate(path, 200)
+    assert counts["patients"] == 200 and counts["visits"] == 45 * counts["episodes"]
+    db = connect(path)
+    try:
+        # search_text exactly as the domain writes it, and the search indexes filled
+        row = db.execute(
+            "SELECT first_name, last_name, phone, birth_date, search_text FROM patients LIMIT 1"
+        ).fetchone()
+        assert row[4] == search_text_for(row[0], row[1], row[2], date.fromisoformat(row[3]))
+        surname = row[1]
+        assert any(p.last_name == surname for p in find_patients(db, surname, limit=500))
+        # every episode has the programme's 45 visits in order, and progress can read one
+        seqs = db.execute(
+            "SELECT min(seq), max(seq), count(*) FROM visits GROUP BY episode_id LIMIT 1"
+        ).fetchone()
+        assert seqs == (1, 45, 45)
+        episode_id = db.execute("SELECT id FROM episodes LIMIT 1").fetchone()[0]
+        progress(db, episode_id, today=generate.TODAY)
+    finally:
+        db.close()
+    assert generate.generate(tmp_path / "again.db", 200) == counts  # deterministic
+
+
+def test_search_and_write_benchmarks_run(tmp_path: Path, demo_db_path: Path) -> None:
+    generate = load("generate")
+    run = load("run")
+    path = tmp_path / "tiny.db"
+    generate.generate(path, 200)
+    result = run.bench_search(path, rounds=1)
+    assert result["queries"] > 50 and result["roster"]["n"] == result["queries"]
+    writes = run.bench_writes(demo_db_path, n=3)
+    assert writes["record_measurement"]["n"] == 3
+    table = run.render_table({"search": result, "writes": writes})
+    assert "search per keystroke" in table and "record one measurement" in table
