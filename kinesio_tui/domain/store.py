@@ -7,14 +7,17 @@ same transaction, so the record and its history commit or roll back together.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from kinesio_tui.errors import NotFound, StaleRecord
+from kinesio_tui.errors import KinesioError, NotFound, StaleRecord, ValidationError
 
 GENESIS_HASH = "0" * 64
 
@@ -72,19 +75,63 @@ def append_audit(
     db.table("audit_log").insert(entry)
 
 
+@contextlib.contextmanager
+def _refused_by_schema(table: str) -> Iterator[None]:
+    """A row the schema refuses (a link to a missing record, a value outside a CHECK) is a
+    KinesioError, not a crash: the caller's transaction then rolls back whole. Found by
+    fuzzing (screen_red_flags with a visit id that does not exist, or beyond 64 bits; a lone
+    surrogate in a note). SQLite's own message
+    names only constraints and columns, never values, so its kind is safe to show."""
+    try:
+        yield
+    except sqlite3.IntegrityError as error:
+        text = str(error)
+        kind = (
+            "a linked record does not exist"
+            if "FOREIGN KEY" in text
+            else "it duplicates an existing record"
+            if "UNIQUE" in text
+            else "a value is outside what the record book allows"
+        )
+        raise KinesioError(
+            "Cannot save", f"The {table.rstrip('s').replace('_', ' ')} was not saved: {kind}."
+        ) from None
+    except UnicodeEncodeError:  # a lone surrogate (broken paste) cannot be stored as UTF-8
+        raise ValidationError(
+            table.rstrip("s").replace("_", " "), "contains characters that cannot be stored"
+        ) from None
+    except OverflowError:  # an int beyond SQLite's 64 bits (an id no record can have)
+        raise ValidationError(
+            table.rstrip("s").replace("_", " "), "contains a number too large to store"
+        ) from None
+
+
 def insert_row(db: Database, table: str, row: dict[str, Any], *, patient_id: int | None) -> int:
     """Insert a clinical row and its audit entry; returns the new id."""
-    cursor = db.execute(
-        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-        list(row.values()),
-    )
+    with _refused_by_schema(table):
+        cursor = db.execute(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
     record_id = int(cursor.lastrowid or 0)
     pid = record_id if table == "patients" else patient_id
     append_audit(db, "create", table, record_id, pid, None, row)
     return record_id
 
 
+#: SQLite's INTEGER range; a larger Python int cannot even be bound as a parameter.
+_MIN_ID, _MAX_ID = -(2**63), 2**63 - 1
+
+
 def fetch_row(db: Database, table: str, record_id: int) -> dict[str, Any]:
+    """The row with this id as a dict; NotFound for any id that cannot exist (found by fuzzing:
+    an id beyond SQLite's 64-bit range raised OverflowError, a bool matched row 1)."""
+    if (
+        not isinstance(record_id, int)
+        or isinstance(record_id, bool)
+        or not _MIN_ID <= record_id <= _MAX_ID
+    ):
+        raise NotFound(table.rstrip("s").replace("_", " "), record_id)
     cursor = db.execute(f"SELECT * FROM {table} WHERE id = ?", [record_id])
     row = cursor.fetchone()
     if row is None:
@@ -110,10 +157,11 @@ def update_row(
     if not changed:
         return old
     sets = ", ".join(f"{k} = ?" for k in changed)
-    db.execute(
-        f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
-        [*changed.values(), record_id, old["version"]],
-    )
+    with _refused_by_schema(table):
+        db.execute(
+            f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
+            [*changed.values(), record_id, old["version"]],
+        )
     new = {**old, **changed, "version": old["version"] + 1}
     pid = record_id if table == "patients" else patient_id
     append_audit(
