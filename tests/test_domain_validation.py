@@ -88,6 +88,8 @@ def _patient(**changes: Any) -> NewPatient:
         ({"last_name": None}, "last name", "is required"),
         ({"last_name": "x" * 81}, "last name", "at most 80 characters"),
         ({"first_name": "Tom\x00as"}, "first name", "control characters"),
+        ({"first_name": "Tomas\nPetrauskas"}, "first name", "on one line"),
+        ({"last_name": "Petrauskas\tTomas"}, "last name", "on one line"),
         ({"birth_date": "2026-11-26"}, "birth date", "cannot be in the future"),
         ({"birth_date": "14.03.1981"}, "birth date", "YYYY-MM-DD"),
         ({"birth_date": "1899-12-31"}, "birth date", "after 1900"),
@@ -270,6 +272,7 @@ def test_good_measurements_are_accepted(db: ClinicDB, clinic: dict[str, int]) ->
     record_measurement(db, visit, "vas", 0)
     record_measurement(db, visit, "hip_flexion", 150, "L")
     record_measurement(db, visit, "slr_sign", "positive", "R")
+    record_measurement(db, visit, "emg_finding", "L5: reduced\nS1: normal")  # notes may wrap
     rows = db.execute(
         "SELECT test_code, side, value_num, value_text FROM measurements ORDER BY id"
     ).fetchall()
@@ -277,6 +280,7 @@ def test_good_measurements_are_accepted(db: ClinicDB, clinic: dict[str, int]) ->
         ("vas", None, 0.0, None),  # one value per test and side: corrected, not duplicated
         ("hip_flexion", "L", 150.0, None),
         ("slr_sign", "R", None, "positive"),
+        ("emg_finding", None, None, "L5: reduced\nS1: normal"),
     ]
 
 
@@ -313,6 +317,7 @@ GOOD_PIR = {
         ({"pain_before": 11}, "pain before", "from 0 to 10"),
         ({"pain_after": -1}, "pain after", "from 0 to 10"),
         ({"muscle": ""}, "muscle", "is required"),
+        ({"muscle": "piri\nformis"}, "muscle", "on one line"),
         ({"side": "left"}, "side", "one of: L, R, both"),
     ],
 )

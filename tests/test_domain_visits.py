@@ -293,3 +293,26 @@ def test_intake_screen_and_red_flags(db: ClinicDB) -> None:
     assert raised_red_flags(db, eid) == []
     flags = db.execute("SELECT flags FROM red_flag_screens ORDER BY id").fetchall()
     assert [json.loads(f[0]) for f in flags] == [["bladder_bowel", "saddle_numbness"], []]
+
+
+def test_missing_the_last_visit_also_ends_the_programme(db: ClinicDB) -> None:
+    eid = _episode(db)
+    _hold(db, eid, 44)
+    last = visits_of(db, eid)[44]
+    mark_missed(db, last.id, today=last.planned_date)
+    episode = get_episode(db, eid)
+    assert (episode.status, episode.closed_on) == ("completed", last.planned_date)
+
+
+def test_reschedule_leaves_the_visit_under_way(db: ClinicDB) -> None:
+    eid = _episode(db)
+    _hold(db, eid, 1)
+    under_way = start_visit(db, visits_of(db, eid)[1].id, today=DAY)
+    reschedule_planned(db, eid, DAY + timedelta(days=14))
+    again = get_visit(db, under_way.id)
+    assert (again.planned_date, again.held_on, again.in_progress) == (
+        under_way.planned_date,
+        DAY,
+        True,
+    )
+    assert visits_of(db, eid)[2].planned_date == DAY + timedelta(days=14)

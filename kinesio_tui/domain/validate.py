@@ -13,10 +13,16 @@ MAX_TEXT = 4000
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{5,20}$")
 
 
-def required_text(field: str, value: object, *, max_len: int = MAX_NAME) -> str:
+def required_text(
+    field: str, value: object, *, max_len: int = MAX_NAME, single_line: bool = True
+) -> str:
+    """Text that must be given; by default one line (a name, a muscle), as lists show it."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(field, "is required")
-    return bounded_text(field, value, max_len=max_len)
+    text = bounded_text(field, value, max_len=max_len)
+    if single_line and any(ch in text for ch in "\n\t"):
+        raise ValidationError(field, "should be on one line")
+    return text
 
 
 def bounded_text(field: str, value: object, *, max_len: int = MAX_TEXT) -> str:

@@ -263,7 +263,7 @@ def validate_measurement(test_code: str, value: object, side: str | None) -> dic
     elif test.kind == "scale":
         row["value_text"] = v.one_of(test.label, value, test.choices)
     else:
-        row["value_text"] = v.required_text(test.label, value, max_len=1000)
+        row["value_text"] = v.required_text(test.label, value, max_len=1000, single_line=False)
     return row
 
 
@@ -351,19 +351,7 @@ def complete_visit(db: Database, visit_id: int) -> Visit:
             patient_id=pid,
             action="complete",
         )
-        left = db.execute(
-            "SELECT count(*) FROM visits WHERE episode_id = ? AND status = 'planned'",
-            [visit["episode_id"]],
-        ).fetchone()[0]
-        if left == 0:
-            update_row(
-                db,
-                "episodes",
-                episode["id"],
-                {"status": "completed", "closed_on": visit["held_on"], "updated_at": now_iso()},
-                patient_id=pid,
-                action="complete",
-            )
+        _complete_episode_if_over(db, episode, visit["held_on"])
     return Visit.from_row(new)
 
 
@@ -377,17 +365,31 @@ def mark_missed(db: Database, visit_id: int, *, today: date | None = None) -> No
                 f"Visit {visit['seq']} is {visit['status'] if visit['status'] != 'planned' else 'in progress'}.",
             )
         episode = _episode_of(db, visit)
+        day = (today or date.today()).isoformat()
         update_row(
             db,
             "visits",
             visit_id,
-            {
-                "status": "missed",
-                "held_on": (today or date.today()).isoformat(),
-                "updated_at": now_iso(),
-            },
+            {"status": "missed", "held_on": day, "updated_at": now_iso()},
             patient_id=episode["patient_id"],
             action="miss",
+        )
+        _complete_episode_if_over(db, episode, day)
+
+
+def _complete_episode_if_over(db: Database, episode: dict[str, Any], day: str) -> None:
+    """No visit left to hold: the programme is over, whether visit 45 was held or missed."""
+    left = db.execute(
+        "SELECT count(*) FROM visits WHERE episode_id = ? AND status = 'planned'", [episode["id"]]
+    ).fetchone()[0]
+    if left == 0 and episode["status"] == "active":
+        update_row(
+            db,
+            "episodes",
+            episode["id"],
+            {"status": "completed", "closed_on": day, "updated_at": now_iso()},
+            patient_id=episode["patient_id"],
+            action="complete",
         )
 
 
@@ -401,8 +403,8 @@ def reschedule_planned(db: Database, episode_id: int, start: date) -> int:
     with write_transaction(db):
         episode = fetch_row(db, "episodes", episode_id)
         for visit in visits_of(db, episode_id):
-            if visit.status != "planned":
-                continue
+            if visit.status != "planned" or visit.in_progress:
+                continue  # a visit under way stays on the day it is being held
             if visit.planned_date != day:
                 update_row(
                     db,
