@@ -83,7 +83,7 @@ class KinesioCommands(Provider):
                 if archived:
                     label += _(" (archived)")
                 yield Hit(
-                    0.9 if not archived else 0.5,
+                    1.0 if not archived else 0.6,  # a name match beats a fuzzy command
                     label,
                     partial(self.kapp.open_patient, patient.id),
                     help=_("born {year}", year=patient.birth_date.year),

@@ -263,6 +263,9 @@ class PatientScreen(Screen[None]):
         prog = self.progress
         if prog is None:
             return
+        if self.patient is not None and self.patient.archived:
+            self.notify(_("This patient is archived: restore them first (a)."), severity="warning")
+            return
         nxt = prog.standing.next_visit if prog.episode.status == "active" else None
         if nxt is None or nxt.id != visit_id:
             visit = next((v for v in prog.visits if v.id == visit_id), None)

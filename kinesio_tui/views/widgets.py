@@ -189,6 +189,7 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
     """Latest test results in `width` cells: left / right side by side with the asymmetry %."""
     if not results:
         return Text(_("No test results yet."), style="dim")
+    width = min(width, 84)  # wider only spreads the columns apart: harder to read across
     value_w = min(16, max(8, width // 5))
     label_w = max(8, width - 2 * value_w - 4 - 3)
     out = Text()
