@@ -300,3 +300,43 @@ def test_a_working_migration_runs_after_a_backup(
 def test_a_new_file_is_not_backed_up_before_its_first_migration(db_path: Path) -> None:
     connect(db_path).close()
     assert not list(backups_dir().iterdir())
+
+
+class _FakeApp:
+    ran = False
+
+    def run(self) -> None:
+        _FakeApp.ran = True
+
+
+def test_opening_the_workstation_takes_the_daily_backup(
+    db: ClinicDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kinesio_tui.app
+    from kinesio_tui import cli
+
+    _add(db, "Opened")
+    monkeypatch.setattr(kinesio_tui.app, "build_app", lambda *a, **k: _FakeApp())
+    cli.run_tui(db.path)
+    assert _FakeApp.ran
+    made = auto_backups(db.path)
+    assert len(made) == 1 and _surnames(made[0]) == ["Opened"]
+
+
+def test_a_failing_daily_backup_only_warns(
+    db: ClinicDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import kinesio_tui.app
+    from kinesio_tui import cli
+
+    broken = tmp_path / "settings.toml"
+    broken.write_text("[backups]\nkeep = -1\n")
+    monkeypatch.setenv("KINESIO_SETTINGS", str(broken))
+    _FakeApp.ran = False
+    monkeypatch.setattr(kinesio_tui.app, "build_app", lambda *a, **k: _FakeApp())
+    cli.run_tui(db.path)
+    assert _FakeApp.ran  # the clinic still opens
+    assert "automatic backup not taken" in capsys.readouterr().err

@@ -158,10 +158,12 @@ def update_row(
         return old
     sets = ", ".join(f"{k} = ?" for k in changed)
     with _refused_by_schema(table):
-        db.execute(
+        cursor = db.execute(
             f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
             [*changed.values(), record_id, old["version"]],
         )
+    if cursor.rowcount != 1:  # changed between our read and write (only outside a transaction)
+        raise StaleRecord(table.rstrip("s").replace("_", " "), record_id)
     new = {**old, **changed, "version": old["version"] + 1}
     pid = record_id if table == "patients" else patient_id
     append_audit(
