@@ -182,3 +182,22 @@ def render_svg(chart: Chart, *, width: int = 640, height: int = 230) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+class LazySvg:
+    """A chart drawn only when a template prints it (Markdown reports never do).
+
+    Jinja2 and markupsafe call `__html__`, so `{{ chart.svg }}` inserts it as markup.
+    """
+
+    def __init__(self, chart: Chart) -> None:
+        self.chart = chart
+        self._svg: str | None = None
+
+    def __html__(self) -> str:
+        if self._svg is None:
+            self._svg = render_svg(self.chart)
+        return self._svg
+
+    def __str__(self) -> str:
+        return self.__html__()

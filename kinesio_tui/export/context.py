@@ -284,7 +284,7 @@ def chart(
     ]
     return {
         "title": spec.title,
-        "svg": charts.render_svg(spec),
+        "svg": charts.LazySvg(spec),
         "columns": [s.name for s in series],
         "rows": rows,
         "threshold": line_label,
