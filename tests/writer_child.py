@@ -105,6 +105,7 @@ def serve(path: Path) -> None:
     from kinesio_tui.protocol import protocol
 
     protocol()  # parsed once here, not in every writer
+    connect(path).close()  # and the connection's own lazy imports done once
     say("serving")
     for line in sys.stdin:
         command, *args = line.split()
