@@ -212,7 +212,9 @@ def patients_list(
     with clinic_db(db) as conn:
         rows = roster(conn, query, archived=archived, limit=limit)
         today = date.today()
-        table = Table("Id", "Name", "Age", "Condition", "Module", "Visit", "Next", "VAS", box=None)
+        table = Table(
+            "Id", "Name", "Age", "Condition", "Module", "Visit", "Next", "VAS", "Alert", box=None
+        )
         for r in rows:
             table.add_row(
                 str(r.patient_id),
@@ -220,11 +222,15 @@ def patients_list(
                 str(r.age_on(today)),
                 f"{r.condition} {r.subtype} ({r.side})" if r.condition else "no episode",
                 str(r.module or "-"),
-                f"{r.number}/15" if r.number else "-",
+                f"{r.number}/15" if r.number else (r.episode_status or "-"),
                 r.next_planned.isoformat() if r.next_planned else "-",
                 f"{r.last_vas:g}" if r.last_vas is not None else "-",
+                "[bold red]RED FLAG[/]" if r.red_flags else "",
             )
-        Console().print(table)
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=200)  # piped or redirected: whole rows, not wrapped at 80
+        console.print(table)
         if not rows:
             typer.echo(
                 "No patients match."
@@ -292,10 +298,11 @@ def patients_show(
             typer.echo(f"Programme finished: {s.done} visits held, {s.missed} missed.")
         else:
             nxt = s.next_visit
-            typer.echo(
-                f"Module {s.module}, visit {s.number}/15 (overall {s.seq}/45); "
-                f"next: {nxt.kind if nxt else '-'} on {nxt.planned_date.isoformat() if nxt else '-'}"
-            )
+            if nxt is not None and nxt.in_progress and nxt.held_on:
+                when = f"{nxt.kind} in progress since {nxt.held_on.isoformat()}"
+            else:
+                when = f"{nxt.kind} on {nxt.planned_date.isoformat()}" if nxt else "-"
+            typer.echo(f"Module {s.module}, visit {s.number}/15 (overall {s.seq}/45); next: {when}")
         if pr.vas_change:
             c = pr.vas_change
             pct = f" ({c.percent:+.0f}%)" if c.percent is not None else ""
@@ -341,6 +348,27 @@ def episode_open(
             start=start_day,
         )
         typer.echo(f"Episode {episode_id} opened: 45 visits planned.")
+
+
+@episode_app.command("close")
+def episode_close(
+    patient: Annotated[str, typer.Argument(help="Patient id or a unique search.")],
+    completed: Annotated[
+        bool,
+        typer.Option("--completed", help="The programme is done (default: ended early)."),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """End the patient's active episode; the visits still planned are cancelled."""
+    from kinesio_tui.domain import close_episode, current_episode
+
+    with clinic_db(db) as conn:
+        p = find_one_patient(conn, patient)
+        episode = current_episode(conn, p.id)
+        if episode is None or episode.status != "active":
+            raise fail(KinesioError("No active episode", f"Patient {p.id} has no open episode."))
+        close_episode(conn, episode.id, status="completed" if completed else "closed")
+        typer.echo(f"Episode {episode.id} {'completed' if completed else 'closed'}.")
 
 
 def main() -> None:

@@ -224,7 +224,7 @@ def _extra_cases(rng: random.Random) -> list[Case]:
                 rng.choice(["L", "R", "R", "both"]),
                 rng.choice(["acute", "acute", "chronic"]),
                 medication=rng.choice(["", "", "Paracetamol as needed", "NSAID daily"]),
-                visits_done=done,
+                visits_done=min(done, 1) if i == 5 else done,  # red flag: referred at intake
                 vas_start=vas0,
                 vas_end=rng.choice([0, 1, 2, 3]),
                 relief_by=rng.randint(20, 45),

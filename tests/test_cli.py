@@ -203,3 +203,27 @@ def test_kinesio_help_as_a_real_process(tmp_path: Path) -> None:
     for word in ("init", "demo", "patients", "episode", "--db"):
         assert word in proc.stdout
     assert not (tmp_path / "x.db").exists()  # help opens no database
+
+
+def test_list_and_show_tell_what_matters_at_a_glance(demo_db_path: Path) -> None:
+    db = ["--db", str(demo_db_path)]
+    listing = kinesio("patients", "list", *db, env={"COLUMNS": "150"})[1]
+    flagged = [line for line in listing.splitlines() if "RED FLAG" in line]
+    assert len(flagged) == 1
+    assert "completed" in next(line for line in listing.splitlines() if "Šimkus" in line)
+    shown = kinesio("patients", "show", "Žemaitė", *db)[1]
+    assert "next: therapy in progress since" in shown
+
+
+def test_episode_close(db_path: Path) -> None:
+    db = ["--db", str(db_path)]
+    kinesio(
+        "patients", "add", "--first", "Ona", "--last", "Butkienė", "--born", "1970-01-01",
+        "--sex", "F", *db,
+    )  # fmt: skip
+    kinesio("episode", "open", "1", "--condition", "sciatica", "--subtype", "upper", "--side", "L", *db)  # fmt: skip
+    assert kinesio("episode", "close", "Butkienė", *db)[:2] == (0, "Episode 1 closed.\n")
+    assert "sciatica upper, side L, acute, closed" in kinesio("patients", "show", "1", *db)[1]
+    assert_refused(*kinesio("episode", "close", "1", *db), "No active episode")
+    kinesio("episode", "open", "1", "--condition", "sciatica", "--subtype", "upper", "--side", "L", *db)  # fmt: skip
+    assert kinesio("episode", "close", "1", "--completed", *db)[1] == "Episode 2 completed.\n"
