@@ -48,6 +48,8 @@ def test_migrations_from_an_empty_file(db_path: Path) -> None:
         db.close()
     assert _applied(db_path) == known_migrations()
     assert known_migrations()[:2] == ["0001_initial", "0002_audit_log"]  # later steps append
+    numbers = [int(name[:4]) for name in known_migrations()]
+    assert numbers == list(range(1, len(numbers) + 1))  # applied in their numbered order
 
 
 def test_a_zero_byte_file_is_migrated(db_path: Path) -> None:

@@ -423,3 +423,7 @@ _SEARCH_INDEX_0003 = [
 def _m0003_search_index(db: Database) -> None:
     for statement in _SEARCH_INDEX_0003:
         db.execute(statement)
+
+
+# Steps run in registration order; make that the numbered order, wherever a block sits above.
+migrations._migrations.sort(key=lambda m: m.name)
