@@ -69,19 +69,26 @@ def test_help_lists_the_keys_of_the_screen_and_the_app(demo_db_path: Path) -> No
     drive(demo_db_path, script)
 
 
-def test_command_palette_opens_a_patient_by_name(demo_db_path: Path) -> None:
-    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+def test_command_palette_opens_a_patient_and_starts_todays_visit(demo_db_path: Path) -> None:
+    from kinesio_tui.views.visit import VisitScreen
+
+    async def palette(app: KinesioApp, pilot: Pilot[None], text: str) -> None:
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"simkus")
-        for _ in range(20):  # the palette searches in the background
+        await pilot.press(*text)
+        for _ in range(40):  # the palette searches in the background
             await pilot.pause(0.05)
             if app.screen.query("CommandList Option"):
                 break
         await pilot.press("enter")
         await pilot.pause()
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await palette(app, pilot, "zemaite")
         assert isinstance(app.screen, PatientScreen)
-        assert "Algirdas Šimkus" in str(app.screen.query_one("#patient-header", Static).content)
+        assert "Rūta Žemaitė" in str(app.screen.query_one("#patient-header", Static).content)
+        await palette(app, pilot, "start today")
+        assert isinstance(app.screen, VisitScreen)
 
     drive(demo_db_path, script)
 

@@ -187,3 +187,19 @@ def test_a_patient_without_an_episode_can_open_one(demo_db_path: Path) -> None:
         assert isinstance(app.screen, EpisodeForm)
 
     on_patient(demo_db_path, "mockute", script)
+
+
+def test_timeline_and_sparkline_read_without_colour(demo_db_path: Path) -> None:
+    from kinesio_tui.domain import current_episode, visits_of
+    from kinesio_tui.views.widgets import sparkline, timeline_text
+
+    with open_db(demo_db_path) as db:
+        episode = current_episode(db, patient_id(demo_db_path, "zemaite"))
+        assert episode is not None
+        visits = visits_of(db, episode.id)
+    rows = timeline_text(visits, DAY, titles=False).plain.splitlines()
+    # module 1 held, module 2 visit 2 in progress, the rest planned; doctors distinct
+    assert rows[0] == "M1 ◆ ●●●●●● ◆ ●●●●●● ◆"
+    assert rows[1] == "M2 ◆ ▶○○○○○ ◇ ○○○○○○ ◇"
+    assert rows[2] == "M3 ◇ ○○○○○○ ◇ ○○○○○○ ◇"
+    assert sparkline([10, 5, 0]) == "█▄_"

@@ -181,7 +181,7 @@ class PatientScreen(Screen[None]):
         )
         self.query_one("#legend", Static).update(legend_text(lines=1 if wide else 2))
         self.query_one("#vas", Static).update(
-            vas_text(prog.vas, prog.vas_change, width=max(10, self.size.width - 40))
+            vas_text(prog.vas, prog.vas_change, width=max(10, self.size.width - 56))
         )
         self.query_one("#results", Static).update(
             results_text(prog.results, max(24, self.size.width - self._visits_width() - 3))

@@ -50,12 +50,14 @@ def visit_cell(row: RosterRow) -> str:
     return f"M{row.module} {row.number:>2}/15"
 
 
-def day_cell(day: date | None, today: date, *, narrow: bool) -> str:
+def day_cell(day: date | None, today: date, *, narrow: bool) -> str | Text:
+    """The next planned visit: "today", a date, or an overdue date marked with "!"."""
     if day is None:
         return "-"
     if day == today:
-        return _("today")
-    return day.strftime("%d %b" if narrow else "%a %d %b")
+        return Text(_("today"), style="bold")
+    text = day.strftime("%d %b" if narrow else "%a %d %b")
+    return Text("!" + text, style="bold yellow") if day < today else text
 
 
 class PatientTable(DataTable[str | Text]):

@@ -127,7 +127,10 @@ def vas_text(points: Sequence[SeriesPoint], change: Change | None, *, width: int
     if not points:
         out.append(_("not recorded yet"), style="dim")
         return out
-    values = [p.value for p in points][-width:]
+    values = [p.value for p in points]
+    if len(values) > width > 1:
+        # spread over the width keeping the first (baseline) and the latest value
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
     out.append(f"{points[0].value:g} ")
     out.append(sparkline(values), style="bold cyan")
     out.append(f" {points[-1].value:g}")
