@@ -260,3 +260,32 @@ def test_random_clinic_matches_a_plain_filter(tmp_path: Path) -> None:
         finally:
             search.CANDIDATE_CAP = saved
     db.close()
+
+
+def test_roster_rows_match_the_patients_and_their_next_visit(demo_db: ClinicDB) -> None:
+    """The list's page: same patients as find_patients, next visit = first planned by seq."""
+    from kinesio_tui.domain.roster import roster
+
+    for query in ("", "r", "zem", "612", "petrauskas tomas"):
+        rows = roster(demo_db, query, limit=100)
+        assert [r.patient_id for r in rows] == ids(demo_db, query, limit=100)
+    rows = roster(demo_db, "", limit=100)
+    assert any(r.module for r in rows) and any(r.last_vas is not None for r in rows)
+    for row in rows:
+        episode = demo_db.execute(
+            "SELECT id, status FROM episodes WHERE patient_id = ? "
+            "ORDER BY status = 'active' DESC, opened_on DESC, id DESC LIMIT 1",
+            [row.patient_id],
+        ).fetchone()
+        if episode is None:
+            assert row.condition is None and row.module is None
+            continue
+        assert row.episode_status == episode[1]
+        planned = demo_db.execute(
+            "SELECT module, number, planned_date FROM visits WHERE episode_id = ? "
+            "AND status = 'planned' ORDER BY seq LIMIT 1",
+            [episode[0]],
+        ).fetchone()
+        got = (row.module, row.number, row.next_planned)
+        want = (planned[0], planned[1], date.fromisoformat(planned[2])) if planned else (None,) * 3
+        assert got == want

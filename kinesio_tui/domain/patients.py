@@ -233,30 +233,57 @@ def find_patients(
     digits matches anywhere in the phone number or birth year. Results are ordered by surname,
     then first name, and paged.
     """
+    names, rows = search_rows(db, query, archived=archived, limit=limit, offset=offset)
+    return [Patient.from_row(dict(zip(names, row, strict=True))) for row in rows]
+
+
+def search_rows(
+    db: Database,
+    query: str = "",
+    *,
+    archived: bool = False,
+    limit: int = 200,
+    offset: int = 0,
+    columns: tuple[str, ...] | None = None,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """`find_patients` as raw rows of `columns` (all by default): column names and rows.
+
+    For callers that need a few columns of a page (the patient list) and not whole Patients.
+    """
     words = fold(query).split()
     match, params = _match_sql(words)
     where = " AND ".join(["archived_at IS NOT NULL" if archived else "archived_at IS NULL", *match])
+    cols = (
+        "patients.*"
+        if columns is None
+        else ", ".join(f"patients.{c}" for c in dict.fromkeys(("id", "search_text", *columns)))
+    )
     ids, prefix = (
         _search_plan(db, words, max(CANDIDATE_CAP, PAGE_FACTOR * (offset + limit)))
         if words
         else (None, None)
     )
     if ids is None:
-        sql = f"SELECT * FROM patients WHERE {where}"
+        sql = f"SELECT {cols} FROM patients WHERE {where}"
         args: list[Any] = list(params)
     else:
         # CROSS JOIN keeps SQLite from walking the whole index and probing the candidates.
         sql = (
-            "SELECT patients.* FROM json_each(?) AS c CROSS JOIN patients "
+            f"SELECT {cols} FROM json_each(?) AS c CROSS JOIN patients "
             f"ON patients.id = c.value WHERE {where}"
         )
         args = [json.dumps(sorted(ids)), *params]
         if prefix is not None:
-            sql += (
-                f" UNION SELECT * FROM patients WHERE {where}"
-                " AND search_text >= ? AND search_text < ?"
+            # Only the first offset + limit rows of each part can reach the page: the range
+            # stops early in index order instead of sorting thousands of "Šimk..." rows.
+            wanted = offset + limit
+            sql = (
+                f"SELECT * FROM ({sql} ORDER BY search_text, patients.id LIMIT ?) UNION "
+                f"SELECT * FROM (SELECT {cols} FROM patients WHERE {where}"
+                " AND search_text >= ? AND search_text < ? ORDER BY search_text, id LIMIT ?)"
             )
-            args += [*params, prefix, _prefix_bound(prefix)]
-    cursor = db.execute(f"{sql} ORDER BY search_text, id LIMIT ? OFFSET ?", [*args, limit, offset])
-    names = [c[0] for c in cursor.description]
-    return [Patient.from_row(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+            args += [wanted, *params, prefix, _prefix_bound(prefix), wanted]
+    cursor = db.execute(
+        f"SELECT * FROM ({sql}) ORDER BY search_text, id LIMIT ? OFFSET ?", [*args, limit, offset]
+    )
+    return [c[0] for c in cursor.description], cursor.fetchall()

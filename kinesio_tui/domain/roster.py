@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from kinesio_tui.domain.patients import find_patients
+from kinesio_tui.domain.patients import search_rows
 
 
 @dataclass(frozen=True)
@@ -32,15 +33,17 @@ class RosterRow:
         return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
 
 
+# One lookup of the next planned visit (it was three, each walking a finished episode's
+# 45 visits); the page of patients comes as bare rows, not Patient objects (issue 7).
 _EPISODE_SQL = """
 SELECT e.id, e.patient_id, e.condition, e.subtype, e.side, e.status,
-  (SELECT module FROM visits WHERE episode_id = e.id AND status = 'planned' ORDER BY seq LIMIT 1),
-  (SELECT number FROM visits WHERE episode_id = e.id AND status = 'planned' ORDER BY seq LIMIT 1),
-  (SELECT planned_date FROM visits WHERE episode_id = e.id AND status = 'planned' ORDER BY seq LIMIT 1),
+  nv.module, nv.number, nv.planned_date,
   (SELECT m.value_num FROM measurements m JOIN visits v ON v.id = m.visit_id
      WHERE v.episode_id = e.id AND m.test_code = 'vas' ORDER BY v.seq DESC, m.id DESC LIMIT 1),
   (SELECT flags FROM red_flag_screens WHERE episode_id = e.id ORDER BY screened_on DESC, id DESC LIMIT 1)
 FROM episodes e
+LEFT JOIN visits nv ON nv.id = (
+  SELECT id FROM visits WHERE episode_id = e.id AND status = 'planned' ORDER BY seq LIMIT 1)
 WHERE e.id IN (
   SELECT (SELECT id FROM episodes WHERE patient_id = p.value
           ORDER BY status = 'active' DESC, opened_on DESC, id DESC LIMIT 1)
@@ -52,24 +55,29 @@ def roster(
     db: Database, query: str = "", *, archived: bool = False, limit: int = 200, offset: int = 0
 ) -> list[RosterRow]:
     """One page of the patient list matching `query` (see `find_patients`)."""
-    import json
-
-    patients = find_patients(db, query, archived=archived, limit=limit, offset=offset)
+    _, patients = search_rows(
+        db,
+        query,
+        archived=archived,
+        limit=limit,
+        offset=offset,
+        columns=("first_name", "last_name", "birth_date", "phone"),
+    )
     if not patients:
         return []
     episodes: dict[int, tuple[Any, ...]] = {
         row[1]: row
-        for row in db.execute(_EPISODE_SQL, [json.dumps([p.id for p in patients])]).fetchall()
+        for row in db.execute(_EPISODE_SQL, [json.dumps([p[0] for p in patients])]).fetchall()
     }
     out = []
-    for p in patients:
-        e = episodes.get(p.id)
+    for pid, _search_text, first_name, last_name, birth_date, phone in patients:
+        e = episodes.get(pid)
         out.append(
             RosterRow(
-                patient_id=p.id,
-                name=f"{p.last_name}, {p.first_name}",
-                birth_date=p.birth_date,
-                phone=p.phone,
+                patient_id=pid,
+                name=f"{last_name}, {first_name}",
+                birth_date=date.fromisoformat(birth_date),
+                phone=phone,
                 condition=e[2] if e else None,
                 subtype=e[3] if e else None,
                 side=e[4] if e else None,
