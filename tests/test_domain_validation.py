@@ -16,6 +16,7 @@ from kinesio_tui.domain import (
     close_episode,
     complete_visit,
     create_patient,
+    get_patient,
     open_episode,
     record_measurement,
     record_pir_cycle,
@@ -114,6 +115,10 @@ def test_a_good_patient_is_accepted_with_optional_fields_empty(db: ClinicDB) -> 
     row = db.execute("SELECT first_name, phone FROM patients WHERE id = ?", [pid]).fetchone()
     assert row == ("Ona", "")
     assert create_patient(db, _patient(birth_date=DAY), today=DAY)  # born today is allowed
+    from datetime import datetime
+
+    pid = create_patient(db, _patient(birth_date=datetime(1981, 3, 14, 9, 30)), today=DAY)
+    assert get_patient(db, pid).birth_date == date(1981, 3, 14)
 
 
 def test_bad_change_to_a_patient_is_refused(db: ClinicDB, clinic: dict[str, int]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import date, datetime
 
 from kinesio_tui.errors import ValidationError
 
@@ -39,6 +39,9 @@ def bounded_text(field: str, value: object, *, max_len: int = MAX_TEXT) -> str:
 
 
 def parse_date(field: str, value: object) -> date:
+    """A date from a date or 'YYYY-MM-DD'; a datetime counts as its day."""
+    if isinstance(value, datetime):
+        return value.date()  # else it would be stored with a time and not read back as a date
     if isinstance(value, date):
         return value
     if isinstance(value, str):
