@@ -363,6 +363,7 @@ def check_rows(
                 {
                     "test": test.label,
                     "side": SIDE_LABELS[side],
+                    "numeric": test.kind == "number",
                     "baseline": display(test, baseline),
                     "previous": display(test, previous),
                     "now": display(test, now) if now is not None else Markup("not recorded"),
@@ -395,6 +396,7 @@ def outcome_rows(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
                     "test": test.label,
                     "side": SIDE_LABELS[side],
                     "first_of_test": index == 0,
+                    "numeric": test.kind == "number",
                     "baseline": display(test, baseline[1]),
                     "baseline_visit": baseline[0],
                     "latest": display(test, latest[1]),
@@ -458,6 +460,10 @@ def _common(db: Database, data: EpisodeData, kind: Kind, title: str, today: date
         "title": title,
         "today": day(today),
         "programme": proto.name,
+        "rule": {
+            "points": number(proto.important_change_points),
+            "percent": number(proto.important_change_percent),
+        },
         "patient": patient_info(data.patient, today),
         "episode": episode_info(db, data.episode, proto),
         "standing": {

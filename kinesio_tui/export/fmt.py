@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MINUS = "\u2212"
+NBSP = "\u00a0"  # keeps a number and its unit on one line in narrow table cells
 DASH = "\u2014"
 
 #: Characters that can start Markdown structure anywhere in a line (inline syntax, tables,
@@ -50,7 +51,7 @@ def with_unit(text: str, unit: str) -> str:
         return text
     if unit.startswith("/") or unit == "°":
         return f"{text}{unit}"
-    return f"{text} {unit}"
+    return f"{text}{NBSP}{unit}"
 
 
 def measure(value: float | int | None, unit: str, *, decimals: int = 1) -> Markup:
@@ -76,7 +77,7 @@ def percent(value: float | None, *, signed_: bool = False) -> Markup:
     if value is None or not math.isfinite(value):
         return Markup(DASH)
     text = f"{value:+.0f}" if signed_ else f"{value:.0f}"
-    return Markup(f"{text.replace('-', MINUS)} %")
+    return Markup(f"{text.replace('-', MINUS)}{NBSP}%")
 
 
 def md_text(value: object) -> str:
