@@ -10,24 +10,22 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
-from visit_harness import VisitHarness, press
+from visit_harness import VisitHarness, clinic, press, type_text
 
-from kinesio_tui import domain
-from kinesio_tui.data.db import connect
 from kinesio_tui.views.pir import PirScreen
 
 DAY = date(2026, 11, 25)
 SIZES = [(80, 24), (120, 40)]
 
 
-def harness(db_path: Path, name: str) -> VisitHarness:
-    with connect(db_path) as db:
-        patient = domain.find_patients(db, name)[0]
-        episode = domain.current_episode(db, patient.id)
-        assert episode is not None
-        visit = domain.next_visit(db, episode.id)
-        assert visit is not None
-    return VisitHarness(db_path, visit.id, DAY)
+def therapy(db_path: Path) -> VisitHarness:
+    """Module 2, session 2 of a sciatica patient."""
+    return VisitHarness(db_path, clinic(db_path, "sciatica", 16), DAY)
+
+
+def doctor(db_path: Path) -> VisitHarness:
+    """Module 1's control appointment of a radiculitis patient (intake values to compare)."""
+    return VisitHarness(db_path, clinic(db_path, "radiculitis", 7), DAY)
 
 
 def still(before: Callable[[Pilot[Any]], Awaitable[None]] | None = None) -> Any:
@@ -46,25 +44,27 @@ def still(before: Callable[[Pilot[Any]], Awaitable[None]] | None = None) -> Any:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_therapy_session(snap_compare: Any, demo_db_path: Path, size: tuple[int, int]) -> None:
+def test_therapy_session(snap_compare: Any, db_path: Path, size: tuple[int, int]) -> None:
     async def before(pilot: Pilot[Any]) -> None:
-        await press(pilot, "down", "down", "space", "d", *"3 x 10", "enter")
+        await press(pilot, "down", "down", "space", "d")
+        await type_text(pilot, "3 x 10")
+        await press(pilot, "enter")
 
-    app = harness(demo_db_path, "zemaite")
+    app = therapy(db_path)
     assert snap_compare(app, terminal_size=size, run_before=still(before))
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_doctors_appointment(snap_compare: Any, demo_db_path: Path, size: tuple[int, int]) -> None:
+def test_doctors_appointment(snap_compare: Any, db_path: Path, size: tuple[int, int]) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await press(pilot, "1", "1", "tab")  # VAS 11: refused, the reason next to the field
 
-    app = harness(demo_db_path, "jankauskien")
+    app = doctor(db_path)
     assert snap_compare(app, terminal_size=size, run_before=still(before))
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_pir_mid_countdown(snap_compare: Any, demo_db_path: Path, size: tuple[int, int]) -> None:
+def test_pir_mid_countdown(snap_compare: Any, db_path: Path, size: tuple[int, int]) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, VisitHarness)
@@ -77,12 +77,12 @@ def test_pir_mid_countdown(snap_compare: Any, demo_db_path: Path, size: tuple[in
         app.clock.advance(7 + 15 + 3 + 2.4)  # cycle 2, tension, 4.6 s left
         pir.tick()
 
-    app = harness(demo_db_path, "zemaite")
+    app = therapy(db_path)
     assert snap_compare(app, terminal_size=size, run_before=still(before))
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_record_test_dialog(snap_compare: Any, demo_db_path: Path, size: tuple[int, int]) -> None:
+def test_record_test_dialog(snap_compare: Any, db_path: Path, size: tuple[int, int]) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await press(pilot, "t")
         pilot.app.screen.query_one("#test-select", Select).value = "slr_angle"
@@ -90,5 +90,5 @@ def test_record_test_dialog(snap_compare: Any, demo_db_path: Path, size: tuple[i
         pilot.app.screen.query_one("#value-input", Input).focus()
         await press(pilot, "-", "5", "enter")  # refused: the reason next to the field
 
-    app = harness(demo_db_path, "petrauskas")
+    app = therapy(db_path)
     assert snap_compare(app, terminal_size=size, run_before=still(before))

@@ -6,13 +6,19 @@ from datetime import date
 from pathlib import Path
 
 from textual.widgets import Checkbox, Input, Select, Static
-from visit_harness import VisitHarness, press, sync
+from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.record_test import RecordTestDialog
-from kinesio_tui.views.visit import Checklist, ConfirmDialog, NoteDialog, VisitScreen
+from kinesio_tui.views.visit import (
+    Checklist,
+    ConfirmDialog,
+    NoteDialog,
+    VisitScreen,
+    format_value,
+)
 
 DAY = date(2026, 11, 25)
 
@@ -72,13 +78,15 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
 
         await press(pilot, "d")
         assert isinstance(app.screen, NoteDialog)
-        await press(pilot, *"3 x 10 each side", "enter")
+        await type_text(pilot, "3 x 10 each side")
+        await press(pilot, "enter")
         assert domain.ticks_of(app.db, visit.id)[codes[2]].note == "3 x 10 each side"
         prompt = screen.query_one(Checklist).get_option_at_index(2).prompt
         assert "3 x 10 each side" in str(prompt.columns[1]._cells[0])  # type: ignore[union-attr]
 
         await press(pilot, "down", "enter")  # Enter on an unticked item: a note ticks it
-        await press(pilot, *"blue tape", "enter")
+        await type_text(pilot, "blue tape")
+        await press(pilot, "enter")
         assert domain.ticks_of(app.db, visit.id)[codes[3]].note == "blue tape"
 
         await press(pilot, "ctrl+z")  # the last change: item 4's dosage -> unticked again
@@ -139,7 +147,9 @@ async def test_complete_asks_about_unticked_items_and_moves_on(demo_db_path: Pat
     app = VisitHarness(demo_db_path, visit.id, DAY)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        await press(pilot, "space", "n", *"Calm session", "escape")
+        await press(pilot, "space", "n")
+        await type_text(pilot, "Calm session")
+        await press(pilot, "escape")
         assert domain.get_visit(app.db, visit.id).note == "Calm session"
         await press(pilot, "c")
         assert isinstance(app.screen, ConfirmDialog)
@@ -226,19 +236,21 @@ async def test_doctor_form_saves_typed_values_and_red_flags(demo_db_path: Path) 
 
 
 @sync
-async def test_doctor_form_shows_previous_values(demo_db_path: Path) -> None:
-    with connect(demo_db_path) as db:
-        visit = next_visit_of(db, "jankauskien")
-    assert visit.kind == "doctor"
-    app = VisitHarness(demo_db_path, visit.id, DAY)
+async def test_doctor_form_shows_previous_values(db_path: Path) -> None:
+    with connect(db_path) as db:
+        visit = domain.get_visit(db, clinic(db_path, "radiculitis", held=7))
+    assert visit.kind == "doctor" and visit.number == 8  # the control appointment
+    app = VisitHarness(db_path, visit.id, DAY)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.screen.query_one(DoctorForm)
         earlier = domain.latest_results(app.db, visit.episode_id)
         vas = next(r for r in earlier if r.code == "vas")
-        assert form.query_one("#f-vas-x", Input).placeholder == "was " + str(
-            vas.value
-        ).removesuffix(".0")
+        assert form.query_one("#f-vas-x", Input).placeholder == "was " + format_value(vas.value)
+        slr = next(r for r in earlier if r.code == "slr_angle")
+        assert (slr.left, slr.right) == (40, 70)
+        assert form.query_one("#f-slr_angle-L", Input).placeholder == "was 40"
+        assert "L 40°  R 70° (v1)" in str(form.query(".check-prev")[1].render())
         assert domain.measurements_of(app.db, visit.id) == []  # shown, never written
 
 

@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.views.visit import VisitScreen
 
@@ -76,3 +77,54 @@ async def press(pilot: Pilot[Any], *keys: str) -> None:
     for key in keys:
         await pilot.press(key)
         await pilot.pause()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type into the focused field: characters need no pause between them."""
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+TODAY = date(2026, 11, 25)
+
+
+def hold(db: ClinicDB, visit: domain.Visit) -> None:
+    """Hold one visit today, with what a therapist or doctor would record there."""
+    domain.start_visit(db, visit.id, today=TODAY)
+    if visit.kind == "doctor" and visit.number == 1:
+        for code, side, value in [
+            ("vas", None, 7),
+            ("slr_angle", "L", 40),
+            ("slr_angle", "R", 70),
+            ("slr_sign", "L", "positive"),
+            ("palpation_tone", "L", "spasm"),
+            ("schober", None, 3.5),
+            ("sitting_tolerance", None, 20),
+        ]:
+            domain.record_measurement(db, visit.id, code, value, side)
+    elif visit.kind == "therapy":
+        for item in domain.checklist_for_visit(db, visit):
+            if not item.pir:
+                domain.tick_item(db, visit.id, item.code, f"{visit.number} x 10")
+        domain.record_measurement(db, visit.id, "vas", max(0, 7 - visit.seq // 3))
+    domain.complete_visit(db, visit.id)
+
+
+def clinic(db_path: Path, condition: str, held: int) -> int:
+    """A clinic of one patient who has held `held` visits; returns the next visit's id.
+
+    Built here through the domain (not the demo) so the pictures change only with the screens.
+    """
+    with connect(db_path, actor="tester") as db:
+        patient_id = domain.create_patient(
+            db, domain.NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=TODAY
+        )
+        subtype = "lumbar" if condition == "radiculitis" else "upper"
+        episode_id = domain.open_episode(
+            db, patient_id, domain.NewEpisode(condition, subtype, "L"), today=TODAY
+        )
+        for visit in domain.visits_of(db, episode_id)[:held]:
+            hold(db, visit)
+        visit = domain.next_visit(db, episode_id)
+        assert visit is not None
+        return visit.id

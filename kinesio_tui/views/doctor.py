@@ -139,12 +139,13 @@ class DoctorForm(VerticalScroll):
         for side in sides:
             previous = self.previous.get((test.code, side))
             if previous:
-                values.append(format_value(previous[0], test.unit))
+                value = format_value(previous[0], test.unit)
+                values.append(f"{side} {value}" if side else value)
         range_text = allowed_text(test) if test.kind == "number" else ""
         if not values:
             return range_text
         seq = max(p[1] for s in sides if (p := self.previous.get((test.code, s))))
-        was = _("was {values} (v{seq})", values=" / ".join(values), seq=seq)
+        was = _("was {values} (v{seq})", values="  ".join(values), seq=seq)
         return f"{was} · {range_text}" if range_text else was
 
     # --- loading and saving ---------------------------------------------------------------

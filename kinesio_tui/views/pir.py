@@ -96,7 +96,13 @@ class PirScreen(Screen[PirResult | None]):
 
     def compose(self) -> ComposeResult:
         pir = protocol().pir
-        yield Static(_("Post-isometric relaxation (PIR)"), id="pir-title")
+        visit = domain.get_visit(self.host.db, self.visit_id)
+        patient = domain.get_patient(
+            self.host.db, domain.get_episode(self.host.db, visit.episode_id).patient_id
+        )
+        yield Static(
+            _("Post-isometric relaxation (PIR) · {name}", name=patient.full_name), id="pir-title"
+        )
         with Vertical(id="pir-setup"):
             yield from self.field(
                 _("Muscle"),

@@ -62,7 +62,7 @@ def format_value(value: float | str | None, unit: str = "") -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        text = str(int(value)) if value.is_integer() else f"{value:g}"
+        text = str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
         if not unit:
             return text
         return f"{text}{unit}" if unit in ("°", "/10", "/5", "%") else f"{text} {unit}"
@@ -269,11 +269,11 @@ class VisitScreen(Screen[bool]):
         text.append(self.patient.full_name, style="bold")
         text.append(
             _(
-                " · Visit {n}/15 of module {m} · {kind} · {day}",
+                " · M{m} visit {n}/15 · {kind} · {day}",
                 m=self.visit.module,
                 n=self.visit.number,
                 kind=kind,
-                day=self.host.today.strftime("%a %Y-%m-%d"),
+                day=self.host.today.isoformat(),
             )
         )
         return text
