@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -21,6 +21,7 @@ from kinesio_tui.protocol import protocol
 from kinesio_tui.views.widgets import (
     RedFlagBanner,
     legend_text,
+    module_text,
     results_text,
     standing_text,
     status_label,
@@ -116,7 +117,9 @@ class PatientScreen(Screen[None]):
                 yield Static(id="legend")
         yield Static(id="vas")
         with Horizontal(id="patient-bottom"):
-            yield Static(id="results")
+            with VerticalScroll(id="results-box"):  # Tab here, then arrows, when it overflows
+                yield Static(id="results")
+                yield Static(id="module-info")
             yield VisitTable(id="visits", cursor_type="row")
         yield Footer(compact=True)
 
@@ -172,7 +175,7 @@ class PatientScreen(Screen[None]):
         timeline = self.query_one("#timeline", Static)
         if prog is None:
             timeline.update(Text(_("No programme yet."), style="dim"))
-            for name in ("#standing", "#legend", "#vas", "#results"):
+            for name in ("#standing", "#legend", "#vas", "#results", "#module-info"):
                 self.query_one(name, Static).update("")
             return
         timeline.update(timeline_text(prog.visits, today, titles=wide))
@@ -186,9 +189,14 @@ class PatientScreen(Screen[None]):
         self.query_one("#results", Static).update(
             results_text(prog.results, max(24, self.size.width - self._visits_width() - 3))
         )
+        self.query_one("#module-info", Static).update(
+            module_text(prog.standing.module, prog.episode.condition)
+            if prog.episode.status == "active"
+            else ""
+        )
 
     def _visits_width(self) -> int:
-        return 48 if self.size.width >= 110 else 40
+        return 48 if self.size.width >= 110 else 41
 
     def _show_visits(self, visits: list[Visit], current: Visit | None) -> None:
         shown = (visits, current, self.size.width >= 110)

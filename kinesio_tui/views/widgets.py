@@ -216,6 +216,20 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
     return out
 
 
+def module_text(module: int, condition: str, proto: Protocol | None = None) -> Text:
+    """The current module's goal and this condition's session checklist, for a glance."""
+    proto = proto or protocol()
+    if not 1 <= module <= len(proto.modules):
+        return Text("")
+    mod = proto.module(module)
+    out = Text()
+    out.append(_("Module {n}: {title}", n=mod.number, title=mod.title), style="bold")
+    out.append(f"\n{mod.goal}", style="italic")
+    for item in mod.checklist_for(condition):
+        out.append(f"\n • {item.label}")
+    return out
+
+
 class RedFlagBanner(Static):
     """A banner that cannot be missed: raised red flags mean referring to a doctor now."""
 
