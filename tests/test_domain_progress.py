@@ -145,7 +145,7 @@ def histories(draw: st.DrawFn) -> tuple[list[str], bool]:
     return past + [rest] * (45 - held), draw(st.booleans())
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(histories())
 def test_standing_follows_the_first_planned_visit(history: tuple[list[str], bool]) -> None:
     statuses, in_progress = history
