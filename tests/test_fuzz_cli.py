@@ -58,6 +58,12 @@ COMMAND = get_command(app)
 fuzzed: dict[str, int] = {}
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuzzed text can become a path (`--db --db x` makes '--db' the file): keep it here."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def clinic_file(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "cli.db"
@@ -127,10 +133,7 @@ def test_fuzz_episode_open(
 
 @settings(FUZZ, max_examples=15)  # each backup and restore fsyncs a whole file
 @given(ref=ARG, dest=ARG)
-def test_fuzz_erase_and_backup(
-    clinic_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ref: str, dest: str
-) -> None:
-    monkeypatch.chdir(tmp_path)  # a relative DEST lands in the test's own directory
+def test_fuzz_erase_and_backup(clinic_file: Path, ref: str, dest: str) -> None:
     _run("erase", ["erase", ref, "--yes", "--db", str(clinic_file)])
     _run("backup", ["backup", dest, "--db", str(clinic_file)])
     _run("restore", ["restore", dest, "--yes", "--db", str(clinic_file)])
