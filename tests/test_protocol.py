@@ -182,6 +182,18 @@ def test_a_copy_loads_like_the_built_in(files: tuple[Path, Path]) -> None:
         ("visit_weekdays = [0, 2, 4]", "visit_weekdays = [0, 9]", "timing.visit_weekdays"),
         ('label = "Pelvic traction"', 'label = ""', "modules[0].checklist[1].label"),
         ("default_cycles = 3", "default_cycles = true", "pir.default_cycles"),
+        ('code = "saddle_numbness"', 'code = "bladder_bowel"', "red_flags: code 'bladder_bowel'"),
+        ('code = "sciatica"', 'code = "radiculitis"', "conditions: code 'radiculitis'"),
+        ('{ code = "thoracic"', '{ code = "cervical"', "conditions[0].subtypes: code"),
+        (
+            'kind = "doctor"\nrole = "initial"',
+            'kind = "therapy"\ncount = 1',
+            "cycle: a module must",
+        ),
+        ("visit_weekdays = [0, 2, 4]", "visit_weekdays = [4, 2]", "timing.visit_weekdays"),
+        ('muscles = ["piriformis"', 'muscle = ["piriformis"', "pir.muscles: is missing"),
+        ("important_change_points = 2", 'important_change_points = "2"', "outcomes.important"),
+        ('role = "control"', "", "cycle[2].role: is missing"),
     ],
 )
 def test_a_broken_protocol_names_file_and_key(
