@@ -162,6 +162,11 @@ def test_histories_obey_the_programme(demo_db: ClinicDB) -> None:
                 assert ticks <= allowed
             if visit.status != "done" and not visit.in_progress:
                 assert not ticks and not measurements_of(demo_db, visit.id)
+            if visit.held_on is not None:
+                assert visit.held_on <= DAY  # nothing recorded in the future
+                assert visit.held_on == DAY or not visit.in_progress
+            else:
+                assert visit.status in ("planned", "cancelled") and visit.planned_date >= DAY
 
 
 def test_the_audit_trail_is_populated_and_chained(demo_db: ClinicDB) -> None:
