@@ -235,3 +235,40 @@ def test_episode_close(db_path: Path) -> None:
     assert_refused(*kinesio("episode", "close", "1", *db), "No active episode")
     kinesio("episode", "open", "1", "--condition", "sciatica", "--subtype", "upper", "--side", "L", *db)  # fmt: skip
     assert kinesio("episode", "close", "1", "--completed", *db)[1] == "Episode 2 completed.\n"
+
+
+def test_a_newer_database_is_refused_untouched(db_path: Path) -> None:
+    import sqlite3
+
+    kinesio("init", "--db", str(db_path))
+    raw = sqlite3.connect(db_path)
+    raw.execute("PRAGMA user_version = 999")
+    raw.commit()
+    raw.close()
+    before = db_path.read_bytes()
+    code, out, err = kinesio("patients", "list", "--db", str(db_path))
+    assert_refused(code, out, err, "newer kinesio-tui", "not changed")
+    assert db_path.read_bytes() == before
+
+
+def test_usage_errors_exit_2_without_a_traceback(db_path: Path) -> None:
+    result = runner.invoke(app, ["patients", "add", "--first", "Ona", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "--last" in result.output
+
+
+def test_the_therapist_signs_the_audit_trail(db_path: Path) -> None:
+    import sqlite3
+
+    kinesio(
+        "--therapist", "R. Paupienė", "patients", "add", "--first", "Ona", "--last", "Butkienė",
+        "--born", "1970-01-01", "--sex", "F", "--db", str(db_path),
+    )  # fmt: skip
+    kinesio(
+        "patients", "add", "--first", "Eglė", "--last", "Urbonienė", "--born", "1970-01-01",
+        "--sex", "F", "--db", str(db_path), env={"KINESIO_THERAPIST": "T. Kazlauskas"},
+    )  # fmt: skip
+    with sqlite3.connect(db_path) as raw:
+        actors = [r[0] for r in raw.execute("SELECT actor FROM audit_log ORDER BY id")]
+    raw.close()
+    assert actors == ["R. Paupienė", "T. Kazlauskas"]
