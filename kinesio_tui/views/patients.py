@@ -124,6 +124,7 @@ class PatientsScreen(Screen[None]):
         self._total_shown = 0
         self._narrow: bool | None = None
         self._rows: list[RosterRow] = []  # what the table shows, in order
+        self._total: int | None = None  # patients in the current (active/archived) list
 
     @property
     def kapp(self) -> KinesioApp:
@@ -291,7 +292,12 @@ class PatientsScreen(Screen[None]):
         title = self.query_one("#list-title", Static)
         kind = _("Archived") if self.archived else _("Patients")
         count = table.row_count
-        shown = f"{count}{'+' if self._more else ''}"
+        if total is not None and not self._query:
+            self._total = total
+        if not self._query and self._total is not None:
+            shown = str(self._total)  # the whole list, of which a page is loaded
+        else:
+            shown = f"{count}{'+' if self._more else ''}"
         title.update(f"{kind} ({shown})")
         if count:
             empty.display = False
@@ -401,6 +407,7 @@ class PatientsScreen(Screen[None]):
     def action_toggle_archived(self) -> None:
         """Switch between active and archived patients."""
         self.archived = not self.archived
+        self._total = None
         self.set_class(self.archived, "-archived")
         self.refresh_bindings()
         self.reload()
