@@ -15,6 +15,7 @@ import typer
 
 from kinesio_tui.cli import DbOption, clinic_db, fail, find_one_patient
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.i18n import _
 
 
 class KindChoice(StrEnum):
@@ -65,9 +66,9 @@ def export(
     from kinesio_tui.export import default_export_dir, export_patient
 
     if all_patients == (patient is not None):
-        raise fail(KinesioError("Which patient?", "Give a patient id or search, or --all."))
+        raise fail(KinesioError(_("Which patient?"), _("Give a patient id or search, or --all.")))
     if all_patients and visit is not None:
-        raise fail(KinesioError("Which visit?", "--visit needs one patient, not --all."))
+        raise fail(KinesioError(_("Which visit?"), _("--visit needs one patient, not --all.")))
     with clinic_db(db) as conn:
         out_dir = out.expanduser() if out else default_export_dir()
         options: dict[str, Any] = {
@@ -92,11 +93,13 @@ def _visit_id(conn: Any, patient_id: int, seq: int) -> int:
 
     episode = current_episode(conn, patient_id)
     if episode is None:
-        raise KinesioError("No episode of care", f"Patient {patient_id} has no episode of care.")
+        raise KinesioError(
+            _("No episode of care"), _("Patient {id} has no episode of care.", id=patient_id)
+        )
     for v in visits_of(conn, episode.id):
         if v.seq == seq:
             return v.id
-    raise KinesioError("No such visit", f"The programme has no visit {seq}.")
+    raise KinesioError(_("No such visit"), _("The programme has no visit {n}.", n=seq))
 
 
 def _export_all(conn: Any, options: dict[str, Any]) -> None:
@@ -111,7 +114,7 @@ def _export_all(conn: Any, options: dict[str, Any]) -> None:
     written = skipped = refused = 0
     err = Console(stderr=True)
     with Progress(
-        TextColumn("Exporting"),
+        TextColumn(_("Exporting")),
         BarColumn(),
         MofNCompleteColumn(),
         console=err,
@@ -123,16 +126,29 @@ def _export_all(conn: Any, options: dict[str, Any]) -> None:
                 path = export_patient(conn, p.id, **options)
             except ExportExists as error:
                 refused += 1
-                err.print(f"patient {p.id}: {error.message}", markup=False, highlight=False)
+                err.print(
+                    _("patient {id}: {why}", id=p.id, why=error.message),
+                    markup=False,
+                    highlight=False,
+                )
             except KinesioError as error:
                 skipped += 1
-                err.print(f"patient {p.id} skipped: {error.message}", markup=False, highlight=False)
+                err.print(
+                    _("patient {id} skipped: {why}", id=p.id, why=error.message),
+                    markup=False,
+                    highlight=False,
+                )
             else:
                 written += 1
                 typer.echo(str(path))
             bar.advance(task)
     err.print(
-        f"{written} written, {skipped} skipped, {refused} refused (exist; use --force).",
+        _(
+            "{written} written, {skipped} skipped, {refused} refused (exist; use --force).",
+            written=written,
+            skipped=skipped,
+            refused=refused,
+        ),
         markup=False,
         highlight=False,
     )
@@ -172,7 +188,14 @@ def templates_copy() -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest)
         copied += 1
-    typer.echo(f"{copied} templates copied, {kept} already there: {target}")
+    typer.echo(
+        _(
+            "{copied} templates copied, {kept} already there: {dir}",
+            copied=copied,
+            kept=kept,
+            dir=target,
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -31,11 +31,12 @@ __all__ = [
 
 def _check(kind: str, fmt: str) -> None:
     from kinesio_tui.errors import KinesioError
+    from kinesio_tui.i18n import _
 
     if kind not in KINDS:
-        raise KinesioError("Unknown report", f"{kind!r}: choose summary, visit or module.")
+        raise KinesioError(_("Unknown report"), _("Choose summary, visit or module."))
     if fmt not in FORMATS:
-        raise KinesioError("Unknown format", f"{fmt!r}: choose md or html.")
+        raise KinesioError(_("Unknown format"), _("Choose md or html."))
 
 
 def _rendered(
@@ -105,7 +106,9 @@ def export_patient(
         return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
     except OSError as error:
         from kinesio_tui.errors import KinesioError
+        from kinesio_tui.i18n import _
 
         raise KinesioError(
-            "Cannot write the export", f"{error.strerror or error}: {error.filename or out_dir}"
+            _("Cannot write the export"),
+            _("{why}: {path}", why=error.strerror or error, path=error.filename or out_dir),
         ) from None
