@@ -203,3 +203,35 @@ def test_timeline_and_sparkline_read_without_colour(demo_db_path: Path) -> None:
     assert rows[1] == "M2 ◆ ▶○○○○○ ◇ ○○○○○○ ◇"
     assert rows[2] == "M3 ◇ ○○○○○○ ◇ ○○○○○○ ◇"
     assert sparkline([10, 5, 0]) == "█▄_"
+
+
+def test_a_whole_session_moves_the_timeline_and_the_pain_trend(demo_db_path: Path) -> None:
+    """Driver case end to end: start today's visit, tick, record VAS, complete, come back."""
+    from kinesio_tui.domain import current_episode, ticks_of, visits_of
+
+    pid = patient_id(demo_db_path, "petrauskas")
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        assert "visit 4/15" in text_of(app, "#standing")
+        await pilot.press("enter")  # the current visit: VisitScreen
+        await pilot.pause()
+        await pilot.press("space", "down", "space")  # tick two checklist items
+        await pilot.press("t", "3", "ctrl+s")  # VAS 3 (the test dialog opens on VAS)
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("y")  # "complete anyway?" with items unticked
+        await pilot.pause()
+        assert isinstance(app.screen, PatientScreen)
+        assert "visit 5/15" in text_of(app, "#standing")
+        assert text_of(app, "#timeline").splitlines()[2].startswith("M3 ◆ ●●●○○○ ◇")
+        vas = text_of(app, "#vas")
+        assert vas.endswith(" 3  (-5, -62%) ✓ clinically important")
+
+    on_patient(demo_db_path, "petrauskas", script)
+    with open_db(demo_db_path) as db:
+        episode = current_episode(db, pid)
+        assert episode is not None
+        held = [v for v in visits_of(db, episode.id) if v.module == 3 and v.number == 4][0]
+        assert held.status == "done"
+        assert len(ticks_of(db, held.id)) == 2
