@@ -160,3 +160,22 @@ async def test_bad_setup_writes_nothing_and_says_why(db_path: Path) -> None:
         await press(pilot, "ctrl+s", "escape")  # leaving before any cycle completes
         assert isinstance(app.screen, VisitScreen)
         assert domain.pir_cycles_of(app.db, visit.id) == []
+
+
+@sync
+async def test_typed_text_is_shown_as_typed_never_as_markup(db_path: Path) -> None:
+    visit = module1_session(db_path)
+    app = VisitHarness(db_path, visit.id, DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pir = await open_recorder(app, pilot)
+        pir.query_one("#muscle", Select).value = "__other__"
+        await pilot.pause()
+        fill(pir, other_muscle="[/] [bold]rhomboid", cycles="1")
+        await press(pilot, "ctrl+s")
+        app.clock.advance(7 + 15 + 3)
+        pir.tick()
+        await press(pilot, "escape")
+        assert isinstance(app.screen, VisitScreen)
+        shown = str(app.screen.query_one("#visit-records").render())
+        assert "[/] [bold]rhomboid both ×1" in shown

@@ -92,12 +92,19 @@ class DoctorForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            _("Doctor's checks · Enter or leaving a field saves it · ✔ saved · ✖ not saved"),
+            markup=False,
+            content=_(
+                "Doctor's checks · Enter or leaving a field saves it · ✔ saved · ✖ not saved"
+            ),
             classes="section-title",
         )
         for test in self.checks:
             yield from self.check_row(test)
-        yield Static(_("Red-flag screen (any one: refer to a doctor now)"), classes="section-title")
+        yield Static(
+            markup=False,
+            content=_("Red-flag screen (any one: refer to a doctor now)"),
+            classes="section-title",
+        )
         raised = set(domain.raised_red_flags(self.db, self.episode.id))
         for flag in protocol().red_flags:
             yield FlagBox(flag.label, flag.code in raised, id=f"flag-{flag.code}", compact=True)
@@ -110,8 +117,10 @@ class DoctorForm(VerticalScroll):
                 if side:
                     yield Label(side, classes="side-label")
                 yield self.make_field(test, side)
-            yield Static(self.previous_text(test, sides), classes="check-prev")
-        error = Static("", classes="check-error", id=f"err-{test.code}")
+            yield Static(
+                markup=False, content=self.previous_text(test, sides), classes="check-prev"
+            )
+        error = Static(markup=False, content="", classes="check-error", id=f"err-{test.code}")
         error.display = False
         yield error
 
@@ -198,7 +207,9 @@ class DoctorForm(VerticalScroll):
             error.display = True
             return
         except KinesioError as problem:
-            self.notify(problem.message, title=problem.title, severity="error")
+            self.notify(
+                markup=False, message=problem.message, title=problem.title, severity="error"
+            )
             return
         error.update(f"✔ {result.description}")
         error.remove_class("-shown")
@@ -231,6 +242,8 @@ class DoctorForm(VerticalScroll):
                 self.db, self.episode.id, flags, visit_id=self.visit.id, today=self.today
             )
         except KinesioError as problem:
-            self.notify(problem.message, title=problem.title, severity="error")
+            self.notify(
+                markup=False, message=problem.message, title=problem.title, severity="error"
+            )
             return
         self.post_message(self.FlagsScreened(flags))

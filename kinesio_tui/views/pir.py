@@ -101,7 +101,9 @@ class PirScreen(Screen[PirResult | None]):
             self.host.db, domain.get_episode(self.host.db, visit.episode_id).patient_id
         )
         yield Static(
-            _("Post-isometric relaxation (PIR) · {name}", name=patient.full_name), id="pir-title"
+            markup=False,
+            content=_("Post-isometric relaxation (PIR) · {name}", name=patient.full_name),
+            id="pir-title",
         )
         with Vertical(id="pir-setup"):
             yield from self.field(
@@ -141,12 +143,12 @@ class PirScreen(Screen[PirResult | None]):
             yield from self.number_field(_("Pain before"), "pain-before", None, "0–10")
             yield Button(_("Start (Ctrl+S)"), id="start", variant="primary", compact=True)
         with Vertical(id="pir-run"):
-            yield Static("", id="pir-phase")
+            yield Static(markup=False, content="", id="pir-phase")
             yield Digits("", id="pir-countdown")
-            yield Static("", id="pir-cycle")
-            yield Static("", id="pir-hint")
+            yield Static(markup=False, content="", id="pir-cycle")
+            yield Static(markup=False, content="", id="pir-hint")
         with Vertical(id="pir-after"):
-            yield Static("", id="pir-done")
+            yield Static(markup=False, content="", id="pir-done")
             yield from self.number_field(_("ROM after °"), "rom-after", None, "0–180 °")
             yield from self.number_field(_("Pain after"), "pain-after", None, "0–10")
             yield Button(_("Save (Enter)"), id="save-after", variant="primary", compact=True)
@@ -156,7 +158,7 @@ class PirScreen(Screen[PirResult | None]):
         with Horizontal(classes="field-row", id=f"row-{key}"):
             yield Label(label, classes="field-label")
             yield widget
-            yield Static("", classes="field-error", id=f"{key}-error")
+            yield Static(markup=False, content="", classes="field-error", id=f"{key}-error")
 
     def number_field(self, label: str, key: str, value: int | None, hint: str) -> ComposeResult:
         widget = Input("" if value is None else str(value), id=key, compact=True, placeholder=hint)
@@ -254,7 +256,7 @@ class PirScreen(Screen[PirResult | None]):
     def action_toggle_bell(self) -> None:
         """Ring the terminal bell at each phase change, or stop."""
         self.bell = not self.bell
-        self.notify(_("Bell on") if self.bell else _("Bell off"))
+        self.notify(markup=False, message=_("Bell on") if self.bell else _("Bell off"))
         self.show_countdown()
 
     def tick(self) -> None:
@@ -286,7 +288,7 @@ class PirScreen(Screen[PirResult | None]):
             else:
                 domain.update_pir_cycle(self.host.db, self.pir_id, self.cycle)
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            self.notify(markup=False, message=error.message, title=error.title, severity="error")
 
     def show_countdown(self) -> None:
         if self.pacer is None or self.cycle is None:
@@ -347,7 +349,7 @@ class PirScreen(Screen[PirResult | None]):
             self.show_error(error)
             return
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            self.notify(markup=False, message=error.message, title=error.title, severity="error")
             return
         self.cycle = domain.PirCycle(**row)
         self.leave()
@@ -360,5 +362,5 @@ class PirScreen(Screen[PirResult | None]):
         if self.pir_id is None or self.cycle is None:
             self.dismiss(None)
             return
-        self.notify(_("PIR recorded: {what}", what=describe_pir(self.cycle)))
+        self.notify(markup=False, message=_("PIR recorded: {what}", what=describe_pir(self.cycle)))
         self.dismiss(PirResult(self.pir_id, self.cycle))

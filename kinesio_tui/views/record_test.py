@@ -47,6 +47,12 @@ def record_result(
     return RecordedResult(measurement_id, test_code, side, previous, describe_measurement(new))
 
 
+def say(widget: Static, text: str) -> None:
+    """Show a message line, or take it out of the layout when there is nothing to say."""
+    widget.update(text)
+    widget.display = bool(text)
+
+
 def allowed_text(test: ClinicalTest) -> str:
     """What the value may be, in the user's words."""
     if test.kind == "number":
@@ -78,7 +84,7 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
     def compose(self) -> ComposeResult:
         tests = protocol().tests
         with Vertical(classes="dialog-box", id="record-test"):
-            yield Static(_("Record a test result"), classes="dialog-title")
+            yield Static(markup=False, content=_("Record a test result"), classes="dialog-title")
             with Horizontal(classes="field-row"):
                 yield Label(_("Test"), classes="field-label")
                 yield Select(
@@ -96,14 +102,14 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
                     id="side-select",
                     compact=True,
                 )
-                yield Static("", classes="field-error", id="side-error")
+                yield Static(markup=False, content="", classes="field-error", id="side-error")
             with Horizontal(classes="field-row"):
                 yield Label(_("Value"), classes="field-label")
                 yield Input(id="value-input", compact=True)
                 yield Select([], prompt=_("choose"), id="value-select", compact=True)
-                yield Static("", classes="field-hint", id="value-hint")
-            yield Static("", classes="field-error", id="value-error")
-            yield Static("", classes="field-hint", id="last-value")
+                yield Static(markup=False, content="", classes="field-hint", id="value-hint")
+            yield Static(markup=False, content="", classes="field-error", id="value-error")
+            yield Static(markup=False, content="", classes="field-hint", id="last-value")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Save"), id="save", variant="primary", compact=True)
                 yield Button(_("Cancel"), id="cancel", compact=True)
@@ -133,8 +139,8 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
             value_select.set_options([(c, c) for c in test.choices])
         value_input.type = "text"
         self.query_one("#value-hint", Static).update(allowed_text(test))
-        self.query_one("#value-error", Static).update("")
-        self.query_one("#side-error", Static).update("")
+        say(self.query_one("#value-error", Static), "")
+        say(self.query_one("#side-error", Static), "")
         self.show_last_value()
 
     def show_last_value(self) -> None:
@@ -142,9 +148,9 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
         for m in domain.measurements_of(self.host.db, self.visit_id):
             if m.test_code == self.test.code and m.side == side:
                 text = _("Already recorded this visit: {v} (saving replaces it)")
-                self.query_one("#last-value", Static).update(text.format(v=describe_measurement(m)))
+                say(self.query_one("#last-value", Static), text.format(v=describe_measurement(m)))
                 return
-        self.query_one("#last-value", Static).update("")
+        say(self.query_one("#last-value", Static), "")
 
     def chosen_side(self) -> str | None:
         if not self.test.sided:
@@ -157,10 +163,12 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
         test = protocol().test(cast(str, event.value))
         if test is not None and test is not self.test:
             self.show_test(test)
+            value = "#value-select" if test.kind == "scale" else "#value-input"
+            self.query_one(value).focus()
 
     @on(Select.Changed, "#side-select")
     def side_chosen(self) -> None:
-        self.query_one("#side-error", Static).update("")
+        say(self.query_one("#side-error", Static), "")
         self.show_last_value()
 
     @on(Input.Submitted, "#value-input")
@@ -174,20 +182,20 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
             value = self.query_one("#value-input", Input).value
         value_error = self.query_one("#value-error", Static)
         side_error = self.query_one("#side-error", Static)
-        value_error.update("")
-        side_error.update("")
+        say(value_error, "")
+        say(side_error, "")
         try:
             result = record_result(
                 self.host, self.visit_id, self.test.code, value, self.chosen_side()
             )
         except ValidationError as error:
             target = side_error if "side" in error.field else value_error
-            target.update("✖ " + error.reason)
+            say(target, "✖ " + error.reason)
             return
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            self.notify(markup=False, message=error.message, title=error.title, severity="error")
             return
-        self.notify(_("Recorded: {what}", what=result.description))
+        self.notify(markup=False, message=_("Recorded: {what}", what=result.description))
         self.dismiss(result)
 
     @on(Button.Pressed, "#cancel")

@@ -106,8 +106,8 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.question, classes="dialog-text")
-            yield Static(_("[y] yes   [n] no"), classes="dialog-hint")
+            yield Static(markup=False, content=self.question, classes="dialog-text")
+            yield Static(markup=False, content=_("[y] yes   [n] no"), classes="dialog-hint")
         yield Footer()
 
     def action_answer(self, yes: bool) -> None:
@@ -128,7 +128,7 @@ class NoteDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.item_label, classes="dialog-title")
+            yield Static(markup=False, content=self.item_label, classes="dialog-title")
             yield Label(_("Dosage / parameters (Enter saves and ticks the item)"))
             yield Input(
                 self.note,
@@ -233,7 +233,7 @@ class VisitScreen(Screen[bool]):
             )
         except KinesioError as error:
             self.failed = error
-            yield Static(error.message)
+            yield Static(markup=False, content=error.message)
             yield Footer()
             return
         self.episode = domain.get_episode(self.db, self.visit.episode_id)
@@ -241,9 +241,9 @@ class VisitScreen(Screen[bool]):
         self.module = protocol().module(self.visit.module)
         self._saved_note = self.visit.note
         self.add_class("-doctor" if self.visit.is_doctor else "-therapy")
-        yield Static(self.header_text(), id="visit-header")
-        yield Static(self.goal_text(), id="visit-goal")
-        yield Static("", id="visit-alarm")
+        yield Static(markup=False, content=self.header_text(), id="visit-header")
+        yield Static(markup=False, content=self.goal_text(), id="visit-goal")
+        yield Static(markup=False, content="", id="visit-alarm")
         with Horizontal(id="visit-body"):
             with Vertical(id="visit-main"):
                 if self.visit.is_doctor:
@@ -252,11 +252,11 @@ class VisitScreen(Screen[bool]):
                     yield DoctorForm(self.db, self.visit, self.episode, self.host.today)
                 else:
                     self.items = domain.checklist_for_visit(self.db, self.visit)
-                    yield Static("", id="checklist-progress")
+                    yield Static(markup=False, content="", id="checklist-progress")
                     yield Checklist(id="checklist")
-                    yield Static(self.last_session_text(), id="last-session")
+                    yield Static(markup=False, content=self.last_session_text(), id="last-session")
             with Vertical(id="visit-side"):
-                yield Static("", id="visit-records")
+                yield Static(markup=False, content="", id="visit-records")
                 note = TextArea(self.visit.note, id="visit-note", soft_wrap=True)
                 note.border_title = _("Visit note (n) · saved as you type")
                 yield note
@@ -318,7 +318,9 @@ class VisitScreen(Screen[bool]):
 
     def on_mount(self) -> None:
         if self.failed is not None:
-            self.notify(self.failed.message, title=self.failed.title, severity="error")
+            self.notify(
+                markup=False, message=self.failed.message, title=self.failed.title, severity="error"
+            )
             self.dismiss(False)
             return
         self.refresh_view()
@@ -400,16 +402,16 @@ class VisitScreen(Screen[bool]):
     def action_undo(self) -> None:
         """Take back the last change (tick, dosage, PIR set or test result)."""
         if not self.undo_stack:
-            self.notify(_("Nothing to undo."))
+            self.notify(markup=False, message=_("Nothing to undo."))
             return
         step = self.undo_stack.pop()
         try:
             step.run()
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            self.notify(markup=False, message=error.message, title=error.title, severity="error")
             return
         self.refresh_view()
-        self.notify(_("Undone: {what}", what=step.description))
+        self.notify(markup=False, message=_("Undone: {what}", what=step.description))
 
     # --- checklist ------------------------------------------------------------------------
 
@@ -440,7 +442,7 @@ class VisitScreen(Screen[bool]):
                 domain.untick_item(self.db, self.visit_id, item.code)
                 what = _("untick of “{item}”", item=item.label)
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            self.notify(markup=False, message=error.message, title=error.title, severity="error")
             return
         self.push_undo(what, self._restore_tick(item.code, before))
         self.refresh_checklist()
@@ -458,7 +460,9 @@ class VisitScreen(Screen[bool]):
             try:
                 domain.tick_item(self.db, self.visit_id, item.code, note)
             except KinesioError as error:
-                self.notify(error.message, title=error.title, severity="error")
+                self.notify(
+                    markup=False, message=error.message, title=error.title, severity="error"
+                )
                 return
             self.push_undo(
                 _("dosage of “{item}”", item=item.label), self._restore_tick(item.code, before)
@@ -490,7 +494,9 @@ class VisitScreen(Screen[bool]):
                 try:
                     domain.tick_item(self.db, self.visit_id, pir_item.code, result.summary)
                 except KinesioError as error:
-                    self.notify(error.message, title=error.title, severity="error")
+                    self.notify(
+                        markup=False, message=error.message, title=error.title, severity="error"
+                    )
             undo_tick = self._restore_tick(pir_item.code, before) if pir_item else None
 
             def undo() -> None:
@@ -538,7 +544,8 @@ class VisitScreen(Screen[bool]):
         self.refresh_alarm()
         if event.flags:
             self.notify(
-                _("Red flag raised: refer the patient to a doctor now."),
+                markup=False,
+                message=_("Red flag raised: refer the patient to a doctor now."),
                 title=_("Red flag"),
                 severity="error",
             )
@@ -571,7 +578,7 @@ class VisitScreen(Screen[bool]):
         try:
             domain.set_visit_note(self.db, self.visit_id, text)
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            self.notify(markup=False, message=error.message, title=error.title, severity="error")
             return
         self._saved_note = text
 
@@ -616,7 +623,7 @@ class VisitScreen(Screen[bool]):
         try:
             domain.complete_visit(self.db, self.visit_id)
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            self.notify(markup=False, message=error.message, title=error.title, severity="error")
             return
-        self.notify(_("Visit {n}/15 completed.", n=self.visit.number))
+        self.notify(markup=False, message=_("Visit {n}/15 completed.", n=self.visit.number))
         self.dismiss(True)
