@@ -232,6 +232,6 @@ def test_a_whole_session_moves_the_timeline_and_the_pain_trend(demo_db_path: Pat
     with open_db(demo_db_path) as db:
         episode = current_episode(db, pid)
         assert episode is not None
-        held = [v for v in visits_of(db, episode.id) if v.module == 3 and v.number == 4][0]
+        held = next(v for v in visits_of(db, episode.id) if v.module == 3 and v.number == 4)
         assert held.status == "done"
         assert len(ticks_of(db, held.id)) == 2
