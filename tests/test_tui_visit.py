@@ -278,3 +278,18 @@ async def test_through_the_real_app_from_the_patient_screen(demo_db_path: Path) 
         assert domain.get_visit(app.db, visit.id).status == "done"
         following = domain.next_visit(app.db, visit.episode_id)
         assert following is not None and following.seq == visit.seq + 1
+
+
+@sync
+async def test_note_typed_just_before_quitting_is_kept(demo_db_path: Path) -> None:
+    with connect(demo_db_path) as db:
+        visit = next_visit_of(db, "petrauskas")
+    app = VisitHarness(demo_db_path, visit.id, DAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "n")
+        await type_text(pilot, "Drove 2 h")
+        assert domain.get_visit(app.db, visit.id).note == ""  # still within the typing pause
+        app.exit()
+        await pilot.pause()
+    with connect(demo_db_path) as db:
+        assert domain.get_visit(db, visit.id).note == "Drove 2 h"

@@ -8,6 +8,8 @@ area and is saved after a typing pause, when it loses focus and when the screen 
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -214,6 +216,7 @@ class VisitScreen(Screen[bool]):
         self.failed: KinesioError | None = None
         self._note_timer: Timer | None = None
         self._saved_note = ""
+        self._note_text = ""
 
     @property
     def host(self) -> VisitHost:
@@ -239,7 +242,7 @@ class VisitScreen(Screen[bool]):
         self.episode = domain.get_episode(self.db, self.visit.episode_id)
         self.patient = domain.get_patient(self.db, self.episode.patient_id)
         self.module = protocol().module(self.visit.module)
-        self._saved_note = self.visit.note
+        self._saved_note = self._note_text = self.visit.note
         self.add_class("-doctor" if self.visit.is_doctor else "-therapy")
         yield Static(markup=False, content=self.header_text(), id="visit-header")
         yield Static(markup=False, content=self.goal_text(), id="visit-goal")
@@ -557,8 +560,9 @@ class VisitScreen(Screen[bool]):
         self.query_one("#visit-note", TextArea).focus()
 
     @on(TextArea.Changed, "#visit-note")
-    def note_changed(self) -> None:
+    def note_changed(self, event: TextArea.Changed) -> None:
         """Save after a pause in typing."""
+        self._note_text = event.text_area.text
         if self._note_timer is not None:
             self._note_timer.stop()
         self._note_timer = self.set_timer(NOTE_SAVE_DELAY, self.save_note)
@@ -572,7 +576,7 @@ class VisitScreen(Screen[bool]):
         """Write the note if it changed since the last save."""
         if self.failed is not None:
             return
-        text = self.query_one("#visit-note", TextArea).text
+        text = self._note_text
         if text.strip() == self._saved_note.strip():
             return
         try:
@@ -581,6 +585,13 @@ class VisitScreen(Screen[bool]):
             self.notify(markup=False, message=error.message, title=error.title, severity="error")
             return
         self._saved_note = text
+
+    def on_unmount(self) -> None:
+        """Quitting the app mid-typing (Ctrl+Q) still keeps the last words of the note."""
+        if self._note_text.strip() != self._saved_note.strip():
+            # the app may have closed its connection first; nothing more can be done then
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                self.save_note()
 
     # --- leaving --------------------------------------------------------------------------
 
