@@ -207,8 +207,12 @@ def test_restore_command_asks_first(db: ClinicDB, tmp_path: Path) -> None:
     assert _surnames(db.path) == ["Asked"]
 
 
-def test_check_passes_a_healthy_file(demo_db_path: Path) -> None:
-    result = runner.invoke(app, ["check", "--db", str(demo_db_path)])
+def test_check_passes_a_healthy_file(db: ClinicDB) -> None:
+    from kinesio_tui.domain import NewEpisode, open_episode
+
+    pid = _add(db, "Healthy")
+    open_episode(db, pid, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY)
+    result = runner.invoke(app, ["check", "--db", str(db.path)])
     assert result.exit_code == 0, result.output
     assert "healthy" in result.output
 
