@@ -79,6 +79,8 @@ class PirScreen(Screen[PirResult | None]):
         Binding("ctrl+s", "save", _("Start/Save"), priority=True),
     ]
 
+    help_title = _("PIR recorder")
+
     def __init__(self, visit_id: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.visit_id = visit_id

@@ -208,6 +208,8 @@ class VisitScreen(Screen[bool]):
         Binding("ctrl+z", "undo", _("Undo")),
     ]
 
+    help_title = _("Visit")
+
     def __init__(self, visit_id: int, *, pir_clock: Callable[[], float] | None = None) -> None:
         super().__init__()
         self.visit_id = visit_id
