@@ -132,6 +132,15 @@ def audit_verify(db: DbOption = None) -> None:
     raise typer.Exit(code=1)
 
 
+def _encodable(text: str) -> bool:
+    """False for argv bytes that were not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _show(value: Any) -> str:
     text = "-" if value is None else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -145,6 +154,8 @@ def audit_show(
     """List every recorded change to a patient's records: when, who, what, old and new."""
     from kinesio_tui.maintenance.audit import history
 
+    if not _encodable(patient):
+        raise fail(KinesioError("Not found", "That search has bytes that are not text."))
     conn = _existing_db(db)
     try:
         if patient.isdigit() and len(patient) < 19:

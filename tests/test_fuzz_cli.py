@@ -52,6 +52,8 @@ ARG = st.one_of(
         ]
     ),
 )
+#: What Python makes of argv bytes that are not UTF-8 (surrogateescape), e.g. b"\xff".
+UNDECODABLE = st.sampled_from(["\udcff", "Ona\udcc5"])
 runner = CliRunner()
 #: Built once: Typer rebuilds the click command on every invoke (~40 ms each).
 COMMAND = get_command(app)
@@ -95,6 +97,13 @@ def test_fuzz_patient_lookups(clinic_file: Path, query: str, ref: str, limit: st
     _run("patients list --limit", ["patients", "list", "--limit", limit, *db])
     _run("patients show", ["patients", "show", ref, *db])
     _run("audit show", ["audit", "show", ref, *db])
+
+
+@FUZZ
+@given(ref=UNDECODABLE)
+def test_fuzz_undecodable_arguments(clinic_file: Path, ref: str) -> None:
+    _run("audit show (undecodable)", ["audit", "show", ref, "--db", str(clinic_file)])
+    _run("erase (undecodable)", ["erase", ref, "--yes", "--db", str(clinic_file)])
 
 
 @FUZZ
