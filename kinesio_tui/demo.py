@@ -335,7 +335,7 @@ def _write_case(db: Database, case: Case, today: date, rng: random.Random) -> No
             continue
         _hold_visit(db, case, visit, therapist, rng, complete=True)
     if case.visits_done < len(visits):
-        reschedule_planned(db, episode_id, today + timedelta(days=case.next_in_days))
+        reschedule_planned(db, episode_id, today + timedelta(days=case.next_in_days), today=today)
     if case.in_progress and case.visits_done < len(visits):
         nxt = visits_of(db, episode_id)[case.visits_done]
         _hold_visit(db, case, nxt, therapist, rng, complete=False, day=today)

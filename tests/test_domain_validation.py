@@ -20,6 +20,7 @@ from kinesio_tui.domain import (
     open_episode,
     record_measurement,
     record_pir_cycle,
+    reschedule_planned,
     screen_red_flags,
     set_visit_note,
     start_visit,
@@ -89,6 +90,7 @@ def _patient(**changes: Any) -> NewPatient:
         ({"last_name": None}, "last name", "is required"),
         ({"last_name": "x" * 81}, "last name", "at most 80 characters"),
         ({"first_name": "Tom\x00as"}, "first name", "control characters"),
+        ({"first_name": "Tom\ud800as"}, "first name", "not valid text"),
         ({"first_name": "Tomas\nPetrauskas"}, "first name", "on one line"),
         ({"last_name": "Petrauskas\tTomas"}, "last name", "on one line"),
         ({"birth_date": "2026-11-26"}, "birth date", "cannot be in the future"),
@@ -344,3 +346,30 @@ def test_a_refused_write_is_a_kinesio_error_with_a_title(db: ClinicDB) -> None:
     with pytest.raises(KinesioError) as caught:
         create_patient(db, _patient(last_name=""), today=DAY)
     assert caught.value.title == "Invalid input"
+
+
+@pytest.mark.parametrize(
+    ("start", "allowed"),
+    [
+        (date(2027, 12, 1), "no later than 2027-11-26"),
+        (date(9999, 12, 1), "no later than"),
+        ("1899-01-02", "after 1900"),
+        ("next week", "YYYY-MM-DD"),
+    ],
+)
+def test_a_programme_start_out_of_range_is_refused(
+    db: ClinicDB, clinic: dict[str, int], start: object, allowed: str
+) -> None:
+    pid = create_patient(db, _patient(last_name="Pradžia"), today=DAY)
+    refused(
+        db,
+        "start",
+        allowed,
+        lambda: open_episode(db, pid, _episode(), start=start, today=DAY),  # type: ignore[arg-type]
+    )
+    refused(
+        db,
+        "start",
+        allowed,
+        lambda: reschedule_planned(db, clinic["episode"], start, today=DAY),  # type: ignore[arg-type]
+    )

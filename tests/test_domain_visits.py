@@ -316,3 +316,29 @@ def test_reschedule_leaves_the_visit_under_way(db: ClinicDB) -> None:
         True,
     )
     assert visits_of(db, eid)[2].planned_date == DAY + timedelta(days=14)
+
+
+def test_an_episode_with_a_visit_under_way_cannot_close(db: ClinicDB) -> None:
+    eid = _episode(db)
+    visit = visits_of(db, eid)[0]
+    start_visit(db, visit.id, today=DAY)
+    record_measurement(db, visit.id, "vas", 6)
+    with pytest.raises(KinesioError, match="Complete visit 1 before closing"):
+        close_episode(db, eid, today=DAY)
+    assert get_episode(db, eid).status == "active" and get_visit(db, visit.id).in_progress
+    complete_visit(db, visit.id)
+    close_episode(db, eid, today=DAY)
+    assert get_visit(db, visit.id).status == "done"
+
+
+def test_untick_of_any_text_is_harmless(db: ClinicDB) -> None:
+    eid = _episode(db)
+    _hold(db, eid, 1)
+    session = visits_of(db, eid)[1]
+    start_visit(db, session.id, today=DAY)
+    tick_item(db, session.id, "m1_pir")
+    for odd in ("m1_pir' OR 1=1 --", "", "m2_asymmetric"):
+        untick_item(db, session.id, odd)
+    with pytest.raises(ValidationError, match="not valid text"):
+        untick_item(db, session.id, "\ud800")
+    assert set(ticks_of(db, session.id)) == {"m1_pir"}

@@ -37,6 +37,22 @@ def next_visit_day(after: date, weekdays: tuple[int, ...], *, inclusive: bool = 
     return day
 
 
+#: How far ahead a programme may be planned; beyond is a typo (and date arithmetic overflows
+#: near year 9999).
+MAX_DAYS_AHEAD = 366
+
+
+def check_start(start: object, today: date) -> date:
+    """The first visit's date: a date from 1900 up to a year from today."""
+    day = v.parse_date("start", start)
+    latest = today + timedelta(days=MAX_DAYS_AHEAD)
+    if day > latest:
+        raise ValidationError("start", f"should be no later than {latest.isoformat()}")
+    if day.year < 1900:
+        raise ValidationError("start", "should be after 1900")
+    return day
+
+
 def plan_visits(start: date, proto: Protocol | None = None) -> list[PlannedVisit]:
     """The programme's visits, in order, on the clinic's visit weekdays from `start` on."""
     proto = proto or protocol()
@@ -88,7 +104,7 @@ def open_episode(
     proto = protocol()
     today = today or date.today()
     row = validate_episode(data, today, proto)
-    start = start or today
+    start = check_start(start or today, today)
     with write_transaction(db):
         patient = fetch_row(db, "patients", patient_id)
         if patient["archived_at"] is not None:
@@ -220,6 +236,16 @@ def close_episode(
         if episode["status"] != "active":
             raise KinesioError("Episode not active", "This episode is already closed.")
         pid = episode["patient_id"]
+        under_way = db.execute(
+            "SELECT seq FROM visits WHERE episode_id = ? AND status = 'planned' "
+            "AND started_at IS NOT NULL",
+            [episode_id],
+        ).fetchone()
+        if under_way:
+            # Cancelling it would hide what was recorded in it.
+            raise KinesioError(
+                "Visit in progress", f"Complete visit {under_way[0]} before closing the episode."
+            )
         for (visit_id,) in db.execute(
             "SELECT id FROM visits WHERE episode_id = ? AND status = 'planned'", [episode_id]
         ).fetchall():

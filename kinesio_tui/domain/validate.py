@@ -35,6 +35,10 @@ def bounded_text(field: str, value: object, *, max_len: int = MAX_TEXT) -> str:
         raise ValidationError(field, f"is too long (at most {max_len} characters)")
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
         raise ValidationError(field, "contains control characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a broken paste
+        raise ValidationError(field, "contains characters that are not valid text") from None
     return text
 
 

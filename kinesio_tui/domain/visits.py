@@ -177,12 +177,17 @@ def tick_item(db: Database, visit_id: int, item_code: str, note: str = "") -> No
 
 def untick_item(db: Database, visit_id: int, item_code: str) -> None:
     """Take back a tick in an open visit."""
+    item_code = v.bounded_text("checklist item", item_code, max_len=200)
     with write_transaction(db):
         _, episode = _require_open(db, visit_id)
-        existing = db.execute(
-            "SELECT id FROM checklist_ticks WHERE visit_id = ? AND item_code = ?",
-            [visit_id, item_code],
-        ).fetchone()
+        # Matched in Python, not bound into SQL: any text (even unencodable) is just "not ticked".
+        existing = [
+            row_id
+            for row_id, code in db.execute(
+                "SELECT id, item_code FROM checklist_ticks WHERE visit_id = ?", [visit_id]
+            ).fetchall()
+            if code == item_code
+        ]
         if existing:
             delete_row(db, "checklist_ticks", existing[0], patient_id=episode["patient_id"])
 
@@ -393,10 +398,13 @@ def _complete_episode_if_over(db: Database, episode: dict[str, Any], day: str) -
         )
 
 
-def reschedule_planned(db: Database, episode_id: int, start: date) -> int:
+def reschedule_planned(
+    db: Database, episode_id: int, start: date, *, today: date | None = None
+) -> int:
     """Re-plan every remaining planned visit on clinic days from `start`; returns how many moved."""
-    from kinesio_tui.domain.episodes import next_visit_day
+    from kinesio_tui.domain.episodes import check_start, next_visit_day
 
+    start = check_start(start, today or date.today())
     weekdays = protocol().timing.visit_weekdays
     day = next_visit_day(start, weekdays, inclusive=True)
     moved = 0
