@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from textual.widgets import Checkbox, Input, Select, Static
 from visit_harness import VisitHarness, clinic, press, sync, type_text
 
@@ -281,7 +282,11 @@ async def test_through_the_real_app_from_the_patient_screen(demo_db_path: Path) 
 
 
 @sync
-async def test_note_typed_just_before_quitting_is_kept(demo_db_path: Path) -> None:
+async def test_note_typed_just_before_quitting_is_kept(
+    demo_db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the typing pause never ends here, however slow the machine
+    monkeypatch.setattr("kinesio_tui.views.visit.NOTE_SAVE_DELAY", 3600)
     with connect(demo_db_path) as db:
         visit = next_visit_of(db, "petrauskas")
     app = VisitHarness(demo_db_path, visit.id, DAY)
