@@ -239,3 +239,11 @@ def test_a_failed_erasure_changes_nothing(demo_db: ClinicDB) -> None:
     with pytest.raises(NotFound):
         erase_patient(demo_db, 9999)
     assert {t: _count(demo_db, t) for t in before} == before
+
+
+def test_private_dir_makes_every_folder_it_creates_owner_only(tmp_path: Path) -> None:
+    from kinesio_tui.locations import private_dir
+
+    private_dir(tmp_path / "a" / "b" / "c")
+    for folder in ("a", "a/b", "a/b/c"):
+        assert (tmp_path / folder).stat().st_mode & 0o777 == 0o700, folder
