@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Select, SelectionList, Static
+from textual.widgets import DataTable, Input, Select, SelectionList, Static
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
@@ -57,13 +57,14 @@ def test_type_ahead_ignores_case_and_diacritics(demo_db_path: Path) -> None:
         await pilot.press(*"petr")  # typed straight on the list: goes to the search box
         await settle(app, pilot)
         assert names(app) == ["Petrauskas, Tomas"]
-        await pilot.press("escape", "slash", *"simkus")
-        await settle(app, pilot)
-        assert names(app) == ["Šimkus, Algirdas"]
-        await pilot.press("escape", *"ZEMAITE")
+        await pilot.press("escape", *"ZEMAITE")  # the A (Archived on the list) stays text
         await settle(app, pilot)
         assert names(app) == ["Žemaitė, Rūta"]
-        await pilot.press("escape", "slash", *year)  # birth year
+        search = app.screen.query_one("#search", Input)
+        search.value = "simkus"  # one query, not one per key: the keys are covered above
+        await settle(app, pilot)
+        assert names(app) == ["Šimkus, Algirdas"]
+        search.value = year  # birth year
         await settle(app, pilot)
         assert "Petrauskas, Tomas" in names(app)
         await pilot.press("escape", "slash", *"qan")  # Quit, New: plain letters in the search
