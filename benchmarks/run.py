@@ -487,13 +487,22 @@ def run_in_tty(
                 run.key_to_update_ms.append((time.perf_counter() - sent) * 1000)
                 t.quiet(0.1)
         if open_query:
-            t.send(b"/")  # focus the search box
-            t.quiet(0.3)
-            since = len(t.output)
+            t.quiet(1.0)  # the list's count arrives after the first frame
             # Pasted (bracketed paste), not typed: keys typed 50 ms apart on a loaded machine
             # sometimes land out of order in the search box (reported to the lead).
-            t.send(b"\x1b[200~" + open_query.encode() + b"\x1b[201~")
-            t.wait_for(b"(1)", 30, since=since)  # the list's title: one match
+            for attempt in range(3):
+                t.send(b"/")  # focus the search box
+                t.quiet(0.5)
+                since = len(t.output)
+                t.send(b"\x1b[200~" + open_query.encode() + b"\x1b[201~")
+                try:
+                    t.wait_for(b"(1)", 10, since=since)  # the list's title: one match
+                    break
+                except RuntimeError:
+                    if attempt == 2:
+                        raise
+                    t.send(b"\x1b")  # Esc clears the search; try again
+                    t.quiet(0.5)
             t.quiet(0.3)
             since = len(t.output)
             sent = time.perf_counter()
