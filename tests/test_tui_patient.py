@@ -174,6 +174,12 @@ def test_export_writes_a_file_and_asks_before_replacing_it(demo_db_path: Path) -
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert written.read_text() != "old"
+        # a visit note as Markdown: the current visit is not held yet, so the latest held one
+        await pilot.press("e", "down", "space", "tab", "down", "space", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        (note,) = default_export_dir().glob("*.md")
+        assert "visit" in note.name
 
     on_patient(demo_db_path, "petrauskas", script)
 

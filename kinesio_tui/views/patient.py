@@ -303,17 +303,25 @@ class PatientScreen(Screen[None]):
         if prog is None:
             return
         table = self.query_one(VisitTable)
-        visit_id: int | None = None
+        highlighted: Visit | None = None
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            visit_id = int(key) if key else None
-        visit = next((v for v in prog.visits if v.id == visit_id), None)
+            highlighted = next((v for v in prog.visits if str(v.id) == key), None)
+        # Only held visits, and modules with a control or final appointment held, have a report.
+        held = [v for v in prog.visits if v.status == "done"]
+        visit = highlighted if highlighted in held else (held[-1] if held else None)
+        reviewed = sorted({v.module for v in held if v.is_doctor and v.number > 1})
+        module = (
+            highlighted.module
+            if highlighted and highlighted.module in reviewed
+            else (reviewed[-1] if reviewed else None)
+        )
         self.app.push_screen(
             ExportDialog(
                 self.patient_id,
-                visit_id=visit_id,
+                visit_id=visit.id if visit else None,
                 visit_seq=visit.seq if visit else None,
-                module=visit.module if visit else prog.standing.module,
+                module=module,
             )
         )
 
