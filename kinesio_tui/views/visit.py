@@ -155,7 +155,7 @@ class Checklist(OptionList):
 
     BINDINGS = [
         Binding("space", "toggle_item", _("Tick")),
-        Binding("d", "edit_note", _("Dosage")),
+        Binding("d", "edit_note", _("Dose"), tooltip=_("Dosage / parameter note of the item")),
     ]
 
     class Toggled(OptionList.OptionMessage):
@@ -203,7 +203,8 @@ class VisitScreen(Screen[bool]):
         Binding("escape", "back", _("Back")),
         Binding("p", "pir", _("PIR")),
         Binding("t", "record_test", _("Test")),
-        Binding("n", "focus_note", _("Note")),
+        # the note's border says "(n)"; leaving it out of the footer keeps Undo visible at 80 columns
+        Binding("n", "focus_note", _("Note"), show=False),
         Binding("c", "complete", _("Complete")),
         Binding("ctrl+z", "undo", _("Undo")),
     ]
