@@ -130,6 +130,7 @@ def _export_all(conn: Any, options: dict[str, Any]) -> None:
                     _("patient {id}: {why}", id=p.id, why=error.message),
                     markup=False,
                     highlight=False,
+                    soft_wrap=True,
                 )
             except KinesioError as error:
                 skipped += 1
@@ -137,6 +138,7 @@ def _export_all(conn: Any, options: dict[str, Any]) -> None:
                     _("patient {id} skipped: {why}", id=p.id, why=error.message),
                     markup=False,
                     highlight=False,
+                    soft_wrap=True,
                 )
             else:
                 written += 1
@@ -151,6 +153,7 @@ def _export_all(conn: Any, options: dict[str, Any]) -> None:
         ),
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
     if refused:
         raise typer.Exit(code=2)
