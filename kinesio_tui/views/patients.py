@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -12,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
@@ -67,24 +65,25 @@ class PatientTable(DataTable[str | Text]):
         Binding("enter", "select_cursor", _("Open"), tooltip=_("Open the highlighted patient")),
     ]
 
-    @dataclass
-    class TypedAhead(Message):
-        """A printable key typed on the list, meant for the search box."""
-
-        character: str
-
+    #: The search box printable keys go to (set by the screen).
+    type_into: Input | None = None
     #: True from the first key typed on the list until the list has focus again: keys
     #: already queued for the list (even bound ones, like the a in "zemaite") are text.
     typing = False
 
     def on_key(self, event: events.Key) -> None:
-        if not (event.is_printable and event.character and event.character != " "):
+        if self.type_into is None or not (
+            event.is_printable and event.character and event.character != " "
+        ):
             return
         if self.typing or event.key not in self.screen.active_bindings:
             self.typing = True
             event.stop()
             event.prevent_default()
-            self.post_message(self.TypedAhead(event.character))
+            # Insert here, in key order, and move focus now (not after a message hop):
+            # keys typed fast must not land out of order in the search box.
+            self.screen.set_focus(self.type_into)
+            self.type_into.insert_text_at_cursor(event.character)
 
     def on_focus(self) -> None:
         self.typing = False
@@ -144,6 +143,7 @@ class PatientsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(PatientTable).type_into = self.query_one("#search", Input)
         self.query_one(PatientTable).focus()
         self._build_columns(self.size.width < NARROW)
         # The first page inline (a few ms), so the first frame is not an empty list.
@@ -343,12 +343,6 @@ class PatientsScreen(Screen[None]):
             self._open_row(0)
         else:
             table.focus()
-
-    @on(PatientTable.TypedAhead)
-    def type_ahead(self, event: PatientTable.TypedAhead) -> None:
-        search = self.query_one("#search", Input)
-        search.focus()
-        search.insert_text_at_cursor(event.character)
 
     def on_key(self, event: events.Key) -> None:
         """Down from the search box moves into the list."""
