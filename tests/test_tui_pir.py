@@ -54,6 +54,9 @@ async def test_two_cycles_paced_by_fake_clock_are_logged(db_path: Path) -> None:
     app = VisitHarness(db_path, visit.id, DAY)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        assert isinstance(app.screen, VisitScreen)
+        codes = [item.code for item in app.screen.items]  # radiculitis: the R variants only
+        assert "m1_decompression_hangs" in codes and "m1_pelvic_traction" not in codes
         await press(pilot, "p")
         pir = app.screen
         assert isinstance(pir, PirScreen)
