@@ -311,10 +311,12 @@ class VisitScreen(Screen[bool]):
             ),
             style="bold",
         )
-        labels = {i.code: i.label for i in protocol().module(last.module).checklist}
-        for code, tick in domain.ticks_of(self.db, last.id).items():
-            text.append(f"[x] {labels.get(code, code)}")
-            text.append(f" · {tick.note}\n" if tick.note else "\n", style="italic")
+        ticks = domain.ticks_of(self.db, last.id)
+        for item in protocol().module(last.module).checklist:  # in the checklist's order
+            tick = ticks.get(item.code)
+            if tick is not None:
+                text.append(f"[x] {item.label}")
+                text.append(f" · {tick.note}\n" if tick.note else "\n", style="italic")
         for _id, cycle in domain.pir_cycles_of(self.db, last.id):
             text.append(_("PIR: ") + describe_pir(cycle) + "\n")
         measured = domain.measurements_of(self.db, last.id)
