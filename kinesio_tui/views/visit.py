@@ -275,9 +275,10 @@ class VisitScreen(Screen[bool]):
         text.append(self.patient.full_name, style="bold")
         text.append(
             _(
-                " · M{m} visit {n}/15 · {kind} · {day}",
+                " · M{m} visit {n}/{total} · {kind} · {day}",
                 m=self.visit.module,
                 n=self.visit.number,
+                total=protocol().visits_per_module,
                 kind=kind,
                 day=self.host.today.isoformat(),
             )
@@ -304,8 +305,9 @@ class VisitScreen(Screen[bool]):
         last = earlier[-1]
         text.append(
             _(
-                "Last session: visit {n}/15 of module {m}, {day}\n",
+                "Last session: visit {n}/{total} of module {m}, {day}\n",
                 n=last.number,
+                total=protocol().visits_per_module,
                 m=last.module,
                 day=last.day.isoformat(),
             ),
@@ -641,5 +643,12 @@ class VisitScreen(Screen[bool]):
         except KinesioError as error:
             self.notify(markup=False, message=error.message, title=error.title, severity="error")
             return
-        self.notify(markup=False, message=_("Visit {n}/15 completed.", n=self.visit.number))
+        self.notify(
+            markup=False,
+            message=_(
+                "Visit {n}/{total} completed.",
+                n=self.visit.number,
+                total=protocol().visits_per_module,
+            ),
+        )
         self.dismiss(True)
