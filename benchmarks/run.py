@@ -606,6 +606,7 @@ def machine() -> dict[str, str]:
         "textual": textual.__version__,
         "os": platform.platform(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average_1_5_15": " ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
 
 
@@ -811,7 +812,8 @@ Command: `make bench` (= `.venv/bin/python benchmarks/run.py`; `--quick` for a 2
 smoke run). Raw figures: `benchmarks/results.json` (not committed).
 
 Machine: {m["nproc"]} CPUs, {m["cpu"]}; Python {m["python"]}, SQLite {m["sqlite"]},
-textual {m["textual"]}; {m["os"]}; run {m["date"]}, {r["elapsed_s"]} s in all.
+textual {m["textual"]}; {m["os"]}; run {m["date"]}, {r["elapsed_s"]} s in all;
+load average at the start {m.get("load_average_1_5_15", "?")} (the machine is shared).
 
 Database: {d["patients"]:,} synthetic patients, {d.get("episodes", "?")} episodes,
 {d.get("visits", "?")} visits, {d.get("ticks", "?")} checklist ticks,
