@@ -132,10 +132,12 @@ def count_patients(db: Database, *, archived: bool = False) -> int:
 
 
 #: Above this many candidates a query is unselective: walking the (archived_at, search_text)
-#: index in order meets a page of matches sooner than sorting every candidate would.
-CANDIDATE_CAP = 2000
+#: index in order meets a page of matches sooner than fetching and sorting every candidate
+#: (each a row lookup). Measured on 126 keystroke queries at 100,000 patients, interleaved:
+#: cap 2000 -> p50 9.1 / p95 17.8 ms CPU, 1000 -> 8.5 / 14.6, 500 -> 8.0 / 13.9, 300 -> same.
+CANDIDATE_CAP = 500
 #: ...or, paging deep, this many times the rows asked for.
-PAGE_FACTOR = 4
+PAGE_FACTOR = 2
 
 
 def _is_digits_word(word: str) -> bool:
