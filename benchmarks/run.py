@@ -440,6 +440,8 @@ def tty_env(home: Path) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("TEXTUAL", "KINESIO", "XDG_", "COLUMNS", "LINES"))
+        # as installed: bytecode cached (with it off, every start recompiles edited modules)
+        and k != "PYTHONDONTWRITEBYTECODE"
     }
     env |= {
         "TERM": "xterm-256color",
