@@ -77,6 +77,28 @@ class KinesioApp(App[None]):
         if callable(refresh):
             refresh()
 
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error: write a scrubbed crash report and leave with one calm line.
+
+        Textual's default prints a traceback with local variables, which would put patient
+        records on the screen. Every record shown as saved is already committed, so leaving
+        loses nothing. (Overrides a private Textual hook; checked against textual 8.2.)
+        """
+        from rich.text import Text
+
+        from kinesio_tui.crash import calm_message, write_crash_report
+
+        self._return_code = 1
+        if self._exception is None:  # Pilot re-raises it in tests
+            self._exception = error
+            self._exception_event.set()
+        try:
+            path: Path | None = write_crash_report(error)
+        except OSError:
+            path = None
+        self._exit_renderables.append(Text(calm_message(path)))
+        self._close_messages_no_wait()
+
     def action_help(self) -> None:
         """Show every key of the current screen and of the app."""
         from kinesio_tui.views.help import HelpScreen

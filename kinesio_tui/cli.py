@@ -93,7 +93,7 @@ def run_tui(path: Path, *, demo: bool = False) -> None:
 
     if not demo:
         _daily_backup(path)
-    build_app(path, actor=state.actor).run()
+    build_app(path, actor=state.actor, demo=demo).run()
 
 
 def _daily_backup(path: Path) -> None:
