@@ -174,6 +174,19 @@ def test_an_unknown_red_flag_at_a_later_screen_is_refused(
     )
 
 
+def test_a_red_flag_screen_on_another_episodes_visit_is_refused(
+    db: ClinicDB, clinic: dict[str, int]
+) -> None:
+    other = create_patient(db, OK_PATIENT, today=DAY)
+    other_episode = open_episode(db, other, NewEpisode("sciatica", "lower", "R"), today=DAY)
+    refused(
+        db,
+        "visit",
+        "another episode",
+        lambda: screen_red_flags(db, other_episode, [], visit_id=clinic["visit"], today=DAY),
+    )
+
+
 def test_closing_with_an_unknown_status_is_refused(db: ClinicDB, clinic: dict[str, int]) -> None:
     refused(
         db,

@@ -194,6 +194,8 @@ def screen_red_flags(
     note = v.bounded_text("note", note, max_len=500)
     with write_transaction(db):
         episode = fetch_row(db, "episodes", episode_id)
+        if visit_id is not None and fetch_row(db, "visits", visit_id)["episode_id"] != episode_id:
+            raise ValidationError("visit", "belongs to another episode of care")
         return _insert_screen(
             db, episode_id, episode["patient_id"], visit_id, flags, today or date.today(), note
         )
