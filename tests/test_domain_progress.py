@@ -216,3 +216,23 @@ def test_progress_from_recorded_results(db: ClinicDB) -> None:
     assert (pr.vas_change.delta, pr.vas_change.percent) == (-3.0, -37.5)
     assert (pr.standing.module, pr.standing.number, pr.standing.done) == (1, 5, 4)
     assert pr.red_flags == []
+
+
+def test_two_points_are_a_pain_scale_rule_not_a_rule_for_every_unit() -> None:
+    from kinesio_tui.domain.progress import change_for_test, important_threshold
+    from kinesio_tui.protocol import protocol
+
+    proto = protocol()
+    vas, slr = proto.test("vas"), proto.test("slr_angle")
+    assert vas is not None and slr is not None
+    # VAS 8 -> 6 is 2 points (25 %): important on the pain scale.
+    change = change_for_test(vas, [8, 6])
+    assert change is not None and change.important
+    # SLR 40 -> 42 degrees is 2 "points" but 5 %: not important.
+    change = change_for_test(slr, [40, 42])
+    assert change is not None and change.improved and not change.important
+    change = change_for_test(slr, [40, 52])
+    assert change is not None and change.important
+    assert important_threshold(vas, 8) == 6
+    assert important_threshold(vas, 5) == 3.5
+    assert important_threshold(slr, 40) == 52

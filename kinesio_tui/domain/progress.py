@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,7 +12,7 @@ from sqlite_utils import Database
 from kinesio_tui.domain.episodes import get_episode, raised_red_flags
 from kinesio_tui.domain.models import Episode, Visit
 from kinesio_tui.domain.visits import visits_of
-from kinesio_tui.protocol import Protocol, protocol
+from kinesio_tui.protocol import ClinicalTest, Protocol, protocol
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,17 @@ def series(
 
 
 def change_from_baseline(
-    values: list[float], *, higher_is_better: bool = False, proto: Protocol | None = None
+    values: list[float],
+    *,
+    higher_is_better: bool = False,
+    points: bool = True,
+    proto: Protocol | None = None,
 ) -> Change | None:
-    """Baseline (first) to latest; important at >= 2 points or >= 30 % (the clinic's threshold)."""
+    """Baseline (first) to latest; important at >= 2 points or >= 30 % (the clinic's threshold).
+
+    `points=False` judges by the percentage alone: the 2-point rule belongs to 0-10 pain
+    scales, and on degrees or microvolts it would call a trivial change important.
+    """
     if len(values) < 2:
         return None
     proto = proto or protocol()
@@ -147,10 +156,35 @@ def change_from_baseline(
     percent = round(delta / baseline * 100, 9) if baseline else None
     improved = delta > 0 if higher_is_better else delta < 0
     important = improved and (
-        abs(delta) >= proto.important_change_points
+        (points and abs(delta) >= proto.important_change_points)
         or (percent is not None and abs(percent) >= proto.important_change_percent)
     )
     return Change(baseline, latest, delta, percent, important, improved)
+
+
+def change_for_test(
+    test: ClinicalTest, values: list[float], proto: Protocol | None = None
+) -> Change | None:
+    """`change_from_baseline` with the rule that fits the test (points only on a /10 scale)."""
+    return change_from_baseline(
+        values,
+        higher_is_better=bool(test.higher_is_better),
+        points=test.unit == "/10",
+        proto=proto,
+    )
+
+
+def important_threshold(
+    test: ClinicalTest, baseline: float, proto: Protocol | None = None
+) -> float:
+    """The value at which a change from `baseline` first counts as clinically important."""
+    proto = proto or protocol()
+    step = float(proto.important_change_points) if test.unit == "/10" else math.inf
+    if baseline:
+        step = min(step, abs(baseline) * proto.important_change_percent / 100)
+    if math.isinf(step):
+        return baseline
+    return baseline + step if test.higher_is_better else baseline - step
 
 
 def asymmetry_pct(left: float, right: float) -> float:

@@ -8,9 +8,8 @@ finalize); values we format ourselves are `Markup` because they hold no user tex
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from statistics import mean
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from kinesio_tui.domain import (
     Patient,
     PirCycle,
     Visit,
+    change_for_test,
     change_from_baseline,
     checklist_for_visit,
     current_episode,
@@ -36,7 +36,7 @@ from kinesio_tui.domain import (
     ticks_of,
     visits_of,
 )
-from kinesio_tui.domain.progress import asymmetry_pct
+from kinesio_tui.domain.progress import asymmetry_pct, important_threshold
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import charts
 from kinesio_tui.export.fmt import DASH, day, measure, number, percent, signed
@@ -156,17 +156,6 @@ def display(test: ClinicalTest, value: Value | None) -> Markup | str:
     return str(value)
 
 
-def rule(test: ClinicalTest, proto: Protocol) -> Protocol:
-    """The clinic's threshold for a test: 2 points belong to 0-10 pain scales only.
-
-    On other units (degrees, cm, µV) "2 points" would call a 2 µV change important, so
-    only the percentage applies there.
-    """
-    if test.unit == "/10":
-        return proto
-    return replace(proto, important_change_points=math.inf)
-
-
 def judge(
     test: ClinicalTest, baseline: Value | None, now: Value | None, proto: Protocol
 ) -> dict[str, Any]:
@@ -180,9 +169,7 @@ def judge(
     if baseline is None or now is None:
         return none
     if test.kind == "number" and isinstance(baseline, float) and isinstance(now, float):
-        change = change_from_baseline(
-            [baseline, now], higher_is_better=bool(test.higher_is_better), proto=rule(test, proto)
-        )
+        change = change_for_test(test, [baseline, now], proto=proto)
         assert change is not None
         text = signed(change.delta, test.unit)
         if change.percent is not None:
@@ -209,16 +196,6 @@ def sides(test: ClinicalTest) -> tuple[str | None, ...]:
     return ("L", "R") if test.sided else (None,)
 
 
-def threshold(baseline: float, higher_is_better: bool, proto: Protocol) -> float:
-    """The value at which a change from `baseline` first counts as clinically important."""
-    step = float(proto.important_change_points)
-    if baseline:
-        step = min(step, abs(baseline) * proto.important_change_percent / 100)
-    if math.isinf(step):
-        return baseline
-    return baseline + step if higher_is_better else baseline - step
-
-
 def chart(
     data: EpisodeData, test: ClinicalTest, proto: Protocol, *, upto: int = 45
 ) -> dict[str, Any] | None:
@@ -237,7 +214,7 @@ def chart(
     line: float | None = None
     line_label = ""
     if test.higher_is_better is not None and len(series) == 1:
-        line = threshold(series[0].points[0][1], test.higher_is_better, rule(test, proto))
+        line = important_threshold(test, series[0].points[0][1], proto)
         line_label = _(
             "clinically important change ({how}): {value}",
             how=_(
