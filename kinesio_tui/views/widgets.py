@@ -150,7 +150,7 @@ def vas_text(points: Sequence[SeriesPoint], change: Change | None, *, width: int
 
 
 def standing_text(standing: Standing, status: str) -> Text:
-    """Module, visit n/15, days in module, done/missed counts and timing notes."""
+    """Module, visit n of the module's visits, days in module, done/missed counts and timing notes."""
     out = Text()
     if status != "active":
         out.append(_("Programme {status}", status=_(status)), style="bold")
@@ -162,7 +162,15 @@ def standing_text(standing: Standing, status: str) -> Text:
             )
         )
         return out
-    out.append(_("Module {m} · visit {n}/15", m=standing.module, n=standing.number), style="bold")
+    out.append(
+        _(
+            "Module {m} · visit {n}/{of}",
+            m=standing.module,
+            n=standing.number,
+            of=protocol().visits_per_module,
+        ),
+        style="bold",
+    )
     if standing.days_in_module is not None:
         out.append(_(" · day {d} in module", d=standing.days_in_module))
     out.append(_(" · {done} done", done=standing.done))
@@ -178,7 +186,9 @@ def _value(value: float | str | None, unit: str) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:g}{unit if unit in ('°', '%') else ''}"
+        # every value carries its unit: 80°, 4/10, 5/5 close up; 5 cm, 900 µV, 40 kg spaced
+        joined = not unit or unit[0] in "°%/"
+        return f"{value:g}{unit}" if joined else f"{value:g} {unit}"
     return str(value)
 
 
