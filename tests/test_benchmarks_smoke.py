@@ -63,3 +63,9 @@ def test_search_and_write_benchmarks_run(tmp_path: Path, demo_db_path: Path) -> 
     assert writes["record_measurement"]["n"] == 3
     table = run.render_table({"search": result, "writes": writes})
     assert "search per keystroke" in table and "record one measurement" in table
+
+
+def test_the_search_benchmark_asks_for_the_lists_page() -> None:
+    from kinesio_tui.views.patients import PAGE
+
+    assert load("run").LIST_LIMIT == PAGE + 1

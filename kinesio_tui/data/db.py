@@ -61,10 +61,14 @@ def make_private(path: Path) -> None:
                 os.chmod(file, 0o600)
 
 
-def connect(path: Path, *, actor: str | None = None, migrate: bool = True) -> ClinicDB:
+def connect(
+    path: Path, *, actor: str | None = None, migrate: bool = True, any_thread: bool = False
+) -> ClinicDB:
     """Open (creating if needed) the database at `path`, upgrade its schema, return it.
 
     A file written by a newer kinesio-tui, or a file that is not ours, is refused untouched.
+    `any_thread` lets one reader connection serve successive worker threads; the caller
+    must serialise its use (sqlite3 itself is built thread-safe).
     """
     path = Path(path)
     if not path.exists():
@@ -72,9 +76,13 @@ def connect(path: Path, *, actor: str | None = None, migrate: bool = True) -> Cl
     else:
         make_private(path)
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not any_thread
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db = ClinicDB(conn)
+        # No sqlite-utils plugins: scanning every installed package's entry points costs
+        # ~40 ms at start-up, and a plugin could run code on the clinic's connection.
+        db = ClinicDB(conn, execute_plugins=False)
         try:
             _check_ours(db, path)
             # Before any pragma that writes (journal_mode): a newer file stays byte-for-byte.

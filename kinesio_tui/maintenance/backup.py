@@ -167,7 +167,7 @@ def check_backup(path: Path) -> list[str]:
     problems: list[str] = []
     try:
         with _raw(path) as conn:
-            db = Database(conn)
+            db = Database(conn, execute_plugins=False)
             if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 return ["it is not a kinesio-tui database"]
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -15,17 +16,19 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from kinesio_tui.data.db import connect
+from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.domain.roster import RosterRow, roster
 from kinesio_tui.i18n import _
 
 if TYPE_CHECKING:
     from kinesio_tui.app import KinesioApp
 
-#: Rows per page; a DataTable of 200 rows paints in ~180 ms (performance.md), so never all.
-PAGE = 200
+#: Rows per page: a screenful even at 200x60. Each keystroke asks for one page, so it is
+#: kept small: 61 rows cut the search p95 from 13.5 to 5.7 ms CPU against 201 on the
+#: 100,000-patient benchmark clinic (benchmarks/RESULTS.md); more load as the cursor nears the end.
+PAGE = 60
 #: Load the next page when the cursor comes this close to the last loaded row.
-PREFETCH = 40
+PREFETCH = 20
 #: Below this width the list abbreviates columns.
 NARROW = 110
 
@@ -124,6 +127,11 @@ class PatientsScreen(Screen[None]):
         self._narrow: bool | None = None
         self._rows: list[RosterRow] = []  # what the table shows, in order
         self._total: int | None = None  # patients in the current (active/archived) list
+        # One reader connection serves every search worker (opening one per keystroke cost
+        # 3-18 ms and a cold page cache); the lock keeps a cancelled worker's query and the
+        # next one apart.
+        self._reader: ClinicDB | None = None
+        self._reader_lock = threading.Lock()
 
     @property
     def kapp(self) -> KinesioApp:
@@ -149,6 +157,13 @@ class PatientsScreen(Screen[None]):
         # The first page inline (a few ms), so the first frame is not an empty list.
         rows = roster(self.kapp.db, "", limit=PAGE + 1)
         self._show_page(rows, 0, PAGE, self._generation, None, None)
+
+    def on_unmount(self) -> None:
+        """Close the search workers' reader connection."""
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def on_screen_resume(self) -> None:
         """Coming back from a patient: their row may have changed; keys go to the list again."""
@@ -209,10 +224,14 @@ class PatientsScreen(Screen[None]):
         generation: int,
         keep: str | None,
     ) -> None:
-        """Query one page in a worker thread with its own connection (connections are per-thread)."""
+        """Query one page in a worker thread, on the screen's reader connection."""
         worker = get_current_worker()
-        db = connect(self.kapp.db_path, migrate=False)
-        try:
+        with self._reader_lock:
+            if worker.is_cancelled:
+                return
+            if self._reader is None:
+                self._reader = connect(self.kapp.db_path, migrate=False, any_thread=True)
+            db = self._reader
             rows = roster(db, query, archived=archived, limit=limit + 1, offset=offset)
             total = (
                 None
@@ -224,8 +243,6 @@ class PatientsScreen(Screen[None]):
                     ).fetchone()[0]
                 )
             )
-        finally:
-            db.close()
         if worker.is_cancelled:
             return
         self.app.call_from_thread(self._show_page, rows, offset, limit, generation, keep, total)
