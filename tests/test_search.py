@@ -289,3 +289,14 @@ def test_roster_rows_match_the_patients_and_their_next_visit(demo_db: ClinicDB) 
         got = (row.module, row.number, row.next_planned)
         want = (planned[0], planned[1], date.fromisoformat(planned[2])) if planned else (None,) * 3
         assert got == want
+
+
+def test_bytes_that_are_not_text_do_not_break_the_search(db: ClinicDB) -> None:
+    from kinesio_tui.domain import create_patient
+
+    create_patient(
+        db, NewPatient("Algirdas", "Šimkus", "1964-07-21", "M"), today=date(2026, 11, 25)
+    )
+    # what a Latin-1 terminal's "Š" becomes in a UTF-8 program's argv
+    assert [p.last_name for p in find_patients(db, "\udcaaimkus")] == []
+    assert [p.last_name for p in find_patients(db, "simkus\udcff")] == ["Šimkus"]

@@ -252,6 +252,8 @@ def search_rows(
 
     For callers that need a few columns of a page (the patient list) and not whole Patients.
     """
+    # Bytes that are not text (a terminal in another encoding) cannot match a name: drop them.
+    query = query.encode("utf-8", "ignore").decode("utf-8")
     words = fold(query).split()
     match, params = _match_sql(words)
     where = " AND ".join(["archived_at IS NOT NULL" if archived else "archived_at IS NULL", *match])
