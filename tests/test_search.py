@@ -292,8 +292,6 @@ def test_roster_rows_match_the_patients_and_their_next_visit(demo_db: ClinicDB) 
 
 
 def test_bytes_that_are_not_text_do_not_break_the_search(db: ClinicDB) -> None:
-    from kinesio_tui.domain import create_patient
-
     create_patient(
         db, NewPatient("Algirdas", "Šimkus", "1964-07-21", "M"), today=date(2026, 11, 25)
     )
