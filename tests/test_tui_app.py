@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
+from tui_driver import DAY, drive, names, settle
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
@@ -19,29 +17,6 @@ from kinesio_tui.domain import archive_patient, find_patients
 from kinesio_tui.views.help import HelpScreen
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patients import PatientsScreen
-
-DAY = date(2026, 11, 25)
-
-
-def drive(db_path: Path, script: Callable[[KinesioApp, Pilot[None]], Awaitable[None]]) -> None:
-    async def main() -> None:
-        app = build_app(db_path, today=DAY)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(app, pilot)
-            await script(app, pilot)
-
-    asyncio.run(main())
-
-
-async def settle(app: KinesioApp, pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def names(app: KinesioApp) -> list[str]:
-    table = app.screen.query_one("#patients", DataTable)
-    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
 
 
 def test_build_app_keeps_its_contract(demo_db_path: Path) -> None:

@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, SelectionList, Static
+from tui_driver import DAY, drive, names, settle
 
-from kinesio_tui.app import KinesioApp, build_app
+from kinesio_tui.app import KinesioApp
 from kinesio_tui.data.db import open_db
 from kinesio_tui.domain import count_patients, current_episode, find_patients, visits_of
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import EpisodeForm, PatientForm
 from kinesio_tui.views.patients import PatientsScreen
-
-DAY = date(2026, 11, 25)
-
-
-def drive(db_path: Path, script: Callable[[KinesioApp, Pilot[None]], Awaitable[None]]) -> None:
-    """Run the app headless at 80x24 and play `script` against it."""
-
-    async def main() -> None:
-        app = build_app(db_path, today=DAY)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(app, pilot)
-            await script(app, pilot)
-
-    asyncio.run(main())
-
-
-async def settle(app: KinesioApp, pilot: Pilot[None]) -> None:
-    """Let search workers finish and their results reach the screen."""
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def names(app: KinesioApp) -> list[str]:
-    table = app.screen.query_one("#patients", DataTable)
-    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
 
 
 def text_of(app: KinesioApp, selector: str) -> str:
