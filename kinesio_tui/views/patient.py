@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from kinesio_tui.domain import current_episode, get_patient, progress
 from kinesio_tui.domain.models import Episode, Patient, Visit
@@ -19,6 +19,7 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
 from kinesio_tui.views.widgets import (
+    KeyFooter,
     RedFlagBanner,
     legend_text,
     module_text,
@@ -121,7 +122,7 @@ class PatientScreen(Screen[None]):
                 yield Static(id="results")
                 yield Static(id="module-info")
             yield VisitTable(id="visits", cursor_type="row")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(VisitTable)

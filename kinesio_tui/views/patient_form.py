@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from kinesio_tui.domain import (
     NewEpisode,
@@ -29,6 +29,7 @@ from kinesio_tui.domain.patients import SEXES, get_patient
 from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
+from kinesio_tui.views.widgets import KeyFooter
 
 if TYPE_CHECKING:
     from kinesio_tui.app import KinesioApp
@@ -184,7 +185,7 @@ class PatientForm(FormScreen):
             with Horizontal(classes="form-buttons"):
                 yield Button(_("Save (Ctrl+S)"), id="save", variant="primary", compact=True)
                 yield Button(_("Cancel (Esc)"), id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.clear_errors()
@@ -346,7 +347,7 @@ class EpisodeForm(FormScreen):
             with Horizontal(classes="form-buttons"):
                 yield Button(_("Open episode (Ctrl+S)"), id="save", variant="primary", compact=True)
                 yield Button(_("Later (Esc)"), id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.clear_errors()

@@ -13,12 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.domain.roster import RosterRow, roster
 from kinesio_tui.i18n import _
+from kinesio_tui.views.widgets import KeyFooter
 
 if TYPE_CHECKING:
     from kinesio_tui.app import KinesioApp
@@ -148,7 +149,7 @@ class PatientsScreen(Screen[None]):
             )
         yield PatientTable(id="patients", cursor_type="row", zebra_stripes=True)
         yield Static("", id="list-empty")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(PatientTable).type_into = self.query_one("#search", Input)

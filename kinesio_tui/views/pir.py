@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Digits, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Digits, Input, Label, Select, Static
 
 from kinesio_tui import domain
 from kinesio_tui.domain.visits import validate_pir_cycle
@@ -28,6 +28,7 @@ from kinesio_tui.i18n import _
 from kinesio_tui.pir_pacer import CycleCompleted, Finished, Phase, PhaseChanged, PirPacer
 from kinesio_tui.protocol import protocol
 from kinesio_tui.views.visit import VisitHost, describe_pir
+from kinesio_tui.views.widgets import KeyFooter
 
 #: How often the countdown re-reads the clock (seconds).
 TICK_S = 0.1
@@ -154,7 +155,7 @@ class PirScreen(Screen[PirResult | None]):
             yield from self.number_field(_("ROM after °"), "rom-after", None, "0–180 °")
             yield from self.number_field(_("Pain after"), "pain-after", None, "0–10")
             yield Button(_("Save (Enter)"), id="save-after", variant="primary", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def field(self, label: str, widget: Input | Select[str], key: str) -> ComposeResult:
         with Horizontal(classes="field-row", id=f"row-{key}"):

@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from kinesio_tui import domain
 from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
 from kinesio_tui.views.visit import VisitHost, describe_measurement
+from kinesio_tui.views.widgets import KeyFooter
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(_("Save"), id="save", variant="primary", compact=True)
                 yield Button(_("Cancel"), id="cancel", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_test(self.test)

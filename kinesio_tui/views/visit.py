@@ -25,7 +25,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from kinesio_tui import domain
@@ -34,6 +34,7 @@ from kinesio_tui.domain.visits import delete_measurement
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ChecklistItem, protocol
+from kinesio_tui.views.widgets import KeyFooter
 
 if TYPE_CHECKING:
     from kinesio_tui.views.doctor import DoctorForm
@@ -110,7 +111,7 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog-box"):
             yield Static(markup=False, content=self.question, classes="dialog-text")
             yield Static(markup=False, content=_("[y] yes   [n] no"), classes="dialog-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def action_answer(self, yes: bool) -> None:
         """Close with the answer."""
@@ -138,7 +139,7 @@ class NoteDialog(ModalScreen[str | None]):
                 id="note-input",
                 max_length=500,
             )
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Submitted, "#note-input")
     def save(self, event: Input.Submitted) -> None:
@@ -240,7 +241,7 @@ class VisitScreen(Screen[bool]):
         except KinesioError as error:
             self.failed = error
             yield Static(markup=False, content=error.message)
-            yield Footer()
+            yield KeyFooter()
             return
         self.episode = domain.get_episode(self.db, self.visit.episode_id)
         self.patient = domain.get_patient(self.db, self.episode.patient_id)
@@ -266,7 +267,7 @@ class VisitScreen(Screen[bool]):
                 note = TextArea(self.visit.note, id="visit-note", soft_wrap=True)
                 note.border_title = _("Visit note (n) · saved as you type")
                 yield note
-        yield Footer()
+        yield KeyFooter()
 
     def header_text(self) -> Text:
         slot = protocol().slot(self.visit.number)
