@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -38,9 +40,16 @@ class KinesioApp(App[None]):
     ]
 
     def __init__(
-        self, db_path: Path, *, actor: str | None = None, today: date | None = None
+        self,
+        db_path: Path,
+        *,
+        actor: str | None = None,
+        today: date | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
+        #: Monotonic seconds that pace the PIR countdown (a fake one in tests, never sleeps).
+        self.clock: Callable[[], float] = clock or time.monotonic
         self.db_path = Path(db_path)
         self.db: ClinicDB = connect(self.db_path, actor=actor)
         self.actor: str = self.db.actor
@@ -117,10 +126,18 @@ class KinesioApp(App[None]):
 
 
 def build_app(
-    db_path: Path, *, actor: str | None = None, today: date | None = None, demo: bool = False
+    db_path: Path,
+    *,
+    actor: str | None = None,
+    today: date | None = None,
+    demo: bool = False,
+    clock: Callable[[], float] | None = None,
 ) -> KinesioApp:
-    """The workstation over `db_path` (created and migrated if needed); `today` fixes the date."""
-    app = KinesioApp(db_path, actor=actor, today=today)
+    """The workstation over `db_path` (created and migrated if needed).
+
+    `today` fixes the clinic day and `clock` the PIR pacing clock, for tests.
+    """
+    app = KinesioApp(db_path, actor=actor, today=today, clock=clock)
     if demo:
         app.sub_title = _("demo clinic")
     return app

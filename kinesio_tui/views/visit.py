@@ -215,7 +215,7 @@ class VisitScreen(Screen[bool]):
     def __init__(self, visit_id: int, *, pir_clock: Callable[[], float] | None = None) -> None:
         super().__init__()
         self.visit_id = visit_id
-        self.pir_clock = pir_clock or time.monotonic
+        self.pir_clock = pir_clock
         self.undo_stack: list[UndoStep] = []
         self.failed: KinesioError | None = None
         self._note_timer: Timer | None = None
@@ -518,7 +518,12 @@ class VisitScreen(Screen[bool]):
             self.push_undo(_("PIR set {what}", what=result.summary), undo)
             self.refresh_view()
 
-        self.app.push_screen(PirScreen(self.visit_id, clock=self.pir_clock), done)
+        clock: Callable[[], float] = time.monotonic
+        if self.pir_clock is not None:
+            clock = self.pir_clock
+        elif callable(app_clock := getattr(self.app, "clock", None)):
+            clock = app_clock
+        self.app.push_screen(PirScreen(self.visit_id, clock=clock), done)
 
     def action_record_test(self) -> None:
         """Record one clinical test result."""
