@@ -88,3 +88,45 @@ def test_help_screen(
         await pilot.press("question_mark")
 
     assert snap(snap_compare, demo_db_path, size, help_on_list)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_export_dialog(
+    snap_compare: Callable[..., bool],
+    demo_db_path: Path,
+    size: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the dialog shows the export folder: a fixed one keeps the snapshot stable
+    monkeypatch.setenv("XDG_DATA_HOME", "/tmp/kinesio-snapshot-home/data")
+    with open_db(demo_db_path) as db:
+        (patient,) = find_patients(db, "zemaite")
+
+    async def export_from_patient(app: KinesioApp, pilot: Pilot[Any]) -> None:
+        app.open_patient(patient.id)
+        await steady(pilot)
+        await pilot.press("e")
+
+    assert snap(snap_compare, demo_db_path, size, export_from_patient)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_episode_form(
+    snap_compare: Callable[..., bool], demo_db_path: Path, size: tuple[int, int]
+) -> None:
+    with open_db(demo_db_path) as db:
+        (patient,) = find_patients(db, "mockute")  # registered, no episode yet
+
+    async def open_episode_form(app: KinesioApp, pilot: Pilot[Any]) -> None:
+        app.open_patient(patient.id)
+        await steady(pilot)
+        await pilot.press("o")
+
+    assert snap(snap_compare, demo_db_path, size, open_episode_form)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_first_run_on_an_empty_database(
+    snap_compare: Callable[..., bool], tmp_path: Path, size: tuple[int, int]
+) -> None:
+    assert snap(snap_compare, tmp_path / "new.db", size)
