@@ -89,11 +89,16 @@ def clinic_db(override: Path | None = None) -> Iterator[Any]:
 
 
 def run_tui(path: Path, *, demo: bool = False) -> None:
+    """Open the workstation; a file it must refuse (newer, not ours) is refused before the UI."""
     from kinesio_tui.app import build_app  # Textual loads only for the TUI (~160 ms)
 
+    try:
+        tui = build_app(path, actor=state.actor, demo=demo)  # opens, creates or migrates
+    except KinesioError as error:
+        raise fail(error) from None
     if not demo:
         _daily_backup(path)
-    build_app(path, actor=state.actor, demo=demo).run()
+    tui.run()
 
 
 def _daily_backup(path: Path) -> None:
@@ -122,14 +127,7 @@ def main_callback(
     state.db_path = db
     state.actor = therapist
     if ctx.invoked_subcommand is None:
-        path = db_path()
-        try:
-            from kinesio_tui.data.db import connect
-
-            connect(path, actor=therapist).close()  # create / migrate, or refuse, before the UI
-        except KinesioError as error:
-            raise fail(error) from None
-        run_tui(path)
+        run_tui(db_path())
 
 
 @app.command()

@@ -251,6 +251,20 @@ def test_a_newer_database_is_refused_untouched(db_path: Path) -> None:
     assert db_path.read_bytes() == before
 
 
+def test_the_workstation_refuses_a_newer_database_before_any_ui(db_path: Path) -> None:
+    import sqlite3
+
+    kinesio("init", "--db", str(db_path))
+    raw = sqlite3.connect(db_path)
+    raw.execute("PRAGMA user_version = 999")
+    raw.commit()
+    raw.close()
+    before = db_path.read_bytes()
+    code, out, err = kinesio("--db", str(db_path))  # no command: the TUI
+    assert_refused(code, out, err, "newer kinesio-tui", "not changed")
+    assert db_path.read_bytes() == before
+
+
 def test_usage_errors_exit_2_without_a_traceback(db_path: Path) -> None:
     result = runner.invoke(app, ["patients", "add", "--first", "Ona", "--db", str(db_path)])
     assert result.exit_code == 2
