@@ -67,6 +67,19 @@ def test_enter_opens_the_patient_screen(demo_db_path: Path) -> None:
     drive(demo_db_path, script)
 
 
+def test_typing_then_enter_opens_the_top_match_among_several(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await pilot.press("slash", *"zukausk")
+        await settle(app, pilot)
+        assert names(app) == ["Žukauskas, Darius", "Žukauskienė, Anna"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientScreen)
+        assert "Darius Žukauskas" in text_of(app, "#patient-header")
+
+    drive(demo_db_path, script)
+
+
 def test_bad_new_patient_shows_messages_by_the_fields_and_writes_nothing(
     demo_db_path: Path,
 ) -> None:

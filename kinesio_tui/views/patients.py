@@ -355,10 +355,10 @@ class PatientsScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def search_done(self) -> None:
-        """Enter in the search box opens the first match (or moves to the list)."""
+        """Enter in the search box opens the highlighted match (the top one unless moved)."""
         table = self.query_one(PatientTable)
-        if table.row_count == 1:
-            self._open_row(0)
+        if table.row_count:
+            self._open_row(table.cursor_row)
         else:
             table.focus()
 
