@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlite_utils import Database
-
-from kinesio_tui.data.db import connect, write_transaction
+from kinesio_tui.data.db import ClinicDB, connect, write_transaction
 from kinesio_tui.domain import (
     NewEpisode,
     NewPatient,
@@ -291,7 +289,7 @@ def _vas(case: Case, seq: int) -> float:
     return round(case.vas_start + (case.vas_end - case.vas_start) * t, 1)
 
 
-def _write_case(db: Database, case: Case, today: date, rng: random.Random) -> None:
+def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> None:
     proto = protocol()
     weekdays = proto.timing.visit_weekdays
     # Start far enough back that `visits_done` clinic days have passed before today.
@@ -348,7 +346,7 @@ def _write_case(db: Database, case: Case, today: date, rng: random.Random) -> No
 
 
 def _hold_visit(
-    db: Database,
+    db: ClinicDB,
     case: Case,
     visit: Visit,
     therapist: str,

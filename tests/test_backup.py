@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
 from kinesio_tui.data import db as dbmod
+from kinesio_tui.data import migrations as migmod
 from kinesio_tui.data.db import ClinicDB, connect, known_migrations, schema_version
 from kinesio_tui.domain import NewPatient, create_patient, get_patient
 from kinesio_tui.errors import KinesioError
@@ -242,7 +243,7 @@ def test_check_of_a_missing_file_does_not_create_it(tmp_path: Path) -> None:
 def _with_extra_migrations(monkeypatch: pytest.MonkeyPatch, *extra: str) -> None:
     """Use a copy of the migration set with extra steps: '0098_ok' works, '0099_boom' fails."""
     copy = Migrations("kinesio")
-    copy._migrations = list(dbmod.migrations._migrations)
+    copy._migrations = list(migmod.migrations._migrations)
 
     @copy(name="0098_ok")
     def ok(db: Database) -> None:
@@ -255,7 +256,8 @@ def _with_extra_migrations(monkeypatch: pytest.MonkeyPatch, *extra: str) -> None
         raise RuntimeError("migration bug")
 
     copy._migrations = [m for m in copy._migrations if m.name in {*known_migrations(), *extra}]
-    monkeypatch.setattr(dbmod, "migrations", copy)
+    monkeypatch.setattr(migmod, "migrations", copy)
+    monkeypatch.setattr(dbmod, "SCHEMA_STEPS", (*dbmod.SCHEMA_STEPS, *extra))
 
 
 def test_a_failing_migration_leaves_the_file_as_it_was(

@@ -185,9 +185,9 @@ def test_write_transaction_rolls_back_whole(db: object) -> None:
 
 def test_a_first_migration_interrupted_half_way_can_be_resumed(db_path: Path) -> None:
     """A power cut between two migration steps must not make the file 'another program's'."""
-    from kinesio_tui.data import db as dbmod
+    from kinesio_tui.data.migrations import migrations
 
-    second = dbmod.migrations._migrations[1]
+    second = migrations._migrations[1]
 
     def crash(_db: object) -> None:
         raise OSError("power cut")

@@ -33,7 +33,8 @@ VOLATILE = {
 
 def contents(db: ClinicDB) -> dict[str, list[tuple[Any, ...]]]:
     """Rows of the ordinary tables (search indexes are derived from them, so left out)."""
-    virtual = [t for t in db.table_names() if db.table(t).virtual_table_using]
+    tables = db.sqlite_utils()
+    virtual = [t for t in db.table_names() if tables.table(t).virtual_table_using]
     out = {}
     for table in db.table_names():
         if any(table == v or table.startswith(f"{v}_") for v in virtual):

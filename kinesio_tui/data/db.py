@@ -3,6 +3,12 @@
 Every write in the domain goes through `write_transaction`, which takes the write lock
 up front (BEGIN IMMEDIATE) so two processes wait for each other instead of failing
 half-way through a visit.
+
+The domain speaks SQL to the standard library's connection through `ClinicDB`; the schema's
+numbered steps are a sqlite-utils migration set (`data/migrations.py`), imported only when a
+file has steps pending. Opening an up-to-date file therefore loads nothing of sqlite-utils
+(and click, pluggy, dateutil under it): ~70 ms and ~10 MiB of every start of the workstation
+(issue 7, benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -11,27 +17,73 @@ import contextlib
 import getpass
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING, Any
 
 from kinesio_tui.errors import DatabaseTooNew, KinesioError
 from kinesio_tui.locations import private_dir
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 #: Identifies a kinesio-tui file (PRAGMA application_id), "KNSO".
 APPLICATION_ID = 0x4B4E534F
 BUSY_TIMEOUT_MS = 10_000
 
-migrations = Migrations("kinesio")
+#: The schema's numbered steps, in order (their code is in data/migrations.py, which checks
+#: that it registers exactly these). PRAGMA user_version is their count.
+SCHEMA_STEPS: tuple[str, ...] = (
+    "0001_initial",
+    "0002_audit_log",
+    "0003_search_index",
+    "0004_audit_guard",
+)
+#: sqlite-utils' record of applied steps, and our set's name in it.
+MIGRATIONS_TABLE = "_sqlite_migrations"
+MIGRATION_SET = "kinesio"
+
+Parameters = Sequence[Any] | Mapping[str, Any]
 
 
-class ClinicDB(Database):
-    """A sqlite-utils Database that knows its file and who is working (for the audit trail)."""
+class ClinicDB:
+    """The clinic's open database: its connection, its file and who is working (for the audit)."""
 
-    path: Path
-    actor: str
+    def __init__(self, conn: sqlite3.Connection, path: Path, actor: str) -> None:
+        self.conn = conn
+        self.path = path
+        self.actor = actor
+
+    def execute(self, sql: str, parameters: Parameters | None = None) -> sqlite3.Cursor:
+        """Run one statement on the connection (parameters bound, never formatted in)."""
+        if parameters is None:
+            return self.conn.execute(sql)
+        return self.conn.execute(sql, parameters)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> ClinicDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """`with connect(path) as db:` closes the connection at the end of the block."""
+        self.close()
+
+    def table_names(self) -> list[str]:
+        """The file's ordinary tables (and virtual ones), by name."""
+        rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return [row[0] for row in rows]
+
+    def sqlite_utils(self) -> Database:
+        """The same connection as a sqlite-utils Database (migrations, inspection tools).
+
+        Plugins off: scanning every installed package's entry points costs ~40 ms, and a
+        plugin could run code on the clinic's connection.
+        """
+        from sqlite_utils import Database
+
+        return Database(self.conn, execute_plugins=False)
 
 
 def current_user() -> str:
@@ -80,9 +132,7 @@ def connect(
             str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not any_thread
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        # No sqlite-utils plugins: scanning every installed package's entry points costs
-        # ~40 ms at start-up, and a plugin could run code on the clinic's connection.
-        db = ClinicDB(conn, execute_plugins=False)
+        db = ClinicDB(conn, path, actor or current_user())
         try:
             _check_ours(db, path)
             # Before any pragma that writes (journal_mode): a newer file stays byte-for-byte.
@@ -101,8 +151,6 @@ def connect(
         raise KinesioError(
             "Cannot open database", f"{path} is not a readable SQLite database ({error})."
         ) from None
-    db.path = path
-    db.actor = actor or current_user()
     if migrate:
         migrate_schema(db)
     return db
@@ -127,44 +175,62 @@ def _check_ours(db: ClinicDB, path: Path) -> None:
         )
 
 
-def schema_version(db: Database) -> int:
+def schema_version(db: ClinicDB) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
 def known_migrations() -> list[str]:
-    return [m.name for m in migrations._migrations]
+    return list(SCHEMA_STEPS)
 
 
-def _refuse_newer(db: Database, path: Path) -> None:
+def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    """The steps recorded as applied in this file, in the order they were applied."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
+    ).fetchone()
+    if not has_table:
+        return []
+    rows = conn.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+        [MIGRATION_SET],
+    )
+    return [row[0] for row in rows]
+
+
+def pending_migrations(db: ClinicDB) -> list[str]:
+    applied = set(applied_migrations(db.conn))
+    return [name for name in SCHEMA_STEPS if name not in applied]
+
+
+def _refuse_newer(db: ClinicDB, path: Path) -> None:
     """Raise DatabaseTooNew if the file records migrations or a schema this program lacks."""
-    known = known_migrations()
-    applied = [m.name for m in migrations.applied(db)]
-    unknown = [name for name in applied if name not in known]
-    if unknown or schema_version(db) > len(known):
+    unknown = [name for name in applied_migrations(db.conn) if name not in SCHEMA_STEPS]
+    if unknown or schema_version(db) > len(SCHEMA_STEPS):
         raise DatabaseTooNew(
             "Database is newer than this program",
             f"{path} was written by a newer kinesio-tui (schema {schema_version(db)}, "
-            f"this program knows {len(known)}). Upgrade kinesio-tui; the file was not changed.",
+            f"this program knows {len(SCHEMA_STEPS)}). Upgrade kinesio-tui; the file was not changed.",
         )
 
 
 def migrate_schema(db: ClinicDB) -> list[str]:
     """Apply pending numbered migrations; refuse a file from a newer version. Returns names applied."""
-    known = known_migrations()
     _refuse_newer(db, db.path)
-    pending = [m.name for m in migrations.pending(db)]
+    pending = pending_migrations(db)
     if not pending:
         return []
+    from kinesio_tui.data.migrations import migrations
+
     before_migration(db, pending)
     # All pending steps, their records and the header pragmas commit as one transaction:
     # a failing step (or a power cut) leaves the file exactly as it was, and the claim
     # on the file (application_id) can never be separated from the tables it explains.
     with write_transaction(db):
-        if not migrations.pending(db):  # another process migrated while we waited
+        if not pending_migrations(db):  # another process migrated while we waited
             return []
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        migrations.apply(db)
-        db.execute(f"PRAGMA user_version = {len(known)}")
+        migrations.apply(db.sqlite_utils())
+        db.execute(f"PRAGMA user_version = {len(SCHEMA_STEPS)}")
     return pending
 
 
@@ -174,7 +240,7 @@ def before_migration(db: ClinicDB, pending: list[str]) -> None:
     A file that already holds applied migrations is copied (online backup API) into the
     backups directory first; a new, empty file has nothing to lose and is not copied.
     """
-    if not migrations.applied(db):
+    if not applied_migrations(db.conn):
         return
     from kinesio_tui.maintenance.backup import pre_migration_backup  # avoids an import cycle
 
@@ -182,12 +248,21 @@ def before_migration(db: ClinicDB, pending: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """One atomic write: BEGIN IMMEDIATE (waits for the lock), COMMIT, or roll back whole."""
+def write_transaction(db: ClinicDB) -> Iterator[ClinicDB]:
+    """One atomic write: BEGIN IMMEDIATE (waits for the lock), COMMIT, or roll back whole.
+
+    Inside a transaction already, the block is a savepoint: it rolls back alone on error.
+    """
     conn = db.conn
     if conn.in_transaction:
-        with db.atomic():
+        conn.execute("SAVEPOINT kinesio_write")
+        try:
             yield db
+        except BaseException:
+            conn.execute("ROLLBACK TO SAVEPOINT kinesio_write")
+            conn.execute("RELEASE SAVEPOINT kinesio_write")
+            raise
+        conn.execute("RELEASE SAVEPOINT kinesio_write")
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -197,241 +272,3 @@ def write_transaction(db: Database) -> Iterator[Database]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-# --- schema -------------------------------------------------------------------------------
-# An applied step stays as it is; change the schema with a new numbered step.
-
-_SCHEMA_0001 = """
-CREATE TABLE patients (
-    id INTEGER PRIMARY KEY,
-    first_name TEXT NOT NULL,
-    last_name TEXT NOT NULL,
-    birth_date TEXT NOT NULL,
-    sex TEXT NOT NULL CHECK (sex IN ('F', 'M', 'X')),
-    phone TEXT NOT NULL DEFAULT '',
-    occupation TEXT NOT NULL DEFAULT '',
-    notes TEXT NOT NULL DEFAULT '',
-    search_text TEXT NOT NULL DEFAULT '',
-    archived_at TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX patients_last_name ON patients (last_name COLLATE NOCASE);
-CREATE INDEX patients_roster ON patients (archived_at, search_text);
-
-CREATE TABLE episodes (
-    id INTEGER PRIMARY KEY,
-    patient_id INTEGER NOT NULL REFERENCES patients (id),
-    condition TEXT NOT NULL,
-    subtype TEXT NOT NULL,
-    side TEXT NOT NULL CHECK (side IN ('L', 'R', 'both')),
-    course TEXT NOT NULL CHECK (course IN ('acute', 'chronic')),
-    onset_date TEXT,
-    pain_medication TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'closed')),
-    opened_on TEXT NOT NULL,
-    closed_on TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX episodes_patient ON episodes (patient_id, status);
-
-CREATE TABLE visits (
-    id INTEGER PRIMARY KEY,
-    episode_id INTEGER NOT NULL REFERENCES episodes (id),
-    module INTEGER NOT NULL CHECK (module BETWEEN 1 AND 3),
-    number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 15),
-    seq INTEGER NOT NULL CHECK (seq BETWEEN 1 AND 45),
-    kind TEXT NOT NULL CHECK (kind IN ('doctor', 'therapy')),
-    planned_date TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('planned', 'done', 'missed', 'cancelled')),
-    held_on TEXT,
-    started_at TEXT,
-    completed_at TEXT,
-    therapist TEXT NOT NULL DEFAULT '',
-    note TEXT NOT NULL DEFAULT '',
-    updated_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (episode_id, module, number),
-    UNIQUE (episode_id, seq)
-);
-CREATE INDEX visits_planned ON visits (status, planned_date);
-
-CREATE TABLE checklist_ticks (
-    id INTEGER PRIMARY KEY,
-    visit_id INTEGER NOT NULL REFERENCES visits (id),
-    item_code TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    ticked_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (visit_id, item_code)
-);
-
-CREATE TABLE pir_cycles (
-    id INTEGER PRIMARY KEY,
-    visit_id INTEGER NOT NULL REFERENCES visits (id),
-    muscle TEXT NOT NULL,
-    side TEXT NOT NULL CHECK (side IN ('L', 'R', 'both')),
-    tension_s INTEGER NOT NULL,
-    effort_pct INTEGER NOT NULL,
-    relaxation_s INTEGER NOT NULL,
-    cycles INTEGER NOT NULL,
-    rom_before REAL,
-    rom_after REAL,
-    pain_before REAL,
-    pain_after REAL,
-    recorded_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX pir_cycles_visit ON pir_cycles (visit_id);
-
-CREATE TABLE measurements (
-    id INTEGER PRIMARY KEY,
-    visit_id INTEGER NOT NULL REFERENCES visits (id),
-    test_code TEXT NOT NULL,
-    side TEXT CHECK (side IN ('L', 'R')),
-    value_num REAL,
-    value_text TEXT,
-    recorded_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX measurements_visit ON measurements (visit_id, test_code);
-
-CREATE TABLE red_flag_screens (
-    id INTEGER PRIMARY KEY,
-    episode_id INTEGER NOT NULL REFERENCES episodes (id),
-    visit_id INTEGER REFERENCES visits (id),
-    screened_on TEXT NOT NULL,
-    flags TEXT NOT NULL DEFAULT '[]',
-    note TEXT NOT NULL DEFAULT '',
-    recorded_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX red_flag_screens_episode ON red_flag_screens (episode_id, id);
-"""
-
-
-@migrations(name="0001_initial")
-def _m0001_initial(db: Database) -> None:
-    for statement in _SCHEMA_0001.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-_SCHEMA_0002 = """
-CREATE TABLE audit_log (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    table_name TEXT NOT NULL,
-    record_id INTEGER NOT NULL,
-    patient_id INTEGER,
-    old TEXT,
-    new TEXT,
-    content_sha TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE
-);
-CREATE INDEX audit_log_patient ON audit_log (patient_id, id)
-"""
-
-
-@migrations(name="0002_audit_log")
-def _m0002_audit_log(db: Database) -> None:
-    for statement in _SCHEMA_0002.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-# The chain head lives outside audit_log and moves in the same transaction as each append
-# (a trigger), so deleting the newest entries is detectable too; UPDATE and DELETE on the
-# trail are refused except the one erasure may do: blank old/new and keep everything else.
-# Someone who drops these triggers and rewrites the chain *and* the head consistently is
-# not stopped by any unkeyed hash chain; that limit is documented in maintenance/audit.py.
-_AUDIT_GUARD_0004 = (
-    """CREATE TABLE audit_head (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        entries INTEGER NOT NULL,
-        last_id INTEGER,
-        last_hash TEXT NOT NULL
-    )""",
-    """INSERT INTO audit_head (id, entries, last_id, last_hash)
-    SELECT 1, count(*), max(id),
-        coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), printf('%.64d', 0))
-    FROM audit_log""",
-    """CREATE TRIGGER audit_log_head AFTER INSERT ON audit_log BEGIN
-        UPDATE audit_head SET entries = entries + 1, last_id = NEW.id, last_hash = NEW.hash
-        WHERE id = 1;
-    END""",
-    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
-        SELECT RAISE(ABORT, 'the audit trail is append-only');
-    END""",
-    """CREATE TRIGGER audit_log_only_erasure BEFORE UPDATE ON audit_log
-    WHEN NOT (
-        NEW.old IS NULL AND NEW.new IS NULL
-        AND NEW.id = OLD.id AND NEW.at = OLD.at AND NEW.actor = OLD.actor
-        AND NEW.action = OLD.action AND NEW.table_name = OLD.table_name
-        AND NEW.record_id = OLD.record_id AND NEW.patient_id IS OLD.patient_id
-        AND NEW.content_sha = OLD.content_sha AND NEW.prev_hash = OLD.prev_hash
-        AND NEW.hash = OLD.hash
-    ) BEGIN
-        SELECT RAISE(ABORT, 'the audit trail is append-only (erasure may only blank content)');
-    END""",
-    """CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN
-        SELECT RAISE(ABORT, 'the audit trail head cannot be removed');
-    END""",
-)
-
-
-@migrations(name="0004_audit_guard")
-def _m0004_audit_guard(db: Database) -> None:
-    for statement in _AUDIT_GUARD_0004:
-        db.execute(statement)
-
-
-# Patient search at clinic scale (issue 7): `LIKE '% word%'` cannot use an index and scanned
-# all 100,000 patients (~20 ms a keystroke). Two FTS5 indexes over patients.search_text find
-# candidates; the domain still applies the exact match. patients_fts (contentless, unicode61
-# with prefix indexes) serves name prefixes from one letter on; it keeps search_text's first
-# word (head) apart from the rest, so "a later word starts with ..." is a query of its own.
-# patients_trigram (external content) serves phone/birth-year digits found anywhere.
-_HEAD = "substr({0}.search_text, 1, instr({0}.search_text || ' ', ' ') - 1)"
-_REST = "substr({0}.search_text, instr({0}.search_text || ' ', ' ') + 1)"
-_FTS_NEW = (
-    "INSERT INTO patients_fts (rowid, head, rest) "
-    f"VALUES (new.id, {_HEAD.format('new')}, {_REST.format('new')});"
-    "INSERT INTO patients_trigram (rowid, search_text) VALUES (new.id, new.search_text);"
-)
-_FTS_OLD = (
-    "INSERT INTO patients_fts (patients_fts, rowid, head, rest) "
-    f"VALUES ('delete', old.id, {_HEAD.format('old')}, {_REST.format('old')});"
-    "INSERT INTO patients_trigram (patients_trigram, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text);"
-)
-_SEARCH_INDEX_0003 = [
-    "CREATE VIRTUAL TABLE patients_fts USING fts5(head, rest, content='', "
-    "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')",
-    "CREATE VIRTUAL TABLE patients_trigram USING fts5(search_text, content='patients', "
-    "content_rowid='id', tokenize='trigram')",
-    f"CREATE TRIGGER patients_search_insert AFTER INSERT ON patients BEGIN {_FTS_NEW} END",
-    f"CREATE TRIGGER patients_search_delete AFTER DELETE ON patients BEGIN {_FTS_OLD} END",
-    "CREATE TRIGGER patients_search_update AFTER UPDATE OF search_text ON patients "
-    f"BEGIN {_FTS_OLD} {_FTS_NEW} END",
-    "INSERT INTO patients_fts (rowid, head, rest) "
-    f"SELECT id, {_HEAD.format('patients')}, {_REST.format('patients')} FROM patients",
-    "INSERT INTO patients_trigram (patients_trigram) VALUES ('rebuild')",
-]
-
-
-@migrations(name="0003_search_index")
-def _m0003_search_index(db: Database) -> None:
-    for statement in _SEARCH_INDEX_0003:
-        db.execute(statement)
-
-
-# Steps run in registration order; make that the numbered order, wherever a block sits above.
-migrations._migrations.sort(key=lambda m: m.name)

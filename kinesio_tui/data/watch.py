@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from kinesio_tui.data.db import ClinicDB
 
 
 class ChangeWatcher:
@@ -12,7 +12,7 @@ class ChangeWatcher:
     costs a few microseconds and reads no table: cheap enough to poll every second.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: ClinicDB) -> None:
         self._db = db
         self._seen = self._version()
 

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
-from kinesio_tui.data.db import write_transaction
+from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import Episode, NewEpisode
 from kinesio_tui.domain.store import fetch_row, insert_row, now_iso, update_row
@@ -93,7 +91,7 @@ def validate_episode(data: NewEpisode, today: date, proto: Protocol) -> dict[str
 
 
 def open_episode(
-    db: Database,
+    db: ClinicDB,
     patient_id: int,
     data: NewEpisode,
     *,
@@ -151,7 +149,7 @@ def open_episode(
 
 
 def _insert_screen(
-    db: Database,
+    db: ClinicDB,
     episode_id: int,
     patient_id: int,
     visit_id: int | None,
@@ -175,7 +173,7 @@ def _insert_screen(
 
 
 def screen_red_flags(
-    db: Database,
+    db: ClinicDB,
     episode_id: int,
     flags: list[str] | tuple[str, ...],
     *,
@@ -201,7 +199,7 @@ def screen_red_flags(
         )
 
 
-def raised_red_flags(db: Database, episode_id: int) -> list[str]:
+def raised_red_flags(db: ClinicDB, episode_id: int) -> list[str]:
     """Red flags raised at the latest screen (any one: refer to a doctor now)."""
     row = db.execute(
         "SELECT flags FROM red_flag_screens WHERE episode_id = ? ORDER BY screened_on DESC, id DESC LIMIT 1",
@@ -210,11 +208,11 @@ def raised_red_flags(db: Database, episode_id: int) -> list[str]:
     return list(json.loads(row[0])) if row else []
 
 
-def get_episode(db: Database, episode_id: int) -> Episode:
+def get_episode(db: ClinicDB, episode_id: int) -> Episode:
     return Episode.from_row(fetch_row(db, "episodes", episode_id))
 
 
-def current_episode(db: Database, patient_id: int) -> Episode | None:
+def current_episode(db: ClinicDB, patient_id: int) -> Episode | None:
     """The patient's active episode, else the most recent one, else None."""
     cursor = db.execute(
         "SELECT * FROM episodes WHERE patient_id = ? "
@@ -228,7 +226,7 @@ def current_episode(db: Database, patient_id: int) -> Episode | None:
 
 
 def close_episode(
-    db: Database, episode_id: int, *, today: date | None = None, status: str = "closed"
+    db: ClinicDB, episode_id: int, *, today: date | None = None, status: str = "closed"
 ) -> None:
     """End an episode early (closed) or mark it completed; remaining planned visits are cancelled."""
     v.one_of("status", status, ("closed", "completed"))

@@ -9,9 +9,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from sqlite_utils import Database
-
-from kinesio_tui.data.db import write_transaction
+from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import NewPatient, Patient
 from kinesio_tui.domain.store import fetch_row, insert_row, now_iso, update_row
@@ -49,7 +47,7 @@ def validate_patient(data: NewPatient, today: date) -> dict[str, Any]:
     }
 
 
-def create_patient(db: Database, data: NewPatient, *, today: date | None = None) -> int:
+def create_patient(db: ClinicDB, data: NewPatient, *, today: date | None = None) -> int:
     """Register a patient; returns the new patient id."""
     row = validate_patient(data, today or date.today())
     stamp = now_iso()
@@ -65,7 +63,7 @@ def create_patient(db: Database, data: NewPatient, *, today: date | None = None)
 
 
 def update_patient(
-    db: Database,
+    db: ClinicDB,
     patient_id: int,
     data: NewPatient,
     *,
@@ -90,7 +88,7 @@ def update_patient(
     return Patient.from_row(new)
 
 
-def archive_patient(db: Database, patient_id: int) -> None:
+def archive_patient(db: ClinicDB, patient_id: int) -> None:
     """Move a patient out of the active list; nothing is deleted."""
     with write_transaction(db):
         update_row(
@@ -103,7 +101,7 @@ def archive_patient(db: Database, patient_id: int) -> None:
         )
 
 
-def restore_patient(db: Database, patient_id: int) -> None:
+def restore_patient(db: ClinicDB, patient_id: int) -> None:
     """Bring an archived patient back to the active list."""
     with write_transaction(db):
         update_row(
@@ -116,7 +114,7 @@ def restore_patient(db: Database, patient_id: int) -> None:
         )
 
 
-def get_patient(db: Database, patient_id: int) -> Patient:
+def get_patient(db: ClinicDB, patient_id: int) -> Patient:
     return Patient.from_row(fetch_row(db, "patients", patient_id))
 
 
@@ -126,7 +124,7 @@ def patient_form(patient: Patient) -> NewPatient:
     return NewPatient(**{k: fields[k] for k in NewPatient.__dataclass_fields__})
 
 
-def count_patients(db: Database, *, archived: bool = False) -> int:
+def count_patients(db: ClinicDB, *, archived: bool = False) -> int:
     where = "archived_at IS NOT NULL" if archived else "archived_at IS NULL"
     return int(db.execute(f"SELECT count(*) FROM patients WHERE {where}").fetchone()[0])
 
@@ -164,7 +162,7 @@ def _fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _fts_ids(db: Database, table: str, query: str, cap: int) -> set[int] | None:
+def _fts_ids(db: ClinicDB, table: str, query: str, cap: int) -> set[int] | None:
     """Rowids matching an FTS5 query, or None when there are more than `cap` of them."""
     try:
         rows = db.execute(
@@ -181,7 +179,7 @@ def _intersect(a: set[int] | None, b: set[int] | None) -> set[int] | None:
     return a if b is None else a & b
 
 
-def _search_plan(db: Database, words: list[str], cap: int) -> tuple[set[int] | None, str | None]:
+def _search_plan(db: ClinicDB, words: list[str], cap: int) -> tuple[set[int] | None, str | None]:
     """Candidate ids (a superset of the matches) and, if needed, a surname prefix to walk.
 
     A quoted word is tokenised by FTS5 exactly as the stored text was, so a word that is a
@@ -227,7 +225,7 @@ def _prefix_bound(prefix: str) -> str:
 
 
 def find_patients(
-    db: Database, query: str = "", *, archived: bool = False, limit: int = 200, offset: int = 0
+    db: ClinicDB, query: str = "", *, archived: bool = False, limit: int = 200, offset: int = 0
 ) -> list[Patient]:
     """Patients whose name, surname, phone or birth year match every word of `query`.
 
@@ -240,7 +238,7 @@ def find_patients(
 
 
 def search_rows(
-    db: Database,
+    db: ClinicDB,
     query: str = "",
     *,
     archived: bool = False,

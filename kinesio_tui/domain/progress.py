@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlite_utils import Database
-
+from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.episodes import get_episode, raised_red_flags
 from kinesio_tui.domain.models import Episode, Visit
 from kinesio_tui.domain.visits import visits_of
@@ -123,7 +122,7 @@ def timing_notes(
 
 
 def series(
-    db: Database, episode_id: int, test_code: str, side: str | None = None
+    db: ClinicDB, episode_id: int, test_code: str, side: str | None = None
 ) -> list[SeriesPoint]:
     """A numeric test's values over the episode's visits, in programme order."""
     rows = db.execute(
@@ -211,7 +210,7 @@ class LatestResult:
 
 
 def latest_results(
-    db: Database, episode_id: int, proto: Protocol | None = None
+    db: ClinicDB, episode_id: int, proto: Protocol | None = None
 ) -> list[LatestResult]:
     """Each test's most recent value(s), in catalog order, with left/right side by side."""
     proto = proto or protocol()
@@ -270,7 +269,7 @@ class Progress:
     red_flags: list[str]
 
 
-def progress(db: Database, episode_id: int, *, today: date | None = None) -> Progress:
+def progress(db: ClinicDB, episode_id: int, *, today: date | None = None) -> Progress:
     """Gather where an episode stands, its pain trend, latest results and raised red flags."""
     today = today or date.today()
     episode = get_episode(db, episode_id)

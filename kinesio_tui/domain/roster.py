@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlite_utils import Database
-
+from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.patients import search_rows
 
 
@@ -52,7 +51,7 @@ WHERE e.id IN (
 
 
 def roster(
-    db: Database, query: str = "", *, archived: bool = False, limit: int = 200, offset: int = 0
+    db: ClinicDB, query: str = "", *, archived: bool = False, limit: int = 200, offset: int = 0
 ) -> list[RosterRow]:
     """One page of the patient list matching `query` (see `find_patients`)."""
     _, patients = search_rows(

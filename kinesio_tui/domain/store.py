@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlite_utils import Database
-
+from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.errors import KinesioError, NotFound, StaleRecord, ValidationError
 
 GENESIS_HASH = "0" * 64
@@ -26,7 +25,7 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _actor(db: Database) -> str:
+def _actor(db: ClinicDB) -> str:
     return str(getattr(db, "actor", "unknown"))
 
 
@@ -48,7 +47,7 @@ def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
 
 
 def append_audit(
-    db: Database,
+    db: ClinicDB,
     action: str,
     table: str,
     record_id: int,
@@ -72,7 +71,9 @@ def append_audit(
         "prev_hash": prev,
     }
     entry["hash"] = entry_hash(prev, entry)
-    db.table("audit_log").insert(entry)
+    columns = ", ".join(entry)
+    marks = ", ".join(f":{name}" for name in entry)
+    db.execute(f"INSERT INTO audit_log ({columns}) VALUES ({marks})", entry)
 
 
 @contextlib.contextmanager
@@ -106,7 +107,7 @@ def _refused_by_schema(table: str) -> Iterator[None]:
         ) from None
 
 
-def insert_row(db: Database, table: str, row: dict[str, Any], *, patient_id: int | None) -> int:
+def insert_row(db: ClinicDB, table: str, row: dict[str, Any], *, patient_id: int | None) -> int:
     """Insert a clinical row and its audit entry; returns the new id."""
     with _refused_by_schema(table):
         cursor = db.execute(
@@ -123,7 +124,7 @@ def insert_row(db: Database, table: str, row: dict[str, Any], *, patient_id: int
 _MIN_ID, _MAX_ID = -(2**63), 2**63 - 1
 
 
-def fetch_row(db: Database, table: str, record_id: int) -> dict[str, Any]:
+def fetch_row(db: ClinicDB, table: str, record_id: int) -> dict[str, Any]:
     """The row with this id as a dict; NotFound for any id that cannot exist (found by fuzzing:
     an id beyond SQLite's 64-bit range raised OverflowError, a bool matched row 1)."""
     if (
@@ -140,7 +141,7 @@ def fetch_row(db: Database, table: str, record_id: int) -> dict[str, Any]:
 
 
 def update_row(
-    db: Database,
+    db: ClinicDB,
     table: str,
     record_id: int,
     changes: dict[str, Any],
@@ -178,7 +179,7 @@ def update_row(
     return new
 
 
-def delete_row(db: Database, table: str, record_id: int, *, patient_id: int | None) -> None:
+def delete_row(db: ClinicDB, table: str, record_id: int, *, patient_id: int | None) -> None:
     """Remove a non-versioned row (a tick taken back) and audit what it held."""
     old = fetch_row(db, table, record_id)
     db.execute(f"DELETE FROM {table} WHERE id = ?", [record_id])

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlite_utils import Database
-
-from kinesio_tui.data.db import write_transaction
+from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
 from kinesio_tui.domain.store import delete_row, fetch_row, insert_row, now_iso, update_row
@@ -17,13 +15,13 @@ from kinesio_tui.protocol import ChecklistItem, ClinicalTest, protocol
 PIR_SIDES = ("L", "R", "both")
 
 
-def _rows(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _rows(db: ClinicDB, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def visits_of(db: Database, episode_id: int) -> list[Visit]:
+def visits_of(db: ClinicDB, episode_id: int) -> list[Visit]:
     """All visits of an episode in programme order (1..45)."""
     return [
         Visit.from_row(r)
@@ -31,11 +29,11 @@ def visits_of(db: Database, episode_id: int) -> list[Visit]:
     ]
 
 
-def get_visit(db: Database, visit_id: int) -> Visit:
+def get_visit(db: ClinicDB, visit_id: int) -> Visit:
     return Visit.from_row(fetch_row(db, "visits", visit_id))
 
 
-def visit_at(db: Database, episode_id: int, module: object, number: object) -> Visit:
+def visit_at(db: ClinicDB, episode_id: int, module: object, number: object) -> Visit:
     """The visit at `module` (1-3) and `number` (1-15 within the module) of an episode."""
     proto = protocol()
     mod = v.whole_number("module", module, 1, len(proto.modules))
@@ -50,7 +48,7 @@ def visit_at(db: Database, episode_id: int, module: object, number: object) -> V
     return Visit.from_row(rows[0])
 
 
-def next_visit(db: Database, episode_id: int) -> Visit | None:
+def next_visit(db: ClinicDB, episode_id: int) -> Visit | None:
     """The visit to hold next: the one in progress, else the first planned one."""
     rows = _rows(
         db,
@@ -61,11 +59,11 @@ def next_visit(db: Database, episode_id: int) -> Visit | None:
     return Visit.from_row(rows[0]) if rows else None
 
 
-def _episode_of(db: Database, visit: dict[str, Any]) -> dict[str, Any]:
+def _episode_of(db: ClinicDB, visit: dict[str, Any]) -> dict[str, Any]:
     return fetch_row(db, "episodes", visit["episode_id"])
 
 
-def _require_open(db: Database, visit_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _require_open(db: ClinicDB, visit_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The visit and its episode, if the visit is started and not yet completed."""
     visit = fetch_row(db, "visits", visit_id)
     if visit["status"] != "planned" or visit["started_at"] is None:
@@ -81,7 +79,7 @@ def _require_open(db: Database, visit_id: int) -> tuple[dict[str, Any], dict[str
 
 
 def start_visit(
-    db: Database, visit_id: int, *, therapist: str = "", today: date | None = None
+    db: ClinicDB, visit_id: int, *, therapist: str = "", today: date | None = None
 ) -> Visit:
     """Begin the next visit of an active episode (visits are held in programme order)."""
     therapist = v.bounded_text("therapist", therapist, max_len=v.MAX_NAME)
@@ -120,7 +118,7 @@ def start_visit(
     return Visit.from_row(new)
 
 
-def checklist_for_visit(db: Database, visit: Visit) -> tuple[ChecklistItem, ...]:
+def checklist_for_visit(db: ClinicDB, visit: Visit) -> tuple[ChecklistItem, ...]:
     """The therapy-session checklist of the visit's module for the episode's condition."""
     if visit.kind != "therapy":
         return ()
@@ -136,14 +134,14 @@ def doctor_checks_for_visit(visit: Visit) -> tuple[ClinicalTest, ...]:
     return tuple(t for code in proto.module(visit.module).doctor_checks if (t := proto.test(code)))
 
 
-def ticks_of(db: Database, visit_id: int) -> dict[str, Tick]:
+def ticks_of(db: ClinicDB, visit_id: int) -> dict[str, Tick]:
     return {
         r["item_code"]: Tick(r["visit_id"], r["item_code"], r["note"], r["ticked_at"])
         for r in _rows(db, "SELECT * FROM checklist_ticks WHERE visit_id = ?", [visit_id])
     }
 
 
-def tick_item(db: Database, visit_id: int, item_code: str, note: str = "") -> None:
+def tick_item(db: ClinicDB, visit_id: int, item_code: str, note: str = "") -> None:
     """Mark a checklist item done in an open visit, with an optional dosage/parameter note."""
     note = v.bounded_text("note", note, max_len=500)
     with write_transaction(db):
@@ -175,7 +173,7 @@ def tick_item(db: Database, visit_id: int, item_code: str, note: str = "") -> No
             )
 
 
-def untick_item(db: Database, visit_id: int, item_code: str) -> None:
+def untick_item(db: ClinicDB, visit_id: int, item_code: str) -> None:
     """Take back a tick in an open visit."""
     item_code = v.bounded_text("checklist item", item_code, max_len=200)
     with write_transaction(db):
@@ -207,7 +205,7 @@ def validate_pir_cycle(cycle: PirCycle) -> dict[str, Any]:
     }
 
 
-def record_pir_cycle(db: Database, visit_id: int, cycle: PirCycle) -> int:
+def record_pir_cycle(db: ClinicDB, visit_id: int, cycle: PirCycle) -> int:
     """Add post-isometric relaxation cycles on one muscle to an open visit."""
     row = validate_pir_cycle(cycle)
     with write_transaction(db):
@@ -220,7 +218,7 @@ def record_pir_cycle(db: Database, visit_id: int, cycle: PirCycle) -> int:
         )
 
 
-def update_pir_cycle(db: Database, pir_id: int, cycle: PirCycle) -> None:
+def update_pir_cycle(db: ClinicDB, pir_id: int, cycle: PirCycle) -> None:
     """Correct a recorded PIR set (e.g. add ROM and pain after) while its visit is open."""
     row = validate_pir_cycle(cycle)
     with write_transaction(db):
@@ -229,7 +227,7 @@ def update_pir_cycle(db: Database, pir_id: int, cycle: PirCycle) -> None:
         update_row(db, "pir_cycles", pir_id, row, patient_id=episode["patient_id"])
 
 
-def delete_pir_cycle(db: Database, pir_id: int) -> None:
+def delete_pir_cycle(db: ClinicDB, pir_id: int) -> None:
     """Remove a PIR set recorded by mistake (open visits only)."""
     with write_transaction(db):
         existing = fetch_row(db, "pir_cycles", pir_id)
@@ -237,7 +235,7 @@ def delete_pir_cycle(db: Database, pir_id: int) -> None:
         delete_row(db, "pir_cycles", pir_id, patient_id=episode["patient_id"])
 
 
-def pir_cycles_of(db: Database, visit_id: int) -> list[tuple[int, PirCycle]]:
+def pir_cycles_of(db: ClinicDB, visit_id: int) -> list[tuple[int, PirCycle]]:
     fields = PirCycle.__dataclass_fields__
     return [
         (r["id"], PirCycle(**{k: r[k] for k in fields}))
@@ -273,7 +271,7 @@ def validate_measurement(test_code: str, value: object, side: str | None) -> dic
 
 
 def record_measurement(
-    db: Database, visit_id: int, test_code: str, value: object, side: str | None = None
+    db: ClinicDB, visit_id: int, test_code: str, value: object, side: str | None = None
 ) -> int:
     """Record (or correct) one clinical test result in an open visit; one value per test and side."""
     row = validate_measurement(test_code, value, side)
@@ -305,7 +303,7 @@ def record_measurement(
         )
 
 
-def delete_measurement(db: Database, measurement_id: int) -> None:
+def delete_measurement(db: ClinicDB, measurement_id: int) -> None:
     """Remove a test result recorded by mistake (open visits only); used by the visit's undo."""
     with write_transaction(db):
         existing = fetch_row(db, "measurements", measurement_id)
@@ -313,7 +311,7 @@ def delete_measurement(db: Database, measurement_id: int) -> None:
         delete_row(db, "measurements", measurement_id, patient_id=episode["patient_id"])
 
 
-def measurements_of(db: Database, visit_id: int) -> list[Measurement]:
+def measurements_of(db: ClinicDB, visit_id: int) -> list[Measurement]:
     return [
         Measurement(
             r["id"],
@@ -328,7 +326,7 @@ def measurements_of(db: Database, visit_id: int) -> list[Measurement]:
     ]
 
 
-def set_visit_note(db: Database, visit_id: int, note: str) -> None:
+def set_visit_note(db: ClinicDB, visit_id: int, note: str) -> None:
     """Save the free-text note of a visit (open or already completed)."""
     note = v.bounded_text("note", note)
     with write_transaction(db):
@@ -343,7 +341,7 @@ def set_visit_note(db: Database, visit_id: int, note: str) -> None:
         )
 
 
-def complete_visit(db: Database, visit_id: int) -> Visit:
+def complete_visit(db: ClinicDB, visit_id: int) -> Visit:
     """Finish an open visit; completing the programme's last visit completes the episode."""
     with write_transaction(db):
         visit, episode = _require_open(db, visit_id)
@@ -360,7 +358,7 @@ def complete_visit(db: Database, visit_id: int) -> Visit:
     return Visit.from_row(new)
 
 
-def mark_missed(db: Database, visit_id: int, *, today: date | None = None) -> None:
+def mark_missed(db: ClinicDB, visit_id: int, *, today: date | None = None) -> None:
     """The patient did not come: the visit is recorded as missed and the next one is due."""
     with write_transaction(db):
         visit = fetch_row(db, "visits", visit_id)
@@ -382,7 +380,7 @@ def mark_missed(db: Database, visit_id: int, *, today: date | None = None) -> No
         _complete_episode_if_over(db, episode, day)
 
 
-def _complete_episode_if_over(db: Database, episode: dict[str, Any], day: str) -> None:
+def _complete_episode_if_over(db: ClinicDB, episode: dict[str, Any], day: str) -> None:
     """No visit left to hold: the programme is over, whether visit 45 was held or missed."""
     left = db.execute(
         "SELECT count(*) FROM visits WHERE episode_id = ? AND status = 'planned'", [episode["id"]]
@@ -399,7 +397,7 @@ def _complete_episode_if_over(db: Database, episode: dict[str, Any], day: str) -
 
 
 def reschedule_planned(
-    db: Database, episode_id: int, start: date, *, today: date | None = None
+    db: ClinicDB, episode_id: int, start: date, *, today: date | None = None
 ) -> int:
     """Re-plan every remaining planned visit on clinic days from `start`; returns how many moved."""
     from kinesio_tui.domain.episodes import check_start, next_visit_day

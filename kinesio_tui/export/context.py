@@ -15,8 +15,8 @@ from statistics import mean
 from typing import Any, Literal
 
 from markupsafe import Markup
-from sqlite_utils import Database
 
+from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import (
     Episode,
     Patient,
@@ -63,7 +63,7 @@ class EpisodeData:
     by_seq: dict[int, Visit]
 
 
-def load_episode(db: Database, patient: Patient, episode: Episode) -> EpisodeData:
+def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeData:
     """Read an episode's visits, results, ticks and PIR sets.
 
     Episode-wide reads: the per-visit domain readers would cost 3 queries x 45 visits per
@@ -121,7 +121,7 @@ def patient_info(patient: Patient, today: date) -> dict[str, Any]:
     }
 
 
-def episode_info(db: Database, episode: Episode, proto: Protocol) -> dict[str, Any]:
+def episode_info(db: ClinicDB, episode: Episode, proto: Protocol) -> dict[str, Any]:
     condition = proto.condition(episode.condition)
     subtype = condition.subtype(episode.subtype) if condition else None
     flags = [
@@ -419,7 +419,7 @@ def vas_info(data: EpisodeData, proto: Protocol) -> dict[str, Any] | None:
 # --- the three reports ------------------------------------------------------------------
 
 
-def _episode_for(db: Database, patient: Patient) -> Episode:
+def _episode_for(db: ClinicDB, patient: Patient) -> Episode:
     episode = current_episode(db, patient.id)
     if episode is None:
         raise KinesioError(
@@ -429,7 +429,7 @@ def _episode_for(db: Database, patient: Patient) -> Episode:
     return episode
 
 
-def _common(db: Database, data: EpisodeData, kind: Kind, title: str, today: date) -> dict[str, Any]:
+def _common(db: ClinicDB, data: EpisodeData, kind: Kind, title: str, today: date) -> dict[str, Any]:
     proto = protocol()
     s = standing(data.visits, today, proto)
     return {
@@ -456,7 +456,7 @@ def _common(db: Database, data: EpisodeData, kind: Kind, title: str, today: date
 
 
 def visit_context(
-    db: Database, patient_id: int, visit_id: int | None, today: date
+    db: ClinicDB, patient_id: int, visit_id: int | None, today: date
 ) -> dict[str, Any]:
     """A visit note: what was done, PIR sets, results and the therapist's note."""
     proto = protocol()
@@ -548,7 +548,7 @@ def visit_context(
 
 
 def module_context(
-    db: Database, patient_id: int, module: int | None, today: date
+    db: ClinicDB, patient_id: int, module: int | None, today: date
 ) -> dict[str, Any]:
     """A module report at its control and final doctor's appointments."""
     proto = protocol()
@@ -609,7 +609,7 @@ def module_context(
     return ctx
 
 
-def summary_context(db: Database, patient_id: int, today: date) -> dict[str, Any]:
+def summary_context(db: ClinicDB, patient_id: int, today: date) -> dict[str, Any]:
     """The patient summary, or the discharge letter once the programme is completed."""
     proto = protocol()
     patient = get_patient(db, patient_id)
@@ -644,7 +644,7 @@ def summary_context(db: Database, patient_id: int, today: date) -> dict[str, Any
 
 
 def build_context(
-    db: Database,
+    db: ClinicDB,
     patient_id: int,
     *,
     kind: Kind,

@@ -21,8 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
+from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.store import GENESIS_HASH, content_hash, entry_hash
 
 #: Columns the history view leaves out: derived or bookkeeping, never clinical.
@@ -60,7 +59,7 @@ _COLUMNS = (
 )
 
 
-def _entries(db: Database) -> Iterator[dict[str, Any]]:
+def _entries(db: ClinicDB) -> Iterator[dict[str, Any]]:
     cursor = db.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY id")
     names = [c[0] for c in cursor.description]
     while batch := cursor.fetchmany(1000):
@@ -68,7 +67,7 @@ def _entries(db: Database) -> Iterator[dict[str, Any]]:
             yield dict(zip(names, row, strict=True))
 
 
-def _erasures(db: Database) -> dict[int, int]:
+def _erasures(db: ClinicDB) -> dict[int, int]:
     """patient id -> id of the newest 'erase' entry for that patient."""
     rows = db.execute(
         "SELECT patient_id, max(id) FROM audit_log WHERE action = 'erase' "
@@ -86,7 +85,7 @@ def _content_matches(entry: dict[str, Any]) -> bool:
     return bool(content_hash(old, new) == entry["content_sha"])
 
 
-def _check_head(db: Database, count: int, last: dict[str, Any] | None) -> AuditProblem | None:
+def _check_head(db: ClinicDB, count: int, last: dict[str, Any] | None) -> AuditProblem | None:
     has_head = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_head'"
     ).fetchone()
@@ -107,7 +106,7 @@ def _check_head(db: Database, count: int, last: dict[str, Any] | None) -> AuditP
     )
 
 
-def verify_chain(db: Database) -> AuditReport:
+def verify_chain(db: ClinicDB) -> AuditReport:
     """Walk the whole trail in id order and report every entry that does not verify."""
     erasures = _erasures(db)
     problems: list[AuditProblem] = []
@@ -169,7 +168,7 @@ class HistoryEntry:
     erased: bool
 
 
-def history(db: Database, patient_id: int) -> list[HistoryEntry]:
+def history(db: ClinicDB, patient_id: int) -> list[HistoryEntry]:
     """Every audit entry about a patient, oldest first, with the fields each one changed."""
     cursor = db.execute(
         f"SELECT {_COLUMNS} FROM audit_log WHERE patient_id = ? ORDER BY id", [patient_id]

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from kinesio_tui.data.db import (
     APPLICATION_ID,
     BUSY_TIMEOUT_MS,
@@ -88,13 +86,13 @@ def _copy_into(source: sqlite3.Connection, dest: Path) -> Path:
     return dest
 
 
-def backup_database(source: Path | Database, dest: Path) -> Path:
+def backup_database(source: Path | ClinicDB, dest: Path) -> Path:
     """Copy the clinic database (a path, or an open connection) to `dest`; returns the file.
 
     `dest` may be a directory: the copy is then named after the database and the time.
     Safe while the app is open in another terminal.
     """
-    if isinstance(source, Database):
+    if isinstance(source, ClinicDB):
         src_path = getattr(source, "path", Path("kinesio.db"))
         if dest.is_dir():
             dest = dest / backup_name(src_path, MANUAL)
@@ -167,7 +165,7 @@ def check_backup(path: Path) -> list[str]:
     problems: list[str] = []
     try:
         with _raw(path) as conn:
-            db = Database(conn, execute_plugins=False)
+            db = ClinicDB(conn, path, actor='restore check')
             if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 return ["it is not a kinesio-tui database"]
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
+from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.maintenance.audit import AuditReport, verify_chain
 
 
@@ -30,7 +29,7 @@ class CheckReport:
         ]
 
 
-def check_database(db: Database) -> CheckReport:
+def check_database(db: ClinicDB) -> CheckReport:
     """Run PRAGMA integrity_check, PRAGMA foreign_key_check and the audit chain verification."""
     integrity = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall()]
     fk = [

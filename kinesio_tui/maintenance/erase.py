@@ -14,16 +14,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlite_utils import Database
-
-from kinesio_tui.data.db import write_transaction
+from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain.store import append_audit, fetch_row
 
 #: Never walked into: the trail itself and the migration bookkeeping.
 _SKIP = frozenset({"audit_log", "audit_head", "_sqlite_migrations"})
 
 
-def _tables(db: Database) -> list[str]:
+def _tables(db: ClinicDB) -> list[str]:
     rows = db.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     ).fetchall()
@@ -37,7 +35,7 @@ def _tables(db: Database) -> list[str]:
     ]
 
 
-def _links(db: Database, tables: list[str]) -> list[tuple[str, str, str, str]]:
+def _links(db: ClinicDB, tables: list[str]) -> list[tuple[str, str, str, str]]:
     """(child table, child column, parent table, parent column) for every foreign key."""
     links = []
     for table in tables:
@@ -50,7 +48,7 @@ def _links(db: Database, tables: list[str]) -> list[tuple[str, str, str, str]]:
     return links
 
 
-def _reachable(db: Database, patient_id: int) -> dict[str, set[int]]:
+def _reachable(db: ClinicDB, patient_id: int) -> dict[str, set[int]]:
     """rowids of every row that belongs to the patient, by table."""
     tables = _tables(db)
     links = _links(db, tables)
@@ -88,7 +86,7 @@ def _reachable(db: Database, patient_id: int) -> dict[str, set[int]]:
     return {table: ids for table, ids in found.items() if ids}
 
 
-def erase_patient(db: Database, patient_id: int) -> dict[str, int]:
+def erase_patient(db: ClinicDB, patient_id: int) -> dict[str, int]:
     """Erase a patient and everything recorded about them; returns rows removed per table.
 
     Raises NotFound if there is no such patient. All or nothing: one transaction.

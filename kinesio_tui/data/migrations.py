@@ -1,0 +1,254 @@
+"""The schema's numbered steps: a sqlite-utils migration set, applied by `data.db.migrate_schema`.
+
+Imported only when a file has steps pending (a new file, or an upgrade), so an up-to-date
+clinic opens without loading sqlite-utils. An applied step stays as it is; change the
+schema with a new numbered step, and name it in `data.db.SCHEMA_STEPS` too.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from kinesio_tui.data.db import MIGRATION_SET, SCHEMA_STEPS
+
+migrations = Migrations(MIGRATION_SET)
+
+
+_SCHEMA_0001 = """
+CREATE TABLE patients (
+    id INTEGER PRIMARY KEY,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    sex TEXT NOT NULL CHECK (sex IN ('F', 'M', 'X')),
+    phone TEXT NOT NULL DEFAULT '',
+    occupation TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    search_text TEXT NOT NULL DEFAULT '',
+    archived_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX patients_last_name ON patients (last_name COLLATE NOCASE);
+CREATE INDEX patients_roster ON patients (archived_at, search_text);
+
+CREATE TABLE episodes (
+    id INTEGER PRIMARY KEY,
+    patient_id INTEGER NOT NULL REFERENCES patients (id),
+    condition TEXT NOT NULL,
+    subtype TEXT NOT NULL,
+    side TEXT NOT NULL CHECK (side IN ('L', 'R', 'both')),
+    course TEXT NOT NULL CHECK (course IN ('acute', 'chronic')),
+    onset_date TEXT,
+    pain_medication TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'closed')),
+    opened_on TEXT NOT NULL,
+    closed_on TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX episodes_patient ON episodes (patient_id, status);
+
+CREATE TABLE visits (
+    id INTEGER PRIMARY KEY,
+    episode_id INTEGER NOT NULL REFERENCES episodes (id),
+    module INTEGER NOT NULL CHECK (module BETWEEN 1 AND 3),
+    number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 15),
+    seq INTEGER NOT NULL CHECK (seq BETWEEN 1 AND 45),
+    kind TEXT NOT NULL CHECK (kind IN ('doctor', 'therapy')),
+    planned_date TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('planned', 'done', 'missed', 'cancelled')),
+    held_on TEXT,
+    started_at TEXT,
+    completed_at TEXT,
+    therapist TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (episode_id, module, number),
+    UNIQUE (episode_id, seq)
+);
+CREATE INDEX visits_planned ON visits (status, planned_date);
+
+CREATE TABLE checklist_ticks (
+    id INTEGER PRIMARY KEY,
+    visit_id INTEGER NOT NULL REFERENCES visits (id),
+    item_code TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    ticked_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (visit_id, item_code)
+);
+
+CREATE TABLE pir_cycles (
+    id INTEGER PRIMARY KEY,
+    visit_id INTEGER NOT NULL REFERENCES visits (id),
+    muscle TEXT NOT NULL,
+    side TEXT NOT NULL CHECK (side IN ('L', 'R', 'both')),
+    tension_s INTEGER NOT NULL,
+    effort_pct INTEGER NOT NULL,
+    relaxation_s INTEGER NOT NULL,
+    cycles INTEGER NOT NULL,
+    rom_before REAL,
+    rom_after REAL,
+    pain_before REAL,
+    pain_after REAL,
+    recorded_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX pir_cycles_visit ON pir_cycles (visit_id);
+
+CREATE TABLE measurements (
+    id INTEGER PRIMARY KEY,
+    visit_id INTEGER NOT NULL REFERENCES visits (id),
+    test_code TEXT NOT NULL,
+    side TEXT CHECK (side IN ('L', 'R')),
+    value_num REAL,
+    value_text TEXT,
+    recorded_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX measurements_visit ON measurements (visit_id, test_code);
+
+CREATE TABLE red_flag_screens (
+    id INTEGER PRIMARY KEY,
+    episode_id INTEGER NOT NULL REFERENCES episodes (id),
+    visit_id INTEGER REFERENCES visits (id),
+    screened_on TEXT NOT NULL,
+    flags TEXT NOT NULL DEFAULT '[]',
+    note TEXT NOT NULL DEFAULT '',
+    recorded_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX red_flag_screens_episode ON red_flag_screens (episode_id, id);
+"""
+
+
+@migrations(name="0001_initial")
+def _m0001_initial(db: Database) -> None:
+    for statement in _SCHEMA_0001.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_SCHEMA_0002 = """
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    record_id INTEGER NOT NULL,
+    patient_id INTEGER,
+    old TEXT,
+    new TEXT,
+    content_sha TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE
+);
+CREATE INDEX audit_log_patient ON audit_log (patient_id, id)
+"""
+
+
+@migrations(name="0002_audit_log")
+def _m0002_audit_log(db: Database) -> None:
+    for statement in _SCHEMA_0002.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# The chain head lives outside audit_log and moves in the same transaction as each append
+# (a trigger), so deleting the newest entries is detectable too; UPDATE and DELETE on the
+# trail are refused except the one erasure may do: blank old/new and keep everything else.
+# Someone who drops these triggers and rewrites the chain *and* the head consistently is
+# not stopped by any unkeyed hash chain; that limit is documented in maintenance/audit.py.
+_AUDIT_GUARD_0004 = (
+    """CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        entries INTEGER NOT NULL,
+        last_id INTEGER,
+        last_hash TEXT NOT NULL
+    )""",
+    """INSERT INTO audit_head (id, entries, last_id, last_hash)
+    SELECT 1, count(*), max(id),
+        coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), printf('%.64d', 0))
+    FROM audit_log""",
+    """CREATE TRIGGER audit_log_head AFTER INSERT ON audit_log BEGIN
+        UPDATE audit_head SET entries = entries + 1, last_id = NEW.id, last_hash = NEW.hash
+        WHERE id = 1;
+    END""",
+    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'the audit trail is append-only');
+    END""",
+    """CREATE TRIGGER audit_log_only_erasure BEFORE UPDATE ON audit_log
+    WHEN NOT (
+        NEW.old IS NULL AND NEW.new IS NULL
+        AND NEW.id = OLD.id AND NEW.at = OLD.at AND NEW.actor = OLD.actor
+        AND NEW.action = OLD.action AND NEW.table_name = OLD.table_name
+        AND NEW.record_id = OLD.record_id AND NEW.patient_id IS OLD.patient_id
+        AND NEW.content_sha = OLD.content_sha AND NEW.prev_hash = OLD.prev_hash
+        AND NEW.hash = OLD.hash
+    ) BEGIN
+        SELECT RAISE(ABORT, 'the audit trail is append-only (erasure may only blank content)');
+    END""",
+    """CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN
+        SELECT RAISE(ABORT, 'the audit trail head cannot be removed');
+    END""",
+)
+
+
+@migrations(name="0004_audit_guard")
+def _m0004_audit_guard(db: Database) -> None:
+    for statement in _AUDIT_GUARD_0004:
+        db.execute(statement)
+
+
+# Patient search at clinic scale (issue 7): `LIKE '% word%'` cannot use an index and scanned
+# all 100,000 patients (~20 ms a keystroke). Two FTS5 indexes over patients.search_text find
+# candidates; the domain still applies the exact match. patients_fts (contentless, unicode61
+# with prefix indexes) serves name prefixes from one letter on; it keeps search_text's first
+# word (head) apart from the rest, so "a later word starts with ..." is a query of its own.
+# patients_trigram (external content) serves phone/birth-year digits found anywhere.
+_HEAD = "substr({0}.search_text, 1, instr({0}.search_text || ' ', ' ') - 1)"
+_REST = "substr({0}.search_text, instr({0}.search_text || ' ', ' ') + 1)"
+_FTS_NEW = (
+    "INSERT INTO patients_fts (rowid, head, rest) "
+    f"VALUES (new.id, {_HEAD.format('new')}, {_REST.format('new')});"
+    "INSERT INTO patients_trigram (rowid, search_text) VALUES (new.id, new.search_text);"
+)
+_FTS_OLD = (
+    "INSERT INTO patients_fts (patients_fts, rowid, head, rest) "
+    f"VALUES ('delete', old.id, {_HEAD.format('old')}, {_REST.format('old')});"
+    "INSERT INTO patients_trigram (patients_trigram, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text);"
+)
+_SEARCH_INDEX_0003 = [
+    "CREATE VIRTUAL TABLE patients_fts USING fts5(head, rest, content='', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')",
+    "CREATE VIRTUAL TABLE patients_trigram USING fts5(search_text, content='patients', "
+    "content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER patients_search_insert AFTER INSERT ON patients BEGIN {_FTS_NEW} END",
+    f"CREATE TRIGGER patients_search_delete AFTER DELETE ON patients BEGIN {_FTS_OLD} END",
+    "CREATE TRIGGER patients_search_update AFTER UPDATE OF search_text ON patients "
+    f"BEGIN {_FTS_OLD} {_FTS_NEW} END",
+    "INSERT INTO patients_fts (rowid, head, rest) "
+    f"SELECT id, {_HEAD.format('patients')}, {_REST.format('patients')} FROM patients",
+    "INSERT INTO patients_trigram (patients_trigram) VALUES ('rebuild')",
+]
+
+
+@migrations(name="0003_search_index")
+def _m0003_search_index(db: Database) -> None:
+    for statement in _SEARCH_INDEX_0003:
+        db.execute(statement)
+
+
+# Steps run in registration order; make that the numbered order, wherever a block sits above.
+migrations._migrations.sort(key=lambda m: m.name)
+
+registered = tuple(m.name for m in migrations._migrations)
+if registered != SCHEMA_STEPS:  # a step added here but not named in db.py, or the reverse
+    raise RuntimeError(f"schema steps {registered} differ from data.db.SCHEMA_STEPS")
