@@ -90,26 +90,14 @@ def clinic_db(override: Path | None = None) -> Iterator[Any]:
 
 def run_tui(path: Path, *, demo: bool = False) -> None:
     """Open the workstation; a file it must refuse (newer, not ours) is refused before the UI."""
-    from kinesio_tui.app import build_app  # Textual loads only for the TUI (~160 ms)
+    from kinesio_tui.launch import open_workstation  # Textual loads only for the TUI
 
     try:
-        tui = build_app(path, actor=state.actor, demo=demo)  # opens, creates or migrates
+        code = open_workstation(path, actor=state.actor, demo=demo)
     except KinesioError as error:
         raise fail(error) from None
-    if not demo:
-        _daily_backup(path)
-    tui.run()
-
-
-def _daily_backup(path: Path) -> None:
-    """Today's automatic backup (issue 6); a failure warns and never keeps the UI closed."""
-    try:
-        from kinesio_tui.maintenance.backup import auto_backup
-
-        auto_backup(path)
-    except Exception as error:  # whatever breaks, the clinic still opens
-        detail = error.message if isinstance(error, KinesioError) else type(error).__name__
-        typer.secho(f"Warning: automatic backup not taken ({detail}).", err=True)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.callback(invoke_without_command=True)

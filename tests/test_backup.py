@@ -310,6 +310,7 @@ def test_a_new_file_is_not_backed_up_before_its_first_migration(db_path: Path) -
 
 class _FakeApp:
     ran = False
+    return_code = 0
 
     def run(self) -> None:
         _FakeApp.ran = True

@@ -1,0 +1,101 @@
+"""The `kinesio` front door: plain `kinesio [--db] [--therapist]` opens the workstation
+without loading Typer; every other command line reaches the full CLI unchanged."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kinesio_tui.data.db import connect
+from kinesio_tui.launch import workstation_options
+
+KINESIO = Path(sys.executable).parent / "kinesio"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], {}),
+        (["--db", "c.db"], {"--db": "c.db"}),
+        (["--db=c.db", "--therapist", "Rūta"], {"--db": "c.db", "--therapist": "Rūta"}),
+        (["--db", "a.db", "--db", "b.db"], {"--db": "b.db"}),  # the last one wins, as in click
+    ],
+)
+def test_workstation_command_lines(
+    args: list[str], expected: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KINESIO_DB", raising=False)
+    monkeypatch.delenv("KINESIO_THERAPIST", raising=False)
+    assert workstation_options(args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["patients", "list"],
+        ["--help"],
+        ["--db"],  # a missing value: the full CLI says so
+        ["--db", ""],
+        ["--db", "--therapist"],
+        ["--db", "c.db", "check"],
+        ["--dbx", "c.db"],
+        ["-h"],
+    ],
+)
+def test_everything_else_goes_to_the_full_cli(args: list[str]) -> None:
+    assert workstation_options(args) is None
+
+
+def test_the_environment_fills_what_the_line_leaves_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINESIO_DB", "env.db")
+    monkeypatch.setenv("KINESIO_THERAPIST", "")  # empty counts as unset, as in click
+    assert workstation_options([]) == {"--db": "env.db"}
+    assert workstation_options(["--db", "line.db"]) == {"--db": "line.db"}
+
+
+def _run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINESIO")}
+    return subprocess.run(
+        [str(KINESIO), *args],
+        capture_output=True,
+        text=True,
+        env=env | {"PYTHONPROFILEIMPORTTIME": "1"},  # -X importtime: every module loaded
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+
+
+def test_a_refused_file_is_one_line_and_exit_2_without_typer(tmp_path: Path) -> None:
+    """The fast path opens the file before any UI, refuses it like the CLI, loads no Typer."""
+    newer = tmp_path / "newer.db"
+    connect(newer).close()
+    raw = sqlite3.connect(newer)
+    raw.execute("PRAGMA user_version = 999")
+    raw.commit()
+    raw.close()
+    before = newer.read_bytes()
+    proc = _run("--db", str(newer), tmp_path=tmp_path)
+    assert proc.returncode == 2
+    messages = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
+    assert messages == [messages[0]] and "newer kinesio-tui" in messages[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "kinesio_tui.data.db" in loaded  # the import log is there: the check below means it
+    assert not {"typer", "click", "sqlite_utils"} & loaded
+    assert newer.read_bytes() == before
+
+
+def test_a_command_still_goes_through_the_full_cli(tmp_path: Path) -> None:
+    proc = _run("init", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"Database ready: {tmp_path / 'c.db'} (schema ")
+    loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "typer" in loaded
+    usage = _run("--db", tmp_path=tmp_path)  # a missing value: Typer's usage error
+    assert usage.returncode == 2 and "--db" in usage.stderr
