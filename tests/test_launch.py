@@ -99,3 +99,33 @@ def test_a_command_still_goes_through_the_full_cli(tmp_path: Path) -> None:
     assert "typer" in loaded
     usage = _run("--db", tmp_path=tmp_path)  # a missing value: Typer's usage error
     assert usage.returncode == 2 and "--db" in usage.stderr
+
+
+def test_the_patient_list_loads_only_the_domain_it_shows() -> None:
+    """domain/__init__ exports lazily: the list's modules do not pull the whole domain."""
+    code = (
+        "import sys, kinesio_tui.domain.roster as r; "
+        "print(sorted(m for m in sys.modules if m.startswith('kinesio_tui.domain')))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = proc.stdout
+    assert "kinesio_tui.domain.roster" in loaded
+    for heavy in ("outcomes", "episodes", "visits"):
+        assert f"kinesio_tui.domain.{heavy}'" not in loaded, loaded
+
+
+def test_lazy_domain_names_are_the_functions_not_the_modules() -> None:
+    """`progress` is a function of domain.outcomes; importing submodules first changes nothing."""
+    import kinesio_tui.domain.outcomes
+    import kinesio_tui.domain.visits
+    from kinesio_tui import domain
+    from kinesio_tui.domain import progress, start_visit
+
+    assert callable(progress) and progress is kinesio_tui.domain.outcomes.progress
+    assert start_visit.__module__ == "kinesio_tui.domain.visits"
+    for name in domain.__all__:  # every exported name resolves to a domain object
+        assert getattr(domain, name).__module__.startswith("kinesio_tui.domain."), name
+    with pytest.raises(AttributeError):
+        domain.no_such_name  # noqa: B018

@@ -36,7 +36,7 @@ from kinesio_tui.domain import (
     ticks_of,
     visits_of,
 )
-from kinesio_tui.domain.progress import asymmetry_pct, important_threshold
+from kinesio_tui.domain.outcomes import asymmetry_pct, important_threshold
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import charts
 from kinesio_tui.export.fmt import DASH, day, measure, number, percent, signed

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from kinesio_tui.domain import current_episode, get_patient, progress
 from kinesio_tui.domain.models import Episode, Patient, Visit
-from kinesio_tui.domain.progress import Progress
+from kinesio_tui.domain.outcomes import Progress
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol

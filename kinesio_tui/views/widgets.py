@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from kinesio_tui.domain.models import Visit
-from kinesio_tui.domain.progress import Change, LatestResult, SeriesPoint, Standing
+from kinesio_tui.domain.outcomes import Change, LatestResult, SeriesPoint, Standing
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import Protocol, protocol
 

@@ -219,7 +219,7 @@ def test_progress_from_recorded_results(db: ClinicDB) -> None:
 
 
 def test_two_points_are_a_pain_scale_rule_not_a_rule_for_every_unit() -> None:
-    from kinesio_tui.domain.progress import change_for_test, important_threshold
+    from kinesio_tui.domain.outcomes import change_for_test, important_threshold
     from kinesio_tui.protocol import protocol
 
     proto = protocol()
