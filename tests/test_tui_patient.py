@@ -18,6 +18,7 @@ from kinesio_tui.views.help import Confirm
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import PatientForm
 from kinesio_tui.views.patients import PatientsScreen
+from kinesio_tui.views.row_table import RowTable
 
 DAY = date(2026, 11, 25)
 
@@ -92,7 +93,7 @@ def test_archive_asks_then_hides_the_patient_from_the_list(demo_db_path: Path) -
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, PatientsScreen)
-        table = app.screen.query_one("#patients", DataTable)
+        table = app.screen.query_one("#patients", RowTable)
         shown = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert "Žemaitė, Rūta" not in shown
         await pilot.press("a")  # the archived list

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, SelectionList, Static
+from textual.widgets import Input, Select, SelectionList, Static
 from tui_driver import DAY, drive, names, settle
 
 from kinesio_tui.app import KinesioApp
@@ -14,6 +14,7 @@ from kinesio_tui.domain import count_patients, current_episode, find_patients, v
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import EpisodeForm, PatientForm
 from kinesio_tui.views.patients import PatientsScreen
+from kinesio_tui.views.row_table import RowTable
 
 
 def text_of(app: KinesioApp, selector: str) -> str:
@@ -159,7 +160,7 @@ def test_list_pages_instead_of_loading_everyone(db_path: Path) -> None:
     try:
 
         async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
-            table = app.screen.query_one("#patients", DataTable)
+            table = app.screen.query_one("#patients", RowTable)
             assert table.row_count == 10
             await pilot.press(*["down"] * 8)
             await settle(app, pilot)

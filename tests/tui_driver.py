@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 
 from kinesio_tui.app import KinesioApp, build_app
+from kinesio_tui.views.row_table import RowTable
 
 #: The fixed clinic day of every test (a Wednesday).
 DAY = date(2026, 11, 25)
@@ -39,5 +39,5 @@ async def settle(app: KinesioApp, pilot: Pilot[None]) -> None:
 
 def names(app: KinesioApp) -> list[str]:
     """The names in the patient list, top to bottom."""
-    table = app.screen.query_one("#patients", DataTable)
+    table = app.screen.query_one("#patients", RowTable)
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]

@@ -11,14 +11,14 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.domain.roster import RosterRow, roster
 from kinesio_tui.i18n import _
+from kinesio_tui.views.row_table import Column, RowTable
 from kinesio_tui.views.widgets import KeyFooter
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def day_cell(day: date | None, today: date, *, narrow: bool) -> str | Text:
     return Text("!" + text, style="bold yellow") if day < today else text
 
 
-class PatientTable(DataTable[str | Text]):
+class PatientTable(RowTable):
     """The patient rows; printable keys that are not bound go to the search box."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -147,7 +147,7 @@ class PatientsScreen(Screen[None]):
                 compact=True,
                 select_on_focus=False,
             )
-        yield PatientTable(id="patients", cursor_type="row", zebra_stripes=True)
+        yield PatientTable(id="patients", zebra_stripes=True)
         yield Static("", id="list-empty")
         yield KeyFooter()
 
@@ -183,18 +183,20 @@ class PatientsScreen(Screen[None]):
 
     def _build_columns(self, narrow: bool) -> None:
         self._narrow = narrow
-        table = self.query_one(PatientTable)
-        table.clear(columns=True)
         self._rows = []
-        table.add_column(" ", key="flag", width=1)
-        table.add_column(_("Name"), key="name")
-        table.add_column(_("Age"), key="age")
-        if not narrow:
-            table.add_column(_("Phone"), key="phone")
-        table.add_column(_("Condition"), key="condition")
-        table.add_column(_("Visit"), key="visit")
-        table.add_column(_("Next"), key="next")
-        table.add_column(_("VAS"), key="vas")
+        columns = [
+            Column("flag", " ", width=1),
+            Column("name", _("Name"), shrink=True, min_width=14),
+            Column("age", _("Age")),
+            Column("phone", _("Phone")),
+            Column("condition", _("Condition")),
+            Column("visit", _("Visit")),
+            Column("next", _("Next")),
+            Column("vas", _("VAS")),
+        ]
+        self.query_one(PatientTable).set_columns(
+            [col for col in columns if not (narrow and col.key == "phone")]
+        )
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -204,7 +206,7 @@ class PatientsScreen(Screen[None]):
         table = self.query_one(PatientTable)
         keep = None
         if keep_cursor and table.row_count:
-            keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            keep = table.row_key(table.cursor_row)
         self._loading = True
         self.load_page(
             self._query,
@@ -269,20 +271,17 @@ class PatientsScreen(Screen[None]):
             # A refresh of the same patients: repaint only rows that changed (cheap over SSH).
             for old, new in zip(self._rows, rows, strict=True):
                 if old != new:
-                    cells = self._cells(new, today, narrow)
-                    for column, value in zip(table.columns, cells, strict=True):
-                        table.update_cell(str(new.patient_id), column, value)
+                    table.update_row(str(new.patient_id), self._cells(new, today, narrow))
             self._rows = rows
             self._show_state(total)
             return
         if offset == 0:
             table.clear()
             self._rows = []
-        for row in rows:
-            table.add_row(*self._cells(row, today, narrow), key=str(row.patient_id))
+        table.add_rows((str(row.patient_id), self._cells(row, today, narrow)) for row in rows)
         self._rows += rows
-        if offset == 0 and keep is not None and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        if offset == 0 and keep is not None and table.has_row(keep):
+            table.move_cursor(table.get_row_index(keep))
         self._show_state(total)
 
     def _same_keys(self, rows: list[RosterRow]) -> bool:
@@ -334,10 +333,10 @@ class PatientsScreen(Screen[None]):
             )
         empty.update(message)
 
-    @on(DataTable.RowHighlighted, "#patients")
-    def load_more(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowTable.RowHighlighted, "#patients")
+    def load_more(self, event: RowTable.RowHighlighted) -> None:
         """Fetch the next page before the cursor reaches the end of the loaded rows."""
-        table = event.data_table
+        table = event.table
         if self._more and not self._loading and event.cursor_row >= table.row_count - PREFETCH:
             self._loading = True
             self.load_page(
@@ -389,14 +388,14 @@ class PatientsScreen(Screen[None]):
 
     # --- actions -----------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected, "#patients")
-    def open_selected(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#patients")
+    def open_selected(self, event: RowTable.RowSelected) -> None:
         """Enter opens the patient."""
         self._open_row(event.cursor_row)
 
     def _open_row(self, index: int) -> None:
         table = self.query_one(PatientTable)
-        key = table.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
+        key = table.row_key(index)
         if key is not None:
             self.kapp.open_patient(int(key))
 
