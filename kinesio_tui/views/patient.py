@@ -46,6 +46,21 @@ class VisitTable(DataTable[str | Text]):
         ),
     ]
 
+    def fit_rows(self) -> None:
+        """Size the columns and the scroll height for the rows just added, now.
+
+        DataTable measures new rows when it is next idle, which comes after the screen's
+        first paint: that paint cut every column to its header ("M1·1 ", "30 M"), and the
+        measuring then invalidated every rendered cell, so whole rows came only with a later
+        layout and render (~80 ms later, profiled at 80x24). This runs the same measuring
+        (~7 ms: Textual's own `_on_idle` step) before the first paint instead.
+        """
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows = self._new_rows.copy()
+            self._new_rows.clear()
+            self._update_dimensions(new_rows)
+
 
 def header_text(
     patient: Patient, episode: Episode | None, today_age: int, *, wide: bool = True
@@ -224,9 +239,13 @@ class PatientScreen(Screen[None]):
             )
         if current is not None:
             row = table.get_row_index(str(current.id))
-            table.move_cursor(row=row, animate=False)
+            # before fit_rows: with the rows not yet measured, DataTable leaves the scrolling
+            # until after the next refresh, when the table has a size (measured rows and no
+            # size would scroll the current visit to an arbitrary place)
+            table.move_cursor(row=row, animate=False, scroll=False)
             # once laid out, bring the current visit into view (the list may be just built)
             self.call_after_refresh(table.move_cursor, row=row, animate=False, scroll=True)
+        table.fit_rows()
 
     def on_resize(self) -> None:
         """Lay the programme out again when the width class changes."""
