@@ -273,3 +273,20 @@ def test_visit_list_is_measured_before_the_first_paint() -> None:
             assert table.virtual_size.height == 31  # header + 30 rows
 
     asyncio.run(main())
+
+
+def test_resizing_lays_the_programme_out_for_the_new_width(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        assert "planned" in text_of(app, "#legend").splitlines()[0]  # two lines at 80
+        assert "onset" not in text_of(app, "#patient-header")
+        narrow = text_of(app, "#results").splitlines()
+        await pilot.resize_terminal(100, 24)  # same width class: the programme only
+        await pilot.pause()
+        wider = text_of(app, "#results").splitlines()
+        assert len(wider) == len(narrow) and len(wider[1]) > len(narrow[1])
+        await pilot.resize_terminal(120, 30)  # wide: one legend line, onset in the header
+        await pilot.pause()
+        assert len(text_of(app, "#legend").splitlines()) == 1
+        assert "onset" in text_of(app, "#patient-header")
+
+    on_patient(demo_db_path, "petrauskas", script)

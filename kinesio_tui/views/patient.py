@@ -116,6 +116,7 @@ class PatientScreen(Screen[None]):
         self.episode: Episode | None = None
         self.progress: Progress | None = None
         self._wide: bool | None = None
+        self._programme_width: int | None = None  # the width the programme was laid out for
         self._shown_visits: object = None
         self._binding_state: object = None
 
@@ -186,6 +187,7 @@ class PatientScreen(Screen[None]):
             self.refresh_bindings()
 
     def _show_programme(self, prog: Progress | None) -> None:
+        self._programme_width = self.size.width
         today = self.kapp.today
         wide = self.size.width >= 110
         timeline = self.query_one("#timeline", Static)
@@ -248,12 +250,16 @@ class PatientScreen(Screen[None]):
         table.fit_rows()
 
     def on_resize(self) -> None:
-        """Lay the programme out again when the width class changes."""
+        """Lay the programme out again when the width changes.
+
+        The first layout sends a Resize too, at the size the screen was just drawn for:
+        redrawing then cost a second layout and render of the whole screen (~12 ms).
+        """
         wide = self.size.width >= 110
         if wide != self._wide:
             self._wide = wide
             self.refresh_data()
-        elif self.progress is not None:
+        elif self.progress is not None and self.size.width != self._programme_width:
             self._show_programme(self.progress)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
