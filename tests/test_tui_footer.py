@@ -11,7 +11,7 @@ from tui_driver import drive, settle
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain import find_patients
-from kinesio_tui.views.widgets import KeyFooter
+from kinesio_tui.views.footer import KeyFooter
 
 
 def footer_keys(app: KinesioApp) -> list[FooterKey]:

@@ -18,8 +18,8 @@ from kinesio_tui.domain.outcomes import Progress
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
+from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.widgets import (
-    KeyFooter,
     RedFlagBanner,
     legend_text,
     module_text,

@@ -29,7 +29,7 @@ from kinesio_tui.domain.patients import SEXES, get_patient
 from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
-from kinesio_tui.views.widgets import KeyFooter
+from kinesio_tui.views.footer import KeyFooter
 
 if TYPE_CHECKING:
     from kinesio_tui.app import KinesioApp

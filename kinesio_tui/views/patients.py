@@ -18,8 +18,8 @@ from textual.worker import get_current_worker
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.domain.roster import RosterRow, roster
 from kinesio_tui.i18n import _
+from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.row_table import Column, RowTable
-from kinesio_tui.views.widgets import KeyFooter
 
 if TYPE_CHECKING:
     from kinesio_tui.app import KinesioApp

@@ -27,8 +27,8 @@ from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.pir_pacer import CycleCompleted, Finished, Phase, PhaseChanged, PirPacer
 from kinesio_tui.protocol import protocol
+from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.visit import VisitHost, describe_pir
-from kinesio_tui.views.widgets import KeyFooter
 
 #: How often the countdown re-reads the clock (seconds).
 TICK_S = 0.1

@@ -16,8 +16,8 @@ from kinesio_tui import domain
 from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
+from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.visit import VisitHost, describe_measurement
-from kinesio_tui.views.widgets import KeyFooter
 
 
 @dataclass(frozen=True)

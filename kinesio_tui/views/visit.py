@@ -34,7 +34,7 @@ from kinesio_tui.domain.visits import delete_measurement
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ChecklistItem, protocol
-from kinesio_tui.views.widgets import KeyFooter
+from kinesio_tui.views.footer import KeyFooter
 
 if TYPE_CHECKING:
     from kinesio_tui.views.doctor import DoctorForm

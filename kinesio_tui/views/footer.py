@@ -1,0 +1,56 @@
+"""The key hints at the bottom of every screen.
+
+A module of its own so the patient list, the first screen, loads without the programme
+widgets (timeline, sparkline, results) and the protocol they read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class KeyFooter(Footer):
+    """The Footer, rebuilt only when the keys it shows change, and at most once per refresh.
+
+    Textual's Footer recomposes on every bindings refresh (each focus change, each
+    refresh_bindings), restyling every key: profiled, about 15 % of opening a patient
+    screen went to rebuilding identical key lists. And each refresh queues a rebuild of its
+    own: a new screen refreshes its bindings three times before its first paint (mounted,
+    focused, data loaded), so three rebuilds of ~25 ms each ran after it, all reading the same
+    final keys. One rebuild is queued at a time, and it compares the keys when it runs.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown: tuple[tuple[str, str, bool], ...] | None = None
+        self._rebuild_queued = False
+
+    @staticmethod
+    def _keys(screen: Screen[Any]) -> tuple[tuple[str, str, bool], ...]:
+        return tuple(
+            (binding.key, binding.description, enabled)
+            for (_node, binding, enabled, _tooltip) in screen.active_bindings.values()
+            if binding.show
+        )
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        """Queue one rebuild (as Footer does), unless one is already queued."""
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._rebuild_queued:
+            self._rebuild_queued = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        """Recompose for a different set of keys, descriptions or enabled states."""
+        self._rebuild_queued = False
+        if not self.is_attached:
+            return
+        keys = self._keys(self.screen)
+        if keys != self._shown:
+            self._shown = keys
+            await self.recompose()
