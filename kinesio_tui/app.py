@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -22,6 +24,14 @@ from kinesio_tui.views.commands import KinesioCommands
 
 #: How often to look for commits by other processes (PRAGMA data_version costs microseconds).
 POLL_SECONDS = 1.0
+#: What the patient list does not need but the next keystroke may: loaded in the background
+#: once the list is on screen, so neither the first frame nor the first patient waits for it.
+WARM_UP_MODULES = (
+    "kinesio_tui.views.patient",
+    "kinesio_tui.views.visit",
+    "kinesio_tui.views.help",
+    "kinesio_tui.domain.outcomes",
+)
 
 
 class KinesioApp(App[None]):
@@ -68,8 +78,23 @@ class KinesioApp(App[None]):
         return PatientsScreen()
 
     def on_mount(self) -> None:
-        """Start watching for other processes' commits."""
+        """Start watching for other processes' commits; warm up once the list is drawn."""
         self.set_interval(POLL_SECONDS, self.poll_changes)
+        self.call_after_refresh(self.warm_up)
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Import the patient and visit screens and read the protocol, off the UI thread.
+
+        The list is the first screen: the rest of the workstation (~70 ms of imports and the
+        protocol's TOML) loads while the therapist reads it (issue 7). Anything that fails
+        here fails again, visibly, where it is used.
+        """
+        from kinesio_tui.protocol import protocol
+
+        for name in WARM_UP_MODULES:
+            importlib.import_module(name)
+        protocol()
 
     def on_unmount(self) -> None:
         """Close the main-thread connection."""

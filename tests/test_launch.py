@@ -129,3 +129,32 @@ def test_lazy_domain_names_are_the_functions_not_the_modules() -> None:
         assert getattr(domain, name).__module__.startswith("kinesio_tui.domain."), name
     with pytest.raises(AttributeError):
         domain.no_such_name  # noqa: B018
+
+
+WARM_UP_SCRIPT = """
+import asyncio, sys
+from pathlib import Path
+from kinesio_tui.app import build_app
+
+async def main() -> None:
+    app = build_app(Path(sys.argv[1]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        before = "kinesio_tui.views.patient" in sys.modules
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        after = "kinesio_tui.views.patient" in sys.modules
+        print(before, after)
+
+asyncio.run(main())
+"""
+
+
+def test_the_rest_of_the_workstation_loads_after_the_list_is_drawn(tmp_path: Path) -> None:
+    """The list starts without the patient screen's code; it is loaded behind the first frame."""
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", WARM_UP_SCRIPT, str(tmp_path / "c.db")],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "True"]
