@@ -41,8 +41,8 @@ sys.path.insert(0, str(HERE))
 from generate import TODAY, build_facts, cached_db  # noqa: E402
 
 from kinesio_tui.data.db import connect  # noqa: E402
-from kinesio_tui.domain.patients import fold  # noqa: E402
 from kinesio_tui.domain.roster import roster  # noqa: E402
+from kinesio_tui.domain.search import fold  # noqa: E402
 
 #: The page the patient list asks for (views/patients.py PAGE + 1 to know there is more).
 LIST_LIMIT = 61

@@ -112,7 +112,7 @@ def test_the_patient_list_loads_only_the_domain_it_shows() -> None:
     )
     loaded = proc.stdout
     assert "kinesio_tui.domain.roster" in loaded
-    for heavy in ("outcomes", "episodes", "visits"):
+    for heavy in ("outcomes", "episodes", "visits", "models", "store"):
         assert f"kinesio_tui.domain.{heavy}'" not in loaded, loaded
 
 

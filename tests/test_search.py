@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import patients as search
+from kinesio_tui.domain import search
 from kinesio_tui.domain.models import NewPatient
 from kinesio_tui.domain.patients import (
     archive_patient,

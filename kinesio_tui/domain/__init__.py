@@ -47,11 +47,11 @@ if TYPE_CHECKING:
         count_patients,
         create_patient,
         find_patients,
-        fold,
         get_patient,
         restore_patient,
         update_patient,
     )
+    from kinesio_tui.domain.search import fold
     from kinesio_tui.domain.visits import (
         checklist_for_visit,
         complete_visit,
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     )
 
 #: Where the public names live, searched in this order on first use.
-_SUBMODULES = ("models", "patients", "episodes", "visits", "outcomes")
+_SUBMODULES = ("models", "patients", "search", "episodes", "visits", "outcomes")
 
 __all__ = [
     "Change",

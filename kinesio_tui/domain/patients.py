@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import unicodedata
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -12,16 +9,11 @@ from typing import Any
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import NewPatient, Patient
+from kinesio_tui.domain.search import fold, search_rows
 from kinesio_tui.domain.store import fetch_row, insert_row, now_iso, update_row
 from kinesio_tui.errors import ValidationError
 
 SEXES = ("F", "M", "X")
-
-
-def fold(text: str) -> str:
-    """Lower-case, diacritics removed: 'Šimkus' -> 'simkus', 'Žemaitė' -> 'zemaite'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def search_text_for(first_name: str, last_name: str, phone: str, birth_date: date) -> str:
@@ -129,101 +121,6 @@ def count_patients(db: ClinicDB, *, archived: bool = False) -> int:
     return int(db.execute(f"SELECT count(*) FROM patients WHERE {where}").fetchone()[0])
 
 
-#: Above this many candidates a query is unselective: walking the (archived_at, search_text)
-#: index in order meets a page of matches sooner than fetching and sorting every candidate
-#: (each a row lookup). Measured on 126 keystroke queries at 100,000 patients, interleaved:
-#: cap 2000 -> p50 9.1 / p95 17.8 ms CPU, 1000 -> 8.5 / 14.6, 500 -> 8.0 / 13.9, 300 -> same.
-CANDIDATE_CAP = 500
-#: ...or, paging deep, this many times the rows asked for.
-PAGE_FACTOR = 2
-
-
-def _is_digits_word(word: str) -> bool:
-    return any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word)
-
-
-def _match_sql(words: list[str]) -> tuple[list[str], list[Any]]:
-    """The exact rule, as SQL: every word a prefix of a search_text word, or phone/year digits."""
-    where: list[str] = []
-    params: list[Any] = []
-    for word in words:
-        if _is_digits_word(word):
-            # phone digits (anywhere in the number) or birth year
-            where.append("instr(search_text, ?) > 0")
-            params.append("".join(ch for ch in word if ch.isdigit()))
-            continue
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("(search_text LIKE ? ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')")
-        params += [f"{escaped}%", f"% {escaped}%"]
-    return where, params
-
-
-def _fts_phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _fts_ids(db: ClinicDB, table: str, query: str, cap: int) -> set[int] | None:
-    """Rowids matching an FTS5 query, or None when there are more than `cap` of them."""
-    try:
-        rows = db.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?", [query, cap + 1]
-        ).fetchall()
-    except sqlite3.OperationalError:  # no index (a file mid-migration): scan instead
-        return None
-    return None if len(rows) > cap else {row[0] for row in rows}
-
-
-def _intersect(a: set[int] | None, b: set[int] | None) -> set[int] | None:
-    if a is None:
-        return b
-    return a if b is None else a & b
-
-
-def _search_plan(db: ClinicDB, words: list[str], cap: int) -> tuple[set[int] | None, str | None]:
-    """Candidate ids (a superset of the matches) and, if needed, a surname prefix to walk.
-
-    A quoted word is tokenised by FTS5 exactly as the stored text was, so a word that is a
-    prefix of a stored word is a phrase whose last token is a prefix: the index never misses
-    a match, and `_match_sql` removes the few extra hits (tokens split at ' or -).
-
-    (ids, None): the matches are among `ids`. (ids, prefix): they are among `ids` plus the
-    rows whose search_text starts with `prefix` (one range of the roster index, already in
-    order): a common surname ("Žemaitė" ~2% of rows, all at one end of the order) is cheap
-    that way, where walking the index until a page of matches turns up is not.
-    (None, None): no index narrows the query; walk the roster index in order.
-    """
-    names = [w for w in words if not _is_digits_word(w) and any(ch.isalnum() for ch in w)]
-    digits = ["".join(ch for ch in w if ch.isdigit()) for w in words if _is_digits_word(w)]
-    digits = [d for d in digits if len(d) >= 3]  # trigrams: shorter fragments match most rows
-    by_digits = (
-        _fts_ids(db, "patients_trigram", " AND ".join(map(_fts_phrase, digits)), cap)
-        if digits
-        else None
-    )
-    if not names:
-        return by_digits, None
-    phrases = [f"{_fts_phrase(w)} *" for w in names]
-    by_names = _fts_ids(db, "patients_fts", " AND ".join(phrases), cap)
-    found = _intersect(by_names, by_digits)
-    if found is not None:
-        return found, None
-    # Too many: split the first name word's matches into "search_text starts with it"
-    # (a range of the index) and "a later word starts with it" (usually few).
-    first = names[0]
-    if first[-1] == chr(0x10FFFF):  # no upper bound for the range
-        return None, None
-    later = " AND ".join([f"rest : {phrases[0]}", *phrases[1:]])
-    by_later = _fts_ids(db, "patients_fts", later, cap)
-    if by_later is None:
-        return None, None
-    return (by_later if by_digits is None else by_later & by_digits), first
-
-
-def _prefix_bound(prefix: str) -> str:
-    """The least string above every string that starts with `prefix` (code point order)."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 def find_patients(
     db: ClinicDB, query: str = "", *, archived: bool = False, limit: int = 200, offset: int = 0
 ) -> list[Patient]:
@@ -235,57 +132,3 @@ def find_patients(
     """
     names, rows = search_rows(db, query, archived=archived, limit=limit, offset=offset)
     return [Patient.from_row(dict(zip(names, row, strict=True))) for row in rows]
-
-
-def search_rows(
-    db: ClinicDB,
-    query: str = "",
-    *,
-    archived: bool = False,
-    limit: int = 200,
-    offset: int = 0,
-    columns: tuple[str, ...] | None = None,
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """`find_patients` as raw rows of `columns` (all by default): column names and rows.
-
-    For callers that need a few columns of a page (the patient list) and not whole Patients.
-    """
-    # Bytes that are not text (a terminal in another encoding) cannot match a name: drop them.
-    query = query.encode("utf-8", "ignore").decode("utf-8")
-    words = fold(query).split()
-    match, params = _match_sql(words)
-    where = " AND ".join(["archived_at IS NOT NULL" if archived else "archived_at IS NULL", *match])
-    cols = (
-        "patients.*"
-        if columns is None
-        else ", ".join(f"patients.{c}" for c in dict.fromkeys(("id", "search_text", *columns)))
-    )
-    ids, prefix = (
-        _search_plan(db, words, max(CANDIDATE_CAP, PAGE_FACTOR * (offset + limit)))
-        if words
-        else (None, None)
-    )
-    if ids is None:
-        sql = f"SELECT {cols} FROM patients WHERE {where}"
-        args: list[Any] = list(params)
-    else:
-        # CROSS JOIN keeps SQLite from walking the whole index and probing the candidates.
-        sql = (
-            f"SELECT {cols} FROM json_each(?) AS c CROSS JOIN patients "
-            f"ON patients.id = c.value WHERE {where}"
-        )
-        args = [json.dumps(sorted(ids)), *params]
-        if prefix is not None:
-            # Only the first offset + limit rows of each part can reach the page: the range
-            # stops early in index order instead of sorting thousands of "Šimk..." rows.
-            wanted = offset + limit
-            sql = (
-                f"SELECT * FROM ({sql} ORDER BY search_text, patients.id LIMIT ?) UNION "
-                f"SELECT * FROM (SELECT {cols} FROM patients WHERE {where}"
-                " AND search_text >= ? AND search_text < ? ORDER BY search_text, id LIMIT ?)"
-            )
-            args += [wanted, *params, prefix, _prefix_bound(prefix), wanted]
-    cursor = db.execute(
-        f"SELECT * FROM ({sql}) ORDER BY search_text, id LIMIT ? OFFSET ?", [*args, limit, offset]
-    )
-    return [c[0] for c in cursor.description], cursor.fetchall()

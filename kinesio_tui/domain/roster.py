@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain.patients import search_rows
+from kinesio_tui.domain.search import search_rows
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from kinesio_tui.domain.patients import find_patients, fold
+from kinesio_tui.domain.search import fold
 from kinesio_tui.i18n import _
 
 if TYPE_CHECKING:
@@ -76,6 +76,8 @@ class KinesioCommands(Provider):
         words = [w for w in fold(query).split() if w not in _FILLER]
         if not words:
             return
+        from kinesio_tui.domain.patients import find_patients  # not needed before the palette
+
         # A local indexed query (~0.1 ms, performance.md): fine on the UI thread.
         for archived in (False, True):
             for patient in find_patients(self.kapp.db, " ".join(words), archived=archived, limit=8):
