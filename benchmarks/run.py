@@ -40,7 +40,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import TODAY, build_facts, cached_db  # noqa: E402
 
-from kinesio_tui.data.db import connect  # noqa: E402
+from kinesio_tui.data.db import connect, connect_reader  # noqa: E402
 from kinesio_tui.domain.roster import roster  # noqa: E402
 from kinesio_tui.domain.search import fold  # noqa: E402
 
@@ -154,7 +154,7 @@ def bench_search(db_path: Path, rounds: int = 5) -> dict[str, Any]:
     }
     worst: dict[str, float] = {}
 
-    reader = connect(db_path, migrate=False, any_thread=True)
+    reader = connect_reader(db_path)  # as the list opens it
     lock = threading.Lock()
 
     def worker(query: str) -> None:

@@ -199,3 +199,16 @@ def test_a_first_migration_interrupted_half_way_can_be_resumed(db_path: Path) ->
     db = connect(db_path)
     db.close()
     assert _applied(db_path) == known_migrations()
+
+
+def test_a_reader_connection_keeps_a_small_page_cache(db_path: Path) -> None:
+    """The list's search connection must not grow with the clinic (issue 7: memory)."""
+    from kinesio_tui.data.db import READER_CACHE_KIB, connect_reader
+
+    connect(db_path).close()
+    reader = connect_reader(db_path)
+    try:
+        assert reader.execute("PRAGMA cache_size").fetchone()[0] == -READER_CACHE_KIB
+        assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        reader.close()

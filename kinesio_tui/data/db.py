@@ -156,6 +156,20 @@ def connect(
     return db
 
 
+#: Page cache of a reader connection. SQLite's default (2 MiB) filled up with the roster
+#: index when the list counted a large clinic's patients, so the workstation's memory grew
+#: with the clinic (+2.4 MiB at 100,000 patients); a search reads a few dozen pages, which
+#: the OS keeps cached anyway: p95 per keystroke unchanged (issue 7, benchmarks/run.py).
+READER_CACHE_KIB = 256
+
+
+def connect_reader(path: Path) -> ClinicDB:
+    """A connection for searching in worker threads (one at a time): small cache, no migration."""
+    db = connect(path, migrate=False, any_thread=True)
+    db.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
+    return db
+
+
 @contextlib.contextmanager
 def open_db(path: Path, *, actor: str | None = None) -> Iterator[ClinicDB]:
     db = connect(path, actor=actor)

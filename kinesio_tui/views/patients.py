@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.data.db import ClinicDB, connect_reader
 from kinesio_tui.domain.roster import RosterRow, roster
 from kinesio_tui.i18n import _
 from kinesio_tui.views.footer import KeyFooter
@@ -233,7 +233,7 @@ class PatientsScreen(Screen[None]):
             if worker.is_cancelled:
                 return
             if self._reader is None:
-                self._reader = connect(self.kapp.db_path, migrate=False, any_thread=True)
+                self._reader = connect_reader(self.kapp.db_path)
             db = self._reader
             rows = roster(db, query, archived=archived, limit=limit + 1, offset=offset)
             total = (
