@@ -299,10 +299,11 @@ def bench_open_patient(db_path: Path, rounds: int = 10) -> dict[str, Any]:
     screen's queries alone (patient, episode, progress with visits, tests and PIR).
     """
     from textual.screen import Screen
-    from textual.widgets import DataTable, Static
+    from textual.widgets import Static
 
     from kinesio_tui.app import build_app
     from kinesio_tui.domain import current_episode, get_patient, progress
+    from kinesio_tui.views.row_table import RowTable
 
     pid, _episode = full_history_patient(db_path)
 
@@ -321,7 +322,7 @@ def bench_open_patient(db_path: Path, rounds: int = 10) -> dict[str, Any]:
                 started = time.perf_counter()
                 app.open_patient(pid)
                 await pilot.pause()
-                table = app.screen.query(DataTable).first()
+                table = app.screen.query_one("#visits", RowTable)
                 samples["patient_screen"].append((time.perf_counter() - started) * 1000)
                 rows_seen.append(table.row_count)
                 app.pop_screen()

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import time
 from collections.abc import Callable
@@ -95,6 +96,10 @@ class KinesioApp(App[None]):
         for name in WARM_UP_MODULES:
             importlib.import_module(name)
         protocol()
+        # What exists now lives as long as the app (Textual, the code, the protocol): out of
+        # the collector's sight, a full collection walks only what later screens allocate
+        # instead of pausing the UI ~90-100 ms every few patients (profiled, large clinic).
+        gc.freeze()
 
     def on_unmount(self) -> None:
         """Close the main-thread connection."""

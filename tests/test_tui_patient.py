@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
@@ -61,7 +61,7 @@ def test_enter_on_the_current_visit_starts_it_and_the_screen_refreshes(
     from kinesio_tui.views.visit import VisitScreen
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
-        table = app.screen.query_one("#visits", DataTable)
+        table = app.screen.query_one("#visits", RowTable)
         assert "today" in str(table.get_row_at(table.cursor_row)[-1])
         await pilot.press("up", "enter")  # a done visit: not startable
         await pilot.pause()
@@ -72,7 +72,7 @@ def test_enter_on_the_current_visit_starts_it_and_the_screen_refreshes(
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, PatientScreen)
-        table = app.screen.query_one("#visits", DataTable)
+        table = app.screen.query_one("#visits", RowTable)
         assert "in progress" in str(table.get_row_at(table.cursor_row)[-1])
         assert "▶" in text_of(app, "#timeline")
 
@@ -242,37 +242,6 @@ def test_a_whole_session_moves_the_timeline_and_the_pain_trend(demo_db_path: Pat
         held = next(v for v in visits_of(db, episode.id) if v.module == 3 and v.number == 4)
         assert held.status == "done"
         assert len(ticks_of(db, held.id)) == 2
-
-
-def test_visit_list_is_measured_before_the_first_paint() -> None:
-    """fit_rows sizes the columns and the scroll height at once, not on the next idle.
-
-    It runs DataTable's own idle-time measuring early; this fails if a Textual upgrade
-    renames what it relies on.
-    """
-    from rich.text import Text
-    from textual.app import App, ComposeResult
-
-    from kinesio_tui.views.patient import VisitTable
-
-    class One(App[None]):
-        def compose(self) -> ComposeResult:
-            yield VisitTable(id="visits", cursor_type="row")
-
-    async def main() -> None:
-        async with One().run_test(size=(60, 10)) as pilot:
-            await pilot.pause()
-            table = pilot.app.query_one(VisitTable)
-            table.add_column("Visit", key="visit")
-            table.add_column("Date", key="date")
-            for n in range(1, 31):
-                table.add_row(Text(f"M1·{n:<2} Session"), "Mon 30 Mar", key=str(n))
-            table.fit_rows()  # no await since adding: nothing idle has run
-            assert table.columns["visit"].content_width == len("M1·1  Session")
-            assert table.columns["date"].content_width == len("Mon 30 Mar")
-            assert table.virtual_size.height == 31  # header + 30 rows
-
-    asyncio.run(main())
 
 
 def test_resizing_lays_the_programme_out_for_the_new_width(demo_db_path: Path) -> None:

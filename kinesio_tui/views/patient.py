@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from kinesio_tui.domain import current_episode, get_patient, progress
 from kinesio_tui.domain.models import Episode, Patient, Visit
@@ -19,6 +19,7 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
 from kinesio_tui.views.footer import KeyFooter
+from kinesio_tui.views.row_table import Column, RowTable
 from kinesio_tui.views.widgets import (
     RedFlagBanner,
     legend_text,
@@ -37,29 +38,18 @@ if TYPE_CHECKING:
 SIDE_WORDS = {"L": "left", "R": "right", "both": "both sides"}
 
 
-class VisitTable(DataTable[str | Text]):
-    """The episode's 45 visits; Enter starts (or continues) the current one."""
+class VisitTable(RowTable):
+    """The episode's 45 visits; Enter starts (or continues) the current one.
+
+    A RowTable, as the patient list: DataTable drew the first screenful cut to the column
+    headers, measured the rows when next idle and drew them all again (issue 7).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter", "select_cursor", _("Start"), tooltip=_("Start or continue the current visit")
         ),
     ]
-
-    def fit_rows(self) -> None:
-        """Size the columns and the scroll height for the rows just added, now.
-
-        DataTable measures new rows when it is next idle, which comes after the screen's
-        first paint: that paint cut every column to its header ("M1·1 ", "30 M"), and the
-        measuring then invalidated every rendered cell, so whole rows came only with a later
-        layout and render (~80 ms later, profiled at 80x24). This runs the same measuring
-        (~7 ms: Textual's own `_on_idle` step) before the first paint instead.
-        """
-        if self._require_update_dimensions:
-            self._require_update_dimensions = False
-            new_rows = self._new_rows.copy()
-            self._new_rows.clear()
-            self._update_dimensions(new_rows)
 
 
 def header_text(
@@ -137,15 +127,19 @@ class PatientScreen(Screen[None]):
             with VerticalScroll(id="results-box"):  # Tab here, then arrows, when it overflows
                 yield Static(id="results")
                 yield Static(id="module-info")
-            yield VisitTable(id="visits", cursor_type="row")
+            yield VisitTable(id="visits", zebra_stripes=False)
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(VisitTable)
-        table.add_column(" ", key="glyph")
-        table.add_column(_("Visit"), key="visit")
-        table.add_column(_("Date"), key="date")
-        table.add_column(_("Status"), key="status")
+        table.set_columns(
+            [
+                Column("glyph", " "),
+                Column("visit", _("Visit")),
+                Column("date", _("Date")),
+                Column("status", _("Status")),
+            ]
+        )
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -226,28 +220,23 @@ class PatientScreen(Screen[None]):
         today = self.kapp.today
         date_format = "%a %d %b" if self.size.width >= 110 else "%d %b"
         table.clear()
+        rows = []
         for visit in visits:
             kind = _("Doctor") if visit.is_doctor else _("Session")
             label = Text(f"M{visit.module}·{visit.number:<2} {kind}")
             if visit.is_doctor:
                 label.stylize("bold")
             status = status_label(visit, today)
-            table.add_row(
+            cells: list[str | Text] = [
                 visit_glyph(visit, today),
                 label,
                 visit.day.strftime(date_format),
                 Text(status, style="bold" if current and visit.id == current.id else ""),
-                key=str(visit.id),
-            )
-        if current is not None:
-            row = table.get_row_index(str(current.id))
-            # before fit_rows: with the rows not yet measured, DataTable leaves the scrolling
-            # until after the next refresh, when the table has a size (measured rows and no
-            # size would scroll the current visit to an arbitrary place)
-            table.move_cursor(row=row, animate=False, scroll=False)
-            # once laid out, bring the current visit into view (the list may be just built)
-            self.call_after_refresh(table.move_cursor, row=row, animate=False, scroll=True)
-        table.fit_rows()
+            ]
+            rows.append((str(visit.id), cells))
+        table.add_rows(rows)
+        if current is not None:  # in view now, or at the first layout when there is no size yet
+            table.move_cursor(table.get_row_index(str(current.id)))
 
     def on_resize(self) -> None:
         """Lay the programme out again when the width changes.
@@ -276,12 +265,10 @@ class PatientScreen(Screen[None]):
         """Back to the patient list."""
         self.dismiss()
 
-    @on(DataTable.RowSelected, "#visits")
-    def visit_chosen(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#visits")
+    def visit_chosen(self, event: RowTable.RowSelected) -> None:
         """Enter on the current visit starts it; other visits only say what they are."""
-        key = event.row_key.value
-        if key is not None:
-            self.start_visit(int(key))
+        self.start_visit(int(event.row_key))
 
     def action_start_visit(self) -> None:
         """Start (or continue) today's visit: the next one in the programme."""
@@ -331,7 +318,7 @@ class PatientScreen(Screen[None]):
         table = self.query_one(VisitTable)
         highlighted: Visit | None = None
         if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            key = table.row_key(table.cursor_row)
             highlighted = next((v for v in prog.visits if str(v.id) == key), None)
         # Only held visits, and modules with a control or final appointment held, have a report.
         held = [v for v in prog.visits if v.status == "done"]
