@@ -18,21 +18,18 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.data.db import WORKSTATION_CACHE_KIB, ClinicDB, connect
 from kinesio_tui.data.watch import ChangeWatcher
 from kinesio_tui.i18n import _
 from kinesio_tui.views.commands import KinesioCommands
 
 #: How often to look for commits by other processes (PRAGMA data_version costs microseconds).
 POLL_SECONDS = 1.0
-#: What the patient list does not need but the next keystroke may: loaded in the background
-#: once the list is on screen, so neither the first frame nor the first patient waits for it.
-WARM_UP_MODULES = (
-    "kinesio_tui.views.patient",
-    "kinesio_tui.views.visit",
-    "kinesio_tui.views.help",
-    "kinesio_tui.domain.outcomes",
-)
+#: What the patient list does not need but the next keystroke may: the patient screen (its
+#: domain and widgets), loaded in the background once the list is on screen, so neither the
+#: first frame nor the first patient waits for it. Not the visit screen: its text editor
+#: alone is 0.7 MiB of code, and memory is a target too (issue 7: <= 1.3x a bare app).
+WARM_UP_MODULES = ("kinesio_tui.views.patient",)
 
 
 class KinesioApp(App[None]):
@@ -62,7 +59,7 @@ class KinesioApp(App[None]):
         #: Monotonic seconds that pace the PIR countdown (a fake one in tests, never sleeps).
         self.clock: Callable[[], float] = clock or time.monotonic
         self.db_path = Path(db_path)
-        self.db: ClinicDB = connect(self.db_path, actor=actor)
+        self.db: ClinicDB = connect(self.db_path, actor=actor, cache_kib=WORKSTATION_CACHE_KIB)
         self.actor: str = self.db.actor
         self._fixed_today = today
         self._watcher = ChangeWatcher(self.db)

@@ -212,3 +212,14 @@ def test_a_reader_connection_keeps_a_small_page_cache(db_path: Path) -> None:
         assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         reader.close()
+
+
+def test_the_workstation_connection_keeps_a_small_page_cache(db_path: Path) -> None:
+    from kinesio_tui.app import build_app
+    from kinesio_tui.data.db import WORKSTATION_CACHE_KIB
+
+    app = build_app(db_path)
+    try:
+        assert app.db.execute("PRAGMA cache_size").fetchone()[0] == -WORKSTATION_CACHE_KIB
+    finally:
+        app.db.close()

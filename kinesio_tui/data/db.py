@@ -114,13 +114,19 @@ def make_private(path: Path) -> None:
 
 
 def connect(
-    path: Path, *, actor: str | None = None, migrate: bool = True, any_thread: bool = False
+    path: Path,
+    *,
+    actor: str | None = None,
+    migrate: bool = True,
+    any_thread: bool = False,
+    cache_kib: int | None = None,
 ) -> ClinicDB:
     """Open (creating if needed) the database at `path`, upgrade its schema, return it.
 
     A file written by a newer kinesio-tui, or a file that is not ours, is refused untouched.
     `any_thread` lets one reader connection serve successive worker threads; the caller
-    must serialise its use (sqlite3 itself is built thread-safe).
+    must serialise its use (sqlite3 itself is built thread-safe). `cache_kib` caps the
+    connection's page cache (SQLite's default is 2 MiB).
     """
     path = Path(path)
     if not path.exists():
@@ -147,6 +153,8 @@ def connect(
         # FULL in WAL mode fsyncs the log on every commit: a record the screen shows as
         # saved survives a power cut (~0.1 ms per commit here, see performance.md).
         conn.execute("PRAGMA synchronous = FULL")
+        if cache_kib is not None:
+            conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     except sqlite3.DatabaseError as error:
         raise KinesioError(
             "Cannot open database", f"{path} is not a readable SQLite database ({error})."
@@ -156,18 +164,18 @@ def connect(
     return db
 
 
-#: Page cache of a reader connection. SQLite's default (2 MiB) filled up with the roster
-#: index when the list counted a large clinic's patients, so the workstation's memory grew
-#: with the clinic (+2.4 MiB at 100,000 patients); a search reads a few dozen pages, which
-#: the OS keeps cached anyway: p95 per keystroke unchanged (issue 7, benchmarks/run.py).
+#: Page caches of the workstation's connections. With SQLite's default (2 MiB each) they
+#: filled up with the roster index and episode rows of a large clinic, so the workstation's
+#: memory grew with the clinic (+2.4 MiB at 100,000 patients). A search reads a few dozen
+#: pages and a patient screen ~100, which the OS keeps cached anyway: search p95 and a
+#: committed write unchanged (issue 7, benchmarks/run.py).
 READER_CACHE_KIB = 256
+WORKSTATION_CACHE_KIB = 512
 
 
 def connect_reader(path: Path) -> ClinicDB:
     """A connection for searching in worker threads (one at a time): small cache, no migration."""
-    db = connect(path, migrate=False, any_thread=True)
-    db.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
-    return db
+    return connect(path, migrate=False, any_thread=True, cache_kib=READER_CACHE_KIB)
 
 
 @contextlib.contextmanager

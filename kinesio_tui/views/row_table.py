@@ -36,6 +36,10 @@ Cell = str | Text
 PAD = 1
 
 
+def _texts(cells: Sequence[Cell]) -> list[Text]:
+    return [cell if isinstance(cell, Text) else Text(cell) for cell in cells]
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -166,7 +170,7 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
     def add_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
         """Append rows given as (key, cells), one cell per column."""
         for key, cells in rows:
-            texts = [cell if isinstance(cell, Text) else Text(cell) for cell in cells]
+            texts = _texts(cells)
             if len(texts) != len(self.columns):
                 raise ValueError(f"row {key!r} has {len(texts)} cells for {len(self.columns)} columns")
             self._index[key] = len(self._keys)
@@ -178,7 +182,7 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
     def update_row(self, key: str, cells: Sequence[Cell]) -> None:
         """Replace one row's cells in place (a refresh that changed this row only)."""
         index = self._index[key]
-        texts = [cell if isinstance(cell, Text) else Text(cell) for cell in cells]
+        texts = _texts(cells)
         self._cells[index] = texts
         if self._grow(texts):
             self._changed()

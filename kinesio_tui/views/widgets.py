@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rich.text import Text
-from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from kinesio_tui.domain.models import Visit
 from kinesio_tui.domain.outcomes import Change, LatestResult, SeriesPoint, Standing
@@ -260,9 +259,3 @@ class RedFlagBanner(Static):
         self.set_class(bool(labels), "-raised")
         if labels:
             self.update(_("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels)))
-
-
-class KeyTable(DataTable[str | Text]):
-    """A row-cursor table whose Enter is shown in the Footer with a screen's own words."""
-
-    BINDINGS = [Binding("enter", "select_cursor", _("Open"), show=True)]
