@@ -150,6 +150,7 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._lines: dict[tuple[int, bool], Strip] = {}  # drawn rows (index, has cursor)
         self._header: Strip | None = None
         self._widths: tuple[int, list[int]] | None = None  # (table width, column widths)
+        self._styles: dict[str | None, Style] = {}
 
     # --- data ----------------------------------------------------------------------------
 
@@ -295,6 +296,20 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
         super().notify_style_update()
         self._lines.clear()
         self._header = None
+        self._styles.clear()
+
+    def _style(self, component: str | None = None) -> Style:
+        """The table's style, or a component's on top of it; computed once per restyle.
+
+        (Textual's rich_style walks every ancestor: ~0.2 ms, once per drawn line before.)
+        """
+        style = self._styles.get(component)
+        if style is None:
+            style = self.rich_style
+            if component is not None:
+                style += self.get_component_rich_style(component)
+            self._styles[component] = style
+        return style
 
     def on_resize(self, event: events.Resize) -> None:
         self._changed()
@@ -340,21 +355,20 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         if y == 0:
             if self._header is None:
-                style = self.rich_style + self.get_component_rich_style("row-table--header")
+                style = self._style("row-table--header")
                 labels = [Text(col.label) for col in self.columns]
                 self._header = self._draw(labels, style, None)
             return self._header
         index = round(self.scroll_offset.y) + y - 1
         if index >= len(self._keys):
-            return Strip.blank(self.scrollable_content_region.width, self.rich_style)
+            return Strip.blank(self.scrollable_content_region.width, self._style())
         cursor = index == self._cursor
         key = (index, cursor)
         strip = self._lines.get(key)
         if strip is None:
-            base = self.rich_style
+            base = self._style()
             if self.zebra_stripes:
-                stripe = "row-table--odd-row" if index % 2 else "row-table--even-row"
-                base += self.get_component_rich_style(stripe)
+                base = self._style("row-table--odd-row" if index % 2 else "row-table--even-row")
             post = self.get_component_rich_style("row-table--cursor") if cursor else None
             strip = self._draw(self._cells[index], base, post)
             if len(self._lines) > 4 * max(self.size.height, 1):
