@@ -51,26 +51,13 @@ def open_workstation(path: Path, *, actor: str | None, demo: bool = False) -> in
     """Open the TUI on `path`; returns the app's exit code (1 after a crash report).
 
     A file it must refuse (newer, not ours) raises KinesioError before the UI starts. The
-    day's automatic backup is taken once the file is known to be good.
+    day's automatic backup is taken behind the first frame (not for the demo clinic).
     """
     from kinesio_tui.app import build_app
 
-    tui = build_app(path, actor=actor, demo=demo)  # opens, creates or migrates
-    if not demo:
-        _daily_backup(path)
+    tui = build_app(path, actor=actor, demo=demo, daily_backup=not demo)  # opens or migrates
     tui.run()
     return tui.return_code or 0
-
-
-def _daily_backup(path: Path) -> None:
-    """Today's automatic backup (issue 6); a failure warns and never keeps the UI closed."""
-    try:
-        from kinesio_tui.maintenance.backup import auto_backup
-
-        auto_backup(path)
-    except Exception as error:  # whatever breaks, the clinic still opens
-        detail = error.message if isinstance(error, KinesioError) else type(error).__name__
-        print(f"Warning: automatic backup not taken ({detail}).", file=sys.stderr)
 
 
 def say_error(error: KinesioError) -> None:

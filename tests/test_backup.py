@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import stat
 from datetime import date, datetime, timedelta
@@ -308,42 +309,39 @@ def test_a_new_file_is_not_backed_up_before_its_first_migration(db_path: Path) -
     assert not list(backups_dir().iterdir())
 
 
-class _FakeApp:
-    ran = False
-    return_code = 0
+def _open_workstation_once(db_path: Path, *, daily_backup: bool = True) -> list[str]:
+    """Run the real app until its background work is done; returns its notifications."""
+    from kinesio_tui.app import build_app
 
-    def run(self) -> None:
-        _FakeApp.ran = True
+    async def main() -> list[str]:
+        app = build_app(db_path, daily_backup=daily_backup)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            return [n.message for n in app._notifications]
+
+    return asyncio.run(main())
 
 
-def test_opening_the_workstation_takes_the_daily_backup(
-    db: ClinicDB, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import kinesio_tui.app
-    from kinesio_tui import cli
-
+def test_opening_the_workstation_takes_the_daily_backup(db: ClinicDB) -> None:
     _add(db, "Opened")
-    monkeypatch.setattr(kinesio_tui.app, "build_app", lambda *a, **k: _FakeApp())
-    cli.run_tui(db.path)
-    assert _FakeApp.ran
+    assert _open_workstation_once(db.path) == []
     made = auto_backups(db.path)
     assert len(made) == 1 and _surnames(made[0]) == ["Opened"]
+    _open_workstation_once(db.path)  # once a day
+    assert auto_backups(db.path) == made
+    demo_like = db.path.with_name("other.db")
+    connect(demo_like).close()
+    _open_workstation_once(demo_like, daily_backup=False)  # the demo clinic: none
+    assert auto_backups(demo_like) == []
 
 
 def test_a_failing_daily_backup_only_warns(
-    db: ClinicDB,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    db: ClinicDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kinesio_tui.app
-    from kinesio_tui import cli
-
     broken = tmp_path / "settings.toml"
     broken.write_text("[backups]\nkeep = -1\n")
     monkeypatch.setenv("KINESIO_SETTINGS", str(broken))
-    _FakeApp.ran = False
-    monkeypatch.setattr(kinesio_tui.app, "build_app", lambda *a, **k: _FakeApp())
-    cli.run_tui(db.path)
-    assert _FakeApp.ran  # the clinic still opens
-    assert "automatic backup not taken" in capsys.readouterr().err
+    notes = _open_workstation_once(db.path)  # the clinic still opens, and says why
+    assert any("Automatic backup not taken" in note for note in notes), notes
