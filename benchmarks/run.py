@@ -42,7 +42,7 @@ from generate import TODAY, build_facts, cached_db  # noqa: E402
 
 from kinesio_tui.data.db import connect, connect_reader  # noqa: E402
 from kinesio_tui.domain.roster import roster  # noqa: E402
-from kinesio_tui.domain.search import fold  # noqa: E402
+from kinesio_tui.domain.search import _match_sql, fold  # noqa: E402
 
 #: The page the patient list asks for (views/patients.py PAGE + 1 to know there is more).
 LIST_LIMIT = 61
@@ -121,16 +121,8 @@ def search_queries(db_path: Path) -> list[str]:
 
 def legacy_find(db: Any, query: str, limit: int) -> list[Any]:
     """The LIKE-only search before issue 7 (no index can serve '% word%'): the baseline."""
-    where = ["archived_at IS NULL"]
-    params: list[Any] = []
-    for word in fold(query).split():
-        if any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word):
-            where.append("instr(search_text, ?) > 0")
-            params.append("".join(ch for ch in word if ch.isdigit()))
-            continue
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("(search_text LIKE ? ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')")
-        params += [f"{escaped}%", f"% {escaped}%"]
+    match, params = _match_sql(fold(query).split())  # the exact rule, with no index to help
+    where = ["archived_at IS NULL", *match]
     sql = f"SELECT * FROM patients WHERE {' AND '.join(where)} ORDER BY search_text, id LIMIT ?"
     return list(db.execute(sql, [*params, limit]).fetchall())
 
