@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -22,6 +22,9 @@ from kinesio_tui.data.db import WORKSTATION_CACHE_KIB, ClinicDB, connect
 from kinesio_tui.data.watch import ChangeWatcher
 from kinesio_tui.i18n import _
 from kinesio_tui.views.commands import KinesioCommands
+
+if TYPE_CHECKING:
+    from kinesio_tui.views.patient import PatientScreen
 
 #: How often to look for commits by other processes (PRAGMA data_version costs microseconds).
 POLL_SECONDS = 1.0
@@ -66,6 +69,7 @@ class KinesioApp(App[None]):
         self.actor: str = self.db.actor
         self._fixed_today = today
         self._watcher = ChangeWatcher(self.db)
+        self._patient_screen: PatientScreen | None = None
 
     @property
     def today(self) -> date:
@@ -167,12 +171,24 @@ class KinesioApp(App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     def open_patient(self, patient_id: int) -> None:
-        """Show one patient's screen on top of the list (replacing another patient's)."""
+        """Show one patient's screen on top of the list (replacing another patient's).
+
+        The patient screen is built once and kept (installed): the next patient reuses its
+        widgets, which skips ~25 ms of the ~75 ms to its first frame (issue 7, traced).
+        """
         from kinesio_tui.views.patient import PatientScreen
 
-        while len(self.screen_stack) > 1:
+        screen = self._patient_screen
+        if screen is None:
+            screen = self._patient_screen = PatientScreen(patient_id)
+            self.install_screen(screen, name="patient")
+        while len(self.screen_stack) > 1 and self.screen is not screen:
             self.pop_screen()
-        self.push_screen(PatientScreen(patient_id))
+        screen.show_patient(patient_id)
+        if self.screen is screen:
+            screen.refresh_data()
+        else:
+            self.push_screen(screen)
 
 
 def build_app(

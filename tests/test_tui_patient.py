@@ -259,3 +259,42 @@ def test_resizing_lays_the_programme_out_for_the_new_width(demo_db_path: Path) -
         assert "onset" in text_of(app, "#patient-header")
 
     on_patient(demo_db_path, "petrauskas", script)
+
+
+def test_the_next_patient_reuses_the_screen_and_shows_only_their_data(demo_db_path: Path) -> None:
+    """One patient screen is kept (issue 7); nothing of the previous patient may remain."""
+    zemaite = patient_id(demo_db_path, "zemaite")
+    simkus = patient_id(demo_db_path, "simkus algirdas")
+    flagged = patient_id(demo_db_path, "jankauskiene")
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        first = app.screen
+        assert "Tomas Petrauskas" in text_of(app, "#patient-header")
+        table = app.screen.query_one("#visits", RowTable)
+        assert "today" in str(table.get_row_at(table.cursor_row)[-1])  # Petrauskas: M3 4/15
+        await pilot.press("tab")  # focus into the results, scrolled a little
+        await pilot.press("down", "down")
+        await pilot.press("escape")  # back to the list, then Žemaitė
+        await pilot.pause()
+        assert isinstance(app.screen, PatientsScreen)
+        app.open_patient(zemaite)
+        await pilot.pause()
+        assert app.screen is first
+        assert "Rūta Žemaitė" in text_of(app, "#patient-header")
+        assert "Petrauskas" not in text_of(app, "#patient-header")
+        table = app.screen.query_one("#visits", RowTable)
+        assert "in progress" in str(table.get_row_at(table.cursor_row)[-1])  # her current visit
+        assert app.screen.focused is table
+        assert app.screen.query_one("#results-box").scroll_offset.y == 0
+        app.open_patient(flagged)  # from the patient screen itself (as the palette does)
+        await pilot.pause()
+        assert app.screen is first and app.screen.has_class("-red-flag")
+        app.open_patient(simkus)
+        await pilot.pause()
+        assert app.screen is first and len(app.screen_stack) == 2
+        assert "Algirdas Šimkus" in text_of(app, "#patient-header")
+        banner = app.screen.query_one("#red-flags", Static)
+        assert not banner.display and "RED FLAG" not in str(banner.content)
+        assert not app.screen.has_class("-red-flag")
+
+    on_patient(demo_db_path, "petrauskas", script)

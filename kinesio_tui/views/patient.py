@@ -142,6 +142,21 @@ class PatientScreen(Screen[None]):
         )
         table.focus()
 
+    def show_patient(self, patient_id: int) -> None:
+        """Make this (already built) screen another patient's; it redraws all on resume.
+
+        The app keeps one patient screen and reuses it (see KinesioApp.open_patient).
+        """
+        if patient_id == self.patient_id:
+            return
+        self.patient_id = patient_id
+        self.patient = self.episode = self.progress = None
+        self._shown_visits = None  # a new list, the cursor on the new current visit
+        self._binding_state = None
+        if self.is_mounted:
+            self.query_one("#results-box", VerticalScroll).scroll_home(animate=False)
+            self.set_focus(self.query_one(VisitTable))
+
     def on_screen_resume(self) -> None:
         """Shown for the first time, or back from a visit, a form or a dialog: (re)load."""
         self._wide = self.size.width >= 110

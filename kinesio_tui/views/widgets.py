@@ -257,5 +257,7 @@ class RedFlagBanner(Static):
     def show_flags(self, labels: Sequence[str]) -> None:
         """Show the banner for these flag labels, or hide it when there are none."""
         self.set_class(bool(labels), "-raised")
-        if labels:
-            self.update(_("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels)))
+        # cleared when none: the screen is reused for the next patient
+        self.update(
+            _("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels)) if labels else ""
+        )
