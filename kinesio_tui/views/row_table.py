@@ -7,9 +7,10 @@ Here each row is one `Text`, cut to the column widths and turned into a Strip: a
 costs a few milliseconds, a cursor move redraws two lines, and nothing is cached but the
 lines on screen.
 
-What it offers is what the patient list uses: a fixed header, a row cursor (keys, mouse,
-page keys), zebra stripes, columns as wide as their widest cell (one column may be cut
-with an ellipsis when the table is narrower than its rows), and two messages.
+What it offers is what the patient list and the patient screen's visit list use: a fixed
+header, a row cursor (keys, mouse, page keys), zebra stripes, columns as wide as their
+widest cell (one column may be cut with an ellipsis when the table is narrower than its
+rows), and two messages.
 """
 
 from __future__ import annotations
