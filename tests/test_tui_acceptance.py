@@ -27,6 +27,7 @@ from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.pir import PirScreen
 from kinesio_tui.views.record_test import RecordTestDialog
 from kinesio_tui.views.visit import VisitScreen
+from kinesio_tui.views.widgets import ProgrammePanel
 
 
 class FakeClock:
@@ -42,6 +43,12 @@ class FakeClock:
 def text(screen: object, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
 
+def programme_part(screen: object, name: str) -> str:
+    """One piece of the programme block as shown: timeline, standing, legend or vas."""
+    panel = screen.query_one(ProgrammePanel)  # type: ignore[attr-defined]
+    return str(panel.parts[name].plain)
+
+
 
 def test_a_session_from_search_to_completed_visit(demo_db_path: Path) -> None:
     clock = FakeClock()
@@ -56,9 +63,9 @@ def test_a_session_from_search_to_completed_visit(demo_db_path: Path) -> None:
             await settle(app, pilot)
             assert isinstance(app.screen, PatientScreen)
             patient = app.screen
-            assert "visit 4/15" in text(patient, "#standing")
-            timeline_before = text(patient, "#timeline")
-            vas_before = text(patient, "#vas")
+            assert "visit 4/15" in programme_part(patient, "standing")
+            timeline_before = programme_part(patient, "timeline")
+            vas_before = programme_part(patient, "vas")
 
             await pilot.press("enter")  # start the current visit
             await settle(app, pilot)
@@ -119,11 +126,11 @@ def test_a_session_from_search_to_completed_visit(demo_db_path: Path) -> None:
             await pilot.press("c", "y")  # complete (two items left unticked: confirm)
             await settle(app, pilot)
             assert app.screen is patient
-            assert "visit 5/15" in text(patient, "#standing")
-            assert text(patient, "#timeline") != timeline_before
-            assert text(patient, "#timeline").splitlines()[2].startswith("M3 ◆ ●●●○○○ ◇")
-            assert text(patient, "#vas") != vas_before
-            assert " 1  " in text(patient, "#vas")
+            assert "visit 5/15" in programme_part(patient, "standing")
+            assert programme_part(patient, "timeline") != timeline_before
+            assert programme_part(patient, "timeline").splitlines()[2].startswith("M3 ◆ ●●●○○○ ◇")
+            assert programme_part(patient, "vas") != vas_before
+            assert " 1  " in programme_part(patient, "vas")
 
     asyncio.run(main())
 

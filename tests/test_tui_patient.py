@@ -19,6 +19,7 @@ from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import PatientForm
 from kinesio_tui.views.patients import PatientsScreen
 from kinesio_tui.views.row_table import RowTable
+from kinesio_tui.views.widgets import ProgrammePanel
 
 DAY = date(2026, 11, 25)
 
@@ -54,6 +55,11 @@ def on_patient(
 def text_of(app: KinesioApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 
+def programme_part(app: KinesioApp, name: str) -> str:
+    """One piece of the programme block as shown: timeline, standing, legend or vas."""
+    return app.screen.query_one(ProgrammePanel).parts[name].plain
+
+
 
 def test_enter_on_the_current_visit_starts_it_and_the_screen_refreshes(
     demo_db_path: Path,
@@ -74,7 +80,7 @@ def test_enter_on_the_current_visit_starts_it_and_the_screen_refreshes(
         assert isinstance(app.screen, PatientScreen)
         table = app.screen.query_one("#visits", RowTable)
         assert "in progress" in str(table.get_row_at(table.cursor_row)[-1])
-        assert "▶" in text_of(app, "#timeline")
+        assert "▶" in programme_part(app, "timeline")
 
     on_patient(demo_db_path, "petrauskas", script)
 
@@ -219,7 +225,7 @@ def test_a_whole_session_moves_the_timeline_and_the_pain_trend(demo_db_path: Pat
     pid = patient_id(demo_db_path, "petrauskas")
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
-        assert "visit 4/15" in text_of(app, "#standing")
+        assert "visit 4/15" in programme_part(app, "standing")
         await pilot.press("enter")  # the current visit: VisitScreen
         await pilot.pause()
         await pilot.press("space", "down", "space")  # tick two checklist items
@@ -230,9 +236,9 @@ def test_a_whole_session_moves_the_timeline_and_the_pain_trend(demo_db_path: Pat
         await pilot.press("y")  # "complete anyway?" with items unticked
         await pilot.pause()
         assert isinstance(app.screen, PatientScreen)
-        assert "visit 5/15" in text_of(app, "#standing")
-        assert text_of(app, "#timeline").splitlines()[2].startswith("M3 ◆ ●●●○○○ ◇")
-        vas = text_of(app, "#vas")
+        assert "visit 5/15" in programme_part(app, "standing")
+        assert programme_part(app, "timeline").splitlines()[2].startswith("M3 ◆ ●●●○○○ ◇")
+        vas = programme_part(app, "vas")
         assert vas.endswith(" 3  (-5, -62%) ✓ clinically important")
 
     on_patient(demo_db_path, "petrauskas", script)
@@ -246,7 +252,7 @@ def test_a_whole_session_moves_the_timeline_and_the_pain_trend(demo_db_path: Pat
 
 def test_resizing_lays_the_programme_out_for_the_new_width(demo_db_path: Path) -> None:
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
-        assert "planned" in text_of(app, "#legend").splitlines()[0]  # two lines at 80
+        assert "planned" in programme_part(app, "legend").splitlines()[0]  # two lines at 80
         assert "onset" not in text_of(app, "#patient-header")
         narrow = text_of(app, "#results").splitlines()
         await pilot.resize_terminal(100, 24)  # same width class: the programme only
@@ -255,7 +261,7 @@ def test_resizing_lays_the_programme_out_for_the_new_width(demo_db_path: Path) -
         assert len(wider) == len(narrow) and len(wider[1]) > len(narrow[1])
         await pilot.resize_terminal(120, 30)  # wide: one legend line, onset in the header
         await pilot.pause()
-        assert len(text_of(app, "#legend").splitlines()) == 1
+        assert len(programme_part(app, "legend").splitlines()) == 1
         assert "onset" in text_of(app, "#patient-header")
 
     on_patient(demo_db_path, "petrauskas", script)

@@ -15,10 +15,16 @@ from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import EpisodeForm, PatientForm
 from kinesio_tui.views.patients import PatientsScreen
 from kinesio_tui.views.row_table import RowTable
+from kinesio_tui.views.widgets import ProgrammePanel
 
 
 def text_of(app: KinesioApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
+
+def programme_part(app: KinesioApp, name: str) -> str:
+    """One piece of the programme block as shown: timeline, standing, legend or vas."""
+    return app.screen.query_one(ProgrammePanel).parts[name].plain
+
 
 
 def test_type_ahead_ignores_case_and_diacritics(demo_db_path: Path) -> None:
@@ -57,11 +63,11 @@ def test_enter_opens_the_patient_screen(demo_db_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, PatientScreen)
         assert "Tomas Petrauskas" in text_of(app, "#patient-header")
-        assert "Module 3 · visit 4/15" in text_of(app, "#standing")
-        timeline = text_of(app, "#timeline").splitlines()
+        assert "Module 3 · visit 4/15" in programme_part(app, "standing")
+        timeline = programme_part(app, "timeline").splitlines()
         assert [line[:2] for line in timeline] == ["M1", "M2", "M3"]
         assert "◎" in timeline[2]  # today's session
-        assert "clinically important" in text_of(app, "#vas")
+        assert "clinically important" in programme_part(app, "vas")
         await pilot.press("escape")
         assert isinstance(app.screen, PatientsScreen)
 

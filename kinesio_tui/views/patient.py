@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -21,6 +21,7 @@ from kinesio_tui.protocol import protocol
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.row_table import Column, RowTable
 from kinesio_tui.views.widgets import (
+    ProgrammePanel,
     RedFlagBanner,
     legend_text,
     module_text,
@@ -117,12 +118,7 @@ class PatientScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="patient-header")
         yield RedFlagBanner(id="red-flags")
-        with Horizontal(id="programme"):
-            yield Static(id="timeline")
-            with Vertical(id="programme-side"):
-                yield Static(id="standing")
-                yield Static(id="legend")
-        yield Static(id="vas")
+        yield ProgrammePanel(id="programme")
         with Horizontal(id="patient-bottom"):
             with VerticalScroll(id="results-box"):  # Tab here, then arrows, when it overflows
                 yield Static(id="results")
@@ -199,19 +195,26 @@ class PatientScreen(Screen[None]):
         self._programme_width = self.size.width
         today = self.kapp.today
         wide = self.size.width >= 110
-        timeline = self.query_one("#timeline", Static)
+        panel = self.query_one(ProgrammePanel)
+        inner = self.size.width - 2  # the panel's padding
         if prog is None:
-            timeline.update(Text(_("No programme yet."), style="dim"))
-            for name in ("#standing", "#legend", "#vas", "#results", "#module-info"):
+            empty = Text()
+            panel.show(
+                timeline=Text(_("No programme yet."), style="dim"),
+                standing=empty,
+                legend=empty,
+                vas=empty,
+                width=inner,
+            )
+            for name in ("#results", "#module-info"):
                 self.query_one(name, Static).update("")
             return
-        timeline.update(timeline_text(prog.visits, today, titles=wide))
-        self.query_one("#standing", Static).update(
-            standing_text(prog.standing, prog.episode.status)
-        )
-        self.query_one("#legend", Static).update(legend_text(lines=1 if wide else 2))
-        self.query_one("#vas", Static).update(
-            vas_text(prog.vas, prog.vas_change, width=max(10, self.size.width - 56))
+        panel.show(
+            timeline=timeline_text(prog.visits, today, titles=wide),
+            standing=standing_text(prog.standing, prog.episode.status),
+            legend=legend_text(lines=1 if wide else 2),
+            vas=vas_text(prog.vas, prog.vas_change, width=max(10, self.size.width - 56)),
+            width=inner,
         )
         self.query_one("#results", Static).update(
             results_text(prog.results, max(24, self.size.width - self._visits_width() - 3))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from rich.console import Console
 from rich.text import Text
 from textual.widgets import Static
 
@@ -260,4 +261,61 @@ class RedFlagBanner(Static):
         # cleared when none: the screen is reused for the next patient
         self.update(
             _("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels)) if labels else ""
+        )
+
+
+#: Blank columns between the timeline and what stands beside it.
+PROGRAMME_GAP = 2
+
+
+def programme_text(
+    timeline: Text, beside: Sequence[Text], vas: Text, *, width: int, console: Console
+) -> Text:
+    """The timeline with `beside` (each part wrapped to what is left of `width`) on its
+    right, and the VAS line below: the programme block of the patient screen, as one Text."""
+    left = list(timeline.split("\n")) or [Text()]
+    left_width = max(line.cell_len for line in left)
+    right: list[Text] = []
+    for part in beside:
+        if part.plain:
+            right += part.wrap(console, max(10, width - left_width - PROGRAMME_GAP))
+    out = Text(end="")
+    for i in range(max(3, len(left), len(right))):  # the timeline's 3 rows at least
+        line = left[i].copy() if i < len(left) else Text()
+        if i < len(right):
+            line.pad_right(left_width - line.cell_len + PROGRAMME_GAP)
+            line.append_text(right[i])
+        out.append_text(line)
+        out.append("\n")
+    out.append_text(vas)
+    return out
+
+
+class ProgrammePanel(Static):
+    """The programme at a glance, one widget: the 3 x 15 timeline with the standing and the
+    legend beside it, and the VAS trend below.
+
+    It was six widgets (two of them containers); Textual's cost of mounting, styling and
+    laying out each was ~30 ms of the patient screen's first frame (issue 7, traced).
+    `parts` keeps each piece as shown, for whoever needs one of them alone.
+    """
+
+    DEFAULT_CSS = """
+    ProgrammePanel {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.parts: dict[str, Text] = {}
+
+    def show(
+        self, *, timeline: Text, standing: Text, legend: Text, vas: Text, width: int
+    ) -> None:
+        """Lay the pieces out for an inner `width` (the screen's, less the padding)."""
+        self.parts = {"timeline": timeline, "standing": standing, "legend": legend, "vas": vas}
+        self.update(
+            programme_text(timeline, [standing, legend], vas, width=width, console=self.app.console)
         )
