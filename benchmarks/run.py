@@ -421,6 +421,14 @@ class Tty:
     def send(self, data: bytes) -> None:
         os.write(self.master, data)
 
+    def enter_until(self, marker: bytes) -> float:
+        """Press Enter; milliseconds until `marker` is written after it."""
+        since = len(self.output)
+        sent = time.perf_counter()
+        self.send(b"\r")
+        self.wait_for(marker, 30, since=since)
+        return (time.perf_counter() - sent) * 1000
+
     def peak_rss_kib(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -489,11 +497,7 @@ def run_in_tty(
         if marker == b"bare app ready":  # the baseline for opening a screen: one line
             t.quiet(1.0)
             bare_rss = t.peak_rss_kib()  # its memory as it starts, before the extra screen
-            since = len(t.output)
-            sent = time.perf_counter()
-            t.send(b"\r")
-            t.wait_for(b"one-line screen", 30, since=since)
-            run.open_patient_ms = (time.perf_counter() - sent) * 1000
+            run.open_patient_ms = t.enter_until(b"one-line screen")
             t.quiet(0.3)
         for _ in range(moves):
             t.send(DOWN)
@@ -530,21 +534,14 @@ def run_in_tty(
                     t.quiet(0.5)
             t.quiet(0.3)
             since = len(t.output)
-            sent = time.perf_counter()
-            t.send(b"\r")
-            t.wait_for(OPENED_MARKER, 30, since=since)
-            run.open_patient_ms = (time.perf_counter() - sent) * 1000
+            run.open_patient_ms = t.enter_until(OPENED_MARKER)
             t.quiet(0.2)
             run.open_patient_bytes = len(t.output) - since
             # Back to the list (the search stays) and Enter again: later patients in a
             # session reuse the patient screen the first one built.
             t.send(b"\x1b")
             t.quiet(0.5)
-            since = len(t.output)
-            sent = time.perf_counter()
-            t.send(b"\r")
-            t.wait_for(OPENED_MARKER, 30, since=since)
-            run.reopen_patient_ms = (time.perf_counter() - sent) * 1000
+            run.reopen_patient_ms = t.enter_until(OPENED_MARKER)
         run.peak_rss_kib = bare_rss or t.peak_rss_kib()
     return run
 
