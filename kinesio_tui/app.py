@@ -109,11 +109,11 @@ class KinesioApp(App[None]):
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:
-        """Import the patient and visit screens and read the protocol, off the UI thread.
+        """Import the patient screen and read the protocol, off the UI thread.
 
-        The list is the first screen: the rest of the workstation (~70 ms of imports and the
-        protocol's TOML) loads while the therapist reads it (issue 7). Anything that fails
-        here fails again, visibly, where it is used.
+        The list is the first screen: what the next keystroke needs (~70 ms of imports and
+        the protocol's TOML) loads while the therapist reads it (issue 7). Anything that
+        fails here fails again, visibly, where it is used.
         """
         from kinesio_tui.protocol import protocol
 

@@ -60,8 +60,10 @@ state = State()
 
 
 def fail(error: KinesioError) -> typer.Exit:
-    """Print one clinician-readable line to stderr; exit code 2."""
-    typer.secho(f"{error.title}: {error.message}", err=True, fg=typer.colors.RED)
+    """Print one clinician-readable line to stderr (as the workstation's launcher does); exit 2."""
+    from kinesio_tui.launch import say_error
+
+    say_error(error)
     return typer.Exit(code=2)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,17 @@ def db(db_path: Path) -> Iterator[ClinicDB]:
     conn = connect(db_path, actor="tester")
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def newer_db_path(db_path: Path) -> Path:
+    """A kinesio-tui file as a newer version of the program leaves it (schema 999)."""
+    connect(db_path).close()
+    raw = sqlite3.connect(db_path)
+    raw.execute("PRAGMA user_version = 999")
+    raw.commit()
+    raw.close()
+    return db_path
 
 
 @pytest.fixture(scope="session")

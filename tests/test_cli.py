@@ -237,32 +237,18 @@ def test_episode_close(db_path: Path) -> None:
     assert kinesio("episode", "close", "1", "--completed", *db)[1] == "Episode 2 completed.\n"
 
 
-def test_a_newer_database_is_refused_untouched(db_path: Path) -> None:
-    import sqlite3
-
-    kinesio("init", "--db", str(db_path))
-    raw = sqlite3.connect(db_path)
-    raw.execute("PRAGMA user_version = 999")
-    raw.commit()
-    raw.close()
-    before = db_path.read_bytes()
-    code, out, err = kinesio("patients", "list", "--db", str(db_path))
+def test_a_newer_database_is_refused_untouched(newer_db_path: Path) -> None:
+    before = newer_db_path.read_bytes()
+    code, out, err = kinesio("patients", "list", "--db", str(newer_db_path))
     assert_refused(code, out, err, "newer kinesio-tui", "not changed")
-    assert db_path.read_bytes() == before
+    assert newer_db_path.read_bytes() == before
 
 
-def test_the_workstation_refuses_a_newer_database_before_any_ui(db_path: Path) -> None:
-    import sqlite3
-
-    kinesio("init", "--db", str(db_path))
-    raw = sqlite3.connect(db_path)
-    raw.execute("PRAGMA user_version = 999")
-    raw.commit()
-    raw.close()
-    before = db_path.read_bytes()
-    code, out, err = kinesio("--db", str(db_path))  # no command: the TUI
+def test_the_workstation_refuses_a_newer_database_before_any_ui(newer_db_path: Path) -> None:
+    before = newer_db_path.read_bytes()
+    code, out, err = kinesio("--db", str(newer_db_path))  # no command: the TUI
     assert_refused(code, out, err, "newer kinesio-tui", "not changed")
-    assert db_path.read_bytes() == before
+    assert newer_db_path.read_bytes() == before
 
 
 def test_usage_errors_exit_2_without_a_traceback(db_path: Path) -> None:

@@ -223,3 +223,11 @@ def test_the_workstation_connection_keeps_a_small_page_cache(db_path: Path) -> N
         assert app.db.execute("PRAGMA cache_size").fetchone()[0] == -WORKSTATION_CACHE_KIB
     finally:
         app.db.close()
+
+
+def test_a_path_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    """Not a crash report: the message names the file and why (found in the stop review)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(KinesioError, match="cannot be created"):
+        connect(blocker / "clinic.db")  # its folder would have to be inside a file

@@ -4,14 +4,12 @@ without loading Typer; every other command line reaches the full CLI unchanged."
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from kinesio_tui.data.db import connect
 from kinesio_tui.launch import workstation_options
 
 KINESIO = Path(sys.executable).parent / "kinesio"
@@ -71,14 +69,11 @@ def _run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_refused_file_is_one_line_and_exit_2_without_typer(tmp_path: Path) -> None:
+def test_a_refused_file_is_one_line_and_exit_2_without_typer(
+    newer_db_path: Path, tmp_path: Path
+) -> None:
     """The fast path opens the file before any UI, refuses it like the CLI, loads no Typer."""
-    newer = tmp_path / "newer.db"
-    connect(newer).close()
-    raw = sqlite3.connect(newer)
-    raw.execute("PRAGMA user_version = 999")
-    raw.commit()
-    raw.close()
+    newer = newer_db_path
     before = newer.read_bytes()
     proc = _run("--db", str(newer), tmp_path=tmp_path)
     assert proc.returncode == 2

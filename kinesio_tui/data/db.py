@@ -129,10 +129,15 @@ def connect(
     connection's page cache (SQLite's default is 2 MiB).
     """
     path = Path(path)
-    if not path.exists():
-        _create_private_file(path)
-    else:
-        make_private(path)
+    try:
+        if not path.exists():
+            _create_private_file(path)
+        else:
+            make_private(path)
+    except OSError as error:  # a folder that cannot be created or written: say which
+        raise KinesioError(
+            "Cannot open database", f"{path} cannot be created ({error.strerror})."
+        ) from None
     try:
         conn = sqlite3.connect(
             str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not any_thread
