@@ -35,15 +35,22 @@ def _existing_db(override: Path | None) -> Any:
 def backup(
     dest: Annotated[
         Path | None,
-        typer.Argument(help="File or directory for the copy (default: the backups directory)."),
+        typer.Argument(
+            help="A new file, or a folder to put a new file in (default: the backups folder)."
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace DEST if it is an existing file.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Copy the database safely, even while the workstation is open."""
     from kinesio_tui.maintenance.backup import backup_database, backups_dir
 
     try:
-        made = backup_database(db_path(db), dest.expanduser() if dest else backups_dir())
+        made = backup_database(
+            db_path(db), dest.expanduser() if dest else backups_dir(), replace=force
+        )
     except KinesioError as error:
         raise fail(error) from None
     except OSError as error:
@@ -91,6 +98,7 @@ def check(db: DbOption = None) -> None:
         f"Audit trail: {'ok' if report.audit.ok else 'DOES NOT VERIFY'} "
         f"({report.audit.entries} entries, {report.audit.erased} erased on request)"
     )
+    typer.echo(_keying(report.audit))
     if report.ok:
         typer.secho("Verdict: the database is healthy.", fg=typer.colors.GREEN)
         return
@@ -103,6 +111,21 @@ def check(db: DbOption = None) -> None:
         err=True,
     )
     raise typer.Exit(code=1)
+
+
+def _keying(report: Any) -> str:
+    """How the trail is protected: by the key, and since when."""
+    if not report.keyed:
+        return (
+            "The trail is not keyed (a file from an older kinesio-tui): anyone with the file "
+            "could have rewritten it. `kinesio init` upgrades the file and keys it."
+        )
+    if report.unkeyed:
+        return (
+            f"Signed with the audit key; the first {report.unkeyed} entries are from before "
+            "the key and are sealed by it."
+        )
+    return "Every entry is signed with the audit key."
 
 
 @audit_app.command("verify")
@@ -118,8 +141,9 @@ def audit_verify(db: DbOption = None) -> None:
     if report.ok:
         typer.echo(
             f"Audit trail verified: {report.entries} entries, "
-            f"{report.erased} erased on request, none altered."
+            f"{report.erased} erased on request, none altered; every record matches it."
         )
+        typer.echo(_keying(report))
         return
     for problem in report.problems[:50]:
         typer.echo(f"  - {problem}", err=True)
@@ -186,10 +210,13 @@ def erase(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")] = False,
     db: DbOption = None,
 ) -> None:
-    """Permanently erase a patient's records on request (archiving is the usual way)."""
+    """Permanently erase a patient's records on request (archiving is the usual way).
+
+    Run it again for a patient already erased to finish what was left pending.
+    """
     from kinesio_tui.data.db import connect
     from kinesio_tui.domain.store import fetch_row
-    from kinesio_tui.maintenance.erase import erase_patient
+    from kinesio_tui.maintenance.erase import erase_patient, finish_erasure, was_erased
 
     if not 0 < patient < 2**63:
         raise fail(KinesioError("Not found", f"No patient with id {patient}."))
@@ -198,6 +225,12 @@ def erase(
     except KinesioError as error:
         raise fail(error) from None
     try:
+        if was_erased(conn, patient) and not conn.execute(
+            "SELECT 1 FROM patients WHERE id = ?", [patient]
+        ).fetchone():
+            pending = finish_erasure(conn)
+            _say_erasure(patient, None, pending)
+            return
         fetch_row(conn, "patients", patient)
         if not yes:
             typer.echo(
@@ -208,10 +241,21 @@ def erase(
             if typed.strip() != str(patient):
                 typer.echo("Not erased.", err=True)
                 raise typer.Exit(code=1)
-        counts = erase_patient(conn, patient)
+        erasure = erase_patient(conn, patient)
     except KinesioError as error:
         raise fail(error) from None
     finally:
         conn.close()
-    total = sum(counts.values())
-    typer.echo(f"Patient {patient} erased: {total} records removed.")
+    _say_erasure(patient, sum(erasure.counts.values()), erasure.pending)
+
+
+def _say_erasure(patient: int, removed: int | None, pending: str | None) -> None:
+    if removed is not None:
+        typer.echo(f"Patient {patient} erased: {removed} records removed.")
+    if pending is None:
+        typer.echo(
+            f"Erasure of patient {patient} complete: nothing of their records is left in the "
+            "database file (earlier backups still hold them until they rotate out)."
+        )
+    else:
+        typer.secho(f"Erasure pending: {pending}.", fg=typer.colors.YELLOW)

@@ -17,9 +17,19 @@ from kinesio_tui.demo import build_demo
 DAY = date(2026, 11, 25)
 
 
+@pytest.fixture(scope="session")
+def _audit_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One audit key per test process, outside any test's folders (as the config dir is):
+    the session's demo clinic and every test's files are signed with it."""
+    return tmp_path_factory.mktemp("audit-key") / "audit.key"
+
+
 @pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _audit_key_file: Path
+) -> None:
     """No test touches the real user's data or config directories."""
+    monkeypatch.setenv("KINESIO_AUDIT_KEY", str(_audit_key_file))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
@@ -52,9 +62,11 @@ def newer_db_path(db_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _demo_template(tmp_path_factory: pytest.TempPathFactory, _audit_key_file: Path) -> Path:
     """The demo clinic built once per test process (about 1 s), copied per test."""
-    return build_demo(tmp_path_factory.mktemp("demo") / "demo.db", today=DAY)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KINESIO_AUDIT_KEY", str(_audit_key_file))
+        return build_demo(tmp_path_factory.mktemp("demo") / "demo.db", today=DAY)
 
 
 @pytest.fixture

@@ -123,15 +123,17 @@ def test_restore_replaces_contents_and_keeps_the_old_data(db: ClinicDB, tmp_path
     _add(db, "Original")
     saved = backup_database(db.path, tmp_path / "saved.db")
     _add(db, "AfterBackup")
+    db.close()
     other_terminal = connect(db.path)
-    try:
-        done = restore_database(db.path, saved, now=datetime(2026, 11, 25, 9, 0))
-        assert _surnames(db.path) == ["Original"]
-        # another open connection sees the restored data, not a stale file
-        count = other_terminal.execute("SELECT count(*) FROM patients").fetchone()[0]
-        assert count == 1
+    try:  # another terminal has the file open: refused, nothing changed, nothing kept
+        with pytest.raises(KinesioError, match="in use"):
+            restore_database(db.path, saved, now=datetime(2026, 11, 25, 9, 0))
+        assert _surnames(db.path) == ["Original", "AfterBackup"]
+        assert not list(db.path.parent.glob("clinic.replaced-*"))
     finally:
         other_terminal.close()
+    done = restore_database(db.path, saved, now=datetime(2026, 11, 25, 9, 0))
+    assert _surnames(db.path) == ["Original"]
     assert done.kept is not None
     assert done.kept.name == "clinic.replaced-20261125-090000.db"
     assert _surnames(done.kept) == ["Original", "AfterBackup"]
@@ -200,6 +202,7 @@ def test_restore_command_asks_first(db: ClinicDB, tmp_path: Path) -> None:
     _add(db, "Asked")
     saved = backup_database(db.path, tmp_path / "saved.db")
     _add(db, "Second")
+    db.close()
     result = runner.invoke(app, ["restore", str(saved), "--db", str(db.path)], input="n\n")
     assert result.exit_code == 1
     assert _surnames(db.path) == ["Asked", "Second"]

@@ -176,7 +176,9 @@ def test_erasure_removes_the_patient_everywhere_but_keeps_the_trail_verifiable(
     }
     assert mine["episodes"] >= 1
     entries = _count(demo_db, "audit_log")
-    counts = erase_patient(demo_db, RUTA_ID)
+    erasure = erase_patient(demo_db, RUTA_ID)
+    assert erasure.complete, erasure.pending
+    counts = erasure.counts
     assert counts["patients"] == 1 and counts["visits"] >= 45 and counts["red_flag_screens"] >= 1
     for table in CLINICAL:
         assert _count(demo_db, table) == others[table] - counts.get(table, 0), table
@@ -224,7 +226,10 @@ def test_erase_command_asks_for_the_id(demo_db_path: Path) -> None:
     assert right.exit_code == 0, right.output
     assert "Patient 2 erased" in right.output
     assert "Žemaitė" not in right.output
-    missing = runner.invoke(app, ["erase", "2", "--yes", "--db", str(demo_db_path)])
+    again = runner.invoke(app, ["erase", "2", "--yes", "--db", str(demo_db_path)])
+    assert again.exit_code == 0  # already erased: only checks that nothing is pending
+    assert "complete" in again.output and "records removed" not in again.output
+    missing = runner.invoke(app, ["erase", "9999", "--yes", "--db", str(demo_db_path)])
     assert missing.exit_code == 2
     verified = runner.invoke(app, ["audit", "verify", "--db", str(demo_db_path)])
     assert verified.exit_code == 0, verified.output

@@ -246,6 +246,64 @@ def _m0003_search_index(db: Database) -> None:
         db.execute(statement)
 
 
+# The trail keyed (HMAC-SHA256 under a key kept outside the file, see audit_key.py), and ids
+# never given twice. Entries already in the file keep their plain SHA-256 links; the
+# seal signs how many there were and the last one's hash, so none of them can be rewritten
+# either. The head's signature (`mac`) names the newest entry, so the end cannot be cut off
+# with a head edited to match. `retired_ids` starts from the highest id the trail ever
+# recorded per table: ids a past erasure freed are not given again either. AUTOINCREMENT
+# would have meant rebuilding every clinical table (foreign keys off, outside this step's
+# one transaction); the table costs one indexed lookup per insert.
+_CLINICAL_TABLES = (  # as in domain/store.py CLINICAL_TABLES at the time of this step
+    "patients",
+    "episodes",
+    "visits",
+    "checklist_ticks",
+    "pir_cycles",
+    "measurements",
+    "red_flag_screens",
+)
+_KEYED_TRAIL_0005 = (
+    "ALTER TABLE audit_log ADD COLUMN key_id TEXT",
+    "ALTER TABLE audit_head ADD COLUMN key_id TEXT",
+    "ALTER TABLE audit_head ADD COLUMN mac TEXT",
+    "ALTER TABLE audit_head ADD COLUMN legacy_entries INTEGER",
+    "ALTER TABLE audit_head ADD COLUMN legacy_hash TEXT",
+    "ALTER TABLE audit_head ADD COLUMN seal TEXT",
+    "ALTER TABLE audit_head ADD COLUMN seal_key_id TEXT",
+    """CREATE TABLE retired_ids (
+        table_name TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    f"""INSERT INTO retired_ids (table_name, last_id)
+    SELECT table_name, max(record_id) FROM audit_log
+    WHERE table_name IN ({", ".join(f"'{t}'" for t in _CLINICAL_TABLES)})
+    GROUP BY table_name""",
+    """CREATE TRIGGER retired_ids_no_delete BEFORE DELETE ON retired_ids BEGIN
+        SELECT RAISE(ABORT, 'retired ids stay retired');
+    END""",
+)
+
+
+@migrations(name="0005_keyed_audit")
+def _m0005_keyed_audit(db: Database) -> None:
+    from kinesio_tui.audit_key import load_key
+    from kinesio_tui.domain.store import GENESIS_HASH, seal_signature
+
+    for statement in _KEYED_TRAIL_0005:
+        db.execute(statement)
+    key = load_key(create=True)
+    assert key is not None
+    count, last_id = db.execute("SELECT count(*), max(id) FROM audit_log").fetchone()
+    row = db.execute("SELECT hash FROM audit_log WHERE id = ?", [last_id]).fetchone()
+    last_hash = row[0] if row else GENESIS_HASH
+    db.execute(
+        "UPDATE audit_head SET legacy_entries = ?, legacy_hash = ?, seal = ?, seal_key_id = ? "
+        "WHERE id = 1",
+        [count, last_hash, seal_signature(key, count, last_hash), key.id],
+    )
+
+
 # Steps run in registration order; make that the numbered order, wherever a block sits above.
 migrations._migrations.sort(key=lambda m: m.name)
 

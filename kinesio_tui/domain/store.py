@@ -1,8 +1,16 @@
 """The one write path: insert and versioned update of clinical rows, each with an audit entry.
 
-Every change to clinical data goes through `insert_row`, `update_row` or `delete_rows`,
-inside the caller's `write_transaction`; each appends a hash-chained audit entry in the
-same transaction, so the record and its history commit or roll back together.
+Every change to clinical data goes through `insert_row`, `update_row` or `delete_row`,
+inside the caller's `write_transaction`; each appends an audit entry in the same
+transaction, so the record and its history commit or roll back together.
+
+Entries are chained with HMAC-SHA256 under the audit key kept outside the database
+(kinesio_tui/audit_key.py); entries from before the key existed keep their plain SHA-256
+links and are sealed by the key when the file is upgraded (migration 0005). Appending
+costs one HMAC and one small update of the chain's head; nothing is scanned.
+
+Ids are never given twice: a new row's id is above every id the table ever had, the
+removed ones included (`retired_ids` remembers the highest removed id per table).
 """
 
 from __future__ import annotations
@@ -15,10 +23,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from kinesio_tui.audit_key import AuditKey, load_key
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.errors import KinesioError, NotFound, StaleRecord, ValidationError
 
 GENESIS_HASH = "0" * 64
+
+#: The tables of clinical records: every row is written through this module, audited.
+CLINICAL_TABLES = (
+    "patients",
+    "episodes",
+    "visits",
+    "checklist_ticks",
+    "pir_cycles",
+    "measurements",
+    "red_flag_screens",
+)
 
 
 def now_iso() -> str:
@@ -37,13 +57,30 @@ def content_hash(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
     return hashlib.sha256(canonical({"old": old, "new": new}).encode()).hexdigest()
 
 
+_SIGNED_FIELDS = ("at", "actor", "action", "table_name", "record_id", "patient_id", "content_sha")
+
+
 def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    """Hash over the previous entry's hash and this entry's metadata and content hash."""
-    fields = {
-        k: entry[k]
-        for k in ("at", "actor", "action", "table_name", "record_id", "patient_id", "content_sha")
-    }
+    """An unkeyed entry's hash (made before the key existed): SHA-256 over the previous
+    entry's hash and this entry's metadata and content hash."""
+    fields = {k: entry[k] for k in _SIGNED_FIELDS}
     return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
+
+
+def signed_entry_hash(key: AuditKey, prev_hash: str, entry: dict[str, Any]) -> str:
+    """A keyed entry's hash: HMAC-SHA256 under the audit key over the same, and the key's id."""
+    fields = {k: entry[k] for k in (*_SIGNED_FIELDS, "key_id")}
+    return key.sign("entry|" + prev_hash + canonical(fields))
+
+
+def head_signature(key: AuditKey, last_id: int | None, last_hash: str) -> str:
+    """The head's signature: which entry is the newest, so the end cannot be cut off."""
+    return key.sign(f"head|{last_id}|{last_hash}")
+
+
+def seal_signature(key: AuditKey, legacy_entries: int, legacy_hash: str) -> str:
+    """The seal over the unkeyed entries a file held when it was first keyed."""
+    return key.sign(f"seal|{legacy_entries}|{legacy_hash}")
 
 
 def append_audit(
@@ -55,7 +92,9 @@ def append_audit(
     old: dict[str, Any] | None,
     new: dict[str, Any] | None,
 ) -> None:
-    """Append one entry to the hash-chained audit trail (call inside a write transaction)."""
+    """Append one entry to the keyed audit trail (call inside a write transaction)."""
+    key = load_key(create=True)
+    assert key is not None
     last = db.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     prev = last[0] if last else GENESIS_HASH
     entry: dict[str, Any] = {
@@ -69,11 +108,26 @@ def append_audit(
         "new": canonical(new) if new is not None else None,
         "content_sha": content_hash(old, new),
         "prev_hash": prev,
+        "key_id": key.id,
     }
-    entry["hash"] = entry_hash(prev, entry)
+    entry["hash"] = signed_entry_hash(key, prev, entry)
     columns = ", ".join(entry)
     marks = ", ".join(f":{name}" for name in entry)
-    db.execute(f"INSERT INTO audit_log ({columns}) VALUES ({marks})", entry)
+    cursor = db.execute(f"INSERT INTO audit_log ({columns}) VALUES ({marks})", entry)
+    db.execute(
+        "UPDATE audit_head SET mac = ?, key_id = ? WHERE id = 1",
+        [head_signature(key, cursor.lastrowid, entry["hash"]), key.id],
+    )
+
+
+def retire_ids(db: ClinicDB, table: str, ids: list[int]) -> None:
+    """Remember the highest id removed from `table`, so no new row is ever given it."""
+    if ids:
+        db.execute(
+            "INSERT INTO retired_ids (table_name, last_id) VALUES (?, ?) "
+            "ON CONFLICT (table_name) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
+            [table, max(ids)],
+        )
 
 
 @contextlib.contextmanager
@@ -108,11 +162,16 @@ def _refused_by_schema(table: str) -> Iterator[None]:
 
 
 def insert_row(db: ClinicDB, table: str, row: dict[str, Any], *, patient_id: int | None) -> int:
-    """Insert a clinical row and its audit entry; returns the new id."""
+    """Insert a clinical row and its audit entry; returns the new id (never one used before)."""
+    next_id = (
+        f"max(coalesce((SELECT max(id) FROM {table}), 0), coalesce((SELECT last_id FROM "
+        "retired_ids WHERE table_name = ?), 0)) + 1"
+    )
     with _refused_by_schema(table):
         cursor = db.execute(
-            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
+            f"INSERT INTO {table} (id, {', '.join(row)}) "
+            f"VALUES ({next_id}, {', '.join('?' for _ in row)})",
+            [table, *row.values()],
         )
     record_id = int(cursor.lastrowid or 0)
     pid = record_id if table == "patients" else patient_id
@@ -183,4 +242,5 @@ def delete_row(db: ClinicDB, table: str, record_id: int, *, patient_id: int | No
     """Remove a non-versioned row (a tick taken back) and audit what it held."""
     old = fetch_row(db, table, record_id)
     db.execute(f"DELETE FROM {table} WHERE id = ?", [record_id])
+    retire_ids(db, table, [record_id])
     append_audit(db, "delete", table, record_id, patient_id, old, None)

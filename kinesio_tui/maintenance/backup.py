@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,9 +63,36 @@ def _raw(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _copy_into(source: sqlite3.Connection, dest: Path) -> Path:
-    """Snapshot `source` into a new private file at `dest` (atomic: temp name, then rename)."""
+def _writable_destination(dest: Path, replace: bool) -> None:
+    """Refuse a DEST that is not a new file or a regular file we were asked to replace."""
+    try:
+        st = os.stat(dest)  # follows a link: what a write would reach
+    except FileNotFoundError:
+        if os.path.lexists(dest):  # a link to nowhere
+            raise KinesioError(
+                "Cannot back up", f"{dest} is a link to a missing file; choose another name."
+            ) from None
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise KinesioError(
+            "Cannot back up",
+            f"{dest} is not a regular file or a folder; choose a file name or a folder.",
+        )
+    if not replace:
+        raise KinesioError(
+            "Cannot back up", f"{dest} already exists; --force replaces it."
+        )
+
+
+def _copy_into(source: sqlite3.Connection, dest: Path, *, replace: bool = False) -> Path:
+    """Snapshot `source` into a private file at `dest` (atomic: temp name, then rename).
+
+    An existing file is replaced only when `replace` is set, and only a regular file; the
+    check is repeated at the last step (a hard link never overwrites), so a file that
+    appears meanwhile is not lost either.
+    """
     dest = Path(dest)
+    _writable_destination(dest, replace)
     if not dest.parent.exists():
         private_dir(dest.parent)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
@@ -78,25 +106,35 @@ def _copy_into(source: sqlite3.Connection, dest: Path) -> Path:
             target.execute("PRAGMA journal_mode = DELETE")
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
+        if replace:
+            _writable_destination(dest, replace)
+            os.replace(tmp, dest)
+        else:
+            try:
+                os.link(tmp, dest)
+            except FileExistsError:
+                raise KinesioError(
+                    "Cannot back up", f"{dest} already exists; --force replaces it."
+                ) from None
+    finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        raise
     return dest
 
 
-def backup_database(source: Path | ClinicDB, dest: Path) -> Path:
+def backup_database(source: Path | ClinicDB, dest: Path, *, replace: bool = False) -> Path:
     """Copy the clinic database (a path, or an open connection) to `dest`; returns the file.
 
-    `dest` may be a directory: the copy is then named after the database and the time.
-    Safe while the app is open in another terminal.
+    `dest` may be a directory: the copy is then a new file in it, named after the database
+    and the time. An existing file is refused unless `replace`; anything that is not a
+    regular file or a folder (a device, a pipe) is always refused. Safe while the app is
+    open in another terminal.
     """
     if isinstance(source, ClinicDB):
         src_path = getattr(source, "path", Path("kinesio.db"))
         if dest.is_dir():
             dest = dest / backup_name(src_path, MANUAL)
-        return _copy_into(source.conn, dest)
+        return _copy_into(source.conn, dest, replace=replace)
     src_path = Path(source)
     if not src_path.is_file():
         raise KinesioError("Nothing to back up", f"There is no database at {src_path}.")
@@ -104,9 +142,10 @@ def backup_database(source: Path | ClinicDB, dest: Path) -> Path:
         dest = dest / backup_name(src_path, MANUAL)
     if dest.resolve() == src_path.resolve():
         raise KinesioError("Cannot back up", "The backup cannot replace the database itself.")
+    _writable_destination(dest, replace)
     try:
         with _raw(src_path) as conn:
-            return _copy_into(conn, dest)
+            return _copy_into(conn, dest, replace=replace)
     except sqlite3.DatabaseError as error:
         raise KinesioError("Cannot back up", f"{src_path}: {error}.") from None
 
@@ -149,7 +188,9 @@ def auto_backup(
 
 def pre_migration_backup(db: ClinicDB, pending: list[str]) -> Path:
     """The copy taken before migrations change an existing file (see db.before_migration)."""
-    return backup_database(db, backups_dir() / backup_name(db.path, PRE_MIGRATION))
+    return backup_database(
+        db, backups_dir() / backup_name(db.path, PRE_MIGRATION), replace=True
+    )
 
 
 # --- restore ------------------------------------------------------------------------------
@@ -183,6 +224,15 @@ def check_backup(path: Path) -> list[str]:
                 problems.append("it was written by a newer kinesio-tui")
             if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
                 problems.append("it has records pointing at missing records")
+            has_head = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_head'"
+            ).fetchone()
+            if not has_head:
+                return [
+                    *problems,
+                    "it has no audit_head (the trail's recorded end), so its audit trail "
+                    "cannot be checked",
+                ]
             report = verify_chain(db)
             problems += [f"audit trail, {p}" for p in report.problems[:5]]
     except sqlite3.DatabaseError as error:
@@ -198,14 +248,46 @@ class Restored:
     kept: Path | None
 
 
+#: How long restore waits for other connections to finish before it refuses (seconds).
+RESTORE_WAIT_S = 5.0
+
+
+@contextlib.contextmanager
+def _exclusively(db_path: Path) -> Iterator[sqlite3.Connection]:
+    """The live file held by this connection alone, from now until the block ends.
+
+    In EXCLUSIVE locking mode the connection keeps its lock between statements, and taking
+    it fails while any other connection has the file open (each one holds a shared lock for
+    as long as it is open). Other programs that try to open the file meanwhile wait.
+    """
+    from kinesio_tui.maintenance.holders import describe_holders
+
+    conn = sqlite3.connect(str(db_path), timeout=RESTORE_WAIT_S, isolation_level=None)
+    try:
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try:
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            raise KinesioError(
+                "Database in use",
+                f"{db_path} is open in {describe_holders(db_path)}. Close it (quit the "
+                "workstation), then restore again; nothing was changed.",
+            ) from None
+        yield conn
+    finally:
+        conn.close()
+
+
 def restore_database(db_path: Path, backup: Path, *, now: datetime | None = None) -> Restored:
     """Replace the database's contents with a checked backup, keeping the current data.
 
     The backup is copied to a private temporary file and that copy is checked, so what is
-    restored is exactly what passed. The current data is first saved beside the database as
-    `<name>.replaced-<time>.db`. Contents are copied in through the backup API rather than by
-    renaming files, so another open terminal sees the restored data instead of writing
-    on into a file that is no longer the clinic's.
+    restored is exactly what passed. Then the live file is held exclusively (refused, with
+    who has it open, while any other connection has it) for the whole swap: the current
+    data is copied to `<name>.replaced-<time>.db` beside the database and the checked copy
+    written in, both under the one lock, so no commit can fall between them. Contents go in
+    through the backup API rather than by renaming files.
     """
     db_path = Path(db_path)
     backup = Path(backup)
@@ -225,14 +307,16 @@ def restore_database(db_path: Path, backup: Path, *, now: datetime | None = None
             raise KinesioError(
                 "Backup refused", f"{backup} was not restored: {'; '.join(problems)}."
             )
-        kept = None
-        if db_path.exists():
-            kept = backup_database(db_path, db_path.with_name(backup_name(db_path, REPLACED, now)))
-        else:
+        had_data = db_path.exists() and db_path.stat().st_size > 0
+        if not db_path.exists():
             _new_private_file(db_path)
-        with _raw(candidate) as src, _raw(db_path) as dst:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode = WAL")
+        kept = None
+        with _exclusively(db_path) as live:
+            if had_data:
+                kept = _copy_into(live, db_path.with_name(backup_name(db_path, REPLACED, now)))
+            with _raw(candidate) as src:
+                src.backup(live)
+            live.execute("PRAGMA journal_mode = WAL")
         os.chmod(db_path, 0o600)
     finally:
         candidate.unlink(missing_ok=True)

@@ -7,18 +7,44 @@ The patient's audit entries keep their place in the chain but lose their old/new
 their `content_sha` stays, so the chain still verifies, and one 'erase' entry records that
 (and how many rows of each kind) without any of the erased content.
 
+The erased values must also leave the file's bytes: the deletes run with secure_delete
+(freed space is zeroed), the search indexes are merged so no old segment keeps a name,
+the file is vacuumed when it has free pages (they may hold older versions written before),
+and the WAL is checkpointed into the file and truncated. That last step waits for other
+connections' reads to finish; if one is still reading after a short wait, the erasure says
+what is pending (the old pages are still in the main file) and running it again finishes it.
+The erased ids are retired: no new record is ever given them.
+
 Backups taken before the erasure still hold the patient until they rotate out.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 
 from kinesio_tui.data.db import ClinicDB, write_transaction
-from kinesio_tui.domain.store import append_audit, fetch_row
+from kinesio_tui.domain.store import append_audit, fetch_row, retire_ids
+from kinesio_tui.maintenance.holders import describe_holders
+
+#: How long the last step waits for other connections' reads to end (milliseconds).
+CHECKPOINT_WAIT_MS = 2000
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """Rows removed per table; `pending` says what is left to do when not `complete`."""
+
+    counts: dict[str, int]
+    pending: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.pending is None
 
 #: Never walked into: the trail itself and the migration bookkeeping.
-_SKIP = frozenset({"audit_log", "audit_head", "_sqlite_migrations"})
+_SKIP = frozenset({"audit_log", "audit_head", "retired_ids", "_sqlite_migrations"})
 
 
 def _tables(db: ClinicDB) -> list[str]:
@@ -86,11 +112,43 @@ def _reachable(db: ClinicDB, patient_id: int) -> dict[str, set[int]]:
     return {table: ids for table, ids in found.items() if ids}
 
 
-def erase_patient(db: ClinicDB, patient_id: int) -> dict[str, int]:
-    """Erase a patient and everything recorded about them; returns rows removed per table.
+def was_erased(db: ClinicDB, patient_id: int) -> bool:
+    """True if the trail records that this patient was erased."""
+    found = db.execute(
+        "SELECT 1 FROM audit_log WHERE patient_id = ? AND action = 'erase' LIMIT 1", [patient_id]
+    ).fetchone()
+    return found is not None
 
-    Raises NotFound if there is no such patient. All or nothing: one transaction.
-    """
+
+def finish_erasure(db: ClinicDB) -> str | None:
+    """Make sure erased values are gone from the file's bytes; None when done, else what is
+    pending. Vacuums when the file has free pages, then checkpoints and truncates the WAL."""
+    db.execute("PRAGMA secure_delete = ON")
+    try:
+        if db.execute("PRAGMA freelist_count").fetchone()[0]:
+            db.execute("VACUUM")
+    finally:
+        db.execute("PRAGMA secure_delete = OFF")
+    timeout = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    wal = Path(f"{db.path}-wal")
+    if not busy and (not wal.exists() or wal.stat().st_size == 0):
+        return None
+    return (
+        "old copies of the erased records stay in the database file while another program "
+        f"is reading it ({describe_holders(db.path)}); close it, then run the same erase "
+        "command again to finish"
+    )
+
+
+def erase_patient(db: ClinicDB, patient_id: int) -> Erasure:
+    """Erase a patient and everything recorded about them; says what was removed and
+    whether anything is pending. Raises NotFound if there is no such patient (an erased
+    one included: use finish_erasure for that). The removal is one transaction."""
     db.execute("PRAGMA secure_delete = ON")  # overwrite freed pages: the values really go
     try:
         with write_transaction(db):
@@ -100,6 +158,7 @@ def erase_patient(db: ClinicDB, patient_id: int) -> dict[str, int]:
             rows = _reachable(db, patient_id)
             for table, ids in rows.items():
                 ordered = sorted(ids)
+                retire_ids(db, table, ordered)
                 for start in range(0, len(ordered), 500):
                     chunk = ordered[start : start + 500]
                     db.execute(
@@ -123,6 +182,5 @@ def erase_patient(db: ClinicDB, patient_id: int) -> dict[str, int]:
             )
     finally:
         db.execute("PRAGMA secure_delete = OFF")
-    # Old values may still sit in the WAL until a checkpoint copies the overwritten pages back.
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return counts
+    return Erasure(counts, finish_erasure(db))
+

@@ -1,0 +1,118 @@
+"""The audit trail's key: a secret kept outside the database, in the config directory.
+
+The trail's entries are chained with HMAC-SHA256 under this key, so someone who has the
+database file but not the key cannot rewrite the trail and make it verify again. Someone
+with the key (the same OS account, or anyone who can read the file) can; the key is a
+defence against a copied or handed-over database file, not against the account itself.
+
+`<config dir>/audit.key` (or $KINESIO_AUDIT_KEY): 64 hex digits, 0600, created on first
+write. Reading commands never create it. Its id (a hash of the key, not the key) is stored
+with each entry, so a trail made with another machine's key says which key it needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from kinesio_tui.errors import KinesioError
+
+KEY_ENV = "KINESIO_AUDIT_KEY"
+KEY_FILE = "audit.key"
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    """The secret and its public id (first 16 hex digits of an HMAC of a fixed label)."""
+
+    secret: bytes
+    id: str
+
+    def sign(self, message: str) -> str:
+        return hmac.new(self.secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+def key_path() -> Path:
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return Path(env).expanduser()
+    from kinesio_tui.locations import config_dir
+
+    return config_dir() / KEY_FILE
+
+
+def _parse(path: Path, text: str) -> AuditKey:
+    try:
+        secret = bytes.fromhex(text.strip())
+    except ValueError:
+        secret = b""
+    if len(secret) != 32:
+        raise KinesioError(
+            "Damaged audit key", f"{path} should hold 64 hex digits; restore it from your backups."
+        )
+    key_id = hmac.new(secret, b"kinesio-tui audit key id", hashlib.sha256).hexdigest()[:16]
+    return AuditKey(secret, key_id)
+
+
+_cache: dict[tuple[str, int, int], AuditKey] = {}
+
+
+def load_key(*, create: bool) -> AuditKey | None:
+    """The key, read once per process and file; None if there is none and `create` is False."""
+    path = key_path()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if not create:
+            return None
+        return _create(path)
+    except OSError as error:
+        raise KinesioError("Cannot read the audit key", f"{path}: {error.strerror}.") from None
+    cached = _cache.get((str(path), st.st_ino, st.st_mtime_ns))
+    if cached is not None:
+        return cached
+    if not stat.S_ISREG(st.st_mode):
+        raise KinesioError("Cannot read the audit key", f"{path} is not a regular file.")
+    if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        os.chmod(path, 0o600)  # a key others can read protects nothing
+    try:
+        key = _parse(path, path.read_text(encoding="ascii", errors="replace"))
+    except OSError as error:
+        raise KinesioError("Cannot read the audit key", f"{path}: {error.strerror}.") from None
+    _cache[(str(path), st.st_ino, st.st_mtime_ns)] = key
+    return key
+
+
+def _create(path: Path) -> AuditKey:
+    """Write a new key atomically: a whole file appears under the name, or none does."""
+    from kinesio_tui.locations import private_dir
+
+    try:
+        if not path.parent.exists():
+            private_dir(path.parent)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            os.write(fd, (secrets.token_hex(32) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # never replaces a key another process made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    except OSError as error:
+        raise KinesioError("Cannot create the audit key", f"{path}: {error.strerror}.") from None
+    key = load_key(create=False)
+    assert key is not None
+    return key
