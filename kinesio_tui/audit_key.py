@@ -60,23 +60,37 @@ def _parse(path: Path, text: str) -> AuditKey:
     return AuditKey(secret, key_id)
 
 
-_cache: dict[tuple[str, int, int], AuditKey] = {}
+_paths: dict[tuple[str | None, ...], str] = {}
+_loaded: dict[str, AuditKey] = {}
+
+
+def _key_file() -> str:
+    """key_path() as a string, worked out once per environment (it is on every write)."""
+    env = tuple(os.environ.get(name) for name in (KEY_ENV, "XDG_CONFIG_HOME", "HOME"))
+    found = _paths.get(env)
+    if found is None:
+        found = _paths[env] = str(key_path())
+    return found
 
 
 def load_key(*, create: bool) -> AuditKey | None:
-    """The key, read once per process and file; None if there is none and `create` is False."""
-    path = key_path()
+    """The key, read once per process and file; None if there is none and `create` is False.
+
+    Once read, a key is kept for the process's life: a session signs with one key.
+    """
+    file = _key_file()
+    known = _loaded.get(file)
+    if known is not None:
+        return known
     try:
-        st = os.stat(path)
+        st = os.stat(file)
     except FileNotFoundError:
         if not create:
             return None
-        return _create(path)
+        return _create(Path(file))
     except OSError as error:
-        raise KinesioError("Cannot read the audit key", f"{path}: {error.strerror}.") from None
-    cached = _cache.get((str(path), st.st_ino, st.st_mtime_ns))
-    if cached is not None:
-        return cached
+        raise KinesioError("Cannot read the audit key", f"{file}: {error.strerror}.") from None
+    path = Path(file)
     if not stat.S_ISREG(st.st_mode):
         raise KinesioError("Cannot read the audit key", f"{path} is not a regular file.")
     if st.st_mode & 0o077 and st.st_uid == os.getuid():
@@ -85,7 +99,7 @@ def load_key(*, create: bool) -> AuditKey | None:
         key = _parse(path, path.read_text(encoding="ascii", errors="replace"))
     except OSError as error:
         raise KinesioError("Cannot read the audit key", f"{path}: {error.strerror}.") from None
-    _cache[(str(path), st.st_ino, st.st_mtime_ns)] = key
+    _loaded[file] = key
     return key
 
 

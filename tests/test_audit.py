@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -535,3 +537,32 @@ def test_a_trail_from_before_the_key_verifies_and_is_sealed_by_the_upgrade(trail
     raw.close()
     problems = _problems(trail)
     assert _named(problems, 5, "no longer match their seal"), problems
+
+
+def test_the_key_is_made_private_on_the_first_write_and_never_by_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+
+    monkeypatch.delenv("KINESIO_AUDIT_KEY")
+    key = tmp_path / "xdg-config" / "kinesio-tui" / "audit.key"
+    db_file = tmp_path / "first.db"
+    connect(db_file).close()  # a new file is keyed as it is made
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    assert len(bytes.fromhex(key.read_text().strip())) == 32
+    before = key.read_bytes()
+    with connect(db_file) as db:
+        create_patient(db, NewPatient("Ona", "Keyed", "1970-01-01", "F"), today=DAY)
+        assert verify_chain(db).ok
+    assert key.read_bytes() == before  # one key, never replaced
+    key.unlink()  # a later session on a computer without it: a real process, a fresh start
+    kinesio = Path(sys.executable).with_name("kinesio")
+    result = subprocess.run(
+        [str(kinesio), "audit", "verify", "--db", str(db_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and "does not exist" in result.stderr
+    assert not key.exists()

@@ -8,6 +8,7 @@ from typing import Any
 
 from conftest import DAY
 
+from kinesio_tui.audit_key import load_key
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.demo import build_demo
 from kinesio_tui.domain import (
@@ -21,13 +22,13 @@ from kinesio_tui.domain import (
     ticks_of,
     visits_of,
 )
-from kinesio_tui.domain.store import GENESIS_HASH, entry_hash
+from kinesio_tui.domain.store import GENESIS_HASH, signed_entry_hash
 from kinesio_tui.protocol import protocol
 
 #: Columns that hold wall-clock times or hashes over them.
 VOLATILE = {
     "created_at", "updated_at", "started_at", "completed_at", "ticked_at", "recorded_at",
-    "archived_at", "at", "content_sha", "prev_hash", "hash", "last_hash", "old", "new", "applied_at",
+    "archived_at", "at", "content_sha", "prev_hash", "hash", "last_hash", "mac", "old", "new", "applied_at",
 }  # fmt: skip
 
 
@@ -172,20 +173,22 @@ def test_histories_obey_the_programme(demo_db: ClinicDB) -> None:
 
 def test_the_audit_trail_is_populated_and_chained(demo_db: ClinicDB) -> None:
     rows = demo_db.execute(
-        "SELECT at, actor, action, table_name, record_id, patient_id, content_sha, prev_hash, hash "
-        "FROM audit_log ORDER BY id"
+        "SELECT at, actor, action, table_name, record_id, patient_id, content_sha, prev_hash, hash, "
+        "key_id FROM audit_log ORDER BY id"
     ).fetchall()
+    key = load_key(create=False)
+    assert key is not None
     assert len(rows) > 5000
     assert {r[1] for r in rows} == {"demo"}
     assert {"create", "start", "complete", "miss", "archive"} <= {r[2] for r in rows}
     prev = GENESIS_HASH
-    for at, actor, action, table, record_id, pid, sha, prev_hash, digest in rows:
-        assert prev_hash == prev
+    for at, actor, action, table, record_id, pid, sha, prev_hash, digest, key_id in rows:
+        assert prev_hash == prev and key_id == key.id
         entry = dict(
             at=at, actor=actor, action=action, table_name=table, record_id=record_id,
-            patient_id=pid, content_sha=sha,
+            patient_id=pid, content_sha=sha, key_id=key_id,
         )  # fmt: skip
-        assert entry_hash(prev, entry) == digest
+        assert signed_entry_hash(key, prev, entry) == digest
         prev = digest
     patients_with_history = {r[5] for r in rows}
     assert all(p.id in patients_with_history for p in find_patients(demo_db, limit=1000))

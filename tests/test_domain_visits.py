@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from kinesio_tui.audit_key import load_key
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import (
     NewEpisode,
@@ -37,7 +38,7 @@ from kinesio_tui.domain import (
     update_pir_cycle,
     visits_of,
 )
-from kinesio_tui.domain.store import GENESIS_HASH, entry_hash
+from kinesio_tui.domain.store import GENESIS_HASH, signed_entry_hash
 from kinesio_tui.errors import KinesioError, ValidationError
 
 DAY = date(2026, 11, 25)
@@ -260,19 +261,21 @@ def test_every_write_is_in_the_hash_chained_audit_trail(db: ClinicDB) -> None:
     eid = _episode(db)
     _hold(db, eid, 2)
     rows = db.execute(
-        "SELECT at, actor, action, table_name, record_id, patient_id, content_sha, prev_hash, hash "
-        "FROM audit_log ORDER BY id"
+        "SELECT at, actor, action, table_name, record_id, patient_id, content_sha, prev_hash, hash, "
+        "key_id FROM audit_log ORDER BY id"
     ).fetchall()
+    key = load_key(create=False)
+    assert key is not None
     # patient + episode + 45 visits + intake screen, then start/complete twice
     assert len(rows) == 1 + 1 + 45 + 1 + 4
     prev = GENESIS_HASH
-    for at, actor, action, table, record_id, pid, sha, prev_hash, digest in rows:
-        assert prev_hash == prev and actor == "tester" and pid == 1
+    for at, actor, action, table, record_id, pid, sha, prev_hash, digest, key_id in rows:
+        assert prev_hash == prev and actor == "tester" and pid == 1 and key_id == key.id
         entry = dict(
             at=at, actor=actor, action=action, table_name=table, record_id=record_id,
-            patient_id=pid, content_sha=sha,
+            patient_id=pid, content_sha=sha, key_id=key_id,
         )  # fmt: skip
-        assert entry_hash(prev, entry) == digest
+        assert signed_entry_hash(key, prev, entry) == digest
         prev = digest
     assert [r[2] for r in rows[-4:]] == ["start", "complete", "start", "complete"]
 

@@ -67,6 +67,7 @@ def test_every_file_the_app_creates_is_private(tmp_path: Path, loose_umask: None
         auto = auto_backup(path, now=datetime(2026, 11, 25, 8, 0))
         assert auto is not None
         created["automatic backup"] = auto
+        db.close()  # restore holds the file alone
         created["kept on restore"] = restore_database(path, auto).kept or path
         created["crash report"] = write_crash_report(RuntimeError("boom"))
         from kinesio_tui.export import export_patient

@@ -51,6 +51,7 @@ while True:
     if mode == "reconnect" and db is not None:
         db.close()
         db = None
+        time.sleep(0.02)  # a script starting its next command
 """
 
 

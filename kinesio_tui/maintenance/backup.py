@@ -249,7 +249,7 @@ class Restored:
 
 
 #: How long restore waits for other connections to finish before it refuses (seconds).
-RESTORE_WAIT_S = 5.0
+RESTORE_WAIT_S = 10.0
 
 
 @contextlib.contextmanager
