@@ -172,6 +172,22 @@ def _bad_backups(tmp_path: Path, good: Path) -> dict[str, Path]:
     raw.commit()
     raw.close()
     made["audit"] = tampered
+    headless = tmp_path / "headless.db"
+    headless.write_bytes(good.read_bytes())
+    raw = sqlite3.connect(headless)
+    raw.execute("DROP TRIGGER audit_log_head")
+    raw.execute("DROP TRIGGER audit_head_no_delete")
+    raw.execute("DROP TABLE audit_head")
+    raw.commit()
+    raw.close()
+    made["no audit_head"] = headless
+    rows = tmp_path / "rows.db"
+    rows.write_bytes(good.read_bytes())
+    raw = sqlite3.connect(rows)
+    raw.execute("UPDATE patients SET last_name = 'Changed' WHERE id = 1")
+    raw.commit()
+    raw.close()
+    made["a record changed outside the program"] = rows
     damaged = tmp_path / "damaged.db"
     data = bytearray(good.read_bytes())
     page = 4096
