@@ -29,12 +29,31 @@ class NotFound(KinesioError):
 
 
 class StaleRecord(KinesioError):
-    """An edit made from an out-of-date screen: someone else changed the record first."""
+    """An edit made from an out-of-date screen: someone else changed the record first.
+
+    Nothing was written; the screen shows the newer value and keeps what was typed.
+    """
 
     def __init__(self, what: str, key: object) -> None:
         super().__init__(
-            "Changed elsewhere", f"The {what} ({key}) was changed elsewhere and has been reloaded."
+            "Changed in another terminal",
+            f"The {what} ({key}) was changed in another terminal; nothing was overwritten, "
+            "the newer value is shown.",
         )
+        self.what = what
+
+
+class DatabaseBusy(KinesioError):
+    """Another program held the database's write lock for longer than we wait; nothing
+    was written."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(
+            "Database busy",
+            f"Another program kept the database locked for {waited_s:.0f} s; nothing was saved. "
+            "Try again when it has finished.",
+        )
+        self.waited_s = waited_s
 
 
 class DatabaseTooNew(KinesioError):

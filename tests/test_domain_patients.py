@@ -57,7 +57,7 @@ def test_stale_update_is_refused_and_writes_nothing(db: ClinicDB) -> None:
     audit = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     with pytest.raises(StaleRecord) as caught:
         update_patient(db, pid, mine, expected_version=1, today=DAY)
-    assert caught.value.title == "Changed elsewhere"
+    assert caught.value.title == "Changed in another terminal"
     assert get_patient(db, pid).phone == ""
     assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == audit
     assert update_patient(db, pid, mine, expected_version=2, today=DAY).version == 3

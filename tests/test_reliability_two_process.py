@@ -66,7 +66,7 @@ def test_an_edit_from_a_stale_screen_in_this_process_is_refused(db: ClinicDB) ->
         update_patient(
             db, pid, _renamed(db, pid, "Ours"), expected_version=on_screen.version, today=DAY
         )
-    assert "changed elsewhere" in refused.value.message
+    assert "changed in another terminal" in refused.value.message
     now = get_patient(db, pid)
     assert now.last_name == "Theirs"  # the other process's edit is not overwritten
     assert now.version == on_screen.version + 1

@@ -5,12 +5,15 @@
     python tests/writer_child.py hold-lock DB SECS   add a patient, hold the write lock, commit
     python tests/writer_child.py add-patient DB      add one patient
     python tests/writer_child.py update-patient DB ID VERSION LASTNAME
+    python tests/writer_child.py write DB JSON       one clinical write from a screen's basis
+    python tests/writer_child.py append-notes DB VISIT TAG N   N read-append-write note edits
 
 Every line is flushed after the commit it reports, so what the parent reads was saved.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -24,17 +27,23 @@ from kinesio_tui.domain import (
     NewPatient,
     PirCycle,
     checklist_for_visit,
+    close_episode,
     complete_visit,
     create_patient,
+    delete_measurement,
+    delete_pir_cycle,
     get_patient,
     get_visit,
     open_episode,
     record_measurement,
     record_pir_cycle,
+    screen_red_flags,
     set_visit_note,
     start_visit,
     tick_item,
+    untick_item,
     update_patient,
+    update_pir_cycle,
 )
 from kinesio_tui.domain.patients import patient_form
 from kinesio_tui.errors import StaleRecord
@@ -149,6 +158,75 @@ def update(path: Path, patient_id: int, version: int, last_name: str) -> int:
     return 0
 
 
+#: The clinical writes a screen makes, by name: each takes the version its screen showed.
+WRITES: dict[str, Callable[..., object]] = {
+    "note": lambda db, visit, expected, text: set_visit_note(
+        db, visit, text, expected_version=expected
+    ),
+    "start": lambda db, visit, expected: start_visit(
+        db, visit, today=DAY, expected_version=expected
+    ),
+    "complete": lambda db, visit, expected: complete_visit(db, visit, expected_version=expected),
+    "measure": lambda db, visit, expected, test, value, side=None: record_measurement(
+        db, visit, test, value, side, expected_version=expected
+    ),
+    "unmeasure": lambda db, measurement, expected: delete_measurement(
+        db, measurement, expected_version=expected
+    ),
+    "tick": lambda db, visit, expected, item, note="": tick_item(
+        db, visit, item, note, expected_version=expected
+    ),
+    "untick": lambda db, visit, expected, item: untick_item(
+        db, visit, item, expected_version=expected
+    ),
+    "pir": lambda db, pir, expected, cycle: update_pir_cycle(
+        db, pir, PirCycle(**cycle), expected_version=expected
+    ),
+    "unpir": lambda db, pir, expected: delete_pir_cycle(db, pir, expected_version=expected),
+    "flags": lambda db, episode, expected, flags, visit=None: screen_red_flags(
+        db, episode, flags, visit_id=visit, today=DAY, expected_version=expected
+    ),
+    "close": lambda db, episode, expected: close_episode(
+        db, episode, today=DAY, expected_version=expected
+    ),
+}
+
+
+def write(path: Path, request: str) -> int:
+    """One clinical write as a second terminal's screen makes it: `ok` or `stale` (exit 3)."""
+    args = json.loads(request)
+    db = connect(path, actor="child")
+    try:
+        WRITES[args.pop("op")](db, **args)
+    except StaleRecord:
+        say("stale")
+        return 3
+    say("ok")
+    return 0
+
+
+def append_notes(path: Path, visit_id: int, tag: str, count: int) -> None:
+    """`count` edits of the visit note, each adding one line to what this terminal read;
+    an edit refused as stale is read again and retried, as a person would. Starts on a
+    line on stdin, so two of them run at once; reports how many edits were refused."""
+    db = connect(path, actor="child")
+    say("ready")
+    sys.stdin.readline()
+    refused = 0
+    for n in range(count):
+        while True:
+            visit = get_visit(db, visit_id)
+            time.sleep(0.002)  # the screen shows the note; the person types
+            try:
+                set_visit_note(
+                    db, visit_id, f"{visit.note}\n{tag}{n}", expected_version=visit.version
+                )
+                break
+            except StaleRecord:
+                refused += 1
+    say(f"done {refused}")
+
+
 def main(argv: list[str]) -> int:
     command, path = argv[0], Path(argv[1])
     if command == "visits":
@@ -161,6 +239,10 @@ def main(argv: list[str]) -> int:
         add_patient(path)
     elif command == "update-patient":
         return update(path, int(argv[2]), int(argv[3]), argv[4])
+    elif command == "write":
+        return write(path, argv[2])
+    elif command == "append-notes":
+        append_notes(path, int(argv[2]), argv[3], int(argv[4]))
     else:
         raise SystemExit(f"unknown command {command}")
     return 0

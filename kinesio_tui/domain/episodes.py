@@ -10,7 +10,7 @@ from typing import Any
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import Episode, NewEpisode
-from kinesio_tui.domain.store import fetch_row, insert_row, now_iso, update_row
+from kinesio_tui.domain.store import check_version, fetch_row, insert_row, now_iso, update_row
 from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.protocol import Protocol, protocol
 
@@ -180,8 +180,14 @@ def screen_red_flags(
     visit_id: int | None = None,
     note: str = "",
     today: date | None = None,
+    expected_version: int | None = None,
 ) -> int:
-    """Record a red-flag screen; the latest screen says which flags are raised now."""
+    """Record a red-flag screen; the latest screen says which flags are raised now.
+
+    `expected_version` is the id of the latest screen the form showed (0: none): the
+    episode's red-flag state moves on with every screen, so a form showing an older one
+    is refused (StaleRecord) instead of taking back flags it never showed.
+    """
     proto = protocol()
     for flag in flags:
         if proto.red_flag(flag) is None:
@@ -194,18 +200,27 @@ def screen_red_flags(
         episode = fetch_row(db, "episodes", episode_id)
         if visit_id is not None and fetch_row(db, "visits", visit_id)["episode_id"] != episode_id:
             raise ValidationError("visit", "belongs to another episode of care")
+        latest, _flags = latest_red_flag_screen(db, episode_id)
+        check_version("red-flag screen", episode_id, latest, expected_version)
         return _insert_screen(
             db, episode_id, episode["patient_id"], visit_id, flags, today or date.today(), note
         )
 
 
-def raised_red_flags(db: ClinicDB, episode_id: int) -> list[str]:
-    """Red flags raised at the latest screen (any one: refer to a doctor now)."""
+def latest_red_flag_screen(db: ClinicDB, episode_id: int) -> tuple[int, list[str]]:
+    """The latest screen's id (0: none yet) and the flags it raised: the episode's red-flag
+    state and its version."""
     row = db.execute(
-        "SELECT flags FROM red_flag_screens WHERE episode_id = ? ORDER BY screened_on DESC, id DESC LIMIT 1",
+        "SELECT id, flags FROM red_flag_screens WHERE episode_id = ? "
+        "ORDER BY screened_on DESC, id DESC LIMIT 1",
         [episode_id],
     ).fetchone()
-    return list(json.loads(row[0])) if row else []
+    return (int(row[0]), list(json.loads(row[1]))) if row else (0, [])
+
+
+def raised_red_flags(db: ClinicDB, episode_id: int) -> list[str]:
+    """Red flags raised at the latest screen (any one: refer to a doctor now)."""
+    return latest_red_flag_screen(db, episode_id)[1]
 
 
 def get_episode(db: ClinicDB, episode_id: int) -> Episode:
@@ -226,13 +241,19 @@ def current_episode(db: ClinicDB, patient_id: int) -> Episode | None:
 
 
 def close_episode(
-    db: ClinicDB, episode_id: int, *, today: date | None = None, status: str = "closed"
+    db: ClinicDB,
+    episode_id: int,
+    *,
+    today: date | None = None,
+    status: str = "closed",
+    expected_version: int | None = None,
 ) -> None:
     """End an episode early (closed) or mark it completed; remaining planned visits are cancelled."""
     v.one_of("status", status, ("closed", "completed"))
     day = (today or date.today()).isoformat()
     with write_transaction(db):
         episode = fetch_row(db, "episodes", episode_id)
+        check_version("episode", episode_id, episode["version"], expected_version)
         if episode["status"] != "active":
             raise KinesioError("Episode not active", "This episode is already closed.")
         pid = episode["patient_id"]

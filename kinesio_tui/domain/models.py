@@ -138,6 +138,7 @@ class Tick:
     item_code: str
     note: str
     ticked_at: str
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class Measurement:
     value_num: float | None
     value_text: str | None
     recorded_at: str
+    version: int = 1
 
     @property
     def value(self) -> float | str | None:

@@ -238,9 +238,40 @@ def update_row(
     return new
 
 
-def delete_row(db: ClinicDB, table: str, record_id: int, *, patient_id: int | None) -> None:
-    """Remove a non-versioned row (a tick taken back) and audit what it held."""
+def check_version(what: str, key: object, current: int, expected: int | None) -> None:
+    """Refuse (StaleRecord) a write based on `expected` when the record is now at `current`.
+
+    None means the caller showed nothing to base it on (a command line that reads and
+    writes in one transaction); 0 stands for "no such record" (nothing was shown).
+    """
+    if expected is not None and current != expected:
+        raise StaleRecord(what, key)
+
+
+def fresh_version(db: ClinicDB) -> int:
+    """A version for a row that takes the place of one removed earlier (a tick given again,
+    a test result recorded again): higher than any version a removed row ever had, so a
+    screen that still shows the old row cannot pass it off as its own.
+
+    The audit trail is append-only and gains an entry with every version of every row, so
+    its next entry number is such a number (found in one look-up of the last rowid).
+    """
+    return int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM audit_log").fetchone()[0])
+
+
+def delete_row(
+    db: ClinicDB,
+    table: str,
+    record_id: int,
+    *,
+    patient_id: int | None,
+    expected_version: int | None = None,
+) -> None:
+    """Remove a row (a tick taken back, an undone result) and audit what it held; refuses
+    (StaleRecord) if it changed since `expected_version`."""
     old = fetch_row(db, table, record_id)
+    if expected_version is not None and old["version"] != expected_version:
+        raise StaleRecord(table.rstrip("s").replace("_", " "), record_id)
     db.execute(f"DELETE FROM {table} WHERE id = ?", [record_id])
     retire_ids(db, table, [record_id])
     append_audit(db, "delete", table, record_id, patient_id, old, None)

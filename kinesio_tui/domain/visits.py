@@ -1,4 +1,11 @@
-"""Visits: the next one, starting it, its checklist, PIR cycles, test results, completing it."""
+"""Visits: the next one, starting it, its checklist, PIR cycles, test results, completing it.
+
+Every write a screen makes takes `expected_version`: the version of what the screen showed
+(the visit row for its note and status; the tick, test result or PIR set itself; 0 for a
+tick or result the screen showed as absent). If the record changed since, the write is
+refused (StaleRecord) and nothing is written, so two terminals on one visit never overwrite
+each other silently. None skips the check (a command that reads and writes in one go).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,15 @@ from typing import Any
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
-from kinesio_tui.domain.store import delete_row, fetch_row, insert_row, now_iso, update_row
+from kinesio_tui.domain.store import (
+    check_version,
+    delete_row,
+    fetch_row,
+    fresh_version,
+    insert_row,
+    now_iso,
+    update_row,
+)
 from kinesio_tui.errors import KinesioError, NotFound, ValidationError
 from kinesio_tui.protocol import ChecklistItem, ClinicalTest, protocol
 
@@ -79,13 +94,19 @@ def _require_open(db: ClinicDB, visit_id: int) -> tuple[dict[str, Any], dict[str
 
 
 def start_visit(
-    db: ClinicDB, visit_id: int, *, therapist: str = "", today: date | None = None
+    db: ClinicDB,
+    visit_id: int,
+    *,
+    therapist: str = "",
+    today: date | None = None,
+    expected_version: int | None = None,
 ) -> Visit:
     """Begin the next visit of an active episode (visits are held in programme order)."""
     therapist = v.bounded_text("therapist", therapist, max_len=v.MAX_NAME)
     day = today or date.today()
     with write_transaction(db):
         visit = fetch_row(db, "visits", visit_id)
+        check_version("visit", visit["seq"], visit["version"], expected_version)
         episode = _episode_of(db, visit)
         if episode["status"] != "active":
             raise KinesioError("Episode not active", "This episode is closed; open a new one.")
@@ -136,13 +157,24 @@ def doctor_checks_for_visit(visit: Visit) -> tuple[ClinicalTest, ...]:
 
 def ticks_of(db: ClinicDB, visit_id: int) -> dict[str, Tick]:
     return {
-        r["item_code"]: Tick(r["visit_id"], r["item_code"], r["note"], r["ticked_at"])
+        r["item_code"]: Tick(r["visit_id"], r["item_code"], r["note"], r["ticked_at"], r["version"])
         for r in _rows(db, "SELECT * FROM checklist_ticks WHERE visit_id = ?", [visit_id])
     }
 
 
-def tick_item(db: ClinicDB, visit_id: int, item_code: str, note: str = "") -> None:
-    """Mark a checklist item done in an open visit, with an optional dosage/parameter note."""
+def tick_item(
+    db: ClinicDB,
+    visit_id: int,
+    item_code: str,
+    note: str = "",
+    *,
+    expected_version: int | None = None,
+) -> int:
+    """Mark a checklist item done in an open visit, with an optional dosage/parameter note.
+
+    `expected_version` is the tick's version as shown (0: shown unticked). Returns the
+    tick's new version.
+    """
     note = v.bounded_text("note", note, max_len=500)
     with write_transaction(db):
         visit, episode = _require_open(db, visit_id)
@@ -152,42 +184,50 @@ def tick_item(db: ClinicDB, visit_id: int, item_code: str, note: str = "") -> No
                 "checklist item", f"{item_code!r} is not on this visit's checklist"
             )
         existing = db.execute(
-            "SELECT id FROM checklist_ticks WHERE visit_id = ? AND item_code = ?",
+            "SELECT id, version FROM checklist_ticks WHERE visit_id = ? AND item_code = ?",
             [visit_id, item_code],
         ).fetchone()
+        check_version("checklist item", item_code, existing[1] if existing else 0, expected_version)
         if existing:
-            update_row(
+            new = update_row(
                 db, "checklist_ticks", existing[0], {"note": note}, patient_id=episode["patient_id"]
             )
-        else:
-            insert_row(
-                db,
-                "checklist_ticks",
-                {
-                    "visit_id": visit_id,
-                    "item_code": item_code,
-                    "note": note,
-                    "ticked_at": now_iso(),
-                },
-                patient_id=episode["patient_id"],
-            )
+            return int(new["version"])
+        version = fresh_version(db)
+        insert_row(
+            db,
+            "checklist_ticks",
+            {
+                "visit_id": visit_id,
+                "item_code": item_code,
+                "note": note,
+                "ticked_at": now_iso(),
+                "version": version,
+            },
+            patient_id=episode["patient_id"],
+        )
+        return version
 
 
-def untick_item(db: ClinicDB, visit_id: int, item_code: str) -> None:
-    """Take back a tick in an open visit."""
+def untick_item(
+    db: ClinicDB, visit_id: int, item_code: str, *, expected_version: int | None = None
+) -> None:
+    """Take back a tick in an open visit (`expected_version`: the tick's version as shown)."""
     item_code = v.bounded_text("checklist item", item_code, max_len=200)
     with write_transaction(db):
         _, episode = _require_open(db, visit_id)
         # Matched in Python, not bound into SQL: any text (even unencodable) is just "not ticked".
         existing = [
-            row_id
-            for row_id, code in db.execute(
-                "SELECT id, item_code FROM checklist_ticks WHERE visit_id = ?", [visit_id]
+            (row_id, version)
+            for row_id, code, version in db.execute(
+                "SELECT id, item_code, version FROM checklist_ticks WHERE visit_id = ?", [visit_id]
             ).fetchall()
             if code == item_code
         ]
+        current = existing[0][1] if existing else 0
+        check_version("checklist item", "tick", current, expected_version)
         if existing:
-            delete_row(db, "checklist_ticks", existing[0], patient_id=episode["patient_id"])
+            delete_row(db, "checklist_ticks", existing[0][0], patient_id=episode["patient_id"])
 
 
 def validate_pir_cycle(cycle: PirCycle) -> dict[str, Any]:
@@ -218,19 +258,25 @@ def record_pir_cycle(db: ClinicDB, visit_id: int, cycle: PirCycle) -> int:
         )
 
 
-def update_pir_cycle(db: ClinicDB, pir_id: int, cycle: PirCycle) -> None:
-    """Correct a recorded PIR set (e.g. add ROM and pain after) while its visit is open."""
+def update_pir_cycle(
+    db: ClinicDB, pir_id: int, cycle: PirCycle, *, expected_version: int | None = None
+) -> int:
+    """Correct a recorded PIR set (e.g. add ROM and pain after) while its visit is open;
+    returns the set's new version."""
     row = validate_pir_cycle(cycle)
     with write_transaction(db):
         existing = fetch_row(db, "pir_cycles", pir_id)
+        check_version("PIR set", pir_id, existing["version"], expected_version)
         _, episode = _require_open(db, existing["visit_id"])
-        update_row(db, "pir_cycles", pir_id, row, patient_id=episode["patient_id"])
+        new = update_row(db, "pir_cycles", pir_id, row, patient_id=episode["patient_id"])
+        return int(new["version"])
 
 
-def delete_pir_cycle(db: ClinicDB, pir_id: int) -> None:
+def delete_pir_cycle(db: ClinicDB, pir_id: int, *, expected_version: int | None = None) -> None:
     """Remove a PIR set recorded by mistake (open visits only)."""
     with write_transaction(db):
         existing = fetch_row(db, "pir_cycles", pir_id)
+        check_version("PIR set", pir_id, existing["version"], expected_version)
         _, episode = _require_open(db, existing["visit_id"])
         delete_row(db, "pir_cycles", pir_id, patient_id=episode["patient_id"])
 
@@ -271,17 +317,28 @@ def validate_measurement(test_code: str, value: object, side: str | None) -> dic
 
 
 def record_measurement(
-    db: ClinicDB, visit_id: int, test_code: str, value: object, side: str | None = None
+    db: ClinicDB,
+    visit_id: int,
+    test_code: str,
+    value: object,
+    side: str | None = None,
+    *,
+    expected_version: int | None = None,
 ) -> int:
-    """Record (or correct) one clinical test result in an open visit; one value per test and side."""
+    """Record (or correct) one clinical test result in an open visit; one value per test and side.
+
+    `expected_version` is the version of this test and side's result as shown (0: shown
+    as not recorded), so two terminals recording the same test keep one value, never two.
+    """
     row = validate_measurement(test_code, value, side)
     with write_transaction(db):
         _, episode = _require_open(db, visit_id)
         pid = episode["patient_id"]
         existing = db.execute(
-            "SELECT id FROM measurements WHERE visit_id = ? AND test_code = ? AND side IS ?",
+            "SELECT id, version FROM measurements WHERE visit_id = ? AND test_code = ? AND side IS ?",
             [visit_id, row["test_code"], row["side"]],
         ).fetchone()
+        check_version("test result", row["test_code"], existing[1] if existing else 0, expected_version)
         if existing:
             update_row(
                 db,
@@ -298,15 +355,18 @@ def record_measurement(
         return insert_row(
             db,
             "measurements",
-            {"visit_id": visit_id, **row, "recorded_at": now_iso()},
+            {"visit_id": visit_id, **row, "recorded_at": now_iso(), "version": fresh_version(db)},
             patient_id=pid,
         )
 
 
-def delete_measurement(db: ClinicDB, measurement_id: int) -> None:
+def delete_measurement(
+    db: ClinicDB, measurement_id: int, *, expected_version: int | None = None
+) -> None:
     """Remove a test result recorded by mistake (open visits only); used by the visit's undo."""
     with write_transaction(db):
         existing = fetch_row(db, "measurements", measurement_id)
+        check_version("test result", measurement_id, existing["version"], expected_version)
         _, episode = _require_open(db, existing["visit_id"])
         delete_row(db, "measurements", measurement_id, patient_id=episode["patient_id"])
 
@@ -321,29 +381,37 @@ def measurements_of(db: ClinicDB, visit_id: int) -> list[Measurement]:
             r["value_num"],
             r["value_text"],
             r["recorded_at"],
+            r["version"],
         )
         for r in _rows(db, "SELECT * FROM measurements WHERE visit_id = ? ORDER BY id", [visit_id])
     ]
 
 
-def set_visit_note(db: ClinicDB, visit_id: int, note: str) -> None:
-    """Save the free-text note of a visit (open or already completed)."""
+def set_visit_note(
+    db: ClinicDB, visit_id: int, note: str, *, expected_version: int | None = None
+) -> int:
+    """Save the free-text note of a visit (open or already completed); returns the visit's
+    new version (`expected_version`: the visit's version when the note was shown)."""
     note = v.bounded_text("note", note)
     with write_transaction(db):
         visit = fetch_row(db, "visits", visit_id)
+        check_version("visit note", visit["seq"], visit["version"], expected_version)
         episode = _episode_of(db, visit)
-        update_row(
+        new = update_row(
             db,
             "visits",
             visit_id,
             {"note": note, "updated_at": now_iso()},
             patient_id=episode["patient_id"],
         )
+        return int(new["version"])
 
 
-def complete_visit(db: ClinicDB, visit_id: int) -> Visit:
+def complete_visit(db: ClinicDB, visit_id: int, *, expected_version: int | None = None) -> Visit:
     """Finish an open visit; completing the programme's last visit completes the episode."""
     with write_transaction(db):
+        current = fetch_row(db, "visits", visit_id)
+        check_version("visit", current["seq"], current["version"], expected_version)
         visit, episode = _require_open(db, visit_id)
         pid = episode["patient_id"]
         new = update_row(
@@ -358,10 +426,17 @@ def complete_visit(db: ClinicDB, visit_id: int) -> Visit:
     return Visit.from_row(new)
 
 
-def mark_missed(db: ClinicDB, visit_id: int, *, today: date | None = None) -> None:
+def mark_missed(
+    db: ClinicDB,
+    visit_id: int,
+    *,
+    today: date | None = None,
+    expected_version: int | None = None,
+) -> None:
     """The patient did not come: the visit is recorded as missed and the next one is due."""
     with write_transaction(db):
         visit = fetch_row(db, "visits", visit_id)
+        check_version("visit", visit["seq"], visit["version"], expected_version)
         if visit["status"] != "planned" or visit["started_at"] is not None:
             raise KinesioError(
                 "Cannot mark missed",
