@@ -60,11 +60,19 @@ state = State()
 
 
 def fail(error: KinesioError) -> typer.Exit:
-    """Print one clinician-readable line to stderr (as the workstation's launcher does); exit 2."""
+    """Print one clinician-readable line to stderr (as the workstation's launcher does); exit 2
+    (bad input, a refused file), or 1 when another program kept the database locked: the
+    command was right, try it again later."""
+    from kinesio_tui.errors import DatabaseBusy
     from kinesio_tui.launch import say_error
 
     say_error(error)
-    return typer.Exit(code=2)
+    return typer.Exit(code=1 if isinstance(error, DatabaseBusy) else 2)
+
+
+def say_waiting() -> None:
+    """One line while a command waits for another program's write lock."""
+    typer.echo("Waiting for the database: another program is writing to it...", err=True)
 
 
 def db_path(override: Path | None = None) -> Path:
@@ -79,7 +87,7 @@ def clinic_db(override: Path | None = None) -> Iterator[Any]:
     from kinesio_tui.data.db import connect
 
     try:
-        db = connect(db_path(override), actor=state.actor)
+        db = connect(db_path(override), actor=state.actor, on_wait=say_waiting)
     except KinesioError as error:
         raise fail(error) from None
     try:

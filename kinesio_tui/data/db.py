@@ -17,11 +17,12 @@ import contextlib
 import getpass
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kinesio_tui.errors import DatabaseTooNew, KinesioError
+from kinesio_tui.errors import DatabaseBusy, DatabaseTooNew, KinesioError
 from kinesio_tui.locations import private_dir
 
 if TYPE_CHECKING:
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 #: Identifies a kinesio-tui file (PRAGMA application_id), "KNSO".
 APPLICATION_ID = 0x4B4E534F
 BUSY_TIMEOUT_MS = 10_000
+#: How long a write waits for another program's write lock (a second terminal mid-visit is
+#: milliseconds; a `sqlite3` shell left in a transaction is forever) before it gives up with
+#: DatabaseBusy, writing nothing. The workstation waits less per attempt and retries.
+WRITE_WAIT_S = 30.0
+#: After this long waiting for the lock, `ClinicDB.on_wait` is told (the CLI says so).
+WAIT_NOTICE_S = 1.0
 
 #: The schema's numbered steps, in order (their code is in data/migrations.py, which checks
 #: that it registers exactly these). PRAGMA user_version is their count.
@@ -54,6 +61,10 @@ class ClinicDB:
         self.conn = conn
         self.path = path
         self.actor = actor
+        #: How long `write_transaction` waits for another program's write lock (seconds).
+        self.write_wait_s = WRITE_WAIT_S
+        #: Called once when a write has waited WAIT_NOTICE_S for the lock (e.g. to say so).
+        self.on_wait: Callable[[], None] | None = None
 
     def execute(self, sql: str, parameters: Parameters | None = None) -> sqlite3.Cursor:
         """Run one statement on the connection (parameters bound, never formatted in)."""
@@ -121,13 +132,17 @@ def connect(
     migrate: bool = True,
     any_thread: bool = False,
     cache_kib: int | None = None,
+    write_wait_s: float | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> ClinicDB:
     """Open (creating if needed) the database at `path`, upgrade its schema, return it.
 
     A file written by a newer kinesio-tui, or a file that is not ours, is refused untouched.
     `any_thread` lets one reader connection serve successive worker threads; the caller
     must serialise its use (sqlite3 itself is built thread-safe). `cache_kib` caps the
-    connection's page cache (SQLite's default is 2 MiB).
+    connection's page cache (SQLite's default is 2 MiB). `write_wait_s` (default
+    WRITE_WAIT_S) is how long a write waits for another program's lock; `on_wait` is told
+    once a write has waited WAIT_NOTICE_S (also while migrating on open).
     """
     path = Path(path)
     try:
@@ -145,6 +160,9 @@ def connect(
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db = ClinicDB(conn, path, actor or current_user())
+        if write_wait_s is not None:
+            db.write_wait_s = write_wait_s
+        db.on_wait = on_wait
         try:
             _check_ours(db, path)
             # Before any pragma that writes (journal_mode): a newer file stays byte-for-byte.
@@ -292,7 +310,7 @@ def write_transaction(db: ClinicDB) -> Iterator[ClinicDB]:
             raise
         conn.execute("RELEASE SAVEPOINT kinesio_write")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(db)
     try:
         yield db
     except BaseException:
@@ -300,3 +318,39 @@ def write_transaction(db: ClinicDB) -> Iterator[ClinicDB]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def begin_immediate(db: ClinicDB) -> None:
+    """Take the write lock, waiting up to `db.write_wait_s` for another program to let go.
+
+    Once held, nothing in the transaction waits again (WAL: readers never block a writer),
+    so a lock that stays taken means nothing is written: DatabaseBusy, never a half write.
+    """
+    conn = db.conn
+    limit = max(0.0, db.write_wait_s)
+    started = time.monotonic()
+    told = False
+    try:
+        while True:
+            waited = time.monotonic() - started
+            # SQLite's own wait, in slices: the first ends when the wait is worth saying
+            step = min(limit - waited, WAIT_NOTICE_S if not told else limit)
+            conn.execute(f"PRAGMA busy_timeout = {max(0, int(step * 1000))}")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error):
+                    raise
+            waited = time.monotonic() - started
+            if waited >= limit:
+                raise DatabaseBusy(waited)
+            if not told and db.on_wait is not None:
+                db.on_wait()
+            told = True
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
