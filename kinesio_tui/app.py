@@ -21,6 +21,7 @@ from textual.screen import Screen
 from kinesio_tui.data.db import WORKSTATION_CACHE_KIB, ClinicDB, connect
 from kinesio_tui.data.watch import ChangeWatcher
 from kinesio_tui.i18n import _
+from kinesio_tui.views import db_wait
 from kinesio_tui.views.commands import KinesioCommands
 
 if TYPE_CHECKING:
@@ -65,7 +66,14 @@ class KinesioApp(App[None]):
         #: Monotonic seconds that pace the PIR countdown (a fake one in tests, never sleeps).
         self.clock: Callable[[], float] = clock or time.monotonic
         self.db_path = Path(db_path)
-        self.db: ClinicDB = connect(self.db_path, actor=actor, cache_kib=WORKSTATION_CACHE_KIB)
+        # A write waits only a moment for another program's lock (the screen is still
+        # meanwhile), then retries from a timer with a notice (views/db_wait.py).
+        self.db: ClinicDB = connect(
+            self.db_path,
+            actor=actor,
+            cache_kib=WORKSTATION_CACHE_KIB,
+            write_wait_s=db_wait.ATTEMPT_WAIT_S,
+        )
         self.actor: str = self.db.actor
         self._fixed_today = today
         self._watcher = ChangeWatcher(self.db)

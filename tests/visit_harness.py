@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.views import db_wait
 from kinesio_tui.views.visit import VisitScreen
 
 
@@ -44,7 +45,9 @@ class VisitHarness(App[None]):
     ) -> None:
         super().__init__()
         self.db_path = db_path
-        self.db: ClinicDB = connect(db_path, actor="Test Therapist")
+        self.db: ClinicDB = connect(
+            db_path, actor="Test Therapist", write_wait_s=db_wait.ATTEMPT_WAIT_S
+        )
         self.today = today
         self.actor = "Test Therapist"
         self.visit_id = visit_id

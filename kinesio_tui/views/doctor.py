@@ -3,6 +3,10 @@
 Each field is saved when it changes (a choice at once, a typed value on Enter or on leaving
 the field); a value that breaks the catalog's rules shows why next to the field and writes
 nothing. The previous value from earlier visits of the episode is shown for comparison.
+
+Each save is based on the version of the value the field shows. If another terminal saved
+that check first, the save is refused: the field shows their value, the line under it says
+so, and Ctrl+R in the field puts the typed value back (Enter then saves it over theirs).
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ from typing import Any, cast
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
+from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.record_test import RecordedResult, allowed_text, record_result
 from kinesio_tui.views.visit import VisitHost, format_value
 
@@ -70,6 +76,8 @@ class FlagBox(Checkbox):
 class DoctorForm(VerticalScroll):
     """The checks of a doctor's appointment; posts `Recorded` for each value written."""
 
+    BINDINGS = [Binding("ctrl+r", "put_back", _("Put mine back"))]
+
     @dataclass
     class Recorded(Message):
         result: RecordedResult
@@ -89,6 +97,14 @@ class DoctorForm(VerticalScroll):
         self.checks = domain.doctor_checks_for_visit(visit)
         self.previous = previous_values(db, visit)
         self.saved: dict[Key, float | str] = {}
+        #: The version of each value as shown (0: none), what its next save is based on.
+        self.versions: dict[Key, int] = {}
+        #: Checks whose save waits for the database.
+        self.pending: set[Key] = set()
+        #: What was typed (or chosen) in a field when another terminal's value replaced it.
+        self.kept: dict[str, object] = {}
+        #: The red-flag screen as shown: its id (the version a new screen is based on), flags.
+        self.flags_version, self.flags_shown = domain.latest_red_flag_screen(db, episode.id)
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -105,7 +121,7 @@ class DoctorForm(VerticalScroll):
             content=_("Red-flag screen (any one: refer to a doctor now)"),
             classes="section-title",
         )
-        raised = set(domain.raised_red_flags(self.db, self.episode.id))
+        raised = set(self.flags_shown)
         for flag in protocol().red_flags:
             yield FlagBox(flag.label, flag.code in raised, id=f"flag-{flag.code}", compact=True)
 
@@ -161,25 +177,31 @@ class DoctorForm(VerticalScroll):
 
     def reload(self) -> None:
         """Show this visit's recorded values in the fields (after start or an undo)."""
-        current = {
-            (m.test_code, m.side): m.value for m in domain.measurements_of(self.db, self.visit.id)
-        }
+        current = {(m.test_code, m.side): m for m in domain.measurements_of(self.db, self.visit.id)}
+        for test in self.checks:
+            for side in ("L", "R") if test.sided else (None,):
+                self.show_value(test, side, current.get((test.code, side)))
+
+    def show_value(
+        self, test: ClinicalTest, side: str | None, measured: domain.Measurement | None
+    ) -> None:
+        """Put a saved value (or none) in its field, without saving it again."""
+        key = (test.code, side)
+        value = measured.value if measured else None
+        widget = self.query_one(f"#{field_id(test.code, side)}")
         with self.prevent(Input.Changed, Select.Changed):
-            for test in self.checks:
-                for side in ("L", "R") if test.sided else (None,):
-                    value = current.get((test.code, side))
-                    widget = self.query_one(f"#{field_id(test.code, side)}")
-                    if isinstance(widget, Select):
-                        if value is None:
-                            widget.clear()
-                        else:
-                            widget.value = value
-                    elif isinstance(widget, Input):
-                        widget.value = "" if value is None else format_value(value)
-                    if value is None:
-                        self.saved.pop((test.code, side), None)
-                    else:
-                        self.saved[(test.code, side)] = value
+            if isinstance(widget, Select):
+                if value is None:
+                    widget.clear()
+                else:
+                    widget.value = value
+            elif isinstance(widget, Input):
+                widget.value = "" if value is None else format_value(value)
+        if value is None:
+            self.saved.pop(key, None)
+        else:
+            self.saved[key] = value
+        self.versions[key] = measured.version if measured else 0
 
     def parse_id(self, widget_id: str | None) -> tuple[ClinicalTest, str | None] | None:
         if not widget_id or not widget_id.startswith("f-"):
@@ -196,26 +218,97 @@ class DoctorForm(VerticalScroll):
         error = self.query_one(f"#err-{test.code}", Static)
         if value is None or (isinstance(value, str) and not value.strip()):
             return  # an empty field is "not measured", not a value
-        if same_value(self.saved.get((test.code, side)), value):
+        key = (test.code, side)
+        if same_value(self.saved.get(key), value) or key in self.pending:
             return
-        try:
-            result = record_result(cast(VisitHost, self.app), self.visit.id, test.code, value, side)
-        except ValidationError as problem:
-            where = f"{side}: " if side else ""
-            error.update(f"✖ {test.label} {where}{problem.reason}")
-            error.add_class("-shown")
+        where = f"{side}: " if side else ""
+
+        def say(text: str, *, bad: bool = True) -> None:
+            error.update(text)
+            error.set_class(bad, "-shown")
             error.display = True
-            return
-        except KinesioError as problem:
-            self.notify(
-                markup=False, message=problem.message, title=problem.title, severity="error"
+
+        def write() -> RecordedResult:
+            return record_result(
+                cast(VisitHost, self.app),
+                self.visit.id,
+                test.code,
+                value,
+                side,
+                expected_version=self.versions.get(key, 0),
             )
+
+        def saved(result: RecordedResult) -> None:
+            self.pending.discard(key)
+            self.saved[key] = value
+            self.versions[key] = result.version
+            if widget_id is not None:
+                self.kept.pop(widget_id, None)
+            if self.is_attached:
+                say(f"✔ {result.description}", bad=False)
+            self.post_message(self.Recorded(result))
+
+        def failed(problem: KinesioError) -> None:
+            self.pending.discard(key)
+            if not self.is_attached:
+                say_failed(self.app, problem)
+            elif isinstance(problem, ValidationError):
+                say(f"✖ {test.label} {where}{problem.reason}")
+            elif isinstance(problem, StaleRecord) and widget_id is not None:
+                newer = self.show_newer(test, side)
+                self.kept[widget_id] = value
+                say(
+                    f"✖ {test.label} {where}"
+                    + _(
+                        "changed in another terminal: now {newer}. Yours, {typed}, is not "
+                        "saved: Ctrl+R puts it back.",
+                        newer=newer,
+                        typed=value,
+                    )
+                )
+            elif isinstance(problem, DatabaseBusy):
+                say(
+                    f"✖ {test.label} {where}"
+                    + _("not saved: {reason} Enter tries again.", reason=problem.message)
+                )
+            else:
+                say_failed(self.app, problem)
+
+        self.pending.add(key)
+        save_patiently(self.app, write, saved, failed)
+
+    def show_newer(self, test: ClinicalTest, side: str | None) -> str:
+        """Show the value another terminal saved for this check; returns it in words."""
+        measured = next(
+            (
+                m
+                for m in domain.measurements_of(self.db, self.visit.id)
+                if m.test_code == test.code and m.side == side
+            ),
+            None,
+        )
+        self.show_value(test, side, measured)
+        return format_value(measured.value, test.unit) if measured else _("not recorded")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "put_back":
+            return bool(self.kept)
+        return True
+
+    def action_put_back(self) -> None:
+        """Ctrl+R: put back what was typed in this field before another terminal's value
+        replaced it (Enter saves it; a choice or a flag is saved at once)."""
+        widget = self.screen.focused
+        if widget is None or widget.id not in self.kept:
+            self.notify(markup=False, message=_("Nothing of yours to put back in this field."))
             return
-        error.update(f"✔ {result.description}")
-        error.remove_class("-shown")
-        error.display = True
-        self.saved[(test.code, side)] = value
-        self.post_message(self.Recorded(result))
+        value = self.kept.pop(widget.id)
+        if isinstance(widget, Input):
+            widget.value = str(value)
+            widget.cursor_position = len(widget.value)
+        elif isinstance(widget, Select | Checkbox):
+            widget.value = value
+        self.refresh_bindings()
 
     @on(Input.Submitted, ".check-field")
     @on(Input.Blurred, ".check-field")
@@ -229,21 +322,52 @@ class DoctorForm(VerticalScroll):
 
     @on(Checkbox.Changed)
     def flag_changed(self, event: Checkbox.Changed) -> None:
-        """Any change of the red-flag boxes records a new screen at this visit."""
+        """Any change of the red-flag boxes records a new screen at this visit, based on
+        the screen the boxes showed."""
         flags = [
             flag.code
             for flag in protocol().red_flags
             if self.query_one(f"#flag-{flag.code}", Checkbox).value
         ]
-        if set(flags) == set(domain.raised_red_flags(self.db, self.episode.id)):
+        if set(flags) == set(self.flags_shown):
             return
-        try:
-            domain.screen_red_flags(
-                self.db, self.episode.id, flags, visit_id=self.visit.id, today=self.today
+        box, wanted = event.checkbox.id, event.value
+
+        def write() -> int:
+            return domain.screen_red_flags(
+                self.db,
+                self.episode.id,
+                flags,
+                visit_id=self.visit.id,
+                today=self.today,
+                expected_version=self.flags_version,
             )
-        except KinesioError as problem:
-            self.notify(
-                markup=False, message=problem.message, title=problem.title, severity="error"
-            )
-            return
-        self.post_message(self.FlagsScreened(flags))
+
+        def saved(screen_id: int) -> None:
+            self.flags_version, self.flags_shown = screen_id, flags
+            if box is not None:
+                self.kept.pop(box, None)
+            self.post_message(self.FlagsScreened(flags))
+
+        def failed(problem: KinesioError) -> None:
+            say_failed(self.app, problem)
+            if not isinstance(problem, StaleRecord | DatabaseBusy) or not self.is_attached:
+                return
+            self.show_flags()  # what is saved now: theirs, or ours as it was
+            if box is not None:
+                self.kept[box] = wanted
+            self.refresh_bindings()
+            self.post_message(self.FlagsScreened(self.flags_shown))
+
+        save_patiently(self.app, write, saved, failed)
+
+    def show_flags(self) -> None:
+        """Tick the boxes as the latest red-flag screen says, without recording a new one."""
+        self.flags_version, self.flags_shown = domain.latest_red_flag_screen(
+            self.db, self.episode.id
+        )
+        with self.prevent(Checkbox.Changed):
+            for flag in protocol().red_flags:
+                self.query_one(f"#flag-{flag.code}", Checkbox).value = (
+                    flag.code in self.flags_shown
+                )

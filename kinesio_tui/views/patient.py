@@ -324,7 +324,9 @@ class PatientScreen(Screen[None]):
         except ImportError:
             self.notify(_("The visit screen is not available yet."), severity="warning")
             return
-        self.app.push_screen(VisitScreen(visit_id))  # on_screen_resume reloads afterwards
+        # started from the version shown here (refused if another terminal changed it since);
+        # on_screen_resume reloads afterwards
+        self.app.push_screen(VisitScreen(visit_id, expected_version=nxt.version))
 
     def action_export(self) -> None:
         """Export this patient's summary, a visit or a module."""

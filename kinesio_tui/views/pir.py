@@ -3,7 +3,8 @@
 Rows: one `pir_cycles` row per set (muscle + side + parameters). It is written when the
 first cycle completes (cycles = 1) and its `cycles` count is updated as each further cycle
 completes, so leaving mid-way keeps exactly the cycles already done. ROM and pain after are
-written into the same row at the end.
+written into the same row at the end. Each update is based on the set's version as this
+screen last wrote it (refused if another terminal changed the set meanwhile).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from textual.widgets import Button, Digits, Input, Label, Select, Static
 
 from kinesio_tui import domain
 from kinesio_tui.domain.visits import validate_pir_cycle
-from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.errors import DatabaseBusy, KinesioError, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.pir_pacer import CycleCompleted, Finished, Phase, PhaseChanged, PirPacer
 from kinesio_tui.protocol import protocol
+from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.visit import VisitHost, describe_pir
 
@@ -63,6 +65,8 @@ class PirResult:
 
     pir_id: int
     cycle: domain.PirCycle
+    #: The set's version as written here (what undoing it is based on).
+    version: int = 1
 
     @property
     def summary(self) -> str:
@@ -90,6 +94,8 @@ class PirScreen(Screen[PirResult | None]):
         self.pacer: PirPacer | None = None
         self.cycle: domain.PirCycle | None = None
         self.pir_id: int | None = None
+        #: The set's version as this screen last wrote it.
+        self.pir_version = 0
         self.bell = False
         self._last = 0.0
 
@@ -284,14 +290,18 @@ class PirScreen(Screen[PirResult | None]):
     def log_cycles(self, done: int) -> None:
         """Write the set as soon as a cycle completes; later cycles update its count."""
         assert self.cycle is not None
-        self.cycle = replace(self.cycle, cycles=done)
-        try:
+        cycle = self.cycle = replace(self.cycle, cycles=done)
+
+        def write() -> None:  # in turn: a set still waiting to be written is written first
             if self.pir_id is None:
-                self.pir_id = domain.record_pir_cycle(self.host.db, self.visit_id, self.cycle)
+                self.pir_id = domain.record_pir_cycle(self.host.db, self.visit_id, cycle)
+                self.pir_version = 1
             else:
-                domain.update_pir_cycle(self.host.db, self.pir_id, self.cycle)
-        except KinesioError as error:
-            self.notify(markup=False, message=error.message, title=error.title, severity="error")
+                self.pir_version = domain.update_pir_cycle(
+                    self.host.db, self.pir_id, cycle, expected_version=self.pir_version
+                )
+
+        save_patiently(self.app, write, lambda _done: None, lambda e: say_failed(self.app, e))
 
     def show_countdown(self) -> None:
         if self.pacer is None or self.cycle is None:
@@ -346,16 +356,31 @@ class PirScreen(Screen[PirResult | None]):
         )
         try:
             row = validate_pir_cycle(cycle)
-            if self.pir_id is not None:
-                domain.update_pir_cycle(self.host.db, self.pir_id, cycle)
         except ValidationError as error:
             self.show_error(error)
             return
-        except KinesioError as error:
-            self.notify(markup=False, message=error.message, title=error.title, severity="error")
-            return
-        self.cycle = domain.PirCycle(**row)
-        self.leave()
+
+        def write() -> None:
+            if self.pir_id is not None:
+                self.pir_version = domain.update_pir_cycle(
+                    self.host.db, self.pir_id, cycle, expected_version=self.pir_version
+                )
+
+        def saved(_done: None) -> None:
+            self.cycle = domain.PirCycle(**row)
+            if self.is_current:
+                self.leave()
+
+        def failed(error: KinesioError) -> None:
+            if isinstance(error, ValidationError) and self.is_current:
+                self.show_error(error)
+            elif isinstance(error, DatabaseBusy) and self.is_current:
+                # ROM and pain after stay in their fields; Enter tries again
+                self.query_one("#rom-after-error", Static).update("✖ " + error.message)
+            else:
+                say_failed(self.app, error)
+
+        save_patiently(self.app, write, saved, failed)
 
     def action_leave(self) -> None:
         """Escape: back to the visit; cycles already done stay recorded."""
@@ -366,4 +391,4 @@ class PirScreen(Screen[PirResult | None]):
             self.dismiss(None)
             return
         self.notify(markup=False, message=_("PIR recorded: {what}", what=describe_pir(self.cycle)))
-        self.dismiss(PirResult(self.pir_id, self.cycle))
+        self.dismiss(PirResult(self.pir_id, self.cycle, self.pir_version))

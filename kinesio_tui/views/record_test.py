@@ -13,9 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from kinesio_tui import domain
-from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
+from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.visit import VisitHost, describe_measurement
 
@@ -29,12 +30,23 @@ class RecordedResult:
     side: str | None
     previous: domain.Measurement | None
     description: str
+    #: The result's version now (what an undo or the next correction is based on).
+    version: int
 
 
 def record_result(
-    host: VisitHost, visit_id: int, test_code: str, value: object, side: str | None
+    host: VisitHost,
+    visit_id: int,
+    test_code: str,
+    value: object,
+    side: str | None,
+    *,
+    expected_version: int | None = None,
 ) -> RecordedResult:
-    """Write one result through the domain, remembering the value it replaces."""
+    """Write one result through the domain, remembering the value it replaces.
+
+    `expected_version`: the version of the result the screen showed (0: none shown).
+    """
     previous = next(
         (
             m
@@ -43,9 +55,13 @@ def record_result(
         ),
         None,
     )
-    measurement_id = domain.record_measurement(host.db, visit_id, test_code, value, side)
+    measurement_id = domain.record_measurement(
+        host.db, visit_id, test_code, value, side, expected_version=expected_version
+    )
     new = next(m for m in domain.measurements_of(host.db, visit_id) if m.id == measurement_id)
-    return RecordedResult(measurement_id, test_code, side, previous, describe_measurement(new))
+    return RecordedResult(
+        measurement_id, test_code, side, previous, describe_measurement(new), new.version
+    )
 
 
 def say(widget: Static, text: str) -> None:
@@ -81,6 +97,9 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
         self.episode_side = episode_side
         tests = protocol().tests
         self.test: ClinicalTest = next((t for t in tests if t.code == test_code), tests[0])
+        #: The version of the result shown as already recorded (0: none), the save's basis.
+        self.shown_version = 0
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         tests = protocol().tests
@@ -150,8 +169,10 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
             if m.test_code == self.test.code and m.side == side:
                 text = _("Already recorded this visit: {v} (saving replaces it)")
                 say(self.query_one("#last-value", Static), text.format(v=describe_measurement(m)))
+                self.shown_version = m.version
                 return
         say(self.query_one("#last-value", Static), "")
+        self.shown_version = 0
 
     def chosen_side(self) -> str | None:
         if not self.test.sided:
@@ -183,21 +204,49 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
             value = self.query_one("#value-input", Input).value
         value_error = self.query_one("#value-error", Static)
         side_error = self.query_one("#side-error", Static)
+        if self.saving:
+            return  # the first Enter's save is waiting for the database
         say(value_error, "")
         say(side_error, "")
-        try:
-            result = record_result(
-                self.host, self.visit_id, self.test.code, value, self.chosen_side()
-            )
-        except ValidationError as error:
-            target = side_error if "side" in error.field else value_error
-            say(target, "✖ " + error.reason)
-            return
-        except KinesioError as error:
-            self.notify(markup=False, message=error.message, title=error.title, severity="error")
-            return
-        self.notify(markup=False, message=_("Recorded: {what}", what=result.description))
-        self.dismiss(result)
+        code, side, basis = self.test.code, self.chosen_side(), self.shown_version
+
+        def saved(result: RecordedResult) -> None:
+            self.saving = False
+            self.notify(markup=False, message=_("Recorded: {what}", what=result.description))
+            if self.is_current:
+                self.dismiss(result)
+
+        def failed(error: KinesioError) -> None:
+            self.saving = False
+            if not self.is_current:
+                say_failed(self.app, error)
+            elif isinstance(error, ValidationError):
+                target = side_error if "side" in error.field else value_error
+                say(target, "✖ " + error.reason)
+            elif isinstance(error, StaleRecord):
+                self.show_last_value()  # the newer value, and the basis to save over it
+                say(
+                    value_error,
+                    "✖ "
+                    + _(
+                        "Changed in another terminal (the newer value is below). "
+                        "Your value is kept: Enter saves it over; Esc keeps theirs."
+                    ),
+                )
+            elif isinstance(error, DatabaseBusy):
+                say(value_error, "✖ " + _("Not saved: {reason} Enter tries again.", reason=error.message))
+            else:
+                say_failed(self.app, error)
+
+        self.saving = True
+        save_patiently(
+            self.app,
+            lambda: record_result(
+                self.host, self.visit_id, code, value, side, expected_version=basis
+            ),
+            saved,
+            failed,
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -4,6 +4,11 @@ Every change is written at once through the domain; Ctrl+Z walks back an undo st
 inverse domain operations (untick <-> tick with the old note, delete a recorded PIR set,
 restore or delete a test result). The free-text note has its own undo inside the text
 area and is saved after a typing pause, when it loses focus and when the screen closes.
+
+Each write carries the version of what the screen shows; one refused because another
+terminal changed the record first shows the newer value and keeps what was typed (the
+note's text under it, Ctrl+R puts it back). A write that finds the database locked by
+another program waits in the background (views/db_wait.py).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, cast
 from typing import Protocol as TypingProtocol
@@ -31,9 +36,10 @@ from textual.widgets.option_list import Option
 from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.visits import delete_measurement
-from kinesio_tui.errors import KinesioError
+from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ChecklistItem, protocol
+from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -119,15 +125,20 @@ class ConfirmDialog(ModalScreen[bool]):
 
 
 class NoteDialog(ModalScreen[str | None]):
-    """Edit the dosage/parameter note of one checklist item; Enter saves, Escape cancels."""
+    """Edit the dosage/parameter note of one checklist item; Enter saves, Escape cancels.
+
+    `conflict` says why an earlier save of the typed note was not made (another terminal
+    changed the item, or the database was busy); the typed note is back in the field.
+    """
 
     CSS_PATH = "visit.tcss"
     BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
 
-    def __init__(self, item_label: str, note: str) -> None:
+    def __init__(self, item_label: str, note: str, conflict: str = "") -> None:
         super().__init__(classes="kinesio-dialog")
         self.item_label = item_label
         self.note = note
+        self.conflict = conflict
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -139,6 +150,11 @@ class NoteDialog(ModalScreen[str | None]):
                 id="note-input",
                 max_length=500,
             )
+            conflict = Static(
+                markup=False, content=self.conflict, classes="field-error", id="note-conflict"
+            )
+            conflict.display = bool(self.conflict)
+            yield conflict
         yield KeyFooter()
 
     @on(Input.Submitted, "#note-input")
@@ -208,19 +224,37 @@ class VisitScreen(Screen[bool]):
         Binding("n", "focus_note", _("Note"), show=False),
         Binding("c", "complete", _("Complete")),
         Binding("ctrl+z", "undo", _("Undo")),
+        Binding("ctrl+r", "put_note_back", _("Put my note back")),
     ]
 
     help_title = _("Visit")
 
-    def __init__(self, visit_id: int, *, pir_clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        visit_id: int,
+        *,
+        pir_clock: Callable[[], float] | None = None,
+        expected_version: int | None = None,
+    ) -> None:
         super().__init__()
         self.visit_id = visit_id
         self.pir_clock = pir_clock
+        #: The visit's version where it was chosen (the patient screen), for starting it.
+        self.expected_version = expected_version
         self.undo_stack: list[UndoStep] = []
         self.failed: KinesioError | None = None
         self._note_timer: Timer | None = None
         self._saved_note = ""
         self._note_text = ""
+        #: A note save is queued (the database was busy): it writes the latest text.
+        self._note_saving = False
+        #: What was typed in the note when another terminal's note replaced it on screen.
+        self._kept_note = ""
+        #: The checklist's ticks as shown (their versions are what a tick is based on).
+        self.shown_ticks: dict[str, domain.Tick] = {}
+        #: The version each tick or test result had after this screen's last write to it
+        #: (0: none): what undoing that write is based on.
+        self.written: dict[tuple[str, ...], int] = {}
 
     @property
     def host(self) -> VisitHost:
@@ -230,13 +264,22 @@ class VisitScreen(Screen[bool]):
     def db(self) -> ClinicDB:
         return self.host.db
 
+    @property
+    def on_stack(self) -> bool:
+        """Still open (a write that waited may finish after the visit was left)."""
+        return self in self.app.screen_stack
+
     # --- building -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         # Starting happens as the screen is built, so everything shown is the started visit.
         try:
             self.visit = domain.start_visit(
-                self.db, self.visit_id, therapist=self.host.actor, today=self.host.today
+                self.db,
+                self.visit_id,
+                therapist=self.host.actor,
+                today=self.host.today,
+                expected_version=self.expected_version,
             )
         except KinesioError as error:
             self.failed = error
@@ -267,6 +310,9 @@ class VisitScreen(Screen[bool]):
                 note = TextArea(self.visit.note, id="visit-note", soft_wrap=True)
                 note.border_title = _("Visit note (n) · saved as you type")
                 yield note
+                kept = Static(markup=False, content="", id="note-kept", classes="field-error")
+                kept.display = False
+                yield kept
         yield KeyFooter()
 
     def header_text(self) -> Text:
@@ -359,6 +405,29 @@ class VisitScreen(Screen[bool]):
         self.refresh_records()
         if not self.visit.is_doctor:
             self.refresh_checklist()
+        self.refresh_note()
+
+    def refresh_note(self) -> None:
+        """Show a note saved in another terminal, unless this one is being written here
+        (then its save is refused as stale, and the typed text kept)."""
+        note = self.query_one("#visit-note", TextArea)
+        if (
+            note.has_focus
+            or self._note_saving
+            or self._kept_note
+            or self._note_text.strip() != self._saved_note.strip()
+        ):
+            return
+        visit = domain.get_visit(self.db, self.visit_id)
+        if visit.version != self.visit.version:
+            self.show_visit_note(visit)
+
+    def show_visit_note(self, visit: domain.Visit) -> None:
+        """Put the saved note in the field (without saving it again); the visit as shown."""
+        self.visit = visit
+        with self.prevent(TextArea.Changed):
+            self.query_one("#visit-note", TextArea).load_text(visit.note)
+        self._saved_note = self._note_text = visit.note
 
     def refresh_alarm(self) -> None:
         flags = domain.raised_red_flags(self.db, self.episode.id)
@@ -372,7 +441,7 @@ class VisitScreen(Screen[bool]):
         alarm.set_class(bool(labels), "-raised")
 
     def refresh_checklist(self) -> None:
-        ticks = domain.ticks_of(self.db, self.visit_id)
+        ticks = self.shown_ticks = domain.ticks_of(self.db, self.visit_id)
         checklist = self.query_one(Checklist)
         highlighted = checklist.highlighted
         checklist.clear_options()
@@ -416,77 +485,137 @@ class VisitScreen(Screen[bool]):
             self.notify(markup=False, message=_("Nothing to undo."))
             return
         step = self.undo_stack.pop()
-        try:
-            step.run()
-        except KinesioError as error:
-            self.notify(markup=False, message=error.message, title=error.title, severity="error")
-            return
-        self.refresh_view()
-        self.notify(markup=False, message=_("Undone: {what}", what=step.description))
+
+        def undone(_result: None) -> None:
+            if self.on_stack:
+                self.refresh_view()
+            self.notify(markup=False, message=_("Undone: {what}", what=step.description))
+
+        def not_undone(error: KinesioError) -> None:
+            if isinstance(error, DatabaseBusy):
+                self.undo_stack.append(step)  # it can be tried again
+            self.write_failed(error)
+
+        save_patiently(self.app, step.run, undone, not_undone)
+
+    def write_failed(self, error: KinesioError) -> None:
+        """Say why a write was not made; after a refused stale one, show the newer state."""
+        say_failed(self.app, error)
+        if isinstance(error, StaleRecord) and self.on_stack:
+            self.refresh_data()
 
     # --- checklist ------------------------------------------------------------------------
 
     def _item(self, index: int) -> ChecklistItem:
         return self.items[index]
 
-    def _restore_tick(self, code: str, tick: domain.Tick | None) -> Callable[[], None]:
-        """An inverse operation putting an item back as it was."""
+    def _restore_tick(
+        self, code: str, tick: domain.Tick | None, after: int
+    ) -> Callable[[], None]:
+        """An inverse operation putting an item back as it was; `after` is the version the
+        change left (0: unticked). It is based on the version this screen wrote last, so
+        it is refused if another terminal changed the item since."""
+        self.written[("tick", code)] = after
 
         def run() -> None:
+            key = ("tick", code)
+            expected = self.written.get(key, 0)
             if tick is None:
-                domain.untick_item(self.db, self.visit_id, code)
+                domain.untick_item(self.db, self.visit_id, code, expected_version=expected)
+                self.written[key] = 0
             else:
-                domain.tick_item(self.db, self.visit_id, code, tick.note)
+                self.written[key] = domain.tick_item(
+                    self.db, self.visit_id, code, tick.note, expected_version=expected
+                )
 
         return run
 
     @on(Checklist.Toggled)
     def toggle_item(self, event: Checklist.Toggled) -> None:
-        """Space: tick or untick an item."""
+        """Space: tick or untick an item, as it is shown."""
         item = self._item(event.option_index)
-        before = domain.ticks_of(self.db, self.visit_id).get(item.code)
-        try:
+        before = self.shown_ticks.get(item.code)
+        if before is None:
+            what = _("tick of “{item}”", item=item.label)
+        else:
+            what = _("untick of “{item}”", item=item.label)
+
+        def write() -> int:
+            """The tick's version afterwards (0: unticked)."""
             if before is None:
-                domain.tick_item(self.db, self.visit_id, item.code)
-                what = _("tick of “{item}”", item=item.label)
-            else:
-                domain.untick_item(self.db, self.visit_id, item.code)
-                what = _("untick of “{item}”", item=item.label)
-        except KinesioError as error:
-            self.notify(markup=False, message=error.message, title=error.title, severity="error")
-            return
-        self.push_undo(what, self._restore_tick(item.code, before))
-        self.refresh_checklist()
+                return domain.tick_item(self.db, self.visit_id, item.code, expected_version=0)
+            domain.untick_item(self.db, self.visit_id, item.code, expected_version=before.version)
+            return 0
+
+        def saved(version: int) -> None:
+            self.push_undo(what, self._restore_tick(item.code, before, version))
+            if self.on_stack:
+                self.refresh_checklist()
+
+        save_patiently(self.app, write, saved, self.write_failed)
 
     @on(Checklist.EditNote)
     @on(OptionList.OptionSelected, "#checklist")
     def edit_note(self, event: OptionList.OptionMessage) -> None:
         """Enter or `d`: edit the dosage/parameter note of an item."""
         item = self._item(event.option_index)
-        before = domain.ticks_of(self.db, self.visit_id).get(item.code)
+        before = self.shown_ticks.get(item.code)
+        self.ask_dosage(item, before, before.note if before else "")
 
-        def save(note: str | None) -> None:
-            if note is None:
+    def ask_dosage(
+        self, item: ChecklistItem, before: domain.Tick | None, note: str, conflict: str = ""
+    ) -> None:
+        """The dosage dialog for `item` as shown (`before`); after a refused save it opens
+        again with the typed `note` and why (`conflict`)."""
+
+        def save(typed: str | None) -> None:
+            if typed is None:
                 return
-            try:
-                domain.tick_item(self.db, self.visit_id, item.code, note)
-            except KinesioError as error:
-                self.notify(
-                    markup=False, message=error.message, title=error.title, severity="error"
+            basis = before.version if before else 0
+
+            def saved(version: int) -> None:
+                self.push_undo(
+                    _("dosage of “{item}”", item=item.label),
+                    self._restore_tick(item.code, before, version),
                 )
-                return
-            self.push_undo(
-                _("dosage of “{item}”", item=item.label), self._restore_tick(item.code, before)
-            )
-            self.refresh_checklist()
+                if self.on_stack:
+                    self.refresh_checklist()
 
-        self.app.push_screen(NoteDialog(item.label, before.note if before else ""), save)
+            def failed(error: KinesioError) -> None:
+                if not isinstance(error, StaleRecord | DatabaseBusy) or not self.on_stack:
+                    say_failed(self.app, error)
+                    return
+                self.refresh_checklist()
+                now = self.shown_ticks.get(item.code)
+                if isinstance(error, StaleRecord):
+                    theirs = (now.note or _("ticked, no dosage")) if now else _("not ticked")
+                    why = _(
+                        "Changed in another terminal: now “{theirs}”. "
+                        "Enter saves yours over it; Esc keeps theirs.",
+                        theirs=theirs,
+                    )
+                else:
+                    why = _("Not saved: {reason} Enter tries again.", reason=error.message)
+                self.ask_dosage(item, now, typed, why)
+
+            save_patiently(
+                self.app,
+                lambda: domain.tick_item(
+                    self.db, self.visit_id, item.code, typed, expected_version=basis
+                ),
+                saved,
+                failed,
+            )
+
+        self.app.push_screen(NoteDialog(item.label, note, conflict), save)
 
     # --- PIR and tests --------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.failed is not None and action != "back":
             return False
+        if action == "put_note_back":
+            return bool(self._kept_note)
         is_doctor = getattr(self, "visit", None) is not None and self.visit.is_doctor
         return not (action == "pir" and is_doctor)
 
@@ -498,25 +627,41 @@ class VisitScreen(Screen[bool]):
             if result is None:
                 return
             pir_item = next((i for i in self.items if i.pir), None)
-            before = (
-                domain.ticks_of(self.db, self.visit_id).get(pir_item.code) if pir_item else None
-            )
-            if pir_item is not None and before is None:
-                try:
-                    domain.tick_item(self.db, self.visit_id, pir_item.code, result.summary)
-                except KinesioError as error:
-                    self.notify(
-                        markup=False, message=error.message, title=error.title, severity="error"
+
+            def recorded(ticked: int | None) -> None:
+                undo_tick = (
+                    self._restore_tick(pir_item.code, None, ticked)
+                    if pir_item is not None and ticked is not None
+                    else None
+                )
+
+                def undo() -> None:
+                    domain.delete_pir_cycle(
+                        self.db, result.pir_id, expected_version=result.version
                     )
-            undo_tick = self._restore_tick(pir_item.code, before) if pir_item else None
+                    if undo_tick is not None:
+                        undo_tick()
 
-            def undo() -> None:
-                domain.delete_pir_cycle(self.db, result.pir_id)
-                if undo_tick is not None:
-                    undo_tick()
+                self.push_undo(_("PIR set {what}", what=result.summary), undo)
+                if self.on_stack:
+                    self.refresh_view()
 
-            self.push_undo(_("PIR set {what}", what=result.summary), undo)
-            self.refresh_view()
+            def not_ticked(error: KinesioError) -> None:
+                self.write_failed(error)
+                recorded(None)
+
+            if pir_item is not None and pir_item.code not in self.shown_ticks:
+                summary = result.summary
+                save_patiently(
+                    self.app,
+                    lambda: domain.tick_item(
+                        self.db, self.visit_id, pir_item.code, summary, expected_version=0
+                    ),
+                    recorded,
+                    not_ticked,
+                )
+            else:
+                recorded(None)
 
         clock: Callable[[], float] = time.monotonic
         if self.pir_clock is not None:
@@ -540,12 +685,27 @@ class VisitScreen(Screen[bool]):
         """Remember how to undo a recorded test result."""
         previous = result.previous
 
+        key = ("test", result.test_code, result.side or "")
+        self.written[key] = result.version
+
         def undo() -> None:
+            expected = self.written.get(key, 0)
             if previous is None:
-                delete_measurement(self.db, result.measurement_id)
+                delete_measurement(self.db, result.measurement_id, expected_version=expected)
+                self.written[key] = 0
             else:
-                domain.record_measurement(
-                    self.db, self.visit_id, previous.test_code, previous.value, previous.side
+                measurement_id = domain.record_measurement(
+                    self.db,
+                    self.visit_id,
+                    previous.test_code,
+                    previous.value,
+                    previous.side,
+                    expected_version=expected,
+                )
+                self.written[key] = next(
+                    m.version
+                    for m in domain.measurements_of(self.db, self.visit_id)
+                    if m.id == measurement_id
                 )
 
         self.push_undo(result.description, undo)
@@ -586,25 +746,69 @@ class VisitScreen(Screen[bool]):
             self.save_note()
 
     def save_note(self) -> None:
-        """Write the note if it changed since the last save."""
-        if self.failed is not None:
+        """Write the note if it changed since the last save, based on the visit as shown."""
+        if self.failed is not None or self._note_saving:
+            return  # a save already queued writes the latest text when its turn comes
+        if self._note_text.strip() == self._saved_note.strip():
             return
-        text = self._note_text
-        if text.strip() == self._saved_note.strip():
+        self._note_saving = True
+
+        def write() -> tuple[str, int]:
+            text = self._note_text
+            version = domain.set_visit_note(
+                self.db, self.visit_id, text, expected_version=self.visit.version
+            )
+            return text, version
+
+        def saved(done: tuple[str, int]) -> None:
+            self._note_saving = False
+            text, version = done
+            self._saved_note = text
+            self.visit = replace(self.visit, note=text, version=version)
+            if self._note_text.strip() != text.strip() and self.on_stack:
+                self.save_note()  # typed on while it waited
+
+        def failed(error: KinesioError) -> None:
+            self._note_saving = False
+            if isinstance(error, StaleRecord) and self.on_stack:
+                self.note_changed_elsewhere()
+            say_failed(self.app, error)  # busy: the text stays in the field, unsaved
+
+        save_patiently(self.app, write, saved, failed)
+
+    def note_changed_elsewhere(self) -> None:
+        """Show the note another terminal saved; keep what was typed here, below it."""
+        typed = self._note_text
+        self.show_visit_note(domain.get_visit(self.db, self.visit_id))
+        if typed.strip() and typed.strip() != self._saved_note.strip():
+            self._kept_note = typed
+            kept = self.query_one("#note-kept", Static)
+            kept.update(
+                _("Your note, not saved (Ctrl+R puts it back after theirs):\n{typed}", typed=typed)
+            )
+            kept.display = True
+            self.refresh_bindings()
+
+    def action_put_note_back(self) -> None:
+        """Ctrl+R: add the note typed here back, after the one another terminal saved."""
+        if not self._kept_note:
             return
-        try:
-            domain.set_visit_note(self.db, self.visit_id, text)
-        except KinesioError as error:
-            self.notify(markup=False, message=error.message, title=error.title, severity="error")
-            return
-        self._saved_note = text
+        note = self.query_one("#visit-note", TextArea)
+        kept, self._kept_note = self._kept_note, ""
+        note.text = f"{note.text}\n{kept}" if note.text.strip() else kept
+        note.move_cursor(note.document.end)
+        note.focus()
+        self.query_one("#note-kept", Static).display = False
+        self.refresh_bindings()
 
     def on_unmount(self) -> None:
         """Quitting the app mid-typing (Ctrl+Q) still keeps the last words of the note."""
-        if self._note_text.strip() != self._saved_note.strip():
+        if self._note_text.strip() != self._saved_note.strip() and not self._note_saving:
             # the app may have closed its connection first; nothing more can be done then
-            with contextlib.suppress(sqlite3.ProgrammingError):
-                self.save_note()
+            with contextlib.suppress(sqlite3.ProgrammingError, KinesioError):
+                domain.set_visit_note(
+                    self.db, self.visit_id, self._note_text, expected_version=self.visit.version
+                )
 
     # --- leaving --------------------------------------------------------------------------
 
@@ -623,16 +827,42 @@ class VisitScreen(Screen[bool]):
                 self.query_one(Checklist).focus()
             return
         self.save_note()
+        if self.note_at_risk():
+            return
         self.dismiss(False)
+
+    def note_at_risk(self) -> bool:
+        """True (and says so) while typed note text is not saved: leaving would lose it."""
+        if self._kept_note:
+            self.notify(
+                markup=False,
+                message=_(
+                    "Your note was not saved (changed in another terminal): "
+                    "Ctrl+R puts it back, then leave or complete."
+                ),
+                title=_("Note not saved"),
+                severity="warning",
+            )
+            return True
+        if self._note_saving or write_queue(self.app).waiting:
+            self.notify(
+                markup=False,
+                message=_("Still saving (the database is busy): try again in a moment."),
+                title=_("Waiting for the database"),
+                severity="warning",
+            )
+            return True
+        return False
 
     def action_complete(self) -> None:
         """Complete the visit (asking first when checklist items are unticked)."""
         self.save_note()
+        if self.note_at_risk():
+            return
         if self.visit.is_doctor:
             self._complete()
             return
-        ticks = domain.ticks_of(self.db, self.visit_id)
-        missing = sum(1 for item in self.items if item.code not in ticks)
+        missing = sum(1 for item in self.items if item.code not in self.shown_ticks)
         if not missing:
             self._complete()
             return
@@ -644,17 +874,23 @@ class VisitScreen(Screen[bool]):
         self.app.push_screen(ConfirmDialog(question), lambda yes: self._complete() if yes else None)
 
     def _complete(self) -> None:
-        try:
-            domain.complete_visit(self.db, self.visit_id)
-        except KinesioError as error:
-            self.notify(markup=False, message=error.message, title=error.title, severity="error")
-            return
-        self.notify(
-            markup=False,
-            message=_(
-                "Visit {n}/{total} completed.",
-                n=self.visit.number,
-                total=protocol().visits_per_module,
+        def completed(_visit: domain.Visit) -> None:
+            self.notify(
+                markup=False,
+                message=_(
+                    "Visit {n}/{total} completed.",
+                    n=self.visit.number,
+                    total=protocol().visits_per_module,
+                ),
+            )
+            if self.is_current:
+                self.dismiss(True)
+
+        save_patiently(
+            self.app,
+            lambda: domain.complete_visit(
+                self.db, self.visit_id, expected_version=self.visit.version
             ),
+            completed,
+            self.write_failed,
         )
-        self.dismiss(True)
