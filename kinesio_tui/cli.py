@@ -363,7 +363,12 @@ def episode_close(
         episode = current_episode(conn, p.id)
         if episode is None or episode.status != "active":
             raise fail(KinesioError("No active episode", f"Patient {p.id} has no open episode."))
-        close_episode(conn, episode.id, status="completed" if completed else "closed")
+        close_episode(
+            conn,
+            episode.id,
+            status="completed" if completed else "closed",
+            expected_version=episode.version,  # as read above: refused if changed since
+        )
         typer.echo(f"Episode {episode.id} {'completed' if completed else 'closed'}.")
 
 

@@ -225,7 +225,7 @@ def untick_item(
             if code == item_code
         ]
         current = existing[0][1] if existing else 0
-        check_version("checklist item", "tick", current, expected_version)
+        check_version("checklist item", item_code, current, expected_version)
         if existing:
             delete_row(db, "checklist_ticks", existing[0][0], patient_id=episode["patient_id"])
 
