@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: How often to look for commits by other processes (PRAGMA data_version costs microseconds).
 POLL_SECONDS = 1.0
+#: A second quit within this many seconds of "not saved yet" quits anyway.
+QUIT_AGAIN_S = 10.0
 #: What the patient list does not need but the next keystroke may: the patient screen (its
 #: domain and widgets), loaded in the background once the list is on screen, so neither the
 #: first frame nor the first patient waits for it. Not the visit screen: its text editor
@@ -78,6 +80,8 @@ class KinesioApp(App[None]):
         self._fixed_today = today
         self._watcher = ChangeWatcher(self.db)
         self._patient_screen: PatientScreen | None = None
+        #: When quit was last pressed while something was not saved yet.
+        self._quit_warned_at = -QUIT_AGAIN_S
 
     @property
     def today(self) -> date:
@@ -136,6 +140,23 @@ class KinesioApp(App[None]):
     def on_unmount(self) -> None:
         """Close the main-thread connection."""
         self.db.close()
+
+    async def action_quit(self) -> None:
+        """Quit. While something typed is not saved yet (the database is busy, or a note
+        was refused as changed in another terminal), the first press says so instead; a
+        second press quits anyway."""
+        save_first = getattr(self.screen, "save_before_leaving", None)
+        at_risk = bool(save_first()) if callable(save_first) else False
+        warned = time.monotonic() - self._quit_warned_at < QUIT_AGAIN_S
+        if (at_risk or db_wait.write_queue(self).waiting) and not warned:
+            self._quit_warned_at = time.monotonic()
+            self.notify(
+                _("Not everything is saved yet (see above). Quit again to leave anyway."),
+                title=_("Not saved yet"),
+                severity="warning",
+            )
+            return
+        self.exit()
 
     def poll_changes(self) -> None:
         """Reload the current screen when another process (a second terminal, the CLI) commits."""

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kinesio_tui.cli import DbOption, app, db_path, fail, find_one_patient
+from kinesio_tui.cli import DbOption, app, db_path, fail, find_one_patient, say_waiting
 from kinesio_tui.errors import KinesioError
 
 audit_app = typer.Typer(help="Verify the audit trail or read a patient's history.")
@@ -221,7 +221,7 @@ def erase(
     if not 0 < patient < 2**63:
         raise fail(KinesioError("Not found", f"No patient with id {patient}."))
     try:
-        conn = connect(db_path(db))
+        conn = connect(db_path(db), on_wait=say_waiting)
     except KinesioError as error:
         raise fail(error) from None
     try:

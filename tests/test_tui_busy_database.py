@@ -16,6 +16,7 @@ from kinesio_tui import domain
 from kinesio_tui.data import db as db_module
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.doctor import DoctorForm
+from kinesio_tui.views.visit import VisitScreen
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +120,30 @@ async def test_a_doctors_value_that_waited_too_long_stays_in_its_field(
         other.let_go()
         await press(pilot, "enter")
         assert [m.value for m in domain.measurements_of(app.db, visit_id)] == [7.0]
+
+
+@sync
+async def test_quitting_while_the_note_waits_for_the_database_asks_first(
+    db_path: Path, other: OtherProgram
+) -> None:
+    from kinesio_tui.app import build_app
+
+    visit_id = clinic(db_path, "sciatica", held=1)
+    app = build_app(db_path, today=TODAY)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.open_patient(domain.find_patients(app.db, "bandomoji")[0].id)
+        await pilot.pause()
+        await press(pilot, "enter")  # the current visit
+        assert isinstance(app.screen, VisitScreen) and app.screen.visit_id == visit_id
+        await press(pilot, "n")
+        await type_text(pilot, "Slept badly")
+        other.lock()
+        await press(pilot, "ctrl+q")  # the note is saved first: the database is busy
+        assert app.is_running
+        assert any("Quit again" in n.message for n in app._notifications)
+        other.let_go()
+        await pilot.pause(0.4)
+        assert domain.get_visit(app.db, visit_id).note == "Slept badly"
+        await press(pilot, "ctrl+q")
+        assert not app.is_running

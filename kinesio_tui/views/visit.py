@@ -831,6 +831,13 @@ class VisitScreen(Screen[bool]):
             return
         self.dismiss(False)
 
+    def save_before_leaving(self) -> bool:
+        """For quitting: save the note now; True (and says why) if something is unsaved."""
+        if self.failed is not None:
+            return False
+        self.save_note()
+        return self.note_at_risk()
+
     def note_at_risk(self) -> bool:
         """True (and says so) while typed note text is not saved: leaving would lose it."""
         if self._kept_note:
