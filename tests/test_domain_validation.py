@@ -386,3 +386,85 @@ def test_a_programme_start_out_of_range_is_refused(
         allowed,
         lambda: reschedule_planned(db, clinic["episode"], start, today=DAY),  # type: ignore[arg-type]
     )
+
+
+# --- characters a terminal would act on -------------------------------------------------------
+
+#: C0 and C1 controls, DEL, and the bidirectional overrides and isolates (they reorder text).
+CONTROLS = [
+    "\x00",
+    "\x07",
+    "\r",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\x9b",
+    "\u202a",
+    "\u202e",
+    "\u2066",
+    "\u2069",
+]
+
+
+def _every_text_field(
+    db: ClinicDB, clinic: dict[str, int], text: str
+) -> list[tuple[str, Callable[[], object]]]:
+    """(field, write) for every free-text field a person fills in."""
+    visit = clinic["visit"]
+    version = get_patient(db, clinic["patient"]).version
+    fresh = create_patient(db, _patient(), today=DAY)  # one without an episode yet
+    return [
+        ("first name", lambda: create_patient(db, _patient(first_name=f"A{text}b"), today=DAY)),
+        ("last name", lambda: create_patient(db, _patient(last_name=f"A{text}b"), today=DAY)),
+        ("occupation", lambda: create_patient(db, _patient(occupation=f"A{text}b"), today=DAY)),
+        ("notes", lambda: create_patient(db, _patient(notes=f"A{text}b"), today=DAY)),
+        (
+            "notes",
+            lambda: update_patient(
+                db,
+                clinic["patient"],
+                _patient(notes=f"A{text}b"),
+                expected_version=version,
+                today=DAY,
+            ),
+        ),
+        (
+            "pain medication",
+            lambda: open_episode(
+                db,
+                fresh,
+                NewEpisode("sciatica", "upper", "L", pain_medication=f"A{text}b"),
+                today=DAY,
+            ),
+        ),
+        (
+            "note",
+            lambda: screen_red_flags(
+                db, clinic["episode"], [], visit_id=visit, note=f"A{text}b", today=DAY
+            ),
+        ),
+        ("note", lambda: set_visit_note(db, visit, f"A{text}b")),
+        ("note", lambda: tick_item(db, visit, "m1_pelvic_traction", f"A{text}b")),
+        ("muscle", lambda: record_pir_cycle(db, visit, PirCycle(f"A{text}b", "L", 7, 30, 20))),
+        ("EMG finding", lambda: record_measurement(db, visit, "emg_finding", f"A{text}b")),
+        ("therapist", lambda: start_visit(db, visit, therapist=f"A{text}b", today=DAY)),
+    ]
+
+
+@pytest.mark.parametrize("control", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+def test_controls_are_refused_in_every_text_field(
+    db: ClinicDB, clinic: dict[str, int], control: str
+) -> None:
+    for field, write in _every_text_field(db, clinic, control):
+        before = snapshot(db)  # after the fresh patient
+        with pytest.raises(ValidationError) as caught:
+            write()
+        assert caught.value.field == field, (field, control)
+        assert "control" in caught.value.reason, caught.value.reason
+        assert snapshot(db) == before
+
+
+def test_brackets_accents_and_other_scripts_are_text(db: ClinicDB, clinic: dict[str, int]) -> None:
+    for text in ("Closing[/] [b]x[/b]", "Žemaitė", "Ἀθηνᾶ", "مريم", "李", "a\u200db"):
+        for _field, write in _every_text_field(db, clinic, text):
+            write()

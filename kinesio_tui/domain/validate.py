@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 
 from kinesio_tui.errors import ValidationError
+from kinesio_tui.plain_text import has_control
 
 MAX_NAME = 80
 MAX_TEXT = 4000
@@ -33,13 +34,34 @@ def bounded_text(field: str, value: object, *, max_len: int = MAX_TEXT) -> str:
     text = value.strip()
     if len(text) > max_len:
         raise ValidationError(field, f"is too long (at most {max_len} characters)")
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
-        raise ValidationError(field, "contains control characters")
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, e.g. from a broken paste
+    except UnicodeEncodeError:  # a lone surrogate: a broken paste, or bytes from the OS
         raise ValidationError(field, "contains characters that are not valid text") from None
+    if has_control(text):  # C0/C1 controls, DEL, bidi overrides (plain_text.CONTROL_CHARS)
+        raise ValidationError(
+            field, "contains control characters (terminal or text-direction codes)"
+        )
     return text
+
+
+def therapist_name(value: str | None) -> str | None:
+    """The name for the audit trail from `--therapist` or KINESIO_THERAPIST, or None (unset).
+
+    Checked like a patient's name, and before anything opens the file: it is written into
+    every audit entry and printed by `audit show` and the reports. Bytes the OS could not
+    decode (kept as lone surrogates) get their own message: the cause is the terminal's or
+    the variable's encoding, not the name.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "therapist", "is not valid text (check the terminal's or KINESIO_THERAPIST's encoding)"
+        ) from None
+    return required_text("therapist", value, max_len=MAX_NAME)
 
 
 def parse_date(field: str, value: object) -> date:
