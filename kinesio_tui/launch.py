@@ -62,7 +62,9 @@ def open_workstation(path: Path, *, actor: str | None, demo: bool = False) -> in
 
 def say_error(error: KinesioError) -> None:
     """One clinician-readable line on stderr (red on a terminal), as the full CLI prints it."""
-    line = f"{error.title}: {error.message}"
+    from kinesio_tui.plain_text import shown
+
+    line = shown(f"{error.title}: {error.message}")  # a message may quote what was typed
     if sys.stderr.isatty():
         line = f"\x1b[31m{line}\x1b[0m"
     print(line, file=sys.stderr)
@@ -77,11 +79,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         cli_main()
         return
     try:
+        from kinesio_tui.domain.validate import therapist_name
         from kinesio_tui.locations import resolve_db_path
 
+        actor = therapist_name(options.get("--therapist"))  # before the file is touched
         db = options.get("--db")
         path = resolve_db_path(Path(db) if db else None)
-        code = open_workstation(path, actor=options.get("--therapist"))
+        code = open_workstation(path, actor=actor)
     except KinesioError as error:
         say_error(error)
         sys.exit(2)
