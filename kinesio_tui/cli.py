@@ -122,8 +122,13 @@ def main_callback(
     ] = None,
 ) -> None:
     """Open the workstation (with no command), or run a command."""
+    from kinesio_tui.domain.validate import therapist_name
+
     state.db_path = db
-    state.actor = therapist
+    try:
+        state.actor = therapist_name(therapist)  # before any command opens the file
+    except KinesioError as error:
+        raise fail(error) from None
     if ctx.invoked_subcommand is None:
         run_tui(db_path())
 
@@ -181,7 +186,7 @@ def find_one_patient(conn: Any, ref: str) -> Any:
     if not found:
         raise KinesioError("Not found", f"No patient matches {ref!r}.")
     if len(found) > 1:
-        listing = "; ".join(f"{p.id}: {p.full_name}" for p in found[:5])
+        listing = "; ".join(f"{p.id}: {p.full_name}" for p in found[:5])  # say_error: shown()
         raise KinesioError(
             "More than one patient", f"{ref!r} matches several ({listing}); use the id."
         )
@@ -202,8 +207,10 @@ def patients_list(
     """List patients with their place in the programme."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from kinesio_tui.domain.roster import roster
+    from kinesio_tui.plain_text import shown
 
     with clinic_db(db) as conn:
         rows = roster(conn, query, archived=archived, limit=limit)
@@ -212,7 +219,7 @@ def patients_list(
             "Id", "Name", "Age", "Condition", "Module", "Visit", "Next", "VAS", "Alert", box=None
         )
         for r in rows:
-            table.add_row(
+            cells = [
                 str(r.patient_id),
                 r.name,
                 str(r.age_on(today)),
@@ -221,7 +228,11 @@ def patients_list(
                 f"{r.number}/15" if r.number else (r.episode_status or "-"),
                 r.next_planned.isoformat() if r.next_planned else "-",
                 f"{r.last_vas:g}" if r.last_vas is not None else "-",
-                "[bold red]RED FLAG[/]" if r.red_flags else "",
+            ]
+            # Text, not str: Rich reads a str cell as markup (a surname `Closing[/]` crashed it)
+            table.add_row(
+                *(Text(shown(cell)) for cell in cells),
+                Text("RED FLAG", style="bold red") if r.red_flags else "",
             )
         console = Console()
         if not console.is_terminal:
@@ -263,17 +274,19 @@ def patients_show(
 ) -> None:
     """Show a patient, the current episode and where it stands."""
     from kinesio_tui.domain import current_episode, progress
+    from kinesio_tui.plain_text import shown
 
     with clinic_db(db) as conn:
         p = find_one_patient(conn, patient)
         today = date.today()
         typer.echo(
-            f"{p.full_name} (id {p.id}), born {p.birth_date.isoformat()}, age {p.age_on(today)}, sex {p.sex}"
+            f"{shown(p.full_name)} (id {p.id}), born {p.birth_date.isoformat()}, "
+            f"age {p.age_on(today)}, sex {p.sex}"
         )
         if p.phone:
-            typer.echo(f"Phone: {p.phone}")
+            typer.echo(f"Phone: {shown(p.phone)}")
         if p.occupation:
-            typer.echo(f"Occupation: {p.occupation}")
+            typer.echo(f"Occupation: {shown(p.occupation)}")
         if p.archived:
             typer.echo("Archived.")
         episode = current_episode(conn, p.id)
@@ -283,8 +296,10 @@ def patients_show(
         pr = progress(conn, episode.id, today=today)
         s = pr.standing
         typer.echo(
-            f"Episode {episode.id}: {episode.condition} {episode.subtype}, side {episode.side}, "
-            f"{episode.course}, {episode.status}"
+            shown(
+                f"Episode {episode.id}: {episode.condition} {episode.subtype}, "
+                f"side {episode.side}, {episode.course}, {episode.status}"
+            )
         )
         if pr.red_flags:
             typer.secho(

@@ -16,6 +16,7 @@ import typer
 from kinesio_tui.cli import DbOption, clinic_db, fail, find_one_patient
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
+from kinesio_tui.plain_text import shown
 
 
 class KindChoice(StrEnum):
@@ -82,7 +83,7 @@ def export(
             assert patient is not None
             found = find_one_patient(conn, patient)
             visit_id = _visit_id(conn, found.id, visit) if visit is not None else None
-            typer.echo(str(export_patient(conn, found.id, visit_id=visit_id, **options)))
+            typer.echo(shown(export_patient(conn, found.id, visit_id=visit_id, **options)))
             return
         _export_all(conn, options)
 
@@ -142,7 +143,7 @@ def _export_all(conn: Any, options: dict[str, Any]) -> None:
                 )
             else:
                 written += 1
-                typer.echo(str(path))
+                typer.echo(shown(path))
             bar.advance(task)
     err.print(
         _(

@@ -166,7 +166,9 @@ def _encodable(text: str) -> bool:
 
 
 def _show(value: Any) -> str:
-    text = "-" if value is None else str(value)
+    from kinesio_tui.plain_text import shown
+
+    text = "-" if value is None else shown(value)  # never a raw control on the terminal
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -195,7 +197,9 @@ def audit_show(
     if not entries:
         raise fail(KinesioError("Not found", f"No audit entries for patient {pid}."))
     for e in entries:
-        typer.echo(f"#{e.id} {e.at[:19]} {e.actor}: {e.action} {e.table_name} {e.record_id}")
+        typer.echo(
+            f"#{e.id} {e.at[:19]} {_show(e.actor)}: {e.action} {e.table_name} {e.record_id}"
+        )
         if e.erased:
             typer.echo("    (values erased on request)")
         for name, (old, new) in e.changes.items():
