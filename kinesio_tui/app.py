@@ -8,19 +8,24 @@ from __future__ import annotations
 import gc
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.segment import Segment
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from kinesio_tui.data.db import WORKSTATION_CACHE_KIB, ClinicDB, connect
 from kinesio_tui.data.watch import ChangeWatcher
 from kinesio_tui.i18n import _
+from kinesio_tui.plain_text import CONTROL
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.commands import KinesioCommands
 
@@ -36,6 +41,32 @@ QUIT_AGAIN_S = 10.0
 #: first frame nor the first patient waits for it. Not the visit screen: its text editor
 #: alone is 0.7 MiB of code, and memory is a target too (issue 7: <= 1.3x a bare app).
 WARM_UP_MODULES = ("kinesio_tui.views.patient",)
+
+
+class TerminalSafe(LineFilter):
+    """Drops every character a terminal would act on from what the workstation draws.
+
+    Validation refuses them in what is typed now; this keeps what an older version (or a
+    hand edit) left in the file from reaching the terminal as an escape sequence, a window
+    title, a bell or a text-direction override. They are all zero-width, so removing them
+    leaves the layout as it was measured. A Strip caches what a filter made of it.
+    """
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if not any(CONTROL.search(segment.text) for segment in segments):
+            return segments
+        out = []
+        for segment in segments:
+            if segment.control is None and CONTROL.search(segment.text):
+                text = CONTROL.sub("", segment.text)
+                if text:
+                    out.append(Segment(text, segment.style))
+            else:
+                out.append(segment)
+        return out
+
+
+TERMINAL_SAFE = TerminalSafe()
 
 
 class KinesioApp(App[None]):
@@ -168,6 +199,27 @@ class KinesioApp(App[None]):
         refresh = getattr(self.screen, "refresh_data", None)
         if callable(refresh):
             refresh()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a notification; its text is never read as markup.
+
+        Messages quote names, notes, typed values and paths: a `[/]` in one crashed the
+        workstation. Every notification of every screen comes here (Widget.notify calls it).
+        """
+        del markup
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then one that drops control characters from every drawn line."""
+        return [*super().get_line_filters(), TERMINAL_SAFE]
 
     def _handle_exception(self, error: Exception) -> None:
         """An unexpected error: write a scrubbed crash report and leave with one calm line.

@@ -14,12 +14,11 @@ from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
 from kinesio_tui.domain import find_patients, get_patient, update_patient
 from kinesio_tui.domain.patients import patient_form
-from kinesio_tui.views.help import Confirm
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import PatientForm
 from kinesio_tui.views.patients import PatientsScreen
 from kinesio_tui.views.row_table import RowTable
-from kinesio_tui.views.widgets import ProgrammePanel
+from kinesio_tui.views.widgets import Confirm, ProgrammePanel
 
 DAY = date(2026, 11, 25)
 

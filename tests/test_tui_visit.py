@@ -15,11 +15,11 @@ from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.record_test import RecordTestDialog
 from kinesio_tui.views.visit import (
     Checklist,
-    ConfirmDialog,
     NoteDialog,
     VisitScreen,
     format_value,
 )
+from kinesio_tui.views.widgets import Confirm
 
 DAY = date(2026, 11, 25)
 
@@ -153,7 +153,7 @@ async def test_complete_asks_about_unticked_items_and_moves_on(demo_db_path: Pat
         await press(pilot, "escape")
         assert domain.get_visit(app.db, visit.id).note == "Calm session"
         await press(pilot, "c")
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(app.screen, Confirm)
         await press(pilot, "n")  # not yet
         assert domain.get_visit(app.db, visit.id).status == "planned"
         await press(pilot, "c", "y")

@@ -10,6 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
 from kinesio_tui.domain.search import fold
 from kinesio_tui.i18n import _
@@ -86,7 +87,7 @@ class KinesioCommands(Provider):
                     label += _(" (archived)")
                 yield Hit(
                     1.0 if not archived else 0.6,  # a name match beats a fuzzy command
-                    label,
+                    Content(label),  # a name is not markup: the palette reads a str as such
                     partial(self.kapp.open_patient, patient.id),
                     help=_("born {year}", year=patient.birth_date.year),
                 )

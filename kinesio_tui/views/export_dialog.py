@@ -81,6 +81,7 @@ class ExportDialog(ModalScreen[Path | None]):
             yield Static(
                 _("Into {dir}", dir=target) if target else _("Export is not available yet."),
                 id="export-target",
+                markup=False,  # a folder's name is not markup
             )
             with Horizontal(id="export-buttons"):
                 yield Button(
@@ -161,7 +162,7 @@ class ExportDialog(ModalScreen[Path | None]):
         self.dismiss(path)
 
     def _ask_overwrite(self, path: Path, kind: str, fmt: str, out_dir: Path) -> None:
-        from kinesio_tui.views.help import Confirm
+        from kinesio_tui.views.widgets import Confirm
 
         self.query_one("#export-target", Static).update(_("Into {dir}", dir=out_dir))
 

@@ -1,4 +1,4 @@
-"""The `?` help screen (every key that works on the screen beneath) and a yes/no dialog."""
+"""The `?` help screen: every key that works on the screen beneath."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
 from kinesio_tui.i18n import _
 
@@ -82,33 +82,3 @@ class HelpScreen(ModalScreen[None]):
     def action_close(self) -> None:
         """Back to where help was opened."""
         self.dismiss()
-
-
-class Confirm(ModalScreen[bool]):
-    """A yes/no question; y / n / Escape answer from the keyboard."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", _("Yes")),
-        Binding("n,escape", "answer(False)", _("No")),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-box"):
-            yield Static(self.question, id="confirm-question")
-            with Horizontal(id="confirm-buttons"):
-                yield Button(_("Yes (y)"), id="yes", variant="warning", compact=True)
-                yield Button(_("No (n)"), id="no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        """Answer the question."""
-        self.dismiss(yes)

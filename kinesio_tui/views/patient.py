@@ -377,7 +377,7 @@ class PatientScreen(Screen[None]):
     def action_toggle_archive(self) -> None:
         """Archive (or restore) the patient, after asking."""
         from kinesio_tui.domain import archive_patient, restore_patient
-        from kinesio_tui.views.help import Confirm
+        from kinesio_tui.views.widgets import Confirm
 
         patient = self.patient
         if patient is None:

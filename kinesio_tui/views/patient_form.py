@@ -28,6 +28,7 @@ from kinesio_tui.domain.models import Patient
 from kinesio_tui.domain.patients import SEXES, get_patient
 from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
+from kinesio_tui.plain_text import shown
 from kinesio_tui.protocol import protocol
 from kinesio_tui.views.footer import KeyFooter
 
@@ -40,7 +41,7 @@ def field_row(label: str, widget: Widget, name: str) -> ComposeResult:
     with Horizontal(classes="field", id=f"row-{name}"):
         yield Label(label, classes="field-label")
         yield widget
-    yield Static("", classes="field-error", id=f"error-{name}")
+    yield Static("", classes="field-error", id=f"error-{name}", markup=False)
 
 
 class FormScreen(Screen[int | None]):
@@ -112,7 +113,11 @@ class FormScreen(Screen[int | None]):
 
 
 class PatientForm(FormScreen):
-    """New patient (or changing one): Ctrl+S saves."""
+    """New patient (or changing one): Ctrl+S saves.
+
+    Controls an older version stored show as U+FFFD in the fields (visible, and saved as
+    such), not as invisible characters that validation would then refuse.
+    """
 
     help_title = _("Patient details")
 
@@ -133,16 +138,16 @@ class PatientForm(FormScreen):
     def compose(self) -> ComposeResult:
         p = self.patient
         title = _("Change details: {name}", name=p.full_name) if p else _("New patient")
-        yield Static(title, classes="form-title")
+        yield Static(title, classes="form-title", markup=False)
         with VerticalScroll(classes="form"):
             yield from field_row(
                 _("First name"),
-                Input(p.first_name if p else "", id="first-name", compact=True),
+                Input(shown(p.first_name) if p else "", id="first-name", compact=True),
                 "first-name",
             )
             yield from field_row(
                 _("Last name"),
-                Input(p.last_name if p else "", id="last-name", compact=True),
+                Input(shown(p.last_name) if p else "", id="last-name", compact=True),
                 "last-name",
             )
             yield from field_row(
@@ -167,12 +172,12 @@ class PatientForm(FormScreen):
                 "sex",
             )
             yield from field_row(
-                _("Phone"), Input(p.phone if p else "", id="phone", compact=True), "phone"
+                _("Phone"), Input(shown(p.phone) if p else "", id="phone", compact=True), "phone"
             )
             yield from field_row(
                 _("Occupation"),
                 Input(
-                    p.occupation if p else "",
+                    shown(p.occupation) if p else "",
                     placeholder=_("and daily posture, e.g. driver"),
                     id="occupation",
                     compact=True,
@@ -180,7 +185,7 @@ class PatientForm(FormScreen):
                 "occupation",
             )
             yield from field_row(
-                _("Notes"), Input(p.notes if p else "", id="notes", compact=True), "notes"
+                _("Notes"), Input(shown(p.notes) if p else "", id="notes", compact=True), "notes"
             )
             with Horizontal(classes="form-buttons"):
                 yield Button(_("Save (Ctrl+S)"), id="save", variant="primary", compact=True)
@@ -258,7 +263,7 @@ class PatientForm(FormScreen):
             ("occupation", p.occupation),
             ("notes", p.notes),
         ):
-            self.query_one(f"#{name}", Input).value = value
+            self.query_one(f"#{name}", Input).value = shown(value)
         self.query_one("#sex", Select).value = p.sex
         self.notify(
             _(
@@ -292,7 +297,9 @@ class EpisodeForm(FormScreen):
         proto = protocol()
         patient = get_patient(self.kapp.db, self.patient_id)
         yield Static(
-            _("Open an episode of care: {name}", name=patient.full_name), classes="form-title"
+            _("Open an episode of care: {name}", name=patient.full_name),
+            classes="form-title",
+            markup=False,
         )
         with VerticalScroll(classes="form"):
             yield from field_row(
@@ -343,7 +350,7 @@ class EpisodeForm(FormScreen):
             flags.border_title = _("Red flags (Space ticks; any one: refer to a doctor now)")
             yield flags
             yield Static(_("Red flags raised: none"), id="flags-raised")
-            yield Static("", classes="field-error", id="error-flags")
+            yield Static("", classes="field-error", id="error-flags", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button(_("Open episode (Ctrl+S)"), id="save", variant="primary", compact=True)
                 yield Button(_("Later (Esc)"), id="cancel", compact=True)

@@ -148,7 +148,7 @@ class PatientsScreen(Screen[None]):
                 select_on_focus=False,
             )
         yield PatientTable(id="patients", zebra_stripes=True)
-        yield Static("", id="list-empty")
+        yield Static("", id="list-empty", markup=False)  # it quotes the search
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -38,6 +38,7 @@ from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.visits import delete_measurement
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord
 from kinesio_tui.i18n import _
+from kinesio_tui.plain_text import shown
 from kinesio_tui.protocol import ChecklistItem, protocol
 from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
@@ -98,30 +99,6 @@ def describe_pir(cycle: domain.PirCycle) -> str:
             " pain {a}→{b}", a=format_value(cycle.pain_before), b=format_value(cycle.pain_after)
         )
     return text
-
-
-class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question; `y` or Enter confirms, `n` or Escape declines."""
-
-    CSS_PATH = "visit.tcss"
-    BINDINGS = [
-        Binding("y,enter", "answer(True)", _("Yes")),
-        Binding("n,escape", "answer(False)", _("No")),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__(classes="kinesio-dialog")
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-box"):
-            yield Static(markup=False, content=self.question, classes="dialog-text")
-            yield Static(markup=False, content=_("[y] yes   [n] no"), classes="dialog-hint")
-        yield KeyFooter()
-
-    def action_answer(self, yes: bool) -> None:
-        """Close with the answer."""
-        self.dismiss(yes)
 
 
 class NoteDialog(ModalScreen[str | None]):
@@ -307,7 +284,7 @@ class VisitScreen(Screen[bool]):
                     yield Static(markup=False, content=self.last_session_text(), id="last-session")
             with Vertical(id="visit-side"):
                 yield Static(markup=False, content="", id="visit-records")
-                note = TextArea(self.visit.note, id="visit-note", soft_wrap=True)
+                note = TextArea(shown(self.visit.note), id="visit-note", soft_wrap=True)
                 note.border_title = _("Visit note (n) · saved as you type")
                 yield note
                 kept = Static(markup=False, content="", id="note-kept", classes="field-error")
@@ -560,7 +537,7 @@ class VisitScreen(Screen[bool]):
         """Enter or `d`: edit the dosage/parameter note of an item."""
         item = self._item(event.option_index)
         before = self.shown_ticks.get(item.code)
-        self.ask_dosage(item, before, before.note if before else "")
+        self.ask_dosage(item, before, shown(before.note) if before else "")
 
     def ask_dosage(
         self, item: ChecklistItem, before: domain.Tick | None, note: str, conflict: str = ""
@@ -878,7 +855,9 @@ class VisitScreen(Screen[bool]):
             missing=missing,
             total=len(self.items),
         )
-        self.app.push_screen(ConfirmDialog(question), lambda yes: self._complete() if yes else None)
+        from kinesio_tui.views.widgets import Confirm
+
+        self.app.push_screen(Confirm(question), lambda yes: self._complete() if yes else None)
 
     def _complete(self) -> None:
         def completed(_visit: domain.Visit) -> None:

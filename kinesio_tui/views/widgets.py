@@ -1,4 +1,5 @@
-"""Small, dumb widgets shared by the screens: timeline, VAS sparkline, red-flag banner, results.
+"""Small, dumb widgets shared by the screens: timeline, VAS sparkline, red-flag banner, results,
+and the one yes/no dialog.
 
 Each takes plain domain records and renders them; none touches the database. Glyphs differ
 for every state so the displays still read on a monochrome terminal.
@@ -8,10 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import ClassVar
 
 from rich.console import Console
 from rich.text import Text
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
 
 from kinesio_tui.domain.models import Visit
 from kinesio_tui.domain.outcomes import Change, LatestResult, SeriesPoint, Standing
@@ -319,3 +326,62 @@ class ProgrammePanel(Static):
         self.update(
             programme_text(timeline, [standing, legend], vas, width=width, console=self.app.console)
         )
+
+
+class Confirm(ModalScreen[bool]):
+    """The one yes/no question of the workstation: y answers yes, n or Escape no.
+
+    The question is shown as plain text, never as markup: it usually quotes a name or a
+    path (`Archive Closing[/]?` once crashed the app). The No button has the focus, so
+    Enter alone never does what is asked.
+    """
+
+    DEFAULT_CSS = """
+    Confirm {
+        align: center middle;
+        #confirm-box {
+            width: 60;
+            max-width: 95%;
+            height: auto;
+            border: thick $warning;
+            background: $surface;
+            padding: 1 2;
+        }
+        #confirm-question {
+            margin-bottom: 1;
+        }
+        #confirm-buttons {
+            height: 1;
+            align-horizontal: right;
+        }
+        #confirm-buttons Button {
+            margin-left: 2;
+        }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", _("Yes")),
+        Binding("n,escape", "answer(False)", _("No")),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(Content(self.question), id="confirm-question")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(_("Yes (y)"), id="yes", variant="warning", compact=True)
+                yield Button(_("No (n)"), id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        """Answer the question."""
+        self.dismiss(yes)
