@@ -30,6 +30,7 @@ from kinesio_tui.domain import (
     tick_item,
     visits_of,
 )
+from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import render_export
 from kinesio_tui.export.fmt import md_text
 
@@ -206,3 +207,54 @@ def test_any_text_stays_one_markdown_table_cell(text: str) -> None:
         shown = html.unescape(cell.replace("<br>", "\n")).split("\n")
         expected = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         assert [line.strip() for line in shown] == [line.strip() for line in expected]
+
+
+#: Markup, HTML specials and what an older version (or sqlite3 by hand) may have stored:
+#: C0 and C1 controls, DEL, a NUL, bidi overrides. Every HTML report must still parse strictly.
+EVERY_HOSTILE = (
+    "<script>x</script> & \"q\" 'a' ]]> <!-- c --> [/] [b]B[/b] "
+    "\x00\x01\x08\x0b\x0c\r\x1b[31m\x7f\x85\x9b\u202e\u2066\ufeff\ufffe\U0010ffff end"
+)
+
+
+def test_every_html_report_parses_strictly_with_hostile_text_in_every_field(
+    demo_db_path: Path,
+) -> None:
+    import sqlite3
+
+    from kinesio_tui.data.db import connect
+
+    raw = sqlite3.connect(demo_db_path)
+    with raw:
+        for table, columns in {
+            "patients": ("first_name", "last_name", "occupation", "notes"),
+            "episodes": ("pain_medication",),
+            "visits": ("note", "therapist"),
+            "checklist_ticks": ("note",),
+            "pir_cycles": ("muscle",),
+            "red_flag_screens": ("note",),
+        }.items():
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            raw.execute(f"UPDATE {table} SET {sets}", [EVERY_HOSTILE] * len(columns))
+        raw.execute(
+            "UPDATE measurements SET value_text = ? WHERE value_text IS NOT NULL", [EVERY_HOSTILE]
+        )
+    raw.close()
+    db = connect(demo_db_path)
+    try:
+        pids = [r[0] for r in db.execute("SELECT id FROM patients ORDER BY id")]
+        rendered = 0
+        for pid in pids:
+            for kind in KINDS:
+                try:
+                    text = render_export(db, pid, kind=kind, fmt="html", today=DAY)  # type: ignore[arg-type]
+                except KinesioError:
+                    continue  # nothing to report (no episode, no module reviewed yet)
+                tree = parse_html(text)
+                content = "".join(tree.itertext())  # type: ignore[attr-defined]
+                assert "<script>x</script> & \"q\" 'a' ]]> <!-- c --> [/] [b]B[/b]" in content
+                assert tree.find(".//script") is None  # type: ignore[attr-defined]
+                rendered += 1
+        assert rendered >= 9  # the three published cases, every kind
+    finally:
+        db.close()

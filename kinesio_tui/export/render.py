@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import fmt
 from kinesio_tui.i18n import _
+from kinesio_tui.plain_text import printable_document
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -106,7 +107,9 @@ def render(kind: str, fmt_: Format, context: dict[str, Any]) -> str:
     name = template_name(kind, fmt_)
     env = environment(fmt_, override_dir())
     try:
-        return env.get_template(name).render(context)
+        # Controls an older version may have stored are no text: HTML forbids them (and the
+        # noncharacters), and a Markdown file is read in terminals too.
+        return printable_document(env.get_template(name).render(context))
     except jinja2.TemplateSyntaxError as error:
         where = Path(error.filename or error.name or name).name
         raise KinesioError(
