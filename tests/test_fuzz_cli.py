@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -57,7 +58,26 @@ UNDECODABLE = st.sampled_from(["\udcff", "Ona\udcc5"])
 runner = CliRunner()
 #: Built once: Typer rebuilds the click command on every invoke (~40 ms each).
 COMMAND = get_command(app)
-fuzzed: dict[str, int] = {}
+#: A therapist's name as typed or set in KINESIO_THERAPIST, controls and all.
+THERAPIST = st.one_of(ARG, st.sampled_from(["Rūta", "[b]Dr[/b]", "\x1b[2J", "Ona \u202eWho"]))
+#: Exit codes each fuzzed command gave in the current test.
+outcomes: dict[str, Counter[int]] = {}
+#: The exit codes each command's fuzzed arguments must have reached at least once: a run
+#: that only ever refuses (or only accepts) tested one path of the two it claims.
+EXPECTED = {
+    "patients list": {0},
+    "patients list --limit": {0, 2},
+    "patients show": {0, 2},
+    "audit show": {0, 2},
+    "--therapist": {0, 2},
+    "patients add": {2},
+    "episode open": {2},
+    "audit show (undecodable)": {2},
+    "erase (undecodable)": {2},
+    "erase": {2},
+    "backup": {0, 2},
+    "restore": {2},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -78,9 +98,19 @@ def clinic_file(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
+@pytest.fixture(autouse=True)
+def _both_outcomes_reached() -> Iterator[None]:
+    """Each fuzzed command reached the exit codes EXPECTED says its arguments can give."""
+    outcomes.clear()
+    yield
+    for name, codes in outcomes.items():
+        missing = EXPECTED[name] - set(codes)
+        assert not missing, f"{name}: no fuzzed argument gave exit code {missing} ({dict(codes)})"
+
+
 def _run(name: str, args: list[str]) -> None:
-    fuzzed[name] = fuzzed.get(name, 0) + 1
     result = runner.invoke(COMMAND, args)
+    outcomes.setdefault(name, Counter())[result.exit_code] += 1
     assert result.exit_code in (0, 2), (args, result.output, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         args,
@@ -90,13 +120,18 @@ def _run(name: str, args: list[str]) -> None:
 
 
 @FUZZ
-@given(query=ARG, ref=ARG, limit=ARG)
-def test_fuzz_patient_lookups(clinic_file: Path, query: str, ref: str, limit: str) -> None:
+@given(
+    query=ARG, ref=ARG, limit=st.one_of(st.sampled_from(["1", "10000"]), ARG), therapist=THERAPIST
+)
+def test_fuzz_patient_lookups(
+    clinic_file: Path, query: str, ref: str, limit: str, therapist: str
+) -> None:
     db = ["--db", str(clinic_file)]
     _run("patients list", ["patients", "list", query, *db])
     _run("patients list --limit", ["patients", "list", "--limit", limit, *db])
     _run("patients show", ["patients", "show", ref, *db])
     _run("audit show", ["audit", "show", ref, *db])
+    _run("--therapist", ["--therapist", therapist, "patients", "show", "1", *db])
 
 
 @FUZZ
@@ -146,8 +181,3 @@ def test_fuzz_erase_and_backup(clinic_file: Path, ref: str, dest: str) -> None:
     _run("erase", ["erase", ref, "--yes", "--db", str(clinic_file)])
     _run("backup", ["backup", dest, "--db", str(clinic_file)])
     _run("restore", ["restore", dest, "--yes", "--db", str(clinic_file)])
-
-
-def test_zz_report_fuzz_counts() -> None:
-    """Not a check: prints how many command lines this worker fuzzed (run with -s)."""
-    print(f"CLI inputs fuzzed (this worker): {sum(fuzzed.values())} {fuzzed}")
