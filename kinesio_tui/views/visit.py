@@ -403,7 +403,7 @@ class VisitScreen(Screen[bool]):
         """Put the saved note in the field (without saving it again); the visit as shown."""
         self.visit = visit
         with self.prevent(TextArea.Changed):
-            self.query_one("#visit-note", TextArea).load_text(visit.note)
+            self.query_one("#visit-note", TextArea).load_text(shown(visit.note))
         self._saved_note = self._note_text = visit.note
 
     def refresh_alarm(self) -> None:
