@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.color import Color
@@ -28,6 +28,7 @@ from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import CONTROL
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.commands import KinesioCommands
+from kinesio_tui.views.key_order import KeyGate, is_choice_field, is_typed_letter
 
 if TYPE_CHECKING:
     from kinesio_tui.views.patient import PatientScreen
@@ -77,9 +78,14 @@ class KinesioApp(App[None]):
     COMMANDS = App.COMMANDS | {KinesioCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", _("Quit"), tooltip=_("Quit (everything is already saved)")),
+        # Ctrl+Q, not q: a letter is text wherever a person may be typing (a name on the
+        # list, a field whose focus has not arrived yet), never a way out.
         Binding(
-            "ctrl+q", "quit", _("Quit"), tooltip=_("Quit (everything is already saved)"), show=False
+            "ctrl+q",
+            "quit",
+            _("Quit"),
+            tooltip=_("Quit (everything is already saved)"),
+            priority=True,
         ),
         Binding("question_mark", "help", _("Help"), tooltip=_("Help: every key that works here")),
     ]
@@ -113,6 +119,7 @@ class KinesioApp(App[None]):
         self._patient_screen: PatientScreen | None = None
         #: When quit was last pressed while something was not saved yet.
         self._quit_warned_at = -QUIT_AGAIN_S
+        self._keys = KeyGate(self)
 
     @property
     def today(self) -> date:
@@ -124,6 +131,19 @@ class KinesioApp(App[None]):
         from kinesio_tui.views.patients import PatientsScreen
 
         return PatientsScreen()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys one at a time, in order (see key_order); a letter on a choice field is dropped."""
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            if not self._keys.admit(event):
+                return
+            if (
+                isinstance(event, events.Key)
+                and is_typed_letter(event)
+                and is_choice_field(self.focused)
+            ):
+                return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         """Start watching for other processes' commits; warm up once the list is drawn."""
@@ -267,7 +287,8 @@ class KinesioApp(App[None]):
             self.pop_screen()
         screen.show_patient(patient_id)
         if self.screen is screen:
-            screen.refresh_data()
+            if screen.is_mounted:  # else it loads the patient as it is first shown
+                screen.refresh_data()
         else:
             self.push_screen(screen)
 

@@ -101,7 +101,7 @@ def test_archive_asks_then_hides_the_patient_from_the_list(demo_db_path: Path) -
         table = app.screen.query_one("#patients", RowTable)
         shown = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert "Žemaitė, Rūta" not in shown
-        await pilot.press("a")  # the archived list
+        await pilot.press("ctrl+r")  # the archived list
         await app.workers.wait_for_complete()
         await pilot.pause()
         shown = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]

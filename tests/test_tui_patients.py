@@ -94,7 +94,7 @@ def test_bad_new_patient_shows_messages_by_the_fields_and_writes_nothing(
         before = count_patients(db)
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         assert isinstance(app.screen, PatientForm)
         await pilot.press(*"Ona", "tab", "tab", *"2031-01-01", "ctrl+s")
         await pilot.pause()
@@ -114,7 +114,7 @@ def test_bad_new_patient_shows_messages_by_the_fields_and_writes_nothing(
 
 def test_new_patient_and_episode_are_written_and_opened(demo_db_path: Path) -> None:
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
-        await pilot.press("n", *"Ona", "tab", *"Kairytė", "tab", *"1980-02-03")
+        await pilot.press("ctrl+n", *"Ona", "tab", *"Kairytė", "tab", *"1980-02-03")
         app.screen.query_one("#sex", Select).value = "F"
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -145,7 +145,7 @@ def test_new_patient_and_episode_are_written_and_opened(demo_db_path: Path) -> N
 def test_empty_database_says_what_to_do(db_path: Path) -> None:
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
         message = text_of(app, "#list-empty")
-        assert "Press n to add a patient" in message
+        assert "Press Ctrl+N to add a patient" in message
         assert "kinesio demo" in message
         assert app.screen.query_one("#list-empty").display
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 
+from textual import events
+from textual.app import App
+from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.views.row_table import RowTable
@@ -41,3 +47,36 @@ def names(app: KinesioApp) -> list[str]:
     """The names in the patient list, top to bottom."""
     table = app.screen.query_one("#patients", RowTable)
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+def key_event(key: str) -> events.Key:
+    """The Key event a terminal read produces for `key` (a key name or one character)."""
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    try:
+        char: str | None = unicodedata.lookup(
+            _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
+        )
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+async def burst(app: App[object], pilot: Pilot[None], *keys: str) -> None:
+    """Queue `keys` back to back, as one terminal read delivers a fast typist's burst.
+
+    Pilot's `press` waits for the app to be idle after every key, which hides every ordering
+    bug; here all keys are queued before the first is handled. Then let the app settle.
+    """
+    for key in keys:
+        app.post_message(key_event(key))
+    gate = getattr(app, "_keys", None)
+    for _ in range(500):  # until every held key has been let through (at most 10 s)
+        await pilot.pause(0.02)
+        if gate is None or gate.idle:
+            break
+    for _ in range(3):
+        await pilot.pause(0.05)
+        with contextlib.suppress(WorkerCancelled):  # a newer search replaced it
+            await app.workers.wait_for_complete()
+    await pilot.pause()

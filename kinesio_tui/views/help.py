@@ -51,7 +51,8 @@ def bindings_table(screen: Screen[object]) -> Table:
             table.add_row(", ".join(keys), Text(text, style=style))
         table.add_row("", "")
     table.add_row(
-        "", Text(_("Escape goes back, q quits. Everything is saved as you go."), style="italic")
+        "",
+        Text(_("Escape goes back, Ctrl+Q quits. Everything is saved as you go."), style="italic"),
     )
     return table
 

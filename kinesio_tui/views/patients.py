@@ -36,6 +36,14 @@ NARROW = 110
 SIDES = {"L": "L", "R": "R", "both": "L+R"}
 
 
+def count_listed(db: ClinicDB, *, archived: bool) -> int:
+    """How many patients the active (or archived) list holds."""
+    state = "NOT NULL" if archived else "NULL"
+    return int(
+        db.execute(f"SELECT count(*) FROM patients WHERE archived_at IS {state}").fetchone()[0]
+    )
+
+
 def condition_cell(row: RosterRow, *, narrow: bool) -> str:
     if row.condition is None:
         return _("no episode")
@@ -63,7 +71,8 @@ def day_cell(day: date | None, today: date, *, narrow: bool) -> str | Text:
 
 
 class PatientTable(RowTable):
-    """The patient rows; printable keys that are not bound go to the search box."""
+    """The patient rows. Every printable key typed here goes to the search box: the list's
+    commands are on Ctrl keys, so a name starting with n, a or q is only ever a search."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", _("Open"), tooltip=_("Open the highlighted patient")),
@@ -71,23 +80,26 @@ class PatientTable(RowTable):
 
     #: The search box printable keys go to (set by the screen).
     type_into: Input | None = None
-    #: True from the first key typed on the list until the list has focus again: keys
-    #: already queued for the list (even bound ones, like the a in "zemaite") are text.
+    #: True from the first key typed on the list until the list has focus again.
     typing = False
 
     def on_key(self, event: events.Key) -> None:
-        if self.type_into is None or not (
-            event.is_printable and event.character and event.character != " "
+        search = self.type_into
+        if search is None or not (
+            event.is_printable and event.character and event.character not in " /?"
         ):
             return
-        if self.typing or event.key not in self.screen.active_bindings:
-            self.typing = True
-            event.stop()
-            event.prevent_default()
-            # Insert here, in key order, and move focus now (not after a message hop):
-            # keys typed fast must not land out of order in the search box.
-            self.screen.set_focus(self.type_into)
-            self.type_into.insert_text_at_cursor(event.character)
+        event.stop()
+        event.prevent_default()
+        if self.typing:  # a key that reached the list before the focus moved
+            search.insert_text_at_cursor(event.character)
+            return
+        # A search typed from the list is a new search, not more of the last one (coming
+        # back from a patient, "zem" must not search "petrzem").
+        self.typing = True
+        search.value = event.character
+        search.cursor_position = len(search.value)
+        self.screen.set_focus(search)
 
     def on_focus(self) -> None:
         self.typing = False
@@ -106,13 +118,16 @@ class PatientsScreen(Screen[None]):
             tooltip=_("Search by name, surname, phone or birth year"),
         ),
         Binding(
-            "n", "new_patient", _("New patient"), tooltip=_("Add a patient, then their episode")
+            "ctrl+n",
+            "new_patient",
+            _("New patient"),
+            tooltip=_("Add a patient, then their episode"),
         ),
         Binding(
-            "a",
+            "ctrl+r",
             "toggle_archived",
             _("Archived"),
-            tooltip=_("Show archived patients (a again: active ones)"),
+            tooltip=_("Show archived patients (Ctrl+R again: active ones)"),
         ),
         Binding("escape", "clear_search", _("Clear search"), tooltip=_("Clear the search")),
     ]
@@ -127,6 +142,9 @@ class PatientsScreen(Screen[None]):
         self._total_shown = 0
         self._narrow: bool | None = None
         self._rows: list[RosterRow] = []  # what the table shows, in order
+        #: The (query, archived) the table's rows were found for: Enter opens a row only
+        #: when it is the query typed so far.
+        self._shown: tuple[str, bool] | None = None
         self._total: int | None = None  # patients in the current (active/archived) list
         # One reader connection serves every search worker (opening one per keystroke cost
         # 3-18 ms and a cold page cache); the lock keeps a cancelled worker's query and the
@@ -236,16 +254,7 @@ class PatientsScreen(Screen[None]):
                 self._reader = connect_reader(self.kapp.db_path)
             db = self._reader
             rows = roster(db, query, archived=archived, limit=limit + 1, offset=offset)
-            total = (
-                None
-                if offset or query
-                else int(
-                    db.execute(
-                        "SELECT count(*) FROM patients WHERE archived_at IS "
-                        + ("NOT NULL" if archived else "NULL")
-                    ).fetchone()[0]
-                )
-            )
+            total = None if offset or query else count_listed(db, archived=archived)
         if worker.is_cancelled:
             return
         self.app.call_from_thread(self._show_page, rows, offset, limit, generation, keep, total)
@@ -262,6 +271,10 @@ class PatientsScreen(Screen[None]):
         if generation != self._generation:
             return  # a newer query has been typed since
         self._loading = False
+        if offset == 0:
+            # every change of query or list reloads with a new generation: these rows are
+            # the current query's
+            self._shown = (self._query, self.archived)
         table = self.query_one(PatientTable)
         self._more = len(rows) > limit
         rows = rows[:limit]
@@ -325,10 +338,10 @@ class PatientsScreen(Screen[None]):
         if self._query:
             message = _("No patient matches “{query}”. Esc clears the search.", query=self._query)
         elif self.archived:
-            message = _("No archived patients. Press a to go back to the active list.")
+            message = _("No archived patients. Press Ctrl+R to go back to the active list.")
         else:
             message = _(
-                "No patients yet.\n\nPress n to add a patient,\n"
+                "No patients yet.\n\nPress Ctrl+N to add a patient,\n"
                 "or run `kinesio demo` to try the workstation on a demo clinic."
             )
         empty.update(message)
@@ -352,24 +365,46 @@ class PatientsScreen(Screen[None]):
         self.refresh_bindings()
         self.reload()
 
+    def rows_are_current(self) -> bool:
+        """True when the rows shown were found for the text in the search box now."""
+        typed = self.query_one("#search", Input).value.strip()
+        return self._query == typed and self._shown == (typed, self.archived)
+
+    def show_current_rows(self) -> None:
+        """Make the rows the search box's text's, here and now if the search has not finished.
+
+        The search runs in a worker; keys typed fast (Enter straight after the name, Down into
+        the list) can arrive before its rows do. Then the first page is read on the UI
+        thread (a few ms, as the first frame does), and the worker's rows, when they come,
+        are dropped as out of date.
+        """
+        if self.rows_are_current():
+            return
+        self._query = self.query_one("#search", Input).value.strip()
+        self._generation += 1
+        db = self.kapp.db
+        rows = roster(db, self._query, archived=self.archived, limit=PAGE + 1)
+        total = None if self._query else count_listed(db, archived=self.archived)
+        self._show_page(rows, 0, PAGE, self._generation, None, total)
+
     @on(Input.Submitted, "#search")
     def search_done(self) -> None:
-        """Enter in the search box opens the highlighted match (the top one unless moved)."""
-        table = self.query_one(PatientTable)
-        if table.row_count:
-            self._open_row(table.cursor_row)
-        else:
-            table.focus()
+        """Enter in the search box opens the top match of the text typed so far."""
+        self.show_current_rows()
+        self._open_row(self.query_one(PatientTable).cursor_row)
 
     def on_key(self, event: events.Key) -> None:
-        """Down from the search box moves into the list."""
+        """Down from the search box moves into the list (of the text typed so far)."""
         if event.key == "down" and self.focused is self.query_one("#search", Input):
             event.stop()
+            self.show_current_rows()
             self.query_one(PatientTable).focus()
 
     def action_search(self) -> None:
-        """Put the cursor in the search box."""
-        self.query_one("#search", Input).focus()
+        """Start a new search: an empty search box, the cursor in it."""
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.focus()
 
     def action_clear_search(self) -> None:
         """Escape clears the search (then leaves the archived view) and goes back to the list."""
@@ -390,14 +425,25 @@ class PatientsScreen(Screen[None]):
 
     @on(RowTable.RowSelected, "#patients")
     def open_selected(self, event: RowTable.RowSelected) -> None:
-        """Enter opens the patient."""
-        self._open_row(event.cursor_row)
+        """Enter opens the highlighted patient (the top one, if the list was out of date)."""
+        index = event.cursor_row
+        if not self.rows_are_current():
+            self.show_current_rows()
+            index = self.query_one(PatientTable).cursor_row
+        self._open_row(index)
 
     def _open_row(self, index: int) -> None:
+        """Open the patient on row `index`; with no rows, say that nothing matches."""
         table = self.query_one(PatientTable)
-        key = table.row_key(index)
+        key = table.row_key(index) if table.row_count else None
         if key is not None:
             self.kapp.open_patient(int(key))
+        elif self._query:
+            self.notify(
+                _("No patient matches “{query}”: nobody opened.", query=self._query),
+                markup=False,
+                severity="warning",
+            )
 
     def action_new_patient(self) -> None:
         """Register a patient, then open their first episode, then show them."""
