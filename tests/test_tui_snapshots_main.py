@@ -74,7 +74,7 @@ def test_new_patient_form_with_messages(
     snap_compare: Callable[..., bool], demo_db_path: Path, size: tuple[int, int]
 ) -> None:
     async def bad_form(app: KinesioApp, pilot: Pilot[Any]) -> None:
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         await pilot.press(*"Ona", "tab", "tab", *"2031-01-01", "ctrl+s")
 
     assert snap(snap_compare, demo_db_path, size, bad_form)
