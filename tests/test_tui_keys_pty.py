@@ -12,7 +12,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-import pytest
 from pty_session import PtySession, ctrl, keys, kinesio_on_pty
 
 #: The patient screen's header: "Tomas Petrauskas, 52 y, M".
@@ -46,21 +45,21 @@ def quit_app(session: PtySession) -> None:
     assert not session.alive(), session.text(mark)[-800:]
 
 
-@pytest.mark.parametrize("attempt", range(3))
-def test_typing_then_enter_opens_the_patient_typed(demo_db_path: Path, attempt: int) -> None:
+def test_the_list_opens_the_patient_typed_and_letters_only_search(demo_db_path: Path) -> None:
     with kinesio_on_pty(demo_db_path) as session:
         session.wait_for("Petrauskas")
-        mark = session.send(keys("petr", "enter"))  # straight away, as the list appears
+        # straight away, as the list appears: the first page shown is the unfiltered one
+        mark = session.send(keys("petr", "enter"))
         assert opened_patient(session, mark) == "Tomas Petrauskas"
-
-
-def test_no_letter_on_the_list_is_a_command_and_no_match_opens_nothing(
-    demo_db_path: Path,
-) -> None:
-    with kinesio_on_pty(demo_db_path) as session:
-        session.wait_for("Petrauskas")
-        session.settle(0.3)
-        mark = session.send(keys("qan", "enter"))  # Quit, Archived, New patient: once commands
+        # back on the list its rows are Petrauskas's: Enter must wait for the new query's
+        for query, name in [("zemai", "Rūta Žemaitė"), ("zukauskie", "Anna Žukauskienė")]:
+            session.press("escape")
+            session.wait_for("Patients (")
+            mark = session.send(keys("/", query, "enter"))
+            assert opened_patient(session, mark) == name
+        session.press("escape")
+        session.wait_for("Patients (")
+        mark = session.send(keys("/qan", "enter"))  # Quit, Archived, New patient once
         session.wait_for("No patient matches", since=mark)
         session.settle(0.5)
         assert session.alive()
@@ -113,7 +112,7 @@ def current_visit(path: Path, surname: str) -> int:
     return int(str(visit[0]))
 
 
-def test_visit_dosage_test_and_note_typed_in_one_burst(demo_db_path: Path) -> None:
+def test_visit_dosage_test_note_and_pir_typed_in_bursts(demo_db_path: Path) -> None:
     visit = current_visit(demo_db_path, "Petrauskas")
     with kinesio_on_pty(demo_db_path) as session:
         open_visit(session, "petrauskas")
@@ -132,25 +131,10 @@ def test_visit_dosage_test_and_note_typed_in_one_burst(demo_db_path: Path) -> No
         )
         session.wait_for("tolerated well, calm")
         session.settle(1.0)  # the note saves after a pause in typing
-        quit_app(session)
-    assert rows(demo_db_path, f"SELECT note FROM checklist_ticks WHERE visit_id = {visit}") == [
-        ("3 x 10, 20 kg",)
-    ]
-    assert rows(
-        demo_db_path, f"SELECT test_code, value_num FROM measurements WHERE visit_id = {visit}"
-    ) == [("vas", 4.5)]
-    assert rows(demo_db_path, f"SELECT note FROM visits WHERE id = {visit}") == [
-        ("tolerated well, calm",)
-    ]
-
-
-def test_pir_recorder_typed_in_bursts(demo_db_path: Path) -> None:
-    visit = current_visit(demo_db_path, "Petrauskas")
-    with kinesio_on_pty(demo_db_path) as session:
-        open_visit(session, "petrauskas")
+        session.press("escape")  # out of the note
         session.send(
             keys(
-                "enter", "p", "tab", "tab", "25", "tab", "1", "tab", "1", "tab", "1",
+                "p", "tab", "tab", "25", "tab", "1", "tab", "1", "tab", "1",
                 "tab", "40", "tab", "5", ctrl("s"),
             )
         )  # fmt: skip
@@ -158,10 +142,23 @@ def test_pir_recorder_typed_in_bursts(demo_db_path: Path) -> None:
         session.send(keys("50", "tab", "3", "enter"))
         session.settle(1.0)
         quit_app(session)
+    assert (
+        rows(demo_db_path, "SELECT item_code, note FROM checklist_ticks WHERE visit_id = ?", visit)[
+            0
+        ][1]
+        == "3 x 10, 20 kg"
+    )
+    assert rows(
+        demo_db_path, "SELECT test_code, value_num FROM measurements WHERE visit_id = ?", visit
+    ) == [("vas", 4.5)]
+    assert rows(demo_db_path, "SELECT note FROM visits WHERE id = ?", visit) == [
+        ("tolerated well, calm",)
+    ]
     assert rows(
         demo_db_path,
         "SELECT effort_pct, tension_s, relaxation_s, cycles, rom_before, pain_before, "
-        f"rom_after, pain_after FROM pir_cycles WHERE visit_id = {visit}",
+        "rom_after, pain_after FROM pir_cycles WHERE visit_id = ?",
+        visit,
     ) == [(25, 1, 1, 1, 40.0, 5.0, 50.0, 3.0)]
 
 

@@ -101,8 +101,8 @@ class KeyGate:
         deadline = loop.time() + MAX_HOLD_S
         turns = quiet = 0
         while quiet < QUIET_TURNS and loop.time() < deadline:
-            # yield to the loop; after a few turns, sleep a little instead of spinning
-            await asyncio.sleep(0 if turns < 50 else 0.001)
+            # yield to the loop; when a screen takes long to build, poll less often
+            await asyncio.sleep(0 if turns < 20 else 0.001 if turns < 100 else 0.005)
             turns += 1
             quiet = quiet + 1 if self.quiet() else 0
 
