@@ -105,6 +105,10 @@ class DoctorForm(VerticalScroll):
         self.kept: dict[str, object] = {}
         #: The red-flag screen as shown: its id (the version a new screen is based on), flags.
         self.flags_version, self.flags_shown = domain.latest_red_flag_screen(db, episode.id)
+        #: Why a field's value was not saved, per field, until it is fixed or emptied.
+        self.problems: dict[Key, str] = {}
+        #: The last value saved on each row, said under it ("✔ VAS pain 4/10").
+        self.confirmed: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -150,12 +154,11 @@ class DoctorForm(VerticalScroll):
                 classes=classes,
                 compact=True,
             )
-        previous = self.previous.get((test.code, side))
+        # the previous value is shown once, beside the row, where it stays while typing
         return Input(
             id=field_id(test.code, side),
             classes=classes + (" -text" if test.kind == "text" else ""),
             compact=True,
-            placeholder=_("was {v}", v=format_value(previous[0])) if previous else "",
             max_length=1000 if test.kind == "text" else 12,
         )
 
@@ -215,18 +218,25 @@ class DoctorForm(VerticalScroll):
         if parsed is None:
             return
         test, side = parsed
-        error = self.query_one(f"#err-{test.code}", Static)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return  # an empty field is "not measured", not a value
         key = (test.code, side)
-        if same_value(self.saved.get(key), value) or key in self.pending:
+        if key in self.pending:
+            return
+        if value is None or (isinstance(value, str) and not value.strip()):
+            # an empty field is "not measured", not a value: nothing is wrong with it
+            self.show_row_messages(test, fixed=key)
+            return
+        if same_value(self.saved.get(key), value):
+            self.show_row_messages(test, fixed=key)
             return
         where = f"{side}: " if side else ""
 
         def say(text: str, *, bad: bool = True) -> None:
-            error.update(text)
-            error.set_class(bad, "-shown")
-            error.display = True
+            if bad:
+                self.problems[key] = text
+            else:
+                self.confirmed[test.code] = text
+                self.problems.pop(key, None)
+            self.show_row_messages(test)
 
         def write() -> RecordedResult:
             return record_result(
@@ -276,6 +286,22 @@ class DoctorForm(VerticalScroll):
 
         self.pending.add(key)
         save_patiently(self.app, write, saved, failed)
+
+    def show_row_messages(self, test: ClinicalTest, *, fixed: Key | None = None) -> None:
+        """Under a row: why each refused field was refused (a line each), and the last saved.
+
+        `fixed` is a field whose value is fine now (unchanged from the saved one, or emptied).
+        """
+        if fixed is not None:
+            self.problems.pop(fixed, None)
+        sides: tuple[str | None, ...] = ("L", "R") if test.sided else (None,)
+        refused = [text for side in sides if (text := self.problems.get((test.code, side)))]
+        saved = self.confirmed.get(test.code)
+        lines = refused + ([saved] if saved else [])
+        message = self.query_one(f"#err-{test.code}", Static)
+        message.update("\n".join(lines))
+        message.set_class(bool(refused), "-shown")
+        message.display = bool(lines)
 
     def show_newer(self, test: ClinicalTest, side: str | None) -> str:
         """Show the value another terminal saved for this check; returns it in words."""

@@ -400,6 +400,11 @@ class EpisodeForm(FormScreen):
         proto = protocol()
         condition = proto.condition(data.condition)
         subtypes = [s.code for s in condition.subtypes] if condition else []
+        # without a condition there is no list of subtypes to choose from: the condition's
+        # message says what to do first
+        subtype_rule: list[tuple[str, Callable[[], object]]] = (
+            [("subtype", lambda: v.one_of("subtype", data.subtype, subtypes))] if subtypes else []
+        )
         ok = self.check(
             [
                 (
@@ -408,7 +413,7 @@ class EpisodeForm(FormScreen):
                         "condition", data.condition, [c.code for c in proto.conditions]
                     ),
                 ),
-                ("subtype", lambda: v.one_of("subtype", data.subtype, subtypes or ["-"])),
+                *subtype_rule,
                 ("side", lambda: v.one_of("side", data.side, ("L", "R", "both"))),
                 (
                     "onset date",
