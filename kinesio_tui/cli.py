@@ -211,9 +211,11 @@ def patients_list(
 
     from kinesio_tui.domain.roster import roster
     from kinesio_tui.plain_text import shown
+    from kinesio_tui.protocol import protocol
 
     with clinic_db(db) as conn:
         rows = roster(conn, query, archived=archived, limit=limit)
+        proto = protocol()
         today = date.today()
         table = Table(
             "Id", "Name", "Age", "Condition", "Module", "Visit", "Next", "VAS", "Alert", box=None
@@ -223,7 +225,9 @@ def patients_list(
                 str(r.patient_id),
                 r.name,
                 str(r.age_on(today)),
-                f"{r.condition} {r.subtype} ({r.side})" if r.condition else "no episode",
+                proto.condition_words(r.condition, r.subtype or "", r.side or "")
+                if r.condition
+                else "no episode",
                 str(r.module or "-"),
                 f"{r.number}/15" if r.number else (r.episode_status or "-"),
                 r.next_planned.isoformat() if r.next_planned else "-",
@@ -275,6 +279,7 @@ def patients_show(
     """Show a patient, the current episode and where it stands."""
     from kinesio_tui.domain import current_episode, progress
     from kinesio_tui.plain_text import shown
+    from kinesio_tui.protocol import protocol
 
     with clinic_db(db) as conn:
         p = find_one_patient(conn, patient)
@@ -295,24 +300,25 @@ def patients_show(
             return
         pr = progress(conn, episode.id, today=today)
         s = pr.standing
-        typer.echo(
-            shown(
-                f"Episode {episode.id}: {episode.condition} {episode.subtype}, "
-                f"side {episode.side}, {episode.course}, {episode.status}"
-            )
-        )
+        proto = protocol()
+        condition = proto.condition_words(episode.condition, episode.subtype, episode.side)
+        typer.echo(shown(f"Episode {episode.id}: {condition}; {episode.course}, {episode.status}"))
         if pr.red_flags:
             typer.secho(
-                "RED FLAGS - refer to a doctor now: " + ", ".join(pr.red_flags), fg=typer.colors.RED
+                "RED FLAGS - refer to a doctor now: " + "; ".join(proto.red_flag_words(pr.red_flags)),
+                fg=typer.colors.RED,
             )
         if s.finished:
             typer.echo(f"Programme finished: {s.done} visits held, {s.missed} missed.")
         else:
             nxt = s.next_visit
+            kind = (
+                ("doctor's appointment" if nxt.is_doctor else "therapy session") if nxt else ""
+            )
             if nxt is not None and nxt.in_progress and nxt.held_on:
-                when = f"{nxt.kind} in progress since {nxt.held_on.isoformat()}"
+                when = f"{kind} in progress since {nxt.held_on.isoformat()}"
             else:
-                when = f"{nxt.kind} on {nxt.planned_date.isoformat()}" if nxt else "-"
+                when = f"{kind} on {nxt.planned_date.isoformat()}" if nxt else "-"
             typer.echo(f"Module {s.module}, visit {s.number}/15 (overall {s.seq}/45); next: {when}")
         if pr.vas_change:
             c = pr.vas_change

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -20,6 +21,8 @@ CATALOG_FILE = DATA_DIR / "catalog.toml"
 
 #: What the database schema stores (CHECK constraints on visits.module / number / seq).
 MAX_MODULES = 3
+#: An episode's side in words (the codes L, R, both are the database's).
+SIDE_WORDS = {"L": "left", "R": "right", "both": "both sides"}
 MAX_VISITS_PER_MODULE = 15
 
 VisitKind = Literal["doctor", "therapy"]
@@ -173,6 +176,22 @@ class Protocol:
 
     def red_flag(self, code: str) -> RedFlag | None:
         return next((f for f in self.red_flags if f.code == code), None)
+
+    def condition_words(self, condition: str, subtype: str, side: str) -> str:
+        """An episode's condition as a person reads it: "Radiculitis (radiculopathy), Lumbar, right"."""
+        found = self.condition(condition)
+        sub = found.subtype(subtype) if found else None
+        return ", ".join(
+            (
+                found.label if found else condition,
+                sub.label if sub else subtype,
+                SIDE_WORDS.get(side, side),
+            )
+        )
+
+    def red_flag_words(self, codes: Iterable[str]) -> list[str]:
+        """The red flags' labels, in the order given (an unknown code as it is)."""
+        return [flag.label if (flag := self.red_flag(code)) else code for code in codes]
 
 
 class _Reader:

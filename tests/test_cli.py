@@ -51,13 +51,13 @@ def test_patients_add_list_show_and_episode_open(db_path: Path) -> None:
     )  # fmt: skip
     assert (code, out) == (0, "Episode 1 opened: 45 visits planned.\n")
     code, out, _ = kinesio("patients", "list", "ruta", *db)
-    assert code == 0 and "sciatica upper (L)" in out and "1/15" in out and "2026-11-25" in out
+    assert code == 0 and "Sciatica, Upper (gluteal, piriformis), left" in out and "1/15" in out and "2026-11-25" in out
     code, out, _ = kinesio("patients", "show", "1", *db)
     assert code == 0
     assert "Rūta Žemaitė (id 1), born 1988-05-02" in out
     assert "Phone: +370 655 18230" in out and "Occupation: Office worker" in out
-    assert "Episode 1: sciatica upper, side L, acute, active" in out
-    assert "Module 1, visit 1/15 (overall 1/45); next: doctor on 2026-11-25" in out
+    assert "Episode 1: Sciatica, Upper (gluteal, piriformis), left; acute, active" in out
+    assert "Module 1, visit 1/15 (overall 1/45); next: doctor's appointment on 2026-11-25" in out
     code, out, _ = kinesio("patients", "list", "nobody", *db)
     assert code == 0 and "No patients match." in out
 
@@ -125,7 +125,7 @@ def test_unknown_or_ambiguous_patient_exits_2(demo_db_path: Path) -> None:
 def test_show_a_published_case(demo_db_path: Path) -> None:
     code, out, _ = kinesio("patients", "show", "Petrauskas", "--db", str(demo_db_path))
     assert code == 0
-    assert "Tomas Petrauskas" in out and "radiculitis lumbar, side R" in out
+    assert "Tomas Petrauskas" in out and "Radiculitis (radiculopathy), Lumbar, right" in out
     assert "Module 3" in out and "VAS 8 -> 0: -8 (-100%) clinically important" in out
 
 
@@ -220,7 +220,7 @@ def test_list_and_show_tell_what_matters_at_a_glance(demo_db_path: Path) -> None
     assert len(flagged) == 1
     assert "completed" in next(line for line in listing.splitlines() if "Šimkus" in line)
     shown = kinesio("patients", "show", "Žemaitė", *db)[1]
-    assert "next: therapy in progress since" in shown
+    assert "next: therapy session in progress since" in shown
 
 
 def test_episode_close(db_path: Path) -> None:
@@ -231,7 +231,7 @@ def test_episode_close(db_path: Path) -> None:
     )  # fmt: skip
     kinesio("episode", "open", "1", "--condition", "sciatica", "--subtype", "upper", "--side", "L", *db)  # fmt: skip
     assert kinesio("episode", "close", "Butkienė", *db)[:2] == (0, "Episode 1 closed.\n")
-    assert "sciatica upper, side L, acute, closed" in kinesio("patients", "show", "1", *db)[1]
+    assert "Sciatica, Upper (gluteal, piriformis), left; acute, closed" in kinesio("patients", "show", "1", *db)[1]
     assert_refused(*kinesio("episode", "close", "1", *db), "No active episode")
     kinesio("episode", "open", "1", "--condition", "sciatica", "--subtype", "upper", "--side", "L", *db)  # fmt: skip
     assert kinesio("episode", "close", "1", "--completed", *db)[1] == "Episode 2 completed.\n"
@@ -272,3 +272,13 @@ def test_the_therapist_signs_the_audit_trail(db_path: Path) -> None:
         actors = [r[0] for r in raw.execute("SELECT actor FROM audit_log ORDER BY id")]
     raw.close()
     assert actors == ["R. Paupienė", "T. Kazlauskas"]
+
+
+def test_show_says_the_protocols_words_not_its_codes(demo_db_path: Path) -> None:
+    db = ["--db", str(demo_db_path)]
+    flagged = kinesio("patients", "show", "Jankauskienė", *db)[1]
+    assert "Progressive leg weakness or foot drop" in flagged, flagged
+    assert "progressive_weakness" not in flagged
+    case = kinesio("patients", "show", "Petrauskas", *db)[1]
+    assert "Radiculitis (radiculopathy), Lumbar, right" in case, case
+    assert "radiculitis lumbar" not in case

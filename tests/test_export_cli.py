@@ -118,3 +118,14 @@ def test_broken_override_names_template_and_line(demo_db_path: Path, tmp_path: P
     )
     refused(code, stdout, err, "Broken template", "summary.html.j2, line 2")
     assert "Šimkus" not in err
+
+
+def test_a_visit_only_planned_has_no_visit_note(demo_db_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = kinesio(
+        "export", "petrauskas", "--kind", "visit", "--visit", "40", "--format", "md",
+        "--out", str(out), "--db", str(demo_db_path),
+    )  # fmt: skip
+    refused(code, stdout, err, "Visit 40", "planned")
+    assert len(err.strip().splitlines()) == 1, err
+    assert not out.exists() or not any(out.iterdir())

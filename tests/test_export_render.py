@@ -258,3 +258,13 @@ def test_every_html_report_parses_strictly_with_hostile_text_in_every_field(
         assert rendered >= 9  # the three published cases, every kind
     finally:
         db.close()
+
+
+def test_a_column_of_date_ranges_is_named_for_them(demo_db: ClinicDB) -> None:
+    pid = patient_id(demo_db, "simkus")
+    summary = render_export(demo_db, pid, kind="summary", fmt="md", today=DAY)
+    assert "| Module | Dates held |" in summary, summary[:800]
+    html = render_export(demo_db, pid, kind="summary", fmt="html", today=DAY)
+    assert "<th>Dates held</th>" in html and "<th>Held</th>" not in html
+    module = render_export(demo_db, pid, kind="module", fmt="md", today=DAY, module=1)
+    assert "| Dates held |" in module and "| Held |" not in module

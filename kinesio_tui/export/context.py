@@ -479,6 +479,16 @@ def visit_context(
                 _("Visit not found"),
                 _("Visit {v} is not in an episode of patient {id}.", v=visit_id, id=patient_id),
             )
+        if visit.status != "done" and not visit.in_progress:
+            # a note for a visit nobody held would read as a record of care never given
+            raise KinesioError(
+                _("No visit note"),
+                _(
+                    "Visit {n} is {status}, not held: only a held or started visit has a note.",
+                    n=visit.seq,
+                    status=STATUS_LABELS.get(visit.status, visit.status),
+                ),
+            )
     data = load_episode(db, patient, episode)
     ticks = ticks_of(db, visit.id)
     items = [

@@ -36,13 +36,14 @@ class KinesioCommands(Provider):
         screen = self.screen
         out: list[tuple[str, Callable[[], object], str]] = []
         if isinstance(screen, PatientScreen):
-            out.append(
-                (
-                    _("Start today's visit"),
-                    screen.action_start_visit,
-                    _("The patient's current visit"),
+            if screen.can_start_visit():
+                out.append(
+                    (
+                        _("Start today's visit"),
+                        screen.action_start_visit,
+                        _("The patient's current visit"),
+                    )
                 )
-            )
             out.append(
                 (_("Export…"), screen.action_export, _("Summary, visit or module; md or html"))
             )

@@ -52,6 +52,13 @@ class VisitTable(RowTable):
         ),
     ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Enter is offered while a visit is left to start (dimmed for an archived patient)."""
+        screen = self.screen
+        if action == "select_cursor" and isinstance(screen, PatientScreen):
+            return screen.can_start_visit()
+        return True
+
 
 def header_text(
     patient: Patient, episode: Episode | None, today_age: int, *, wide: bool = True
@@ -185,7 +192,7 @@ class PatientScreen(Screen[None]):
         self.set_class(bool(flags), "-red-flag")
         self._show_programme(prog)
         self._show_visits(prog.visits if prog else [], prog.standing.next_visit if prog else None)
-        state = (self.episode is None, self.episode and self.episode.status, self.patient.archived)
+        state = (self.episode is None, self.can_start_visit(), self.patient.archived)
         if state != self._binding_state:
             # the Footer rebuilds itself on every refresh_bindings: only when keys change
             self._binding_state = state
@@ -269,6 +276,17 @@ class PatientScreen(Screen[None]):
         elif self.progress is not None and self.size.width != self._programme_width:
             self._show_programme(self.progress)
 
+    def visit_to_start(self) -> Visit | None:
+        """The visit Enter would start: the next one of an active programme."""
+        prog = self.progress
+        return prog.standing.next_visit if prog and prog.episode.status == "active" else None
+
+    def can_start_visit(self) -> bool | None:
+        """True: a visit can start now; None: after restoring the patient; False: none left."""
+        if self.visit_to_start() is None:
+            return False
+        return None if self.patient is not None and self.patient.archived else True
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dim what cannot run for this patient right now."""
         if action == "open_episode":
@@ -290,8 +308,7 @@ class PatientScreen(Screen[None]):
 
     def action_start_visit(self) -> None:
         """Start (or continue) today's visit: the next one in the programme."""
-        prog = self.progress
-        nxt = prog.standing.next_visit if prog and prog.episode.status == "active" else None
+        nxt = self.visit_to_start()
         if nxt is None:
             self.notify(_("No visit left to start in this episode."), severity="warning")
             return
