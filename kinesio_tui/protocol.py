@@ -21,6 +21,8 @@ CATALOG_FILE = DATA_DIR / "catalog.toml"
 
 #: What the database schema stores (CHECK constraints on visits.module / number / seq).
 MAX_MODULES = 3
+#: The most a test's short name may take: the test column of an 80-column terminal.
+SHORT_LABEL_WIDTH = 13
 #: An episode's side in words (the codes L, R, both are the database's).
 SIDE_WORDS = {"L": "left", "R": "right", "both": "both sides"}
 MAX_VISITS_PER_MODULE = 15
@@ -118,6 +120,12 @@ class ClinicalTest:
     choices: tuple[str, ...] = ()
     sided: bool = False
     higher_is_better: bool | None = None
+    short: str = ""  # where room is tight; the label itself when that is short enough
+
+    @property
+    def short_label(self) -> str:
+        """The name to show where the full label would be cut."""
+        return self.short or self.label
 
     def describe_allowed(self) -> str:
         if self.kind == "number":
@@ -294,7 +302,14 @@ def parse_catalog(file: Path) -> tuple[ClinicalTest, ...]:
             choices=tuple(t.get("choices", list, [])),
             sided=t.get("sided", bool, False),
             higher_is_better=t.get("higher_is_better", bool, None),
+            short=t.get("short", str, ""),
         )
+        if len(test.short_label) > SHORT_LABEL_WIDTH:
+            raise t.fail(
+                "short" if test.short else "label",
+                f"{test.short_label!r} is longer than {SHORT_LABEL_WIDTH} characters: "
+                "give the test a `short` name for narrow screens",
+            )
         if kind == "number" and (test.min is None or test.max is None or test.min >= test.max):
             raise t.fail("min", "a number test needs min < max")
         if kind == "scale" and (

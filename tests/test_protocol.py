@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from kinesio_tui.errors import ProtocolError
-from kinesio_tui.protocol import CATALOG_FILE, PROTOCOL_FILE, load_protocol, protocol
+from kinesio_tui.protocol import (
+    CATALOG_FILE,
+    PROTOCOL_FILE,
+    SHORT_LABEL_WIDTH,
+    load_protocol,
+    protocol,
+)
 
 
 def test_three_modules_of_fifteen_visits() -> None:
@@ -320,3 +326,28 @@ def test_module_and_slot_numbers_do_not_wrap_around() -> None:
         with pytest.raises(IndexError):
             p.slot(bad)
     assert p.module(3).number == 3 and p.slot(15).role == "final"
+
+
+def test_every_test_has_a_name_that_fits_a_narrow_column() -> None:
+    for test in protocol().tests:
+        assert 0 < len(test.short_label) <= SHORT_LABEL_WIDTH, test.code
+    slr = protocol().test("slr_angle")
+    assert slr is not None and slr.short_label == "Lasegue angle"
+    assert slr.label == "Straight-leg raise (Lasegue) angle"  # the full name where it fits
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('short = "Lasegue angle"', 'short = "Straight-leg raise angle"', "tests[2].short"),
+        ('short = "Lasegue angle"\n', "", "tests[2].label"),  # too long to go without one
+    ],
+)
+def test_a_short_name_that_would_be_cut_is_refused(
+    files: tuple[Path, Path], old: str, new: str, key: str
+) -> None:
+    proto, catalog = files
+    _edit(catalog, old, new)
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(proto, catalog)
+    assert key in caught.value.message and "13 characters" in caught.value.message

@@ -53,3 +53,23 @@ def test_a_completed_programme_offers_no_visit_to_start(demo_db_path: Path) -> N
         assert any("Start today's visit" in w for w in await palette_commands(app, pilot))
 
     drive(demo_db_path, script)
+
+
+def test_the_list_says_a_started_visit_is_under_way_not_its_planned_day(
+    demo_db_path: Path,
+) -> None:
+    from textual.widgets import Input
+
+    from kinesio_tui.views.row_table import RowTable
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        # her session was started (today) and not finished
+        app.screen.query_one("#search", Input).value = "zemaite"
+        await settle(app, pilot)
+        table = app.screen.query_one("#patients", RowTable)
+        assert table.row_count == 1
+        cells = [str(cell) for cell in table.get_row_at(0)]
+        assert any("in progress" in cell or "started" in cell for cell in cells), cells
+        assert "today" not in cells, cells
+
+    drive(demo_db_path, script)

@@ -26,6 +26,7 @@ class RosterRow:
     next_planned: date | None
     last_vas: float | None
     red_flags: bool
+    next_started: bool = False  # the next visit is under way (started, not completed)
 
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year
@@ -39,7 +40,8 @@ SELECT e.id, e.patient_id, e.condition, e.subtype, e.side, e.status,
   nv.module, nv.number, nv.planned_date,
   (SELECT m.value_num FROM measurements m JOIN visits v ON v.id = m.visit_id
      WHERE v.episode_id = e.id AND m.test_code = 'vas' ORDER BY v.seq DESC, m.id DESC LIMIT 1),
-  (SELECT flags FROM red_flag_screens WHERE episode_id = e.id ORDER BY screened_on DESC, id DESC LIMIT 1)
+  (SELECT flags FROM red_flag_screens WHERE episode_id = e.id ORDER BY screened_on DESC, id DESC LIMIT 1),
+  nv.started_at IS NOT NULL
 FROM episodes e
 LEFT JOIN visits nv ON nv.id = (
   SELECT id FROM visits WHERE episode_id = e.id AND status = 'planned' ORDER BY seq LIMIT 1)
@@ -86,6 +88,7 @@ def roster(
                 next_planned=date.fromisoformat(e[8]) if e and e[8] else None,
                 last_vas=e[9] if e else None,
                 red_flags=bool(e and e[10] and e[10] != "[]"),
+                next_started=bool(e and e[11]),
             )
         )
     return out

@@ -28,6 +28,7 @@ from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, Validati
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
 from kinesio_tui.views.db_wait import save_patiently, say_failed
+from kinesio_tui.views.flags import FlagBox
 from kinesio_tui.views.record_test import RecordedResult, allowed_text, record_result
 from kinesio_tui.views.visit import VisitHost, format_value
 
@@ -60,17 +61,6 @@ def same_value(saved: float | str | None, typed: object) -> bool:
         except ValueError:
             return False
     return saved == typed
-
-
-class FlagBox(Checkbox):
-    """A checkbox whose mark is blank when off, so a monochrome terminal shows the state."""
-
-    def watch_value(self) -> None:
-        self.BUTTON_INNER = "X" if self.value else " "
-        super().watch_value()
-
-    def on_mount(self) -> None:
-        self.BUTTON_INNER = "X" if self.value else " "
 
 
 class DoctorForm(VerticalScroll):
@@ -132,7 +122,8 @@ class DoctorForm(VerticalScroll):
     def check_row(self, test: ClinicalTest) -> ComposeResult:
         sides: tuple[str | None, ...] = ("L", "R") if test.sided else (None,)
         with Horizontal(classes="check-row"):
-            yield Label(test.label, classes="check-label")
+            yield Label(test.short_label, classes="check-label -short")
+            yield Label(test.label, classes="check-label -full")
             for side in sides:
                 if side:
                     yield Label(side, classes="side-label")

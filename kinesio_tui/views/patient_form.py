@@ -30,6 +30,7 @@ from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
 from kinesio_tui.protocol import protocol
+from kinesio_tui.views.flags import FlagList
 from kinesio_tui.views.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -346,7 +347,7 @@ class EpisodeForm(FormScreen):
                 Input(placeholder=_("none"), id="medication", compact=True),
                 "medication",
             )
-            flags = SelectionList[str](*[(f.label, f.code) for f in proto.red_flags], id="flags")
+            flags = FlagList(*[(f.label, f.code) for f in proto.red_flags], id="flags")
             flags.border_title = _("Red flags (Space ticks; any one: refer to a doctor now)")
             yield flags
             yield Static(_("Red flags raised: none"), id="flags-raised")
@@ -369,7 +370,7 @@ class EpisodeForm(FormScreen):
 
     @on(SelectionList.SelectedChanged, "#flags")
     def flags_changed(self) -> None:
-        """Say in words which flags are ticked (the tick marks differ only by colour)."""
+        """Say in words which flags are ticked, under the list as well."""
         proto = protocol()
         chosen = self.query_one("#flags", SelectionList).selected
         raised = self.query_one("#flags-raised", Static)

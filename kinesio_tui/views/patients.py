@@ -60,6 +60,13 @@ def visit_cell(row: RosterRow) -> str:
     return f"M{row.module} {row.number:>2}/15"
 
 
+def next_cell(row: RosterRow, today: date, *, narrow: bool) -> str | Text:
+    """The next visit: under way ("▶ started"), else the day it is planned for."""
+    if row.next_started:
+        return Text(_("▶ started"), style="bold")
+    return day_cell(row.next_planned, today, narrow=narrow)
+
+
 def day_cell(day: date | None, today: date, *, narrow: bool) -> str | Text:
     """The next planned visit: "today", a date, or an overdue date marked with "!"."""
     if day is None:
@@ -311,7 +318,7 @@ class PatientsScreen(Screen[None]):
         cells += [
             condition_cell(row, narrow=narrow),
             visit_cell(row),
-            day_cell(row.next_planned, today, narrow=narrow),
+            next_cell(row, today, narrow=narrow),
             f"{row.last_vas:g}" if row.last_vas is not None else "-",
         ]
         return cells

@@ -27,7 +27,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
@@ -99,6 +99,29 @@ def describe_pir(cycle: domain.PirCycle) -> str:
             " pain {a}→{b}", a=format_value(cycle.pain_before), b=format_value(cycle.pain_after)
         )
     return text
+
+
+class LastSessionDialog(ModalScreen[None]):
+    """The previous session in full (what was ticked, its dosages, PIR, tests); `l` or Esc closes.
+
+    For a terminal too small to keep it beside the checklist.
+    """
+
+    CSS_PATH = "visit.tcss"
+    BINDINGS = [Binding("escape,l", "close", _("Close"))]
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(classes="kinesio-dialog")
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog-box", id="last-session-box"):
+            yield Static(self.text, markup=False)
+        yield KeyFooter(compact=True)
+
+    def action_close(self) -> None:
+        """Back to the checklist."""
+        self.dismiss(None)
 
 
 class NoteDialog(ModalScreen[str | None]):
@@ -199,6 +222,7 @@ class VisitScreen(Screen[bool]):
         Binding("t", "record_test", _("Test")),
         # the note's border says "(n)"; leaving it out of the footer keeps Undo visible at 80 columns
         Binding("n", "focus_note", _("Note"), show=False),
+        Binding("l", "last_session", _("Last"), tooltip=_("The last session in full")),
         Binding("c", "complete", _("Complete")),
         Binding("ctrl+z", "undo", _("Undo")),
         Binding("ctrl+r", "put_note_back", _("Put my note back")),
@@ -261,7 +285,7 @@ class VisitScreen(Screen[bool]):
         except KinesioError as error:
             self.failed = error
             yield Static(markup=False, content=error.message)
-            yield KeyFooter()
+            yield KeyFooter(compact=True)
             return
         self.episode = domain.get_episode(self.db, self.visit.episode_id)
         self.patient = domain.get_patient(self.db, self.episode.patient_id)
@@ -281,7 +305,11 @@ class VisitScreen(Screen[bool]):
                     self.items = domain.checklist_for_visit(self.db, self.visit)
                     yield Static(markup=False, content="", id="checklist-progress")
                     yield Checklist(id="checklist")
-                    yield Static(markup=False, content=self.last_session_text(), id="last-session")
+                    last = self.last_session_text()
+                    yield Static(last, markup=False, id="last-session")
+                    yield Static(
+                        self.last_session_line(last), markup=False, id="last-session-line"
+                    )
             with Vertical(id="visit-side"):
                 yield Static(markup=False, content="", id="visit-records")
                 note = TextArea(shown(self.visit.note), id="visit-note", soft_wrap=True)
@@ -290,7 +318,7 @@ class VisitScreen(Screen[bool]):
                 kept = Static(markup=False, content="", id="note-kept", classes="field-error")
                 kept.display = False
                 yield kept
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def header_text(self) -> Text:
         slot = protocol().slot(self.visit.number)
@@ -315,18 +343,22 @@ class VisitScreen(Screen[bool]):
         text.append(self.module.goal, style="italic")
         return text
 
-    def last_session_text(self) -> Text:
-        """What was done at the previous therapy session, for the dosage to build on."""
+    def last_session(self) -> domain.Visit | None:
+        """The previous therapy session held in this programme."""
         earlier = [
             v
             for v in domain.visits_of(self.db, self.visit.episode_id)
             if v.seq < self.visit.seq and v.status == "done" and not v.is_doctor
         ]
+        return earlier[-1] if earlier else None
+
+    def last_session_text(self) -> Text:
+        """What was done at the previous therapy session, for the dosage to build on."""
+        last = self.last_session()
         text = Text()
-        if not earlier:
+        if last is None:
             text.append(_("No earlier session in this programme."), style="italic")
             return text
-        last = earlier[-1]
         text.append(
             _(
                 "Last session: visit {n}/{total} of module {m}, {day}\n",
@@ -349,6 +381,14 @@ class VisitScreen(Screen[bool]):
         if measured:
             text.append(_("Tests: ") + "; ".join(describe_measurement(m) for m in measured))
         return text
+
+    def last_session_line(self, full: Text) -> Text:
+        """The last session folded to one line, and the key that shows all of it."""
+        line = Text("▸ ")
+        line.append(full.plain.split("\n", 1)[0].rstrip(), style="bold")
+        if self.last_session() is not None:
+            line.append(_(" · l: its dosages"), style="italic")
+        return line
 
     def on_mount(self) -> None:
         if self.failed is not None:
@@ -594,7 +634,11 @@ class VisitScreen(Screen[bool]):
         if action == "put_note_back":
             return bool(self._kept_note)
         is_doctor = getattr(self, "visit", None) is not None and self.visit.is_doctor
-        return not (action == "pir" and is_doctor)
+        return not (action in ("pir", "last_session") and is_doctor)
+
+    def action_last_session(self) -> None:
+        """Show the last session in full (beside the checklist on a wide screen anyway)."""
+        self.app.push_screen(LastSessionDialog(self.last_session_text()))
 
     def action_pir(self) -> None:
         """Open the PIR recorder; a recorded set ticks the module's PIR item."""

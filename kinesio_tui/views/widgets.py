@@ -7,6 +7,7 @@ for every state so the displays still read on a monochrome terminal.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import date
 from typing import ClassVar
@@ -217,13 +218,27 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
     out.append(" " + _fit(_("Left"), value_w, right=True), style="bold")
     out.append(" " + _fit(_("Right"), value_w, right=True), style="bold")
     out.append(" " + _fit(_("Asym"), 4, right=True), style="bold")
+    rest = width - label_w - 1  # the cells right of the label
+    indent = "\n" + " " * (label_w + 1)
     for result in results:
-        out.append("\n" + _fit(result.label, label_w))
+        label = result.label
+        if len(label) > label_w and (test := protocol().test(result.code)) is not None:
+            label = test.short_label  # the catalog's name for a narrow column
+        out.append("\n" + _fit(label, label_w))
         if result.left is None and result.right is None:
-            out.append(" " + _fit(_value(result.value, result.unit), value_w, right=True))
+            value = _value(result.value, result.unit)
+            if len(value) <= value_w:
+                out.append(" " + value.rjust(value_w))
+            else:  # words (a finding, a posture): wrapped under each other, never cut
+                out.append(" " + indent.join(textwrap.wrap(value, rest)))
             continue
-        out.append(" " + _fit(_value(result.left, result.unit), value_w, right=True))
-        out.append(" " + _fit(_value(result.right, result.unit), value_w, right=True))
+        left, right = _value(result.left, result.unit), _value(result.right, result.unit)
+        if max(len(left), len(right)) > value_w:  # a side each, on lines of their own
+            out.append(" " + indent.join(textwrap.wrap(_("L {v}", v=left), rest)))
+            out.append(indent + indent.join(textwrap.wrap(_("R {v}", v=right), rest)))
+            continue
+        out.append(" " + left.rjust(value_w))
+        out.append(" " + right.rjust(value_w))
         asym = result.asymmetry
         if asym is not None:
             out.append(

@@ -1,0 +1,69 @@
+"""A red flag's state reads the same as plain text: a ticked box differs by its glyph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from screen_text import screen_lines
+from textual.pilot import Pilot
+from textual.widgets import Checkbox
+from tui_driver import drive, settle
+from visit_harness import TODAY, VisitHarness, clinic, press, sync
+
+from kinesio_tui import domain
+from kinesio_tui.app import KinesioApp
+from kinesio_tui.data.db import connect
+from kinesio_tui.protocol import protocol
+
+
+def flag_lines(lines: list[str]) -> dict[str, str]:
+    """Each red flag's screen line, by label."""
+    return {
+        flag.label: next(line for line in lines if flag.label in line)
+        for flag in protocol().red_flags
+    }
+
+
+def ticked(line: str) -> bool | None:
+    """What a person reading the line without colour takes the box to say."""
+    if "[x]" in line:
+        return True
+    if "[ ]" in line:
+        return False
+    return None
+
+
+def test_episode_form_flags_read_ticked_or_not_without_colour(db_path: Path) -> None:
+    with connect(db_path, actor="tester") as db:
+        patient_id = domain.create_patient(
+            db, domain.NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=TODAY
+        )
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        app.open_patient(patient_id)
+        await settle(app, pilot)
+        await pilot.press("o")
+        await settle(app, pilot)
+        before = flag_lines(screen_lines(app))
+        assert all(ticked(line) is False for line in before.values()), before
+        app.screen.query_one("#flags").focus()
+        await pilot.press("down", "space")  # the second flag: saddle numbness
+        await settle(app, pilot)
+        after = flag_lines(screen_lines(app))
+        states = {label: ticked(line) for label, line in after.items()}
+        assert states == {f.label: f.code == "saddle_numbness" for f in protocol().red_flags}
+
+    drive(db_path, script, size=(80, 40))
+
+
+@sync
+async def test_doctors_form_flags_read_ticked_or_not_without_colour(db_path: Path) -> None:
+    app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7), TODAY)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await pilot.pause()
+        before = flag_lines(screen_lines(app))
+        assert all(ticked(line) is False for line in before.values()), before
+        app.screen.query_one("#flag-fever_weight_loss", Checkbox).value = True
+        await press(pilot)
+        states = {label: ticked(line) for label, line in flag_lines(screen_lines(app)).items()}
+        assert states == {f.label: f.code == "fever_weight_loss" for f in protocol().red_flags}
