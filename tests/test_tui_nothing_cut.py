@@ -150,3 +150,35 @@ async def test_the_last_session_is_a_key_away_at_80x24(db_path: Path) -> None:
         await press(pilot, "l")  # the same key closes it
         assert "14 x 10" not in screen_text(app)
         assert keys_cut(app) == []
+
+
+def test_every_key_hint_of_a_visit_is_whole(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        seen: dict[str, list[str]] = {}
+        (patient,) = find_patients(app.db, "zemaite")  # her session is under way
+        app.open_patient(patient.id)
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        seen["session"] = keys_cut(app)
+        for key, where in (("l", "last session"), ("p", "PIR"), ("t", "record a test")):
+            await pilot.press(key)
+            await settle(app, pilot)
+            seen[where] = keys_cut(app)
+            await pilot.press("escape")
+            await settle(app, pilot)
+        assert {where: cut for where, cut in seen.items() if cut} == {}
+
+    drive(demo_db_path, script)
+
+
+def test_the_lists_key_hints_are_whole_while_searching(demo_db_path: Path) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        app.screen.query_one("#search", Input).value = "nowak"
+        await settle(app, pilot)
+        app.screen.query_one("#patients").focus()  # on the rows: Esc clears the search
+        await settle(app, pilot)
+        assert any("Clear" in k.description for k in app.screen.query(FooterKey))
+        assert keys_cut(app) == []
+
+    drive(demo_db_path, script)

@@ -13,6 +13,7 @@ from visit_harness import TODAY, VisitHarness, clinic, press, sync
 from kinesio_tui import domain
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.data.db import connect
+from kinesio_tui.domain import find_patients
 from kinesio_tui.protocol import protocol
 
 
@@ -67,3 +68,26 @@ async def test_doctors_form_flags_read_ticked_or_not_without_colour(db_path: Pat
         await press(pilot)
         states = {label: ticked(line) for label, line in flag_lines(screen_lines(app)).items()}
         assert states == {f.label: f.code == "fever_weight_loss" for f in protocol().red_flags}
+
+
+def test_the_export_dialogs_choices_read_chosen_or_not_without_colour(
+    demo_db_path: Path,
+) -> None:
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        (patient,) = find_patients(app.db, "petrauskas")
+        app.open_patient(patient.id)
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        lines = screen_lines(app)
+        for words, chosen in (
+            ("Patient summary", True),
+            ("Module", False),
+            ("HTML (print)", True),
+            ("Markdown", False),
+        ):
+            line = next(line for line in lines if words in line and "Module 3 ·" not in line)
+            part = line[: line.index(words)][-5:]
+            assert ("(•)" in part) is chosen and ("( )" in part) is not chosen, line
+
+    drive(demo_db_path, script)

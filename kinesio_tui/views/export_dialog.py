@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, RadioButton, RadioSet, Static
+from textual.widgets import Button, RadioSet, Static
 
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
+from kinesio_tui.views.flags import ChoiceButton
 
 if TYPE_CHECKING:
     from kinesio_tui.app import KinesioApp
@@ -64,20 +65,20 @@ class ExportDialog(ModalScreen[Path | None]):
             box.border_title = _("Export")
             with Horizontal(id="export-choices"):
                 with RadioSet(id="export-kind"):
-                    yield RadioButton(_("Patient summary"), value=True, id="kind-summary")
-                    yield RadioButton(
+                    yield ChoiceButton(_("Patient summary"), value=True, id="kind-summary")
+                    yield ChoiceButton(
                         _("Visit {seq}", seq=self.visit_seq) if self.visit_seq else _("Visit"),
                         id="kind-visit",
                         disabled=self.visit_id is None,
                     )
-                    yield RadioButton(
+                    yield ChoiceButton(
                         _("Module {m}", m=self.module) if self.module else _("Module"),
                         id="kind-module",
                         disabled=self.module is None,
                     )
                 with RadioSet(id="export-format"):
-                    yield RadioButton(_("HTML (print)"), value=True, id="fmt-html")
-                    yield RadioButton(_("Markdown"), id="fmt-md")
+                    yield ChoiceButton(_("HTML (print)"), value=True, id="fmt-html")
+                    yield ChoiceButton(_("Markdown"), id="fmt-md")
             yield Static(
                 _("Into {dir}", dir=target) if target else _("Export is not available yet."),
                 id="export-target",

@@ -1,4 +1,4 @@
-"""Red-flag boxes that read the same without colour: "[x]" ticked, "[ ]" not.
+"""Boxes that read the same without colour: "[x]" ticked, "[ ]" not; "(•)" chosen, "( )" not.
 
 Textual's checkbox and selection list draw one glyph ("X") for both states and tell them
 apart by colour only; in a monochrome terminal, with NO_COLOR or as plain text every box
@@ -11,7 +11,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.content import Content
 from textual.strip import Strip
-from textual.widgets import Checkbox, OptionList, SelectionList
+from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 
 TICKED = "[x]"
 UNTICKED = "[ ]"
@@ -58,3 +58,24 @@ class FlagList(SelectionList[str]):
         on = value in self.selected
         style = (base or Style()) + Style(bold=on, meta={"option": index})
         return Strip([Segment(mark(on) + " ", style), *line])
+
+
+class ChoiceButton(RadioButton):
+    """One choice of a set (the export dialog's report and format)."""
+
+    DEFAULT_CSS = """
+    ChoiceButton > .toggle--button, ChoiceButton.-on > .toggle--button {
+        color: $foreground;
+        background: transparent;
+    }
+    ChoiceButton.-on > .toggle--button {
+        text-style: bold;
+    }
+    """
+
+    @property
+    def _button(self) -> Content:
+        """"(•)" or "( )" in place of Textual's colour-only button."""
+        return Content.assemble(
+            ("(•)" if self.value else "( )", self.get_visual_style("toggle--button")), " "
+        )

@@ -136,7 +136,7 @@ class PatientsScreen(Screen[None]):
             _("Archived"),
             tooltip=_("Show archived patients (Ctrl+R again: active ones)"),
         ),
-        Binding("escape", "clear_search", _("Clear search"), tooltip=_("Clear the search")),
+        Binding("escape", "clear_search", _("Clear"), tooltip=_("Clear the search")),
     ]
 
     def __init__(self) -> None:
@@ -174,7 +174,7 @@ class PatientsScreen(Screen[None]):
             )
         yield PatientTable(id="patients", zebra_stripes=True)
         yield Static("", id="list-empty", markup=False)  # it quotes the search
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(PatientTable).type_into = self.query_one("#search", Input)

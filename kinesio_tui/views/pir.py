@@ -78,7 +78,7 @@ class PirScreen(Screen[PirResult | None]):
 
     CSS_PATH = "visit.tcss"
     BINDINGS = [
-        Binding("escape", "leave", _("Leave (keeps done cycles)")),
+        Binding("escape", "leave", _("Leave"), tooltip=_("Leave; the cycles done are kept")),
         Binding("space", "start_pause", _("Pause/Resume")),
         Binding("b", "toggle_bell", _("Bell")),
         Binding("ctrl+s", "save", _("Start/Save"), priority=True),
@@ -161,7 +161,7 @@ class PirScreen(Screen[PirResult | None]):
             yield from self.number_field(_("ROM after °"), "rom-after", None, "0–180 °")
             yield from self.number_field(_("Pain after"), "pain-after", None, "0–10")
             yield Button(_("Save (Enter)"), id="save-after", variant="primary", compact=True)
-        yield KeyFooter()
+        yield KeyFooter(compact=True)
 
     def field(self, label: str, widget: Input | Select[str], key: str) -> ComposeResult:
         with Horizontal(classes="field-row", id=f"row-{key}"):

@@ -226,6 +226,9 @@ class VisitScreen(Screen[bool]):
         Binding("c", "complete", _("Complete")),
         Binding("ctrl+z", "undo", _("Undo")),
         Binding("ctrl+r", "put_note_back", _("Put my note back")),
+        # q still quits (help lists it); its hint gives way at 80 columns to the visit's keys
+        # and "? Help", as the palette's does (Ctrl+P)
+        Binding("q", "app.quit", _("Quit"), show=False),
     ]
 
     help_title = _("Visit")
@@ -318,7 +321,7 @@ class VisitScreen(Screen[bool]):
                 kept = Static(markup=False, content="", id="note-kept", classes="field-error")
                 kept.display = False
                 yield kept
-        yield KeyFooter(compact=True)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def header_text(self) -> Text:
         slot = protocol().slot(self.visit.number)
