@@ -101,7 +101,11 @@ def test_the_episode_form_asks_for_the_condition_before_the_subtype(db_path: Pat
         await settle(app, pilot)
         condition = app.screen.query_one("#error-condition", Static)
         subtype = app.screen.query_one("#error-subtype", Static)
-        assert condition.display and "Condition should be one of" in str(condition.render())
         assert "one of: -" not in str(subtype.render())
+        # the choices in the words the lists show, not the database's codes
+        said = str(condition.render())
+        assert "Radiculitis (radiculopathy) or Sciatica" in said, said
+        side = str(app.screen.query_one("#error-side", Static).render())
+        assert "left, right or both" in side and "L, R" not in side, side
 
     drive(db_path, script)

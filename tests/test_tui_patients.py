@@ -121,7 +121,7 @@ def test_new_patient_and_episode_are_written_and_opened(demo_db_path: Path) -> N
         assert isinstance(app.screen, EpisodeForm)
         await pilot.press("ctrl+s")  # nothing chosen yet
         await pilot.pause()
-        assert "Condition should be one of" in text_of(app, "#error-condition")
+        assert "Condition should be chosen: Radiculitis" in text_of(app, "#error-condition")
         app.screen.query_one("#condition", Select).value = "sciatica"
         await pilot.pause()
         app.screen.query_one("#subtype", Select).value = "upper"

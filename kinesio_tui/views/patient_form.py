@@ -36,6 +36,18 @@ from kinesio_tui.views.footer import KeyFooter
 if TYPE_CHECKING:
     from kinesio_tui.app import KinesioApp
 
+#: The episode's side as the form offers it (label, code).
+SIDE_CHOICES = [(_("left"), "L"), (_("right"), "R"), (_("both"), "both")]
+
+
+def chosen(field: str, value: str, choices: list[tuple[str, str]]) -> str:
+    """A list's choice, or a message naming the choices as the list shows them."""
+    if value in (code for _label, code in choices):
+        return value
+    labels = [label for label, _code in choices]
+    words = ", ".join(labels[:-1]) + _(" or ") + labels[-1] if len(labels) > 1 else labels[0]
+    raise ValidationError(field, _("should be chosen: {choices}", choices=words))
+
 
 def field_row(label: str, widget: Widget, name: str) -> ComposeResult:
     """A label, the input, and the (hidden until needed) message under it."""
@@ -321,7 +333,7 @@ class EpisodeForm(FormScreen):
             yield from field_row(
                 _("Side"),
                 Select(
-                    [(_("left"), "L"), (_("right"), "R"), (_("both"), "both")],
+                    SIDE_CHOICES,
                     prompt=_("choose"),
                     id="side",
                     compact=True,
@@ -400,22 +412,18 @@ class EpisodeForm(FormScreen):
         )
         proto = protocol()
         condition = proto.condition(data.condition)
-        subtypes = [s.code for s in condition.subtypes] if condition else []
+        subtypes = [(s.label, s.code) for s in condition.subtypes] if condition else []
         # without a condition there is no list of subtypes to choose from: the condition's
         # message says what to do first
         subtype_rule: list[tuple[str, Callable[[], object]]] = (
-            [("subtype", lambda: v.one_of("subtype", data.subtype, subtypes))] if subtypes else []
+            [("subtype", lambda: chosen("subtype", data.subtype, subtypes))] if subtypes else []
         )
+        conditions = [(c.label, c.code) for c in proto.conditions]
         ok = self.check(
             [
-                (
-                    "condition",
-                    lambda: v.one_of(
-                        "condition", data.condition, [c.code for c in proto.conditions]
-                    ),
-                ),
+                ("condition", lambda: chosen("condition", data.condition, conditions)),
                 *subtype_rule,
-                ("side", lambda: v.one_of("side", data.side, ("L", "R", "both"))),
+                ("side", lambda: chosen("side", data.side, SIDE_CHOICES)),
                 (
                     "onset date",
                     lambda: data.onset_date and v.past_date("onset date", data.onset_date, today),
