@@ -64,11 +64,11 @@ class ChoiceButton(RadioButton):
     """One choice of a set (the export dialog's report and format)."""
 
     DEFAULT_CSS = """
-    ChoiceButton > .toggle--button, ChoiceButton.-on > .toggle--button {
+    RadioSet > ChoiceButton > .toggle--button, RadioSet > ChoiceButton.-on .toggle--button {
         color: $foreground;
         background: transparent;
     }
-    ChoiceButton.-on > .toggle--button {
+    RadioSet > ChoiceButton.-on .toggle--button {
         text-style: bold;
     }
     """
