@@ -82,18 +82,28 @@ def db_path(override: Path | None = None) -> Path:
 
 
 @contextmanager
-def clinic_db(override: Path | None = None) -> Iterator[Any]:
-    """Open the database for one command; KinesioError becomes a message and exit 2."""
-    from kinesio_tui.data.db import connect
+def clinic_db(override: Path | None = None, *, create: bool = False) -> Iterator[Any]:
+    """Open the database for one command; KinesioError becomes a message and exit 2.
 
+    Only `create` (init) makes a database where there is none; every other command refuses
+    a missing or empty path before anything is created there. SQLite's own failures (a
+    damaged page, a full disk, a read-only folder) become one line too.
+    """
+    import sqlite3
+
+    from kinesio_tui.data.db import connect, explain_sqlite_error
+
+    path = db_path(override)
     try:
-        db = connect(db_path(override), actor=state.actor, on_wait=say_waiting)
+        db = connect(path, actor=state.actor, create=create, on_wait=say_waiting)
     except KinesioError as error:
         raise fail(error) from None
     try:
         yield db
     except KinesioError as error:
         raise fail(error) from None
+    except sqlite3.DatabaseError as error:
+        raise fail(explain_sqlite_error(path, error)) from None
     finally:
         db.close()
 
@@ -136,7 +146,7 @@ def main_callback(
 @app.command()
 def init(db: DbOption = None) -> None:
     """Create (or upgrade) the database file and say where it is."""
-    with clinic_db(db) as conn:
+    with clinic_db(db, create=True) as conn:
         from kinesio_tui.data.db import schema_version
 
         typer.echo(f"Database ready: {conn.path} (schema {schema_version(conn)})")

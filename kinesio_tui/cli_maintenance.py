@@ -18,17 +18,34 @@ audit_app = typer.Typer(help="Verify the audit trail or read a patient's history
 app.add_typer(audit_app, name="audit", no_args_is_help=True)
 
 
-def _existing_db(override: Path | None) -> Any:
-    """Open an existing database without changing it (no migration, no creation)."""
-    from kinesio_tui.data.db import connect
+def _existing_db(override: Path | None, *, damaged_ok: bool = False) -> Any:
+    """Open an existing database without changing it (no migration, no creation).
 
-    path = db_path(override)
-    if not path.is_file():
-        raise fail(KinesioError("No database", f"There is no database at {path}."))
+    With `damaged_ok` a file too damaged to open is returned as its DatabaseDamaged error.
+    """
+    from kinesio_tui.data.db import connect
+    from kinesio_tui.errors import DatabaseDamaged
+
     try:
-        return connect(path, migrate=False)
+        return connect(db_path(override), migrate=False, create=False)
+    except DatabaseDamaged as error:
+        if damaged_ok:
+            return error
+        raise fail(error) from None
     except KinesioError as error:
         raise fail(error) from None
+
+
+def _say_damaged(why: object) -> typer.Exit:
+    """`check`'s verdict on a file too damaged for the checks to read through."""
+    typer.echo("Integrity: DAMAGED")
+    typer.secho(
+        f"Verdict: the file is damaged ({why}). Keep this file, and restore a backup "
+        "that passes `kinesio restore` checks.",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    return typer.Exit(code=1)
 
 
 @app.command()
@@ -85,11 +102,17 @@ def restore(
 @app.command()
 def check(db: DbOption = None) -> None:
     """Check the file's integrity, its links between records and the audit trail."""
+    import sqlite3
+
     from kinesio_tui.maintenance.check import check_database
 
-    conn = _existing_db(db)
+    conn = _existing_db(db, damaged_ok=True)
+    if isinstance(conn, KinesioError):
+        raise _say_damaged("it cannot be opened")
     try:
         report = check_database(conn)
+    except sqlite3.DatabaseError as error:  # too damaged for the checks to read it through
+        raise _say_damaged(error) from None
     finally:
         conn.close()
     typer.echo(f"Integrity: {'ok' if not report.integrity else 'DAMAGED'}")
@@ -225,7 +248,7 @@ def erase(
     if not 0 < patient < 2**63:
         raise fail(KinesioError("Not found", f"No patient with id {patient}."))
     try:
-        conn = connect(db_path(db), on_wait=say_waiting)
+        conn = connect(db_path(db), create=False, on_wait=say_waiting)
     except KinesioError as error:
         raise fail(error) from None
     try:

@@ -14,8 +14,10 @@ thing the clinician needs to pass on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import platform
+import sqlite3
 import sys
 import traceback
 from datetime import datetime
@@ -112,8 +114,51 @@ def calm_message(path: Path | None) -> str:
     )
 
 
+#: What the operating system says about a file in the user's hands (a full disk, a
+#: read-only mount, a path too long): not a fault in kinesio-tui, so no crash report.
+_OS_TITLES = {
+    errno.ENOSPC: "Disk full",
+    errno.EDQUOT: "Disk quota exceeded",
+    errno.EFBIG: "File too large",
+    errno.EROFS: "Read-only",
+    errno.EACCES: "Permission denied",
+    errno.EPERM: "Not permitted",
+    errno.ENAMETOOLONG: "Path too long",
+    errno.EIO: "Cannot read or write",
+}
+_SQLITE_TITLES = {
+    sqlite3.SQLITE_CORRUPT: "Database damaged",
+    sqlite3.SQLITE_NOTADB: "Database damaged",
+    sqlite3.SQLITE_FULL: "Disk full",
+    sqlite3.SQLITE_READONLY: "Read-only",
+    sqlite3.SQLITE_IOERR: "Cannot read or write",
+}
+
+
+def known_failure(exc: BaseException) -> KinesioError | None:
+    """The user's side of an error that needs a clear line, not a report (None: a fault)."""
+    if isinstance(exc, OSError) and exc.errno in _OS_TITLES:
+        where = f": {exc.filename}" if exc.filename else ""
+        return KinesioError(_OS_TITLES[exc.errno], f"{exc.strerror or exc}{where}.")
+    if isinstance(exc, sqlite3.DatabaseError):
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in _SQLITE_TITLES:
+            advice = " Run `kinesio check`." if _SQLITE_TITLES[code] == "Database damaged" else ""
+            return KinesioError(_SQLITE_TITLES[code], f"The database reports: {exc}.{advice}")
+    return None
+
+
 def report_and_exit(exc: BaseException) -> NoReturn:
-    """For the CLI: write the report, print one calm line on stderr, exit 1 (no traceback)."""
+    """For the CLI: write the report, print one calm line on stderr, exit 1 (no traceback).
+
+    An error of the user's files (full disk, read-only, damaged) is one line and exit 2.
+    """
+    known = known_failure(exc)
+    if known is not None:
+        from kinesio_tui.launch import say_error
+
+        say_error(known)
+        raise SystemExit(2)
     try:
         path: Path | None = write_crash_report(exc)
     except OSError:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from kinesio_tui.data.db import ClinicDB, connect, write_transaction
+from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
 from kinesio_tui.domain import (
     NewEpisode,
     NewPatient,
@@ -437,7 +437,8 @@ def build_demo(path: Path, *, today: date | None = None) -> Path:
     must never be overwritten by a mistyped path.
     """
     path = Path(path)
-    if path.exists() and path.stat().st_size > 0 and not is_demo_file(path):
+    # A folder, a device, another program's or a newer file is refused before any change.
+    if inspect_file(path) == "kinesio" and not is_demo_file(path):
         raise KinesioError(
             "Not a demo database",
             f"{path} holds other data; the demo only replaces an earlier demo file. "

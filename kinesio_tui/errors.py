@@ -60,5 +60,9 @@ class DatabaseTooNew(KinesioError):
     """The file was written by a newer kinesio-tui; we refuse to touch it."""
 
 
+class DatabaseDamaged(KinesioError):
+    """SQLite found the file's pages damaged (corrupt, or not a database past its header)."""
+
+
 class ProtocolError(KinesioError):
     """The protocol or catalog data file is broken; names the file and the key."""

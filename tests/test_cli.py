@@ -38,6 +38,7 @@ def test_init_creates_the_database(db_path: Path) -> None:
 
 def test_patients_add_list_show_and_episode_open(db_path: Path) -> None:
     db = ["--db", str(db_path)]
+    assert kinesio("init", *db)[0] == 0
     code, out, _ = kinesio(
         "patients", "add", "--first", "Rūta", "--last", "Žemaitė", "--born", "1988-05-02",
         "--sex", "f", "--phone", "+370 655 18230", "--occupation", "Office worker", *db,
@@ -63,6 +64,7 @@ def test_patients_add_list_show_and_episode_open(db_path: Path) -> None:
 
 
 def test_an_empty_list_says_how_to_add(db_path: Path) -> None:
+    kinesio("init", "--db", str(db_path))
     code, out, _ = kinesio("patients", "list", "--db", str(db_path))
     assert code == 0 and "kinesio patients add" in out
 
@@ -83,6 +85,7 @@ def test_bad_patient_input_exits_2_with_one_line(
     base = {"--first": "Ona", "--last": "Butkienė", "--born": "1970-01-01", "--sex": "F"}
     base.update(dict(zip(args[::2], args[1::2], strict=True)))
     flat = [x for pair in base.items() for x in pair]
+    kinesio("init", "--db", str(db_path))
     code, out, err = kinesio("patients", "add", *flat, "--db", str(db_path))
     assert_refused(code, out, err, "Invalid input", *words)
     code, out, _ = kinesio("patients", "list", "--db", str(db_path))
@@ -132,8 +135,8 @@ def test_show_a_published_case(demo_db_path: Path) -> None:
 def test_files_we_must_not_touch_exit_2(tmp_path: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("not a database\n" * 100)
-    assert_refused(*kinesio("patients", "list", "--db", str(text)), "Cannot open database")
-    assert_refused(*kinesio("init", "--db", str(text)), "not a readable SQLite database")
+    assert_refused(*kinesio("patients", "list", "--db", str(text)), "not an SQLite database")
+    assert_refused(*kinesio("init", "--db", str(text)), "not an SQLite database")
 
 
 def test_db_option_and_environment_variable(tmp_path: Path) -> None:
@@ -174,6 +177,7 @@ def test_demo_never_replaces_the_clinics_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clinic = tmp_path / "clinic.db"
+    kinesio("init", "--db", str(clinic))
     kinesio(
         "patients", "add", "--first", "Ona", "--last", "Tikraitė", "--born", "1970-01-01",
         "--sex", "F", "--db", str(clinic),
@@ -225,6 +229,7 @@ def test_list_and_show_tell_what_matters_at_a_glance(demo_db_path: Path) -> None
 
 def test_episode_close(db_path: Path) -> None:
     db = ["--db", str(db_path)]
+    kinesio("init", *db)
     kinesio(
         "patients", "add", "--first", "Ona", "--last", "Butkienė", "--born", "1970-01-01",
         "--sex", "F", *db,
@@ -260,6 +265,7 @@ def test_usage_errors_exit_2_without_a_traceback(db_path: Path) -> None:
 def test_the_therapist_signs_the_audit_trail(db_path: Path) -> None:
     import sqlite3
 
+    kinesio("init", "--db", str(db_path))
     kinesio(
         "--therapist", "R. Paupienė", "patients", "add", "--first", "Ona", "--last", "Butkienė",
         "--born", "1970-01-01", "--sex", "F", "--db", str(db_path),

@@ -134,8 +134,8 @@ def test_a_file_that_is_not_sqlite_gives_a_clear_error(db_path: Path) -> None:
     before = db_path.read_bytes()
     with pytest.raises(KinesioError) as caught:
         connect(db_path)
-    assert caught.value.title == "Cannot open database"
-    assert "not a readable SQLite database" in caught.value.message
+    assert caught.value.title == "Not a kinesio-tui database"
+    assert caught.value.message.endswith("is not an SQLite database.")
     assert db_path.read_bytes() == before
 
 

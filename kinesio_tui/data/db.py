@@ -14,15 +14,17 @@ file has steps pending. Opening an up-to-date file therefore loads nothing of sq
 from __future__ import annotations
 
 import contextlib
+import errno
 import getpass
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from kinesio_tui.errors import DatabaseBusy, DatabaseTooNew, KinesioError
+from kinesio_tui.errors import DatabaseBusy, DatabaseDamaged, DatabaseTooNew, KinesioError
 from kinesio_tui.locations import private_dir
 
 if TYPE_CHECKING:
@@ -107,7 +109,7 @@ def current_user() -> str:
 
 def _create_private_file(path: Path) -> None:
     private_dir(path.parent) if not path.parent.exists() else None
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)
 
@@ -116,13 +118,135 @@ def make_private(path: Path) -> None:
     """Take group/other access away from a database file we own, and from its -wal/-shm.
 
     SQLite creates the -wal and -shm files with the main file's mode, so a file copied in
-    with a loose umask would otherwise leak through its companions too.
+    with a loose umask would otherwise leak through its companions too. Called only once
+    the file is known to be ours (see `inspect_file`).
     """
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(OSError):  # missing, or not ours to change: leave it
             st = file.stat()
-            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            if st.st_uid == os.getuid() and st.st_mode & 0o077 and stat.S_ISREG(st.st_mode):
                 os.chmod(file, 0o600)
+
+
+#: The first bytes of every SQLite database file.
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: What is at a database path: nothing, a file with nothing in it yet (0 bytes, or an
+#: SQLite file without a single table), or a kinesio-tui database.
+FileKind = Literal["missing", "blank", "kinesio"]
+
+
+def inspect_file(path: Path) -> FileKind:
+    """What is at `path`, found out without changing anything there.
+
+    Refuses (KinesioError) a folder, a device, a pipe, a file that is not SQLite, another
+    program's database and a file of a newer kinesio-tui. Reads the file's header and, only
+    for an SQLite file whose header does not yet say "kinesio-tui", its schema (read-only;
+    immutable when no -wal could hold newer pages), so nothing is created beside it.
+    """
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as error:
+        raise path_error(path, error) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise KinesioError("Not a database file", f"{path} is a folder.")
+    if not stat.S_ISREG(st.st_mode):
+        raise KinesioError(
+            "Not a database file", f"{path} is a device, pipe or socket, not a file; left as it is."
+        )
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as error:
+        raise path_error(path, error) from None
+    wal = path.with_name(path.name + "-wal")
+    wal_pending = wal.is_file() and wal.stat().st_size > 0
+    if not header and not wal_pending:
+        return "blank"
+    if header and (len(header) < 100 or not header.startswith(SQLITE_MAGIC)):
+        raise KinesioError("Not a kinesio-tui database", f"{path} is not an SQLite database.")
+    app_id = int.from_bytes(header[68:72], "big") if header else 0
+    if app_id == APPLICATION_ID:
+        _refuse_newer_header(path, int.from_bytes(header[60:64], "big"))
+        return "kinesio"
+    if app_id:
+        raise KinesioError("Not a kinesio-tui database", f"{path} belongs to another program.")
+    # The header is not ours (yet): a blank SQLite file, another program's database, or a
+    # kinesio-tui file whose creation is still in its -wal (another terminal has it open).
+    app_id, tables = _schema_summary(path, immutable=not wal_pending)
+    if app_id == APPLICATION_ID:
+        return "kinesio"
+    if app_id or tables:
+        raise KinesioError(
+            "Not a kinesio-tui database", f"{path} already holds tables of another program."
+        )
+    return "blank"
+
+
+def _schema_summary(path: Path, *, immutable: bool) -> tuple[int, int]:
+    """(application_id, number of schema entries), read-only; immutable never makes a -shm."""
+    uri = path.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            count = int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        raise explain_sqlite_error(path, error) from None
+    return app_id, count
+
+
+def _refuse_newer_header(path: Path, user_version: int) -> None:
+    if user_version > len(SCHEMA_STEPS):
+        raise _too_new(path, user_version)
+
+
+def _too_new(path: Path, version: int) -> DatabaseTooNew:
+    return DatabaseTooNew(
+        "Database is newer than this program",
+        f"{path} was written by a newer kinesio-tui (schema {version}, "
+        f"this program knows {len(SCHEMA_STEPS)}). Upgrade kinesio-tui; the file was not changed.",
+    )
+
+
+def path_error(path: Path, error: OSError) -> KinesioError:
+    """A path the OS would not let us look at, in one line that says why."""
+    if error.errno == errno.ENAMETOOLONG:
+        return KinesioError("Path too long", f"{path} is longer than the file system allows.")
+    return KinesioError("Cannot open database", f"{path}: {error.strerror or error}.")
+
+
+def explain_sqlite_error(path: Path, error: sqlite3.Error) -> KinesioError:
+    """An SQLite failure on the clinic's file as one line the user can act on."""
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return DatabaseDamaged(
+            "Database damaged",
+            f"{path} is damaged ({error}). Run `kinesio check`, keep the file, and restore a "
+            "backup.",
+        )
+    if code == sqlite3.SQLITE_FULL:
+        return KinesioError(
+            "Disk full", f"The disk holding {path} is full; nothing more was saved. Free space."
+        )
+    if code == sqlite3.SQLITE_READONLY or (
+        code == sqlite3.SQLITE_CANTOPEN and path.exists() and not os.access(path.parent, os.W_OK)
+    ):
+        return KinesioError(
+            "Read-only",
+            f"{path} or its folder is read-only; kinesio-tui writes beside the file "
+            "(its -wal and -shm).",
+        )
+    if code == sqlite3.SQLITE_IOERR:
+        return KinesioError(
+            "Cannot read or write", f"{path}: the system reported an input/output error ({error})."
+        )
+    return KinesioError(
+        "Cannot open database", f"{path} is not a readable SQLite database ({error})."
+    )
 
 
 def connect(
@@ -134,57 +258,85 @@ def connect(
     cache_kib: int | None = None,
     write_wait_s: float | None = None,
     on_wait: Callable[[], None] | None = None,
+    create: bool = True,
 ) -> ClinicDB:
-    """Open (creating if needed) the database at `path`, upgrade its schema, return it.
+    """Open the kinesio-tui database at `path`, upgrade its schema, return it.
 
-    A file written by a newer kinesio-tui, or a file that is not ours, is refused untouched.
-    `any_thread` lets one reader connection serve successive worker threads; the caller
-    must serialise its use (sqlite3 itself is built thread-safe). `cache_kib` caps the
-    connection's page cache (SQLite's default is 2 MiB). `write_wait_s` (default
-    WRITE_WAIT_S) is how long a write waits for another program's lock; `on_wait` is told
-    once a write has waited WAIT_NOTICE_S (also while migrating on open).
+    With `create` a missing path (and its folders, 0700) or a blank file becomes a new
+    database; without it both are refused ("No database"). Anything else that is not a
+    kinesio-tui file, or one written by a newer kinesio-tui, is refused before anything
+    at the path is created or changed (not even its mode). `any_thread` lets one reader
+    connection serve successive worker threads; the caller must serialise its use
+    (sqlite3 itself is built thread-safe). `cache_kib` caps the connection's page cache
+    (SQLite's default is 2 MiB). `write_wait_s` (default WRITE_WAIT_S) is how long a write
+    waits for another program's lock; `on_wait` is told once a write has waited
+    WAIT_NOTICE_S (also while migrating on open).
     """
     path = Path(path)
+    kind = inspect_file(path)
+    if kind == "missing" and not create:
+        raise KinesioError(
+            "No database", f"There is no database at {path}. Create it with `kinesio init`."
+        )
+    if kind == "blank" and not create:
+        raise KinesioError(
+            "Not a kinesio-tui database",
+            f"{path} is empty. Create the database in it with `kinesio init`.",
+        )
     try:
-        if not path.exists():
+        if kind == "missing":
             _create_private_file(path)
         else:
             make_private(path)
     except OSError as error:  # a folder that cannot be created or written: say which
+        if error.errno == errno.ENAMETOOLONG:
+            raise path_error(path, error) from None
         raise KinesioError(
             "Cannot open database", f"{path} cannot be created ({error.strerror})."
         ) from None
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(
             str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not any_thread
         )
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db = ClinicDB(conn, path, actor or current_user())
         if write_wait_s is not None:
             db.write_wait_s = write_wait_s
         db.on_wait = on_wait
-        try:
-            _check_ours(db, path)
-            # Before any pragma that writes (journal_mode): a newer file stays byte-for-byte.
-            _refuse_newer(db, path)
-        except KinesioError:
-            conn.close()
-            raise
-        conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode.lower() != "wal":
-            raise KinesioError("Cannot open database", f"{path} does not support WAL mode.")
-        # FULL in WAL mode fsyncs the log on every commit: a record the screen shows as
-        # saved survives a power cut (~0.1 ms per commit here, see performance.md).
-        conn.execute("PRAGMA synchronous = FULL")
-        if cache_kib is not None:
-            conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+        _configure(db, cache_kib)
+        if migrate:
+            migrate_schema(db)
     except sqlite3.DatabaseError as error:
-        raise KinesioError(
-            "Cannot open database", f"{path} is not a readable SQLite database ({error})."
-        ) from None
+        if conn is not None:
+            conn.close()
+        raise explain_sqlite_error(path, error) from None
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
     if migrate:
-        migrate_schema(db)
+        from kinesio_tui.private_files import sweep_leftovers
+
+        sweep_leftovers(path.parent)
+    return db
+
+
+def _configure(db: ClinicDB, cache_kib: int | None) -> ClinicDB:
+    """Check the file is ours and not newer, then set the connection's pragmas."""
+    conn, path = db.conn, db.path
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    _check_ours(db, path)
+    # Before any pragma that writes (journal_mode): a newer file stays byte-for-byte.
+    _refuse_newer(db, path)
+    conn.execute("PRAGMA foreign_keys = ON")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode.lower() != "wal":
+        raise KinesioError("Cannot open database", f"{path} does not support WAL mode.")
+    # FULL in WAL mode fsyncs the log on every commit: a record the screen shows as
+    # saved survives a power cut (~0.1 ms per commit here, see performance.md).
+    conn.execute("PRAGMA synchronous = FULL")
+    if cache_kib is not None:
+        conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     return db
 
 
@@ -199,7 +351,7 @@ WORKSTATION_CACHE_KIB = 512
 
 def connect_reader(path: Path) -> ClinicDB:
     """A connection for searching in worker threads (one at a time): small cache, no migration."""
-    return connect(path, migrate=False, any_thread=True, cache_kib=READER_CACHE_KIB)
+    return connect(path, migrate=False, any_thread=True, cache_kib=READER_CACHE_KIB, create=False)
 
 
 @contextlib.contextmanager
@@ -252,11 +404,7 @@ def _refuse_newer(db: ClinicDB, path: Path) -> None:
     """Raise DatabaseTooNew if the file records migrations or a schema this program lacks."""
     unknown = [name for name in applied_migrations(db.conn) if name not in SCHEMA_STEPS]
     if unknown or schema_version(db) > len(SCHEMA_STEPS):
-        raise DatabaseTooNew(
-            "Database is newer than this program",
-            f"{path} was written by a newer kinesio-tui (schema {schema_version(db)}, "
-            f"this program knows {len(SCHEMA_STEPS)}). Upgrade kinesio-tui; the file was not changed.",
-        )
+        raise _too_new(path, schema_version(db))
 
 
 def migrate_schema(db: ClinicDB) -> list[str]:
