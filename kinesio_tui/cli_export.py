@@ -64,14 +64,16 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Write a patient summary, visit note or module report as Markdown or printable HTML."""
-    from kinesio_tui.export import default_export_dir, export_patient
+    from kinesio_tui.export import export_patient
+    from kinesio_tui.export.files import export_dir_path
 
     if all_patients == (patient is not None):
         raise fail(KinesioError(_("Which patient?"), _("Give a patient id or search, or --all.")))
     if all_patients and visit is not None:
         raise fail(KinesioError(_("Which visit?"), _("--visit needs one patient, not --all.")))
     with clinic_db(db) as conn:
-        out_dir = out.expanduser() if out else default_export_dir()
+        # Created (0700, with any missing parents) only when a report is written into it.
+        out_dir = out.expanduser() if out else export_dir_path()
         options: dict[str, Any] = {
             "kind": kind.value,
             "fmt": fmt.value,
@@ -104,16 +106,25 @@ def _visit_id(conn: Any, patient_id: int, seq: int) -> int:
 
 
 def _export_all(conn: Any, options: dict[str, Any]) -> None:
-    """Every active patient; patients with nothing to report are skipped and counted."""
+    """Every active patient; patients with nothing to report are skipped and counted.
+
+    A file that cannot be written (full disk, read-only folder) stops the run: the rest
+    would fail the same way. Exit 2 when anything was refused or could not be written.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from kinesio_tui.domain import count_patients, find_patients
-    from kinesio_tui.export import ExportExists, export_patient
+    from kinesio_tui.export import ExportExists, ExportWriteFailed, export_patient
 
     patients = find_patients(conn, "", limit=max(1, count_patients(conn)))
     written = skipped = refused = 0
+    failed: ExportWriteFailed | None = None
     err = Console(stderr=True)
+
+    def say(line: str) -> None:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+
     with Progress(
         TextColumn(_("Exporting")),
         BarColumn(),
@@ -127,34 +138,34 @@ def _export_all(conn: Any, options: dict[str, Any]) -> None:
                 path = export_patient(conn, p.id, **options)
             except ExportExists as error:
                 refused += 1
-                err.print(
-                    _("patient {id}: {why}", id=p.id, why=error.message),
-                    markup=False,
-                    highlight=False,
-                    soft_wrap=True,
-                )
+                say(_("patient {id}: {why}", id=p.id, why=error.message))
+            except ExportWriteFailed as error:
+                failed = error
+                say(_("patient {id} not written: {why}", id=p.id, why=error.message))
+                break
             except KinesioError as error:
                 skipped += 1
-                err.print(
-                    _("patient {id} skipped: {why}", id=p.id, why=error.message),
-                    markup=False,
-                    highlight=False,
-                    soft_wrap=True,
-                )
+                say(_("patient {id} skipped: {why}", id=p.id, why=error.message))
             else:
                 written += 1
                 typer.echo(shown(path))
             bar.advance(task)
-    err.print(
+    if failed is not None:
+        say(
+            _(
+                "Stopped: {written} written, {left} not written; nothing half-written was left.",
+                written=written,
+                left=len(patients) - written - skipped - refused,
+            )
+        )
+        raise typer.Exit(code=2)
+    say(
         _(
             "{written} written, {skipped} skipped, {refused} refused (exist; use --force).",
             written=written,
             skipped=skipped,
             refused=refused,
-        ),
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+        )
     )
     if refused:
         raise typer.Exit(code=2)
@@ -171,27 +182,37 @@ def templates_path() -> None:
 @templates_app.command("copy")
 def templates_copy() -> None:
     """Seed the override folder with the built-in templates (existing files are kept)."""
-    import shutil
-
     from kinesio_tui.export.render import builtin_template_dir, override_dir
     from kinesio_tui.locations import private_dir
+    from kinesio_tui.private_files import TargetExists, write_private_file
 
     try:
         source = builtin_template_dir()
     except KinesioError as error:
         raise fail(error) from None
-    target = private_dir(override_dir())
+    target = override_dir()
     copied = kept = 0
-    for path in sorted(source.rglob("*")):
-        if not path.is_file() or path.suffix not in {".j2", ".css"}:
-            continue
-        dest = target / path.relative_to(source)
-        if dest.exists():
-            kept += 1
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, dest)
-        copied += 1
+    try:
+        private_dir(target)
+        for path in sorted(source.rglob("*")):
+            if not path.is_file() or path.suffix not in {".j2", ".css"}:
+                continue
+            dest = target / path.relative_to(source)
+            if not dest.parent.is_dir():
+                private_dir(dest.parent)  # 0700 like the folder above, whatever the umask
+            try:
+                write_private_file(dest, path.read_bytes())  # 0600, whole or not at all
+            except TargetExists:
+                kept += 1
+            else:
+                copied += 1
+    except OSError as error:
+        from kinesio_tui.crash import known_failure
+
+        raise fail(
+            known_failure(error)
+            or KinesioError(_("Cannot copy templates"), f"{error.strerror}: {error.filename}")
+        ) from None
     typer.echo(
         _(
             "{copied} templates copied, {kept} already there: {dir}",

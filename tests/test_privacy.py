@@ -18,7 +18,13 @@ from typer.testing import CliRunner
 from kinesio_tui.cli import app
 from kinesio_tui.crash import crash_dir, report_text, write_crash_report
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import NewPatient, create_patient, find_patients
+from kinesio_tui.domain import (
+    NewEpisode,
+    NewPatient,
+    create_patient,
+    find_patients,
+    open_episode,
+)
 from kinesio_tui.errors import KinesioError, NotFound
 from kinesio_tui.locations import data_dir
 from kinesio_tui.maintenance.audit import verify_chain
@@ -59,7 +65,8 @@ def test_every_file_the_app_creates_is_private(tmp_path: Path, loose_umask: None
     db = connect(path)
     try:
         db.execute("PRAGMA wal_autocheckpoint = 0")
-        create_patient(db, NewPatient("Ona", "Private", "1970-01-01", "F"), today=DAY)
+        pid = create_patient(db, NewPatient("Ona", "Private", "1970-01-01", "F"), today=DAY)
+        open_episode(db, pid, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY)
         for companion in (Path(f"{path}-wal"), Path(f"{path}-shm")):
             assert _mode(companion) == 0o600, companion.name
         created: dict[str, Path] = {"database": path}
@@ -73,7 +80,13 @@ def test_every_file_the_app_creates_is_private(tmp_path: Path, loose_umask: None
         from kinesio_tui.export import export_patient
         from kinesio_tui.export.files import default_export_dir
 
-        created["export dir"] = default_export_dir()
+        created["export"] = export_patient(
+            db, 1, kind="summary", fmt="md", out_dir=default_export_dir(), today=DAY
+        )
+        created["export dir"] = created["export"].parent
+        created["export in new folders"] = export_patient(
+            db, 1, kind="summary", fmt="html", out_dir=tmp_path / "a" / "b" / "c", today=DAY
+        )
     finally:
         db.close()
     folders = {
@@ -83,13 +96,13 @@ def test_every_file_the_app_creates_is_private(tmp_path: Path, loose_umask: None
         "data dir": data_dir(),
         "crash dir": crash_dir(),
         "export dir": created.pop("export dir"),
+        **{f"export folder {part}": tmp_path / part for part in ("a", "a/b", "a/b/c")},
     }
     for name, file in created.items():
         assert file.is_file(), name
         assert _mode(file) == 0o600, name
     for name, folder in folders.items():
         assert _mode(folder) == 0o700, name
-    assert export_patient  # imported above: the exporter exists; its files are tested below
 
 
 def test_exported_reports_are_private(demo_db: ClinicDB, loose_umask: None) -> None:
@@ -139,6 +152,7 @@ def test_a_kinesio_error_keeps_its_title_only() -> None:
 
 
 def test_the_cli_turns_an_unexpected_error_into_one_calm_line(tmp_path: Path) -> None:
+    connect(tmp_path / "c.db").close()
     code = (
         "import sys\n"
         "import kinesio_tui.domain.roster as roster\n"

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from kinesio_tui.export.files import ExportExists, default_export_dir
+from kinesio_tui.export.files import ExportExists, ExportWriteFailed, default_export_dir
 
 Kind = Literal["summary", "visit", "module"]
 Format = Literal["md", "html"]
@@ -21,6 +21,7 @@ __all__ = [
     "FORMATS",
     "KINDS",
     "ExportExists",
+    "ExportWriteFailed",
     "Format",
     "Kind",
     "default_export_dir",
@@ -105,10 +106,10 @@ def export_patient(
     try:
         return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
     except OSError as error:
-        from kinesio_tui.errors import KinesioError
+        from kinesio_tui.export.files import ExportWriteFailed
         from kinesio_tui.i18n import _
 
-        raise KinesioError(
+        raise ExportWriteFailed(
             _("Cannot write the export"),
             _("{why}: {path}", why=error.strerror or error, path=error.filename or out_dir),
         ) from None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -21,11 +19,22 @@ class ExportExists(KinesioError):
         self.path = path
 
 
+class ExportWriteFailed(KinesioError):
+    """The system would not let the report be written (full disk, read-only, no access)."""
+
+
+def export_dir_path() -> Path:
+    """Where exports go by default; not created until a report is written there."""
+    from kinesio_tui.locations import data_dir
+
+    return data_dir() / "exports"
+
+
 def default_export_dir() -> Path:
     """The user's export folder (created private, 0700)."""
-    from kinesio_tui.locations import data_dir, private_dir
+    from kinesio_tui.locations import private_dir
 
-    return private_dir(data_dir() / "exports")
+    return private_dir(export_dir_path())
 
 
 def export_name(
@@ -47,40 +56,30 @@ def export_name(
 
 
 def prepare_dir(out_dir: Path) -> Path:
-    """Create `out_dir` private (0700) if missing; an existing folder is left as it is."""
+    """Create `out_dir` and every missing folder above it private (0700), whatever the umask.
+
+    An existing folder is left as it is.
+    """
+    from kinesio_tui.locations import private_dir
+
     out_dir = Path(out_dir).expanduser()
     if not out_dir.exists():
-        out_dir.mkdir(parents=True, mode=0o700)
-        os.chmod(out_dir, 0o700)
+        private_dir(out_dir)
     elif not out_dir.is_dir():
         raise KinesioError(_("Not a folder"), _("{path} is not a folder.", path=out_dir))
     return out_dir
 
 
 def write_private(path: Path, text: str, *, overwrite: bool = False) -> Path:
-    """Write `text` to `path` readable by the owner only (0600).
+    """Write `text` to `path` readable by the owner only (0600), whole or not at all.
 
-    Without `overwrite` the file is created exclusively (O_EXCL: an existing file or a
-    planted symlink is refused). With it, a temporary file is renamed over the target, so
-    a reader never sees half a report.
+    The report is written under a hidden temporary name in the same folder, fsynced, then
+    named: a full disk leaves no file behind (a retry is not refused), a reader never sees
+    half a report. Without `overwrite` an existing file (or a planted link) is refused.
     """
-    data = text.encode("utf-8")
-    if not overwrite:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise ExportExists(path) from None
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(path, 0o600)
-        return path
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".tmp")
+    from kinesio_tui.private_files import TargetExists, write_private_file
+
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        return write_private_file(path, text.encode("utf-8"), replace=overwrite)
+    except TargetExists:
+        raise ExportExists(path) from None
