@@ -103,6 +103,7 @@ def export_patient(
         visit_seq=context["visit"]["seq"] if kind == "visit" else None,
         module=context["module"]["number"] if kind == "module" else None,
     )
+    target = Path(out_dir).expanduser() / name
     try:
         return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
     except OSError as error:
@@ -111,5 +112,14 @@ def export_patient(
 
         raise ExportWriteFailed(
             _("Cannot write the export"),
-            _("{why}: {path}", why=error.strerror or error, path=error.filename or out_dir),
+            _("{why}: {path}", why=error.strerror or error, path=_where(error, target)),
         ) from None
+
+
+def _where(error: OSError, target: Path) -> object:
+    """The path to name in a write error: the report's, never its hidden temporary name."""
+    from kinesio_tui.private_files import leftover_pid
+
+    if not error.filename or leftover_pid(Path(str(error.filename)).name) is not None:
+        return target
+    return error.filename
