@@ -145,7 +145,9 @@ def test_leftovers_of_dead_processes_are_swept_and_nothing_else(
         demo_db_path.with_name(f".{demo_db_path.name}.restore-{dead}"),
         demo_db_path.with_name(f".{demo_db_path.name}.restore-{dead}-wal"),
         demo_db_path.with_name(f".other.auto-20261125-080000.db.{dead}.partial"),
+        tmp_path / "xdg-data" / "kinesio-tui" / "backups" / f".demo.auto-x.db.{dead}.partial",
     ]
+    ours[-1].parent.mkdir(parents=True)
     kept = [
         out / f".notes.{alive}.partial",  # its process is running
         out / ".notes.partial",  # not one of our names

@@ -314,10 +314,12 @@ def connect(
         if conn is not None:
             conn.close()
         raise
-    if migrate:
+    if migrate:  # a main connection: sweep what interrupted backups and restores left
+        from kinesio_tui.locations import data_dir
         from kinesio_tui.private_files import sweep_leftovers
 
         sweep_leftovers(path.parent)
+        sweep_leftovers(data_dir() / "backups")
     return db
 
 
