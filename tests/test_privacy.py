@@ -80,6 +80,7 @@ def test_every_file_the_app_creates_is_private(tmp_path: Path, loose_umask: None
         from kinesio_tui.export import export_patient
         from kinesio_tui.export.files import default_export_dir
 
+        db = connect(path)
         created["export"] = export_patient(
             db, 1, kind="summary", fmt="md", out_dir=default_export_dir(), today=DAY
         )
