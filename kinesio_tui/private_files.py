@@ -18,7 +18,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 
@@ -40,7 +39,7 @@ class TargetExists(FileExistsError):
 
 def partial_name(path: Path) -> Path:
     """A fresh hidden temporary name beside `path`, owned by this process."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.partial")
 
 
 def write_private_file(path: Path, data: bytes, *, replace: bool = False) -> Path:

@@ -74,7 +74,10 @@ def test_kinesio_help_loads_neither_textual_nor_jinja(tmp_path: Path) -> None:
 
 
 def test_kinesio_patients_list_loads_no_textual(tmp_path: Path) -> None:
-    modules = loaded(RUN_CLI.format(args=["patients", "list"]), tmp_path)
+    # `init` makes the database (only it, demo and the workstation create one), then the list
+    modules = loaded(
+        RUN_CLI.format(args=["init"]) + RUN_CLI.format(args=["patients", "list"]), tmp_path
+    )
     assert "sqlite_utils" in modules  # it really opened the database
     assert "textual" not in modules
     assert (tmp_path / "clinic.db").exists()

@@ -135,7 +135,7 @@ class ExportDialog(ModalScreen[Path | None]):
         from kinesio_tui.export import ExportExists, export_patient
 
         try:
-            db = connect(self.kapp.db_path, actor=self.kapp.actor)
+            db = connect(self.kapp.db_path, actor=self.kapp.actor, create=False)
             try:
                 path = export_patient(
                     db,
