@@ -583,6 +583,7 @@ def test_a_bad_therapist_name_is_one_line_and_exit_2(
 def test_a_good_therapist_name_reaches_the_audit_trail_literally(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     name = "[b]Dr[/b] Rūta Žemaitė"
+    assert kinesio(tmp_path, "init", "--db", str(db)).returncode == 0
     added = kinesio(
         tmp_path, "--therapist", name, "patients", "add", "--first", "Ona", "--last",
         "Closing[/]", "--born", "1970-01-01", "--sex", "F", "--db", str(db),
