@@ -62,12 +62,15 @@ def backup(
     db: DbOption = None,
 ) -> None:
     """Copy the database safely, even while the workstation is open."""
+    from kinesio_tui.data.db import inspect_file
     from kinesio_tui.maintenance.backup import backup_database, backups_dir
 
+    source = db_path(db)
     try:
-        made = backup_database(
-            db_path(db), dest.expanduser() if dest else backups_dir(), replace=force
-        )
+        # Only a kinesio-tui file is copied: anything else is refused before DEST is made.
+        if inspect_file(source) != "kinesio":
+            raise KinesioError("Nothing to back up", f"There is no database at {source}.")
+        made = backup_database(source, dest.expanduser() if dest else backups_dir(), replace=force)
     except KinesioError as error:
         raise fail(error) from None
     except OSError as error:
@@ -82,9 +85,14 @@ def restore(
     db: DbOption = None,
 ) -> None:
     """Replace the database with a backup, after checking it; the current data is kept."""
+    from kinesio_tui.data.db import inspect_file
     from kinesio_tui.maintenance.backup import check_backup, restore_database
 
     target = db_path(db)
+    try:
+        inspect_file(target)  # a folder, a device, another program's or a newer file: refused
+    except KinesioError as error:
+        raise fail(error) from None
     problems = check_backup(file)
     if problems:
         raise fail(KinesioError("Backup refused", f"{file}: {'; '.join(problems)}."))
@@ -220,9 +228,7 @@ def audit_show(
     if not entries:
         raise fail(KinesioError("Not found", f"No audit entries for patient {pid}."))
     for e in entries:
-        typer.echo(
-            f"#{e.id} {e.at[:19]} {_show(e.actor)}: {e.action} {e.table_name} {e.record_id}"
-        )
+        typer.echo(f"#{e.id} {e.at[:19]} {_show(e.actor)}: {e.action} {e.table_name} {e.record_id}")
         if e.erased:
             typer.echo("    (values erased on request)")
         for name, (old, new) in e.changes.items():
@@ -252,9 +258,10 @@ def erase(
     except KinesioError as error:
         raise fail(error) from None
     try:
-        if was_erased(conn, patient) and not conn.execute(
-            "SELECT 1 FROM patients WHERE id = ?", [patient]
-        ).fetchone():
+        if (
+            was_erased(conn, patient)
+            and not conn.execute("SELECT 1 FROM patients WHERE id = ?", [patient]).fetchone()
+        ):
             pending = finish_erasure(conn)
             _say_erasure(patient, None, pending)
             return

@@ -33,6 +33,7 @@ from real_cli import (
 
 from kinesio_tui.data.db import connect
 from kinesio_tui.domain import NewEpisode, NewPatient, create_patient, open_episode
+from kinesio_tui.maintenance.backup import backup_database
 
 
 def _kinesio_file(path: Path) -> Path:
@@ -117,8 +118,10 @@ ODD: dict[str, Callable[[Path], Path]] = {
 OPENED = {"damaged kinesio file"}
 #: Commands that create a database where there is none: refused on every odd file but
 #: allowed (so left out below) on a missing path or an empty file, which hold nothing.
-CREATING = {"init", "demo", "workstation"}
+CREATING = {"init", "demo", "workstation", "restore"}
 TAKEN = {"missing path", "empty file"}
+#: A damaged kinesio-tui file may still be copied (to keep it) or restored over.
+ACTS = {("damaged kinesio file", "backup"), ("damaged kinesio file", "restore")}
 
 
 def _commands(out: Path) -> dict[str, list[str]]:
@@ -155,6 +158,8 @@ def _commands(out: Path) -> dict[str, list[str]]:
         "export": ["export", "1", "--out", str(out)],
         "export --all": ["export", "--all", "--format", "md", "--out", str(out)],
         "erase": ["erase", "1", "--yes"],
+        "backup": ["backup", str(out.parent / "copy.db")],
+        "restore": ["restore", str(out.parent.parent / "backup.db"), "--yes"],
         "init": ["init"],
         "demo": ["demo", "--build-only"],
         "workstation": [],
@@ -162,6 +167,10 @@ def _commands(out: Path) -> dict[str, list[str]]:
 
 
 def _prepare(tmp_path: Path, kind: str, serial: int = 0) -> tuple[Path, Path]:
+    """The odd file in a folder of its own, its export folder, and a good backup beside."""
+    good = tmp_path / "backup.db"
+    if not good.exists():
+        backup_database(_kinesio_file(tmp_path / "good.db"), good)
     home = tmp_path / f"case-{serial}"
     home.mkdir()
     os.chmod(home, 0o755)
@@ -192,7 +201,7 @@ def _with_db(command: str, args: list[str], db: Path, *, before: bool) -> list[s
 def test_every_command_refuses_an_odd_db_and_changes_nothing(tmp_path: Path, kind: str) -> None:
     db, out = _prepare(tmp_path, kind)
     for position, (command, args) in enumerate(_commands(out).items()):
-        if kind in TAKEN and command in CREATING:
+        if (kind in TAKEN and command in CREATING) or (kind, command) in ACTS:
             continue
         before = files_state(tmp_path, folder_mtimes=kind not in OPENED)
         ran = run(*_with_db(command, args, db, before=position % 2 == 0))
@@ -209,7 +218,7 @@ def test_read_only_commands_create_nothing_at_the_default_location(tmp_path: Pat
         before = files_state(tmp_path)
         ran = run(*args)
         assert_one_line_refusal(ran)
-        assert "No database" in ran.err, ran
+        assert "There is no database at" in ran.err, ran
         assert_unchanged(before, tmp_path, ran)
     assert not (tmp_path / "xdg-data").exists()
 
@@ -304,7 +313,7 @@ def test_fuzz_the_real_process_on_odd_files(
     ref: str,
     db_first: bool,
 ) -> None:
-    if kind in TAKEN and command in CREATING:
+    if (kind in TAKEN and command in CREATING) or (kind, command) in ACTS:
         kind = "text file"
     db, out = _prepare(tmp_path, kind, next(examples))
     args = _commands(out)[command]
