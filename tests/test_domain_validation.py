@@ -253,7 +253,7 @@ def test_bad_visit_note_and_therapist_are_refused(db: ClinicDB, clinic: dict[str
 @pytest.mark.parametrize(
     ("test", "value", "side", "field", "allowed"),
     [
-        ("vas", 11, None, "VAS pain", "a number from 0 to 10 /10"),
+        ("vas", 11, None, "VAS pain", "a number from 0 to 10"),
         ("vas", -0.5, None, "VAS pain", "from 0 to 10"),
         ("vas", "eleven", None, "VAS pain", "from 0 to 10"),
         ("vas", float("nan"), None, "VAS pain", "from 0 to 10"),
@@ -468,3 +468,15 @@ def test_brackets_accents_and_other_scripts_are_text(db: ClinicDB, clinic: dict[
     for text in ("Closing[/] [b]x[/b]", "Žemaitė", "Ἀθηνᾶ", "مريم", "李", "a\u200db"):
         for _field, write in _every_text_field(db, clinic, text):
             write()
+
+
+def test_a_score_out_of_range_reads_as_words_not_a_doubled_scale() -> None:
+    """VAS is "/10": the message says "from 0 to 10", never "from 0 to 10 /10"."""
+    from kinesio_tui.domain import validate
+
+    with pytest.raises(ValidationError) as refused:
+        validate.number("VAS pain", 11, 0, 10, unit="/10")
+    assert str(refused.value.reason).endswith("from 0 to 10")
+    with pytest.raises(ValidationError) as refused:
+        validate.number("Hip flexion", 500, 0, 180, unit="°")
+    assert str(refused.value.reason).endswith("from 0 to 180 °")

@@ -270,3 +270,21 @@ def test_doctors_form_at_machine_speed(demo_db_path: Path, tmp_path: Path) -> No
     added = [row[1:4] for row in slow["measurements"][before:]]
     assert added == [("vas", None, 6.0), ("slr_angle", "L", 70.0), ("slr_angle", "R", 65.0)]
     assert fast == slow
+
+
+def test_q_on_a_visit_is_no_way_out(demo_db_path: Path) -> None:
+    """Quit is Ctrl+Q on every screen: a stray q on a visit's checklist leaves the app open."""
+    from kinesio_tui.views.visit import VisitScreen
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await burst(app, pilot, *"petr", "enter")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, VisitScreen)
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert app.is_running
+        assert isinstance(app.screen, VisitScreen)
+
+    drive(demo_db_path, script)

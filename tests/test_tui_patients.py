@@ -21,10 +21,10 @@ from kinesio_tui.views.widgets import ProgrammePanel
 def text_of(app: KinesioApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 
+
 def programme_part(app: KinesioApp, name: str) -> str:
     """One piece of the programme block as shown: timeline, standing, legend or vas."""
     return app.screen.query_one(ProgrammePanel).parts[name].plain
-
 
 
 def test_type_ahead_ignores_case_and_diacritics(demo_db_path: Path) -> None:
@@ -176,3 +176,29 @@ def test_list_pages_instead_of_loading_everyone(db_path: Path) -> None:
         drive(db_path, script)
     finally:
         patients_view.PAGE, patients_view.PREFETCH = old_page, old_prefetch
+
+
+def test_the_condition_column_reads_as_words_at_any_width() -> None:
+    """Wide: "Sciatica upper L+R", not the stored codes "sciatica upper both"."""
+    from datetime import date
+
+    from kinesio_tui.domain.roster import RosterRow
+    from kinesio_tui.views.patients import condition_cell
+
+    row = RosterRow(
+        patient_id=1,
+        name="Nowak, Maria",
+        birth_date=date(1984, 1, 1),
+        phone="",
+        condition="sciatica",
+        subtype="upper",
+        side="both",
+        episode_status="active",
+        module=1,
+        number=1,
+        next_planned=None,
+        last_vas=None,
+        red_flags=False,
+    )
+    assert condition_cell(row, narrow=False) == "Sciatica upper L+R"
+    assert condition_cell(row, narrow=True) == "Sci. upper L+R"

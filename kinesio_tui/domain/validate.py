@@ -144,4 +144,6 @@ def _fmt(value: float) -> str:
 
 def _range_text(low: float, high: float, unit: str, integer: bool) -> str:
     kind = "a whole number" if integer else "a number"
-    return f"should be {kind} from {_fmt(low)} to {_fmt(high)}{(' ' + unit) if unit else ''}"
+    # a scale's unit ("/10") is already said by its top: "from 0 to 10", not "to 10 /10"
+    shown_unit = f" {unit}" if unit and not unit.startswith("/") else ""
+    return f"should be {kind} from {_fmt(low)} to {_fmt(high)}{shown_unit}"

@@ -47,7 +47,9 @@ def count_listed(db: ClinicDB, *, archived: bool) -> int:
 def condition_cell(row: RosterRow, *, narrow: bool) -> str:
     if row.condition is None:
         return _("no episode")
-    cond = row.condition[:3].capitalize() + "." if narrow else row.condition
+    # the codes are the conditions' own words ("sciatica upper"); capitalised they read as
+    # words without loading the protocol before the list's first frame
+    cond = row.condition[:3].capitalize() + "." if narrow else row.condition.capitalize()
     sub = (row.subtype or "")[:4] + "." if narrow and len(row.subtype or "") > 5 else row.subtype
     return f"{cond} {sub} {SIDES.get(row.side or '', row.side or '')}"
 

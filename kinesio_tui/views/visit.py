@@ -226,9 +226,6 @@ class VisitScreen(Screen[bool]):
         Binding("c", "complete", _("Complete")),
         Binding("ctrl+z", "undo", _("Undo")),
         Binding("ctrl+r", "put_note_back", _("Put my note back")),
-        # q still quits (help lists it); its hint gives way at 80 columns to the visit's keys
-        # and "? Help", as the palette's does (Ctrl+P)
-        Binding("q", "app.quit", _("Quit"), show=False),
     ]
 
     help_title = _("Visit")
