@@ -109,3 +109,15 @@ def test_the_episode_form_asks_for_the_condition_before_the_subtype(db_path: Pat
         assert "left, right or both" in side and "L, R" not in side, side
 
     drive(db_path, script)
+
+
+def test_the_allowed_range_hint_says_a_scale_once() -> None:
+    """The forms' hint beside a field: "0–10" for VAS (/10), "0–90 °" for an angle."""
+    from kinesio_tui.protocol import load_protocol
+    from kinesio_tui.views.record_test import allowed_text
+
+    protocol = load_protocol()
+    vas, slr = protocol.test("vas"), protocol.test("slr_angle")
+    assert vas is not None and slr is not None
+    assert allowed_text(vas) == "0–10"
+    assert allowed_text(slr).endswith("0–90 °")

@@ -76,7 +76,10 @@ def allowed_text(test: ClinicalTest) -> str:
         low = f"{test.min:g}" if test.min is not None else "?"
         high = f"{test.max:g}" if test.max is not None else "?"
         whole = _("whole number ") if test.integer else ""
-        return _("{whole}{low}–{high} {unit}", whole=whole, low=low, high=high, unit=test.unit)
+        # a scale's unit ("/10") is said by its top: "0–10", not "0–10 /10"
+        unit = "" if test.unit.startswith("/") else test.unit
+        span = _("{whole}{low}–{high}", whole=whole, low=low, high=high)
+        return f"{span} {unit}" if unit else span
     if test.kind == "scale":
         return _("choose one")
     return _("free text")
