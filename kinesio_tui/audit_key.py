@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.private_files import TargetExists, write_private_file
 
 KEY_ENV = "KINESIO_AUDIT_KEY"
 KEY_FILE = "audit.key"
@@ -110,21 +111,9 @@ def _create(path: Path) -> AuditKey:
     try:
         if not path.parent.exists():
             private_dir(path.parent)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        try:
-            os.write(fd, (secrets.token_hex(32) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # never replaces a key another process made meanwhile
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+        # never replaces a key another process made meanwhile: theirs is the key
+        with contextlib.suppress(TargetExists):
+            write_private_file(path, (secrets.token_hex(32) + "\n").encode())
     except OSError as error:
         raise KinesioError("Cannot create the audit key", f"{path}: {error.strerror}.") from None
     key = load_key(create=False)

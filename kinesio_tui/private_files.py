@@ -6,8 +6,9 @@ from its first byte), fsyncs it, and only then gives it its real name: a full di
 killed process or a power cut leaves either the whole file or no file, never a 0-byte or
 half-written one that a retry would then refuse as "already exists".
 
-The temporary names carry the writer's process id (`.NAME.PID.TOKEN.partial`), as do the
-backup's (`.NAME.PID.partial`) and the restore's (`.NAME.restore-PID`), so that
+The temporary names carry the writer's process id (`.NAME.PID.TOKEN.partial`, backups'
+too; earlier versions' backups used `.NAME.PID.partial`), as do the restore's
+(`.NAME.restore-PID`), so that
 `sweep_leftovers` can remove those a dead process left, and nothing else: only names of
 these shapes, only regular files owned by this user, only when that process is gone.
 """
@@ -66,7 +67,7 @@ def write_private_file(path: Path, data: bytes, *, replace: bool = False) -> Pat
         if replace:
             os.replace(tmp, path)
         else:
-            _link_new(tmp, path)
+            link_new(tmp, path)
         _sync_folder(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -74,7 +75,7 @@ def write_private_file(path: Path, data: bytes, *, replace: bool = False) -> Pat
     return path
 
 
-def _link_new(tmp: Path, path: Path) -> None:
+def link_new(tmp: Path, path: Path) -> None:
     """Give `tmp` the name `path` only if nothing has it (a hard link is atomic about that)."""
     try:
         os.link(tmp, path)

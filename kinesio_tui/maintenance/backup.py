@@ -26,6 +26,7 @@ from kinesio_tui.data.db import (
 )
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.locations import data_dir, private_dir
+from kinesio_tui.private_files import TargetExists, link_new, partial_name
 
 AUTO = "auto"
 MANUAL = "manual"
@@ -95,9 +96,7 @@ def _copy_into(source: sqlite3.Connection, dest: Path, *, replace: bool = False)
     _writable_destination(dest, replace)
     if not dest.parent.exists():
         private_dir(dest.parent)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
+    tmp = partial_name(dest)
     _new_private_file(tmp)
     try:
         with _raw(tmp) as target:
@@ -111,8 +110,8 @@ def _copy_into(source: sqlite3.Connection, dest: Path, *, replace: bool = False)
             os.replace(tmp, dest)
         else:
             try:
-                os.link(tmp, dest)
-            except FileExistsError:
+                link_new(tmp, dest)
+            except TargetExists:
                 raise KinesioError(
                     "Cannot back up", f"{dest} already exists; --force replaces it."
                 ) from None
