@@ -18,6 +18,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check kinesio_tui tests benchmarks
+	$(BIN)/ruff format --check kinesio_tui tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
 

@@ -315,16 +315,15 @@ def patients_show(
         typer.echo(shown(f"Episode {episode.id}: {condition}; {episode.course}, {episode.status}"))
         if pr.red_flags:
             typer.secho(
-                "RED FLAGS - refer to a doctor now: " + "; ".join(proto.red_flag_words(pr.red_flags)),
+                "RED FLAGS - refer to a doctor now: "
+                + "; ".join(proto.red_flag_words(pr.red_flags)),
                 fg=typer.colors.RED,
             )
         if s.finished:
             typer.echo(f"Programme finished: {s.done} visits held, {s.missed} missed.")
         else:
             nxt = s.next_visit
-            kind = (
-                ("doctor's appointment" if nxt.is_doctor else "therapy session") if nxt else ""
-            )
+            kind = ("doctor's appointment" if nxt.is_doctor else "therapy session") if nxt else ""
             if nxt is not None and nxt.in_progress and nxt.held_on:
                 when = f"{kind} in progress since {nxt.held_on.isoformat()}"
             else:

@@ -25,9 +25,7 @@ def _audit_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _private_home(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _audit_key_file: Path
-) -> None:
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _audit_key_file: Path) -> None:
     """No test touches the real user's data or config directories."""
     monkeypatch.setenv("KINESIO_AUDIT_KEY", str(_audit_key_file))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))

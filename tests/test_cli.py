@@ -52,7 +52,12 @@ def test_patients_add_list_show_and_episode_open(db_path: Path) -> None:
     )  # fmt: skip
     assert (code, out) == (0, "Episode 1 opened: 45 visits planned.\n")
     code, out, _ = kinesio("patients", "list", "ruta", *db)
-    assert code == 0 and "Sciatica, Upper (gluteal, piriformis), left" in out and "1/15" in out and "2026-11-25" in out
+    assert (
+        code == 0
+        and "Sciatica, Upper (gluteal, piriformis), left" in out
+        and "1/15" in out
+        and "2026-11-25" in out
+    )
     code, out, _ = kinesio("patients", "show", "1", *db)
     assert code == 0
     assert "Rūta Žemaitė (id 1), born 1988-05-02" in out
@@ -236,7 +241,10 @@ def test_episode_close(db_path: Path) -> None:
     )  # fmt: skip
     kinesio("episode", "open", "1", "--condition", "sciatica", "--subtype", "upper", "--side", "L", *db)  # fmt: skip
     assert kinesio("episode", "close", "Butkienė", *db)[:2] == (0, "Episode 1 closed.\n")
-    assert "Sciatica, Upper (gluteal, piriformis), left; acute, closed" in kinesio("patients", "show", "1", *db)[1]
+    assert (
+        "Sciatica, Upper (gluteal, piriformis), left; acute, closed"
+        in kinesio("patients", "show", "1", *db)[1]
+    )
     assert_refused(*kinesio("episode", "close", "1", *db), "No active episode")
     kinesio("episode", "open", "1", "--condition", "sciatica", "--subtype", "upper", "--side", "L", *db)  # fmt: skip
     assert kinesio("episode", "close", "1", "--completed", *db)[1] == "Episode 2 completed.\n"

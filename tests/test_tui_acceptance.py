@@ -43,11 +43,11 @@ class FakeClock:
 def text(screen: object, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
 
+
 def programme_part(screen: object, name: str) -> str:
     """One piece of the programme block as shown: timeline, standing, legend or vas."""
     panel = screen.query_one(ProgrammePanel)  # type: ignore[attr-defined]
     return str(panel.parts[name].plain)
-
 
 
 def test_a_session_from_search_to_completed_visit(demo_db_path: Path) -> None:

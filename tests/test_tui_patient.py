@@ -54,10 +54,10 @@ def on_patient(
 def text_of(app: KinesioApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 
+
 def programme_part(app: KinesioApp, name: str) -> str:
     """One piece of the programme block as shown: timeline, standing, legend or vas."""
     return app.screen.query_one(ProgrammePanel).parts[name].plain
-
 
 
 def test_enter_on_the_current_visit_starts_it_and_the_screen_refreshes(

@@ -338,7 +338,9 @@ def record_measurement(
             "SELECT id, version FROM measurements WHERE visit_id = ? AND test_code = ? AND side IS ?",
             [visit_id, row["test_code"], row["side"]],
         ).fetchone()
-        check_version("test result", row["test_code"], existing[1] if existing else 0, expected_version)
+        check_version(
+            "test result", row["test_code"], existing[1] if existing else 0, expected_version
+        )
         if existing:
             update_row(
                 db,

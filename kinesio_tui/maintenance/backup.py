@@ -80,9 +80,7 @@ def _writable_destination(dest: Path, replace: bool) -> None:
             f"{dest} is not a regular file or a folder; choose a file name or a folder.",
         )
     if not replace:
-        raise KinesioError(
-            "Cannot back up", f"{dest} already exists; --force replaces it."
-        )
+        raise KinesioError("Cannot back up", f"{dest} already exists; --force replaces it.")
 
 
 def _copy_into(source: sqlite3.Connection, dest: Path, *, replace: bool = False) -> Path:
@@ -187,9 +185,7 @@ def auto_backup(
 
 def pre_migration_backup(db: ClinicDB, pending: list[str]) -> Path:
     """The copy taken before migrations change an existing file (see db.before_migration)."""
-    return backup_database(
-        db, backups_dir() / backup_name(db.path, PRE_MIGRATION), replace=True
-    )
+    return backup_database(db, backups_dir() / backup_name(db.path, PRE_MIGRATION), replace=True)
 
 
 # --- restore ------------------------------------------------------------------------------
@@ -205,7 +201,7 @@ def check_backup(path: Path) -> list[str]:
     problems: list[str] = []
     try:
         with _raw(path) as conn:
-            db = ClinicDB(conn, path, actor='restore check')
+            db = ClinicDB(conn, path, actor="restore check")
             if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 return ["it is not a kinesio-tui database"]
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]

@@ -43,6 +43,7 @@ class Erasure:
     def complete(self) -> bool:
         return self.pending is None
 
+
 #: Never walked into: the trail itself and the migration bookkeeping.
 _SKIP = frozenset({"audit_log", "audit_head", "retired_ids", "_sqlite_migrations"})
 
@@ -183,4 +184,3 @@ def erase_patient(db: ClinicDB, patient_id: int) -> Erasure:
     finally:
         db.execute("PRAGMA secure_delete = OFF")
     return Erasure(counts, finish_erasure(db))
-

@@ -385,6 +385,4 @@ class DoctorForm(VerticalScroll):
         )
         with self.prevent(Checkbox.Changed):
             for flag in protocol().red_flags:
-                self.query_one(f"#flag-{flag.code}", Checkbox).value = (
-                    flag.code in self.flags_shown
-                )
+                self.query_one(f"#flag-{flag.code}", Checkbox).value = flag.code in self.flags_shown

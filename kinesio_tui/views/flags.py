@@ -75,7 +75,7 @@ class ChoiceButton(RadioButton):
 
     @property
     def _button(self) -> Content:
-        """"(•)" or "( )" in place of Textual's colour-only button."""
+        """ "(•)" or "( )" in place of Textual's colour-only button."""
         return Content.assemble(
             ("(•)" if self.value else "( )", self.get_visual_style("toggle--button")), " "
         )

@@ -237,7 +237,10 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
                     ),
                 )
             elif isinstance(error, DatabaseBusy):
-                say(value_error, "✖ " + _("Not saved: {reason} Enter tries again.", reason=error.message))
+                say(
+                    value_error,
+                    "✖ " + _("Not saved: {reason} Enter tries again.", reason=error.message),
+                )
             else:
                 say_failed(self.app, error)
 

@@ -174,7 +174,9 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
         for key, cells in rows:
             texts = _texts(cells)
             if len(texts) != len(self.columns):
-                raise ValueError(f"row {key!r} has {len(texts)} cells for {len(self.columns)} columns")
+                raise ValueError(
+                    f"row {key!r} has {len(texts)} cells for {len(self.columns)} columns"
+                )
             self._index[key] = len(self._keys)
             self._keys.append(key)
             self._cells.append(texts)

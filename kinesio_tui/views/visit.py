@@ -307,9 +307,7 @@ class VisitScreen(Screen[bool]):
                     yield Checklist(id="checklist")
                     last = self.last_session_text()
                     yield Static(last, markup=False, id="last-session")
-                    yield Static(
-                        self.last_session_line(last), markup=False, id="last-session-line"
-                    )
+                    yield Static(self.last_session_line(last), markup=False, id="last-session-line")
             with Vertical(id="visit-side"):
                 yield Static(markup=False, content="", id="visit-records")
                 note = TextArea(shown(self.visit.note), id="visit-note", soft_wrap=True)
@@ -526,9 +524,7 @@ class VisitScreen(Screen[bool]):
     def _item(self, index: int) -> ChecklistItem:
         return self.items[index]
 
-    def _restore_tick(
-        self, code: str, tick: domain.Tick | None, after: int
-    ) -> Callable[[], None]:
+    def _restore_tick(self, code: str, tick: domain.Tick | None, after: int) -> Callable[[], None]:
         """An inverse operation putting an item back as it was; `after` is the version the
         change left (0: unticked). It is based on the version this screen wrote last, so
         it is refused if another terminal changed the item since."""
@@ -657,9 +653,7 @@ class VisitScreen(Screen[bool]):
                 )
 
                 def undo() -> None:
-                    domain.delete_pir_cycle(
-                        self.db, result.pir_id, expected_version=result.version
-                    )
+                    domain.delete_pir_cycle(self.db, result.pir_id, expected_version=result.version)
                     if undo_tick is not None:
                         undo_tick()
 

@@ -282,7 +282,9 @@ class RedFlagBanner(Static):
         self.set_class(bool(labels), "-raised")
         # cleared when none: the screen is reused for the next patient
         self.update(
-            _("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels)) if labels else ""
+            _("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels))
+            if labels
+            else ""
         )
 
 
@@ -333,9 +335,7 @@ class ProgrammePanel(Static):
         super().__init__(id=id)
         self.parts: dict[str, Text] = {}
 
-    def show(
-        self, *, timeline: Text, standing: Text, legend: Text, vas: Text, width: int
-    ) -> None:
+    def show(self, *, timeline: Text, standing: Text, legend: Text, vas: Text, width: int) -> None:
         """Lay the pieces out for an inner `width` (the screen's, less the padding)."""
         self.parts = {"timeline": timeline, "standing": standing, "legend": legend, "vas": vas}
         self.update(
