@@ -32,8 +32,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -293,11 +296,13 @@ def bench_open_patient(db_path: Path, rounds: int = 10) -> dict[str, Any]:
     from textual.screen import Screen
     from textual.widgets import Static
 
+    from kinesio_tui import clock
     from kinesio_tui.app import build_app
     from kinesio_tui.domain import current_episode, get_patient, progress
     from kinesio_tui.views.row_table import RowTable
 
     pid, _episode = full_history_patient(db_path)
+    clinic_moment = datetime.combine(TODAY, dt_time(10)).astimezone()
 
     class OneLine(Screen[None]):
         def compose(self) -> Any:
@@ -307,7 +312,7 @@ def bench_open_patient(db_path: Path, rounds: int = 10) -> dict[str, Any]:
     rows_seen: list[int] = []
 
     async def run() -> None:
-        app = build_app(db_path, today=TODAY)
+        app = build_app(db_path)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             for _ in range(rounds):
@@ -336,7 +341,9 @@ def bench_open_patient(db_path: Path, rounds: int = 10) -> dict[str, Any]:
 
                 samples["domain"].append(timed(domain))
 
-    asyncio.run(run())
+    # the screen shows the generated clinic on the day it was generated for
+    with mock.patch.object(clock, "now", lambda: clinic_moment):
+        asyncio.run(run())
     out: dict[str, Any] = {name: summary(values) for name, values in samples.items()}
     out["visit_rows_shown"] = max(rows_seen) if rows_seen else 0
     return out

@@ -22,6 +22,7 @@ from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from kinesio_tui import clock as product_clock
 from kinesio_tui.data.db import WORKSTATION_CACHE_KIB, ClinicDB, connect
 from kinesio_tui.data.watch import ChangeWatcher
 from kinesio_tui.i18n import _
@@ -95,7 +96,6 @@ class KinesioApp(App[None]):
         db_path: Path,
         *,
         actor: str | None = None,
-        today: date | None = None,
         clock: Callable[[], float] | None = None,
         daily_backup: bool = False,
     ) -> None:
@@ -114,7 +114,6 @@ class KinesioApp(App[None]):
             write_wait_s=db_wait.ATTEMPT_WAIT_S,
         )
         self.actor: str = self.db.actor
-        self._fixed_today = today
         self._watcher = ChangeWatcher(self.db)
         self._patient_screen: PatientScreen | None = None
         #: When quit was last pressed while something was not saved yet.
@@ -123,8 +122,8 @@ class KinesioApp(App[None]):
 
     @property
     def today(self) -> date:
-        """The clinic day (fixed in tests; otherwise the real date, correct past midnight)."""
-        return self._fixed_today or date.today()
+        """The clinic day, read from the product's clock each time (correct past midnight)."""
+        return product_clock.today()
 
     def get_default_screen(self) -> Screen[None]:
         """The patient list is the home screen, at the bottom of the stack."""
@@ -297,16 +296,15 @@ def build_app(
     db_path: Path,
     *,
     actor: str | None = None,
-    today: date | None = None,
     demo: bool = False,
     clock: Callable[[], float] | None = None,
     daily_backup: bool = False,
 ) -> KinesioApp:
     """The workstation over `db_path` (created and migrated if needed).
 
-    `today` fixes the clinic day and `clock` the PIR pacing clock, for tests.
+    `clock` paces the PIR countdown (monotonic seconds; a fake one in tests).
     """
-    app = KinesioApp(db_path, actor=actor, today=today, clock=clock, daily_backup=daily_backup)
+    app = KinesioApp(db_path, actor=actor, clock=clock, daily_backup=daily_backup)
     if demo:
         app.sub_title = _("demo clinic")
     return app

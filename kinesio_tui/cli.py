@@ -8,12 +8,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
+from kinesio_tui import clock
 from kinesio_tui.errors import KinesioError
 
 app = typer.Typer(
@@ -226,7 +226,7 @@ def patients_list(
     with clinic_db(db) as conn:
         rows = roster(conn, query, archived=archived, limit=limit)
         proto = protocol()
-        today = date.today()
+        today = clock.today()
         table = Table(
             "Id", "Name", "Age", "Condition", "Module", "Visit", "Next", "VAS", "Alert", box=None
         )
@@ -293,7 +293,7 @@ def patients_show(
 
     with clinic_db(db) as conn:
         p = find_one_patient(conn, patient)
-        today = date.today()
+        today = clock.today()
         typer.echo(
             f"{shown(p.full_name)} (id {p.id}), born {p.birth_date.isoformat()}, "
             f"age {p.age_on(today)}, sex {p.sex}"

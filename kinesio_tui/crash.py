@@ -20,11 +20,11 @@ import platform
 import sqlite3
 import sys
 import traceback
-from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 
+from kinesio_tui import clock
 from kinesio_tui.errors import KinesioError
 
 
@@ -58,7 +58,7 @@ def report_text(exc: BaseException) -> str:
     """The report for `exc`: versions, and the scrubbed chain of exceptions (no messages)."""
     lines = [
         "kinesio-tui crash report",
-        f"time: {datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"time: {clock.now().isoformat(timespec='seconds')}",
         f"kinesio-tui: {_version('kinesio-tui')}",
         f"python: {platform.python_version()} ({platform.python_implementation()})",
         f"textual: {_version('textual')}",
@@ -88,7 +88,7 @@ def report_text(exc: BaseException) -> str:
 def write_crash_report(exc: BaseException) -> Path:
     """Write a scrubbed report of `exc` to a new private (0600) file; return its path."""
     folder = crash_dir()
-    name = f"crash-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    name = f"crash-{clock.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     path = folder / f"{name}.txt"
     serial = 1
     while path.exists():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
 from kinesio_tui.domain import (
     NewEpisode,
@@ -444,7 +445,7 @@ def build_demo(path: Path, *, today: date | None = None) -> Path:
             f"{path} holds other data; the demo only replaces an earlier demo file. "
             "Choose another path.",
         )
-    today = today or date.today()
+    today = today or clock.today()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     rng = random.Random(SEED)

@@ -1,20 +1,55 @@
-"""Shared fixtures: real SQLite files in a temp dir, a fixed 'today', the demo clinic."""
+"""Shared fixtures: real SQLite files in a temp dir, a fixed clock, the demo clinic."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
+from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.demo import build_demo
 
 #: The fixed day every test runs on (a Wednesday, a clinic day).
 DAY = date(2026, 11, 25)
+
+
+class FakeClock:
+    """Time as a test sees it, moved only by the test.
+
+    The product's clock (`kinesio_tui.clock`) reads the day and the moment from here:
+    10:00 local time on DAY to begin with. Called, it gives monotonic seconds, the PIR
+    pacer's clock. `advance` moves both together.
+    """
+
+    def __init__(self, day: date = DAY) -> None:
+        self.moment = datetime.combine(day, time(10)).astimezone()
+        self.seconds = 1000.0
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+        self.moment += timedelta(seconds=seconds)
+
+
+@pytest.fixture(autouse=True)
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Every test runs on DAY: the product's clock reads this one (ask for it to move it).
+
+    Only a real `kinesio` process reads the real clock.
+    """
+    fake = FakeClock()
+    monkeypatch.setattr(clock, "now", fake.now)
+    return fake
 
 
 @pytest.fixture(scope="session")

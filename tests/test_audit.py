@@ -15,11 +15,11 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DAY
 from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
@@ -42,7 +42,6 @@ from kinesio_tui.domain.patients import patient_form
 from kinesio_tui.domain.store import canonical, content_hash
 from kinesio_tui.maintenance.audit import history, verify_chain
 
-DAY = date(2026, 11, 25)
 GENESIS = "0" * 64
 runner = CliRunner()
 

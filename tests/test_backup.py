@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import stat
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 from typer.testing import CliRunner
@@ -29,7 +30,6 @@ from kinesio_tui.maintenance.backup import (
 )
 from kinesio_tui.settings import load_settings
 
-DAY = date(2026, 11, 25)
 runner = CliRunner()
 
 

@@ -9,17 +9,16 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import NewPatient, create_patient
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.maintenance.backup import backup_database
 
-DAY = date(2026, 11, 25)
 KINESIO = Path(sys.executable).with_name("kinesio")
 
 

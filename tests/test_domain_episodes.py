@@ -6,6 +6,7 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
+from conftest import DAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +24,6 @@ from kinesio_tui.domain import (
 from kinesio_tui.domain.episodes import next_visit_day
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.protocol import protocol
-
-DAY = date(2026, 11, 25)
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from conftest import DAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,6 @@ from kinesio_tui.domain import (
     visits_of,
 )
 
-DAY = date(2026, 11, 25)
 START = date(2026, 9, 7)
 
 # --- change from baseline -------------------------------------------------------------------

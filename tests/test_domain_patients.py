@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import (
@@ -22,8 +23,6 @@ from kinesio_tui.domain import (
 )
 from kinesio_tui.domain.patients import patient_form
 from kinesio_tui.errors import KinesioError, NotFound, StaleRecord
-
-DAY = date(2026, 11, 25)
 
 
 def _add(db: ClinicDB, first: str, last: str, born: str = "1981-03-14", phone: str = "") -> int:

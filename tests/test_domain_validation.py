@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import (
@@ -31,7 +32,6 @@ from kinesio_tui.domain import (
 from kinesio_tui.domain.visits import visit_at
 from kinesio_tui.errors import KinesioError, ValidationError
 
-DAY = date(2026, 11, 25)
 OK_PATIENT = NewPatient("Tomas", "Petrauskas", "1981-03-14", "M", "+370 612 40451", "Driver")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.audit_key import load_key
 from kinesio_tui.data.db import ClinicDB
@@ -41,7 +42,6 @@ from kinesio_tui.domain import (
 from kinesio_tui.domain.store import GENESIS_HASH, signed_entry_hash
 from kinesio_tui.errors import KinesioError, ValidationError
 
-DAY = date(2026, 11, 25)
 PIR = PirCycle("piriformis", "L", 7, 20, 15, 3, 30, 40, 5, 3)
 
 

@@ -7,9 +7,9 @@ names must not be found anywhere, whatever another connection was doing at the t
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
 from pathlib import Path
 
+from conftest import DAY
 from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
@@ -19,7 +19,6 @@ from kinesio_tui.domain.patients import patient_form
 from kinesio_tui.maintenance.audit import history, verify_chain
 from kinesio_tui.maintenance.erase import erase_patient
 
-DAY = date(2026, 11, 25)
 RUTA_ID = 2
 runner = CliRunner()
 

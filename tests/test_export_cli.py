@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import stat
-from datetime import date
 from pathlib import Path
 
+from conftest import DAY
 from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
@@ -14,7 +14,6 @@ from kinesio_tui.domain import count_patients, find_patients
 from kinesio_tui.export.render import override_dir
 
 runner = CliRunner()
-TODAY = date.today().isoformat()  # the CLI exports as of the real today
 
 
 def kinesio(*args: str) -> tuple[int, str, str]:
@@ -40,19 +39,19 @@ def test_each_kind_and_format(demo_db_path: Path, tmp_path: Path) -> None:
             assert code == 0, err
             path = Path(stdout.strip())
             assert path.parent == out and path.suffix == f".{fmt}"
-            assert path.name.startswith(f"patient-0001-{kind}") and TODAY in path.name
+            assert path.name.startswith(f"patient-0001-{kind}") and DAY.isoformat() in path.name
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     code, stdout, _ = kinesio(
         "export", "1", "--kind", "visit", "--visit", "3", "--format", "md",
         "--out", str(out), "--db", str(demo_db_path),
     )  # fmt: skip
-    assert code == 0 and stdout.strip().endswith(f"patient-0001-visit-03-{TODAY}.md")
+    assert code == 0 and stdout.strip().endswith(f"patient-0001-visit-03-{DAY.isoformat()}.md")
     code, stdout, _ = kinesio(
         "export", "1", "--kind", "module", "--module", "1", "--out", str(out),
         "--db", str(demo_db_path),
     )  # fmt: skip
-    assert code == 0 and stdout.strip().endswith(f"patient-0001-module-1-{TODAY}.html")
+    assert code == 0 and stdout.strip().endswith(f"patient-0001-module-1-{DAY.isoformat()}.html")
 
 
 def test_existing_file_is_refused_unless_forced(demo_db_path: Path, tmp_path: Path) -> None:

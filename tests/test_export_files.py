@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import NewPatient, create_patient, current_episode, find_patients, visits_of
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import ExportExists, default_export_dir, export_patient, render_export
 from kinesio_tui.export.render import override_dir
-
-DAY = date(2026, 11, 25)
 
 
 def mode(path: Path) -> int:

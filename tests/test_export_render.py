@@ -11,6 +11,7 @@ from pathlib import Path
 
 import html5lib
 import pytest
+from conftest import DAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -34,7 +35,6 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import render_export
 from kinesio_tui.export.fmt import md_text
 
-DAY = date(2026, 11, 25)
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {"petrauskas": "Petrauskas", "zemaite": "Žemaitė", "simkus": "Šimkus"}
 KINDS = ("summary", "visit", "module")
@@ -73,7 +73,7 @@ def test_demo_reports_parse_and_match_golden_files(demo_db: ClinicDB) -> None:
                 text = render_export(demo_db, pid, kind=kind, fmt=fmt, today=DAY)  # type: ignore[arg-type]
                 if fmt == "html":
                     tree = parse_html(text)
-                    assert tree.find(".//script") is None
+                    assert tree.find(".//script") is None  # type: ignore[attr-defined]
                     assert kind == "visit" or any(str(e.tag).endswith("}svg") for e in tree.iter())
                     assert_self_contained(text)
                 else:

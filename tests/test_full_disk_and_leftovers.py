@@ -13,10 +13,10 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 from real_cli import (
     assert_one_line_refusal,
     fill_up,
@@ -27,8 +27,6 @@ from real_cli import (
 
 from kinesio_tui.data.db import connect
 from kinesio_tui.private_files import leftover_pid
-
-TODAY = date.today().isoformat()  # the CLI exports as of the real today
 
 
 def _mode(path: Path) -> int:
@@ -140,7 +138,7 @@ def test_leftovers_of_dead_processes_are_swept_and_nothing_else(
     out = tmp_path / "out"
     out.mkdir()
     ours = [
-        out / f".patient-0001-summary-{TODAY}.md.{dead}.0a1b2c3d.partial",
+        out / f".patient-0001-summary-{DAY.isoformat()}.md.{dead}.0a1b2c3d.partial",
         out / f".copy.db.{dead}.partial",
         demo_db_path.with_name(f".{demo_db_path.name}.restore-{dead}"),
         demo_db_path.with_name(f".{demo_db_path.name}.restore-{dead}-wal"),

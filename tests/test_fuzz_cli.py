@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.main import get_command
@@ -17,7 +17,6 @@ from kinesio_tui.cli import app
 from kinesio_tui.data.db import connect
 from kinesio_tui.domain import NewEpisode, NewPatient, create_patient, open_episode
 
-DAY = date(2026, 11, 25)
 FUZZ = settings(
     max_examples=40,
     deadline=None,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DAY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,7 +49,6 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.maintenance.audit import verify_chain
 from kinesio_tui.protocol import protocol
 
-DAY = date(2026, 11, 25)
 FUZZ = settings(
     max_examples=60,
     deadline=None,

@@ -9,10 +9,11 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
@@ -31,7 +32,6 @@ from kinesio_tui.maintenance.audit import verify_chain
 from kinesio_tui.maintenance.backup import auto_backup, backup_database, restore_database
 from kinesio_tui.maintenance.erase import erase_patient
 
-DAY = date(2026, 11, 25)
 runner = CliRunner()
 #: The demo clinic's second published case (module 2, visit in progress today).
 RUTA_ID = 2

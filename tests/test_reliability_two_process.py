@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.data.watch import ChangeWatcher
@@ -16,7 +16,6 @@ from kinesio_tui.domain.patients import patient_form
 from kinesio_tui.errors import StaleRecord
 
 CHILD = Path(__file__).with_name("writer_child.py")
-DAY = date(2026, 11, 25)
 
 
 def _child(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,10 +11,10 @@ import json
 import subprocess
 import sys
 from dataclasses import asdict, replace
-from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import (
@@ -46,7 +46,6 @@ from kinesio_tui.domain.episodes import latest_red_flag_screen
 from kinesio_tui.errors import StaleRecord
 
 CHILD = Path(__file__).with_name("writer_child.py")
-DAY = date(2026, 11, 25)
 PIR = PirCycle("piriformis", "L", 7, 20, 15, 3)
 
 

@@ -12,14 +12,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
+
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import NewPatient, create_patient
 from kinesio_tui.maintenance.backup import backup_database
 
-DAY = date(2026, 11, 25)
 KINESIO = Path(sys.executable).with_name("kinesio")
 
 #: The writer: `persistent` keeps one connection open (as the workstation does);

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.domain import search
@@ -21,8 +22,6 @@ from kinesio_tui.domain.patients import (
     restore_patient,
     update_patient,
 )
-
-DAY = date(2026, 11, 25)
 
 PEOPLE = [
     ("Rūta", "Žemaitė", "1988-03-02", "F", "+370 612 34567"),

@@ -17,11 +17,11 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DAY
 from rich.console import Console
 from textual.command import CommandPalette
 from textual.pilot import Pilot
@@ -44,8 +44,6 @@ from kinesio_tui.views.patients import PatientsScreen
 from kinesio_tui.views.pir import PirScreen
 from kinesio_tui.views.record_test import RecordTestDialog
 from kinesio_tui.views.visit import VisitScreen
-
-DAY = date(2026, 11, 25)
 
 #: Each would be markup: a crash ([/] closes nothing), a link, a click action, a lost word.
 HOSTILE = (
@@ -204,7 +202,7 @@ Script = Callable[[KinesioApp, Pilot[None]], Awaitable[None]]
 
 def drive(clinic: Clinic, script: Script, *, size: tuple[int, int] = (160, 50)) -> None:
     async def main() -> None:
-        app = build_app(clinic.path, today=DAY)
+        app = build_app(clinic.path)
         async with app.run_test(size=size, notifications=True) as pilot:
             await settle(app, pilot)
             await script(app, pilot)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from conftest import DAY, FakeClock
 from textual.widgets import Input, Select, Static
-from tui_driver import DAY, settle
+from tui_driver import settle
 
 from kinesio_tui.app import build_app
 from kinesio_tui.data.db import open_db
@@ -30,16 +31,6 @@ from kinesio_tui.views.visit import VisitScreen
 from kinesio_tui.views.widgets import ProgrammePanel
 
 
-class FakeClock:
-    """Monotonic seconds moved by hand: the countdown runs without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def text(screen: object, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
 
@@ -50,9 +41,10 @@ def programme_part(screen: object, name: str) -> str:
     return str(panel.parts[name].plain)
 
 
-def test_a_session_from_search_to_completed_visit(demo_db_path: Path) -> None:
-    clock = FakeClock()
-    app = build_app(demo_db_path, today=DAY, clock=clock)
+def test_a_session_from_search_to_completed_visit(
+    demo_db_path: Path, fake_clock: FakeClock
+) -> None:
+    app = build_app(demo_db_path, clock=fake_clock)
 
     async def main() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
@@ -88,7 +80,7 @@ def test_a_session_from_search_to_completed_visit(demo_db_path: Path) -> None:
             assert pir.stage == "run"
             per_cycle = 7 + 15 + 3  # tension, relax, take up the slack (protocol defaults)
             for _ in range(2 * per_cycle):  # one second at a time, as the interval would
-                clock.now += 1
+                fake_clock.advance(1)
                 pir.tick()
             assert pir.stage == "after"
             pir.query_one("#rom-after", Input).value = "42"

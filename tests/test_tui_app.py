@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from conftest import DAY
 from rich.console import Console
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Static
-from tui_driver import DAY, drive, names, settle
+from tui_driver import drive, names, settle
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
@@ -20,7 +21,7 @@ from kinesio_tui.views.patients import PatientsScreen
 
 
 def test_build_app_keeps_its_contract(demo_db_path: Path) -> None:
-    app = build_app(demo_db_path, actor="R. Paupienė", today=DAY)
+    app = build_app(demo_db_path, actor="R. Paupienė")
     assert app.db_path == demo_db_path
     assert app.today == DAY
     assert app.actor == "R. Paupienė"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Static, TextArea
-from visit_harness import TODAY, VisitHarness, clinic, press, sync, type_text
+from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui import domain
 from kinesio_tui.data import db as db_module
@@ -58,7 +58,7 @@ async def test_a_note_saved_while_the_database_is_locked_waits_then_saves(
     db_path: Path, other: OtherProgram
 ) -> None:
     visit_id = clinic(db_path, "sciatica", held=1)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await press(pilot, "n")
@@ -81,7 +81,7 @@ async def test_a_note_that_waited_too_long_is_kept_and_saved_later(
 ) -> None:
     monkeypatch.setattr(db_wait, "GIVE_UP_AFTER_S", 0.3, raising=False)
     visit_id = clinic(db_path, "sciatica", held=1)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await press(pilot, "n")
@@ -106,7 +106,7 @@ async def test_a_doctors_value_that_waited_too_long_stays_in_its_field(
 ) -> None:
     monkeypatch.setattr(db_wait, "GIVE_UP_AFTER_S", 0.3, raising=False)
     visit_id = clinic(db_path, "radiculitis", held=0)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.screen.query_one(DoctorForm)
@@ -129,7 +129,7 @@ async def test_quitting_while_the_note_waits_for_the_database_asks_first(
     from kinesio_tui.app import build_app
 
     visit_id = clinic(db_path, "sciatica", held=1)
-    app = build_app(db_path, today=TODAY)
+    app = build_app(db_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         app.open_patient(domain.find_patients(app.db, "bandomoji")[0].id)

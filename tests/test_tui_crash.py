@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,13 @@ import pytest
 from kinesio_tui.app import build_app
 from kinesio_tui.crash import crash_dir
 
-DAY = date(2026, 11, 25)
 SECRET = "Tomas Petrauskas VAS 8"
 
 
 def test_a_crash_shows_no_patient_data(
     demo_db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = build_app(demo_db_path, today=DAY)
+    app = build_app(demo_db_path)
 
     def explode() -> None:
         raise ValueError(SECRET)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import DAY
 from screen_text import screen_lines
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from tui_driver import drive, settle
-from visit_harness import TODAY, VisitHarness, clinic, press, sync, type_text
+from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui import domain
 from kinesio_tui.app import KinesioApp
@@ -18,7 +19,7 @@ from kinesio_tui.views.doctor import DoctorForm
 
 def control_appointment(db_path: Path) -> VisitHarness:
     """Module 1's control appointment: every check has an intake value to compare with."""
-    return VisitHarness(db_path, clinic(db_path, "radiculitis", 7), TODAY)
+    return VisitHarness(db_path, clinic(db_path, "radiculitis", 7))
 
 
 def row_message(form: DoctorForm, code: str) -> str:
@@ -89,7 +90,7 @@ async def test_each_field_of_a_row_keeps_its_own_message(db_path: Path) -> None:
 def test_the_episode_form_asks_for_the_condition_before_the_subtype(db_path: Path) -> None:
     with connect(db_path, actor="tester") as db:
         patient_id = domain.create_patient(
-            db, domain.NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=TODAY
+            db, domain.NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=DAY
         )
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:

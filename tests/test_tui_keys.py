@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-from tui_driver import DAY, burst, drive, names, settle
+from tui_driver import burst, drive, names, settle
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
@@ -182,7 +182,7 @@ def typed_slowly_and_fast(
         opened = patient_id(path, open_query) if open_query else None
 
         async def main(path: Path = path, fast: bool = fast, opened: int | None = opened) -> None:
-            app = build_app(path, today=DAY)
+            app = build_app(path)
             async with app.run_test(size=(80, 24)) as pilot:
                 await settle(app, pilot)
                 if opened is not None:
@@ -245,7 +245,7 @@ def test_pir_recorder_at_machine_speed(demo_db_path: Path, tmp_path: Path) -> No
         opened = patient_id(path, "petrauskas")
 
         async def main(path: Path = path, fast: bool = fast, opened: int = opened) -> None:
-            app = build_app(path, today=DAY)
+            app = build_app(path)
             async with app.run_test(size=(80, 24)) as pilot:
                 await settle(app, pilot)
                 app.open_patient(opened)

@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Footer, Input, Label, Select, Static
 from textual.widgets._footer import FooterKey
 from tui_driver import drive, settle
-from visit_harness import TODAY, VisitHarness, clinic, press, sync
+from visit_harness import VisitHarness, clinic, press, sync
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain import find_patients
@@ -39,7 +39,7 @@ def keys_cut(app: Any) -> list[str]:
 
 @sync
 async def test_the_modules_goal_is_whole(db_path: Path) -> None:
-    app = VisitHarness(db_path, clinic(db_path, "sciatica", 16), TODAY)  # module 2
+    app = VisitHarness(db_path, clinic(db_path, "sciatica", 16))  # module 2
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert protocol().module(2).goal in screen_text(app)
@@ -48,7 +48,7 @@ async def test_the_modules_goal_is_whole(db_path: Path) -> None:
 
 @sync
 async def test_a_pir_message_is_whole(db_path: Path) -> None:
-    app = VisitHarness(db_path, clinic(db_path, "sciatica", 16), TODAY)
+    app = VisitHarness(db_path, clinic(db_path, "sciatica", 16))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await press(pilot, "p")
@@ -60,7 +60,7 @@ async def test_a_pir_message_is_whole(db_path: Path) -> None:
 
 @sync
 async def test_the_doctors_form_labels_fit_their_column(db_path: Path) -> None:
-    app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7), TODAY)
+    app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         labels = [
@@ -126,7 +126,7 @@ def test_every_key_hint_is_whole(demo_db_path: Path) -> None:
 
 @sync
 async def test_the_record_test_dialog_keys_are_whole(db_path: Path) -> None:
-    app = VisitHarness(db_path, clinic(db_path, "sciatica", 16), TODAY)
+    app = VisitHarness(db_path, clinic(db_path, "sciatica", 16))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await press(pilot, "t")
@@ -137,7 +137,7 @@ async def test_the_record_test_dialog_keys_are_whole(db_path: Path) -> None:
 
 @sync
 async def test_the_last_session_is_a_key_away_at_80x24(db_path: Path) -> None:
-    app = VisitHarness(db_path, clinic(db_path, "sciatica", 16), TODAY)  # M2 visit 2
+    app = VisitHarness(db_path, clinic(db_path, "sciatica", 16))  # M2 visit 2
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         shown = screen_text(app)

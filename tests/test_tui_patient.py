@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 
+from conftest import DAY
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -19,8 +19,6 @@ from kinesio_tui.views.patient_form import PatientForm
 from kinesio_tui.views.patients import PatientsScreen
 from kinesio_tui.views.row_table import RowTable
 from kinesio_tui.views.widgets import Confirm, ProgrammePanel
-
-DAY = date(2026, 11, 25)
 
 
 def patient_id(db_path: Path, query: str, *, archived: bool = False) -> int:
@@ -40,7 +38,7 @@ def on_patient(
     pid = patient_id(db_path, query)
 
     async def main() -> None:
-        app = build_app(db_path, today=DAY)
+        app = build_app(db_path)
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             app.open_patient(pid)

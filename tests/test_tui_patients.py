@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import DAY
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, SelectionList, Static
-from tui_driver import DAY, drive, names, settle
+from tui_driver import drive, names, settle
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.data.db import open_db

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
+from conftest import DAY
 from textual.pilot import Pilot
 from textual.widgets import Digits, Input, Select
 from visit_harness import VisitHarness, press, sync
@@ -13,8 +13,6 @@ from kinesio_tui import domain
 from kinesio_tui.data.db import connect
 from kinesio_tui.views.pir import PirScreen
 from kinesio_tui.views.visit import VisitScreen
-
-DAY = date(2026, 11, 25)
 
 
 def module1_session(db_path: Path, condition: str = "radiculitis") -> domain.Visit:
@@ -51,7 +49,7 @@ async def open_recorder(app: VisitHarness, pilot: Pilot[None]) -> PirScreen:
 @sync
 async def test_two_cycles_paced_by_fake_clock_are_logged(db_path: Path) -> None:
     visit = module1_session(db_path)
-    app = VisitHarness(db_path, visit.id, DAY)
+    app = VisitHarness(db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, VisitScreen)
@@ -120,7 +118,7 @@ async def test_two_cycles_paced_by_fake_clock_are_logged(db_path: Path) -> None:
 @sync
 async def test_leaving_mid_way_keeps_the_cycles_done(db_path: Path) -> None:
     visit = module1_session(db_path, "sciatica")
-    app = VisitHarness(db_path, visit.id, DAY)
+    app = VisitHarness(db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         pir = await open_recorder(app, pilot)
@@ -146,7 +144,7 @@ async def test_leaving_mid_way_keeps_the_cycles_done(db_path: Path) -> None:
 @sync
 async def test_bad_setup_writes_nothing_and_says_why(db_path: Path) -> None:
     visit = module1_session(db_path)
-    app = VisitHarness(db_path, visit.id, DAY)
+    app = VisitHarness(db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         pir = await open_recorder(app, pilot)
@@ -168,7 +166,7 @@ async def test_bad_setup_writes_nothing_and_says_why(db_path: Path) -> None:
 @sync
 async def test_typed_text_is_shown_as_typed_never_as_markup(db_path: Path) -> None:
     visit = module1_session(db_path)
-    app = VisitHarness(db_path, visit.id, DAY)
+    app = VisitHarness(db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         pir = await open_recorder(app, pilot)

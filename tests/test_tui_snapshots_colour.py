@@ -16,7 +16,7 @@ import pytest
 from rich.color import ColorSystem
 from rich.segment import Segment
 from rich.style import Style
-from test_tui_snapshots_main import DAY, steady
+from test_tui_snapshots_main import steady
 from test_tui_snapshots_visit import doctor, still, therapy
 from textual.app import App
 from textual.color import Color
@@ -90,14 +90,14 @@ def snap_app(
 
 
 def test_patient_list(snap_compare: Any, demo_db_path: Path, terminal: str) -> None:
-    app = as_terminal(build_app(demo_db_path, today=DAY), terminal)
+    app = as_terminal(build_app(demo_db_path), terminal)
     assert snap_app(snap_compare, app)
 
 
 def test_patient_screen(snap_compare: Any, demo_db_path: Path, terminal: str) -> None:
     with open_db(demo_db_path) as db:
         (patient,) = find_patients(db, "zemaite")
-    app = as_terminal(build_app(demo_db_path, today=DAY), terminal)
+    app = as_terminal(build_app(demo_db_path), terminal)
 
     async def open_patient(pilot: Pilot[Any]) -> None:
         app.open_patient(patient.id)
@@ -108,7 +108,7 @@ def test_patient_screen(snap_compare: Any, demo_db_path: Path, terminal: str) ->
 def test_episode_form_one_flag_ticked(snap_compare: Any, demo_db_path: Path, terminal: str) -> None:
     with open_db(demo_db_path) as db:
         (patient,) = find_patients(db, "mockute")  # registered, no episode yet
-    app = as_terminal(build_app(demo_db_path, today=DAY), terminal)
+    app = as_terminal(build_app(demo_db_path), terminal)
 
     async def tick_saddle_numbness(pilot: Pilot[Any]) -> None:
         app.open_patient(patient.id)

@@ -6,7 +6,6 @@ Review the SVG diff before accepting a change with `--snapshot-update`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
 from kinesio_tui.domain import find_patients
 
-DAY = date(2026, 11, 25)
 SIZES = [(80, 24), (120, 40)]
 
 
@@ -38,7 +36,7 @@ def snap(
     size: tuple[int, int],
     before: Callable[[KinesioApp, Pilot[Any]], Awaitable[None]] | None = None,
 ) -> bool:
-    app = build_app(db_path, today=DAY)
+    app = build_app(db_path)
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await steady(pilot)

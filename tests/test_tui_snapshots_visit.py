@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,17 @@ from visit_harness import VisitHarness, clinic, press, type_text
 
 from kinesio_tui.views.pir import PirScreen
 
-DAY = date(2026, 11, 25)
 SIZES = [(80, 24), (120, 40)]
 
 
 def therapy(db_path: Path) -> VisitHarness:
     """Module 2, session 2 of a sciatica patient."""
-    return VisitHarness(db_path, clinic(db_path, "sciatica", 16), DAY)
+    return VisitHarness(db_path, clinic(db_path, "sciatica", 16))
 
 
 def doctor(db_path: Path) -> VisitHarness:
     """Module 1's control appointment of a radiculitis patient (intake values to compare)."""
-    return VisitHarness(db_path, clinic(db_path, "radiculitis", 7), DAY)
+    return VisitHarness(db_path, clinic(db_path, "radiculitis", 7))
 
 
 def still(before: Callable[[Pilot[Any]], Awaitable[None]] | None = None) -> Any:

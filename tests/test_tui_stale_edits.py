@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Checkbox, Input, Static, TextArea
-from visit_harness import TODAY, VisitHarness, clinic, press, sync, type_text
+from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui import domain
 from kinesio_tui.data.db import connect
@@ -43,7 +43,7 @@ def _no_typing_pause(monkeypatch: pytest.MonkeyPatch) -> None:
 @sync
 async def test_a_stale_visit_note_is_refused_and_the_typed_text_is_kept(db_path: Path) -> None:
     visit_id = clinic(db_path, "sciatica", held=1)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await press(pilot, "n")
@@ -69,7 +69,7 @@ async def test_a_stale_doctors_field_is_refused_the_newer_value_shows_and_mine_i
     db_path: Path,
 ) -> None:
     visit_id = clinic(db_path, "radiculitis", held=0)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.screen.query_one(DoctorForm)
@@ -96,7 +96,7 @@ async def test_a_stale_red_flag_screen_is_refused_and_shows_the_newer_flags(
     db_path: Path,
 ) -> None:
     visit_id = clinic(db_path, "radiculitis", held=0)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.screen.query_one(DoctorForm)
@@ -120,7 +120,7 @@ async def test_space_on_an_item_ticked_in_another_terminal_does_not_untick_it(
     db_path: Path,
 ) -> None:
     visit_id = clinic(db_path, "sciatica", held=1)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -138,7 +138,7 @@ async def test_space_on_an_item_ticked_in_another_terminal_does_not_untick_it(
 @sync
 async def test_a_stale_dosage_keeps_the_typed_dosage_in_the_dialog(db_path: Path) -> None:
     visit_id = clinic(db_path, "sciatica", held=1)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -164,7 +164,7 @@ async def test_a_stale_test_result_keeps_the_dialog_open_with_the_typed_value(
     db_path: Path,
 ) -> None:
     visit_id = clinic(db_path, "sciatica", held=1)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await press(pilot, "t")
@@ -190,7 +190,7 @@ async def test_a_stale_test_result_keeps_the_dialog_open_with_the_typed_value(
 @sync
 async def test_completing_a_visit_changed_in_another_terminal_is_refused(db_path: Path) -> None:
     visit_id = clinic(db_path, "sciatica", held=1)
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         with connect(db_path, actor="other") as other:

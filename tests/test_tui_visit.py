@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 from textual.widgets import Checkbox, Input, Select, Static
 from visit_harness import VisitHarness, clinic, press, sync, type_text
 
@@ -20,8 +20,6 @@ from kinesio_tui.views.visit import (
     format_value,
 )
 from kinesio_tui.views.widgets import Confirm
-
-DAY = date(2026, 11, 25)
 
 
 def next_visit_of(db: ClinicDB, name: str) -> domain.Visit:
@@ -57,7 +55,7 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
     with connect(demo_db_path) as db:
         visit = next_visit_of(db, "zemaite")
     assert visit.kind == "therapy" and visit.module == 2
-    app = VisitHarness(demo_db_path, visit.id, DAY)
+    app = VisitHarness(demo_db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -104,7 +102,7 @@ async def test_record_vas_and_slr_with_validation(demo_db_path: Path) -> None:
     with connect(demo_db_path) as db:
         visit = next_visit_of(db, "petrauskas")
     assert visit.kind == "therapy" and visit.module == 3
-    app = VisitHarness(demo_db_path, visit.id, DAY)
+    app = VisitHarness(demo_db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await press(pilot, "t")
@@ -145,7 +143,7 @@ async def test_record_vas_and_slr_with_validation(demo_db_path: Path) -> None:
 async def test_complete_asks_about_unticked_items_and_moves_on(demo_db_path: Path) -> None:
     with connect(demo_db_path) as db:
         visit = next_visit_of(db, "zemaite")
-    app = VisitHarness(demo_db_path, visit.id, DAY)
+    app = VisitHarness(demo_db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await press(pilot, "space", "n")
@@ -170,7 +168,7 @@ async def test_visit_out_of_order_is_refused(demo_db_path: Path) -> None:
     with connect(demo_db_path) as db:
         current = next_visit_of(db, "petrauskas")
         later = domain.visits_of(db, current.episode_id)[current.seq + 1]
-    app = VisitHarness(demo_db_path, later.id, DAY)
+    app = VisitHarness(demo_db_path, later.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.results == [False]
@@ -183,7 +181,7 @@ async def test_visit_out_of_order_is_refused(demo_db_path: Path) -> None:
 async def test_doctor_form_saves_typed_values_and_red_flags(demo_db_path: Path) -> None:
     visit = new_patient_visit(demo_db_path)
     assert visit.kind == "doctor" and visit.module == 1
-    app = VisitHarness(demo_db_path, visit.id, DAY)
+    app = VisitHarness(demo_db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -241,7 +239,7 @@ async def test_doctor_form_shows_previous_values(db_path: Path) -> None:
     with connect(db_path) as db:
         visit = domain.get_visit(db, clinic(db_path, "radiculitis", held=7))
     assert visit.kind == "doctor" and visit.number == 8  # the control appointment
-    app = VisitHarness(db_path, visit.id, DAY)
+    app = VisitHarness(db_path, visit.id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.screen.query_one(DoctorForm)
@@ -262,7 +260,7 @@ async def test_through_the_real_app_from_the_patient_screen(demo_db_path: Path) 
 
     with connect(demo_db_path) as db:
         visit = next_visit_of(db, "petrauskas")
-    app = build_app(demo_db_path, today=DAY)
+    app = build_app(demo_db_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         patient = domain.find_patients(app.db, "petrauskas")[0]
@@ -290,7 +288,7 @@ async def test_note_typed_just_before_quitting_is_kept(
     monkeypatch.setattr("kinesio_tui.views.visit.NOTE_SAVE_DELAY", 3600)
     with connect(demo_db_path) as db:
         visit = next_visit_of(db, "petrauskas")
-    app = VisitHarness(demo_db_path, visit.id, DAY)
+    app = VisitHarness(demo_db_path, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await press(pilot, "n")
         await type_text(pilot, "Drove 2 h")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import DAY
 from screen_text import screen_lines
 from textual.pilot import Pilot
 from textual.widgets import Checkbox
 from tui_driver import drive, settle
-from visit_harness import TODAY, VisitHarness, clinic, press, sync
+from visit_harness import VisitHarness, clinic, press, sync
 
 from kinesio_tui import domain
 from kinesio_tui.app import KinesioApp
@@ -37,7 +38,7 @@ def ticked(line: str) -> bool | None:
 def test_episode_form_flags_read_ticked_or_not_without_colour(db_path: Path) -> None:
     with connect(db_path, actor="tester") as db:
         patient_id = domain.create_patient(
-            db, domain.NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=TODAY
+            db, domain.NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=DAY
         )
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
@@ -59,7 +60,7 @@ def test_episode_form_flags_read_ticked_or_not_without_colour(db_path: Path) -> 
 
 @sync
 async def test_doctors_form_flags_read_ticked_or_not_without_colour(db_path: Path) -> None:
-    app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7), TODAY)
+    app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7))
     async with app.run_test(size=(120, 60)) as pilot:
         await pilot.pause()
         before = flag_lines(screen_lines(app))

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import unicodedata
 from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 
 from textual import events
@@ -18,9 +17,6 @@ from textual.worker import WorkerCancelled
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.views.row_table import RowTable
 
-#: The fixed clinic day of every test (a Wednesday).
-DAY = date(2026, 11, 25)
-
 Script = Callable[[KinesioApp, Pilot[None]], Awaitable[None]]
 
 
@@ -28,7 +24,7 @@ def drive(db_path: Path, script: Script, *, size: tuple[int, int] = (80, 24)) ->
     """Run the app headless (80x24 by default) and play `script` against it."""
 
     async def main() -> None:
-        app = build_app(db_path, today=DAY)
+        app = build_app(db_path)
         async with app.run_test(size=size) as pilot:
             await settle(app, pilot)
             await script(app, pilot)

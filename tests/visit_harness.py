@@ -10,27 +10,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from conftest import DAY, FakeClock
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from kinesio_tui import domain
+from kinesio_tui import clock, domain
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.visit import VisitScreen
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class VisitHarness(App[None]):
@@ -40,7 +28,6 @@ class VisitHarness(App[None]):
         self,
         db_path: Path,
         visit_id: int,
-        today: date,
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
@@ -48,12 +35,16 @@ class VisitHarness(App[None]):
         self.db: ClinicDB = connect(
             db_path, actor="Test Therapist", write_wait_s=db_wait.ATTEMPT_WAIT_S
         )
-        self.today = today
         self.actor = "Test Therapist"
         self.visit_id = visit_id
         self.clock = clock or FakeClock()
         self.results: list[bool | None] = []
         self.ticks = itertools.count()
+
+    @property
+    def today(self) -> date:
+        """The clinic day, from the product's clock, as the real app reads it."""
+        return clock.today()
 
     def compose(self) -> ComposeResult:
         yield Static("patient screen", id="host")
@@ -88,12 +79,9 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.pause()
 
 
-TODAY = date(2026, 11, 25)
-
-
 def hold(db: ClinicDB, visit: domain.Visit) -> None:
     """Hold one visit today, with what a therapist or doctor would record there."""
-    domain.start_visit(db, visit.id, today=TODAY)
+    domain.start_visit(db, visit.id, today=DAY)
     if visit.kind == "doctor" and visit.number == 1:
         for code, side, value in [
             ("vas", None, 7),
@@ -120,11 +108,11 @@ def clinic(db_path: Path, condition: str, held: int) -> int:
     """
     with connect(db_path, actor="tester") as db:
         patient_id = domain.create_patient(
-            db, domain.NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=TODAY
+            db, domain.NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=DAY
         )
         subtype = "lumbar" if condition == "radiculitis" else "upper"
         episode_id = domain.open_episode(
-            db, patient_id, domain.NewEpisode(condition, subtype, "L"), today=TODAY
+            db, patient_id, domain.NewEpisode(condition, subtype, "L"), today=DAY
         )
         for visit in domain.visits_of(db, episode_id)[:held]:
             hold(db, visit)

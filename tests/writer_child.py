@@ -18,8 +18,9 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
+
+from conftest import DAY
 
 from kinesio_tui.data.db import connect, write_transaction
 from kinesio_tui.domain import (
@@ -48,7 +49,6 @@ from kinesio_tui.domain import (
 from kinesio_tui.domain.patients import patient_form
 from kinesio_tui.errors import StaleRecord
 
-DAY = date(2026, 11, 25)
 #: The child writes this note on every visit it completes; the parent checks for it.
 NOTE = "child visit"
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import Episode, NewEpisode
@@ -100,7 +101,7 @@ def open_episode(
 ) -> int:
     """Open an episode of care, record the intake red-flag screen and plan all visits."""
     proto = protocol()
-    today = today or date.today()
+    today = today or clock.today()
     row = validate_episode(data, today, proto)
     start = check_start(start or today, today)
     with write_transaction(db):
@@ -203,7 +204,7 @@ def screen_red_flags(
         latest, _flags = latest_red_flag_screen(db, episode_id)
         check_version("red-flag screen", episode_id, latest, expected_version)
         return _insert_screen(
-            db, episode_id, episode["patient_id"], visit_id, flags, today or date.today(), note
+            db, episode_id, episode["patient_id"], visit_id, flags, today or clock.today(), note
         )
 
 
@@ -250,7 +251,7 @@ def close_episode(
 ) -> None:
     """End an episode early (closed) or mark it completed; remaining planned visits are cancelled."""
     v.one_of("status", status, ("closed", "completed"))
-    day = (today or date.today()).isoformat()
+    day = (today or clock.today()).isoformat()
     with write_transaction(db):
         episode = fetch_row(db, "episodes", episode_id)
         check_version("episode", episode_id, episode["version"], expected_version)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.episodes import get_episode, raised_red_flags
 from kinesio_tui.domain.models import Episode, Visit
@@ -271,7 +272,7 @@ class Progress:
 
 def progress(db: ClinicDB, episode_id: int, *, today: date | None = None) -> Progress:
     """Gather where an episode stands, its pain trend, latest results and raised red flags."""
-    today = today or date.today()
+    today = today or clock.today()
     episode = get_episode(db, episode_id)
     visits = visits_of(db, episode_id)
     vas = series(db, episode_id, "vas")

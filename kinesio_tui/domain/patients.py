@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import NewPatient, Patient
@@ -41,7 +42,7 @@ def validate_patient(data: NewPatient, today: date) -> dict[str, Any]:
 
 def create_patient(db: ClinicDB, data: NewPatient, *, today: date | None = None) -> int:
     """Register a patient; returns the new patient id."""
-    row = validate_patient(data, today or date.today())
+    row = validate_patient(data, today or clock.today())
     stamp = now_iso()
     row |= {
         "search_text": search_text_for(
@@ -63,7 +64,7 @@ def update_patient(
     today: date | None = None,
 ) -> Patient:
     """Change a patient's details; refused if someone changed them since `expected_version`."""
-    row = validate_patient(data, today or date.today())
+    row = validate_patient(data, today or clock.today())
     row["search_text"] = search_text_for(
         row["first_name"], row["last_name"], row["phone"], date.fromisoformat(row["birth_date"])
     )

@@ -20,9 +20,10 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
+from kinesio_tui import clock
 from kinesio_tui.audit_key import AuditKey, load_key
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.errors import KinesioError, NotFound, StaleRecord, ValidationError
@@ -42,7 +43,8 @@ CLINICAL_TABLES = (
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    """The current moment for a record or an audit entry, in UTC."""
+    return clock.now().astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _actor(db: ClinicDB) -> str:

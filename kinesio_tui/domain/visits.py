@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
@@ -103,7 +104,7 @@ def start_visit(
 ) -> Visit:
     """Begin the next visit of an active episode (visits are held in programme order)."""
     therapist = v.bounded_text("therapist", therapist, max_len=v.MAX_NAME)
-    day = today or date.today()
+    day = today or clock.today()
     with write_transaction(db):
         visit = fetch_row(db, "visits", visit_id)
         check_version("visit", visit["seq"], visit["version"], expected_version)
@@ -445,7 +446,7 @@ def mark_missed(
                 f"Visit {visit['seq']} is {visit['status'] if visit['status'] != 'planned' else 'in progress'}.",
             )
         episode = _episode_of(db, visit)
-        day = (today or date.today()).isoformat()
+        day = (today or clock.today()).isoformat()
         update_row(
             db,
             "visits",
@@ -479,7 +480,7 @@ def reschedule_planned(
     """Re-plan every remaining planned visit on clinic days from `start`; returns how many moved."""
     from kinesio_tui.domain.episodes import check_start, next_visit_day
 
-    start = check_start(start, today or date.today())
+    start = check_start(start, today or clock.today())
     weekdays = protocol().timing.visit_weekdays
     day = next_visit_day(start, weekdays, inclusive=True)
     moved = 0

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from kinesio_tui import clock
 from kinesio_tui.export.files import ExportExists, ExportWriteFailed, default_export_dir
 
 Kind = Literal["summary", "visit", "module"]
@@ -54,7 +55,7 @@ def _rendered(
 
     _check(kind, fmt)
     context = build_context(
-        db, patient_id, kind=kind, visit_id=visit_id, module=module, today=today or date.today()
+        db, patient_id, kind=kind, visit_id=visit_id, module=module, today=today or clock.today()
     )
     return render(kind, fmt, context), context
 
@@ -93,7 +94,7 @@ def export_patient(
     """
     from kinesio_tui.export.files import export_name, prepare_dir, write_private
 
-    today = today or date.today()
+    today = today or clock.today()
     text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today)
     name = export_name(
         patient_id,

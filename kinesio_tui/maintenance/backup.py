@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from kinesio_tui import clock
 from kinesio_tui.data.db import (
     APPLICATION_ID,
     BUSY_TIMEOUT_MS,
@@ -41,7 +42,7 @@ def backups_dir() -> Path:
 
 def stamp(now: datetime | None = None) -> str:
     """A timestamp for file names that sorts in time order: 20261125-141503."""
-    return (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return (now or clock.now()).strftime("%Y%m%d-%H%M%S")
 
 
 def backup_name(db_path: Path, kind: str, now: datetime | None = None) -> str:
@@ -171,7 +172,7 @@ def auto_backup(
     if not settings.automatic_backups or not db_path.is_file():
         return None
     keep = keep or settings.backups_to_keep
-    now = now or datetime.now()
+    now = now or clock.now()
     today = now.strftime("%Y%m%d")
     existing = auto_backups(db_path)
     made = None
