@@ -155,7 +155,7 @@ def report_and_exit(exc: BaseException) -> NoReturn:
     """
     known = known_failure(exc)
     if known is not None:
-        from kinesio_tui.launch import say_error
+        from kinesio_tui.say import say_error
 
         say_error(known)
         raise SystemExit(2)

@@ -2,9 +2,11 @@
 
 Plain `kinesio [--db FILE] [--therapist NAME]` opens the workstation straight away, without
 loading the command-line toolkit: importing Typer (and the click it carries) costs ~60 ms
-and ~5 MiB, a sixth of the start-up budget of issue 7, for parsing two options. Any other
-command line (a command, --help, a typo) goes to the full CLI in `cli.py`, which parses and
-reports exactly as before. Both paths open the workstation through `open_workstation`.
+and ~5 MiB, a sixth of the start-up budget, for parsing two options. Any other
+command line (a command, --help, a typo) goes to the full CLI, the `cli` package, which
+parses and reports exactly as before. Both paths open the workstation through
+`workstation.open_workstation` and refuse through `say.say_error`; the CLI never imports
+this module.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.say import say_error
+from kinesio_tui.workstation import open_workstation
 
-#: The options of the bare `kinesio` command (cli.main_callback), and their variables.
+#: The options of the bare `kinesio` command (cli.command.root), and their variables.
 WORKSTATION_OPTIONS = {"--db": "KINESIO_DB", "--therapist": "KINESIO_THERAPIST"}
 
 
@@ -45,29 +49,6 @@ def workstation_options(args: Sequence[str]) -> dict[str, str] | None:
         if name not in given and os.environ.get(variable):
             given[name] = os.environ[variable]
     return given
-
-
-def open_workstation(path: Path, *, actor: str | None, demo: bool = False) -> int:
-    """Open the TUI on `path`; returns the app's exit code (1 after a crash report).
-
-    A file it must refuse (newer, not ours) raises KinesioError before the UI starts. The
-    day's automatic backup is taken behind the first frame (not for the demo clinic).
-    """
-    from kinesio_tui.app import build_app
-
-    tui = build_app(path, actor=actor, demo=demo, daily_backup=not demo)  # opens or migrates
-    tui.run()
-    return tui.return_code or 0
-
-
-def say_error(error: KinesioError) -> None:
-    """One clinician-readable line on stderr (red on a terminal), as the full CLI prints it."""
-    from kinesio_tui.plain_text import shown
-
-    line = shown(f"{error.title}: {error.message}")  # a message may quote what was typed
-    if sys.stderr.isatty():
-        line = f"\x1b[31m{line}\x1b[0m"
-    print(line, file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,0 +1,215 @@
+"""`kinesio patients list | add | show`, and finding one patient from what was typed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kinesio_tui import clock
+from kinesio_tui.cli.database import clinic_db
+from kinesio_tui.cli.options import DbOption, PatientArgument
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.i18n import _
+from kinesio_tui.plain_text import shown
+
+if TYPE_CHECKING:
+    from kinesio_tui.data.db import ClinicDB
+    from kinesio_tui.domain.models import Patient
+
+patients_app = typer.Typer(help=_("List, add and show patients."), no_args_is_help=True)
+
+
+def find_one_patient(conn: ClinicDB, ref: str) -> Patient:
+    """A patient by id, or by a search that matches exactly one active or archived patient."""
+    from kinesio_tui.domain import find_patients, get_patient
+
+    if ref.isdigit():
+        return get_patient(conn, int(ref))
+    found = find_patients(conn, ref, limit=5) or find_patients(conn, ref, archived=True, limit=5)
+    if not found:
+        raise KinesioError(_("Not found"), _("No patient matches {ref!r}.", ref=ref))
+    if len(found) > 1:
+        listing = "; ".join(f"{p.id}: {p.full_name}" for p in found[:5])  # say_error: shown()
+        raise KinesioError(
+            _("More than one patient"),
+            _("{ref!r} matches several ({listing}); use the id.", ref=ref, listing=listing),
+        )
+    return found[0]
+
+
+@patients_app.command("list", help=_("List patients with their place in the programme."))
+def patients_list(
+    ctx: typer.Context,
+    query: Annotated[
+        str, typer.Argument(help=_("Filter by name, surname, phone or birth year."))
+    ] = "",
+    archived: Annotated[
+        bool, typer.Option("--archived", help=_("List archived patients instead."))
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 200,
+    db: DbOption = None,
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from kinesio_tui.domain.roster import roster
+    from kinesio_tui.protocol import protocol
+
+    with clinic_db(ctx, db) as conn:
+        rows = roster(conn, query, archived=archived, limit=limit)
+        proto = protocol()
+        today = clock.today()
+        table = Table(
+            _("Id"), _("Name"), _("Age"), _("Condition"), _("Module"), _("Visit"), _("Next"),
+            _("VAS"), _("Alert"), box=None,
+        )  # fmt: skip
+        for r in rows:
+            cells = [
+                str(r.patient_id),
+                r.name,
+                str(r.age_on(today)),
+                proto.condition_words(r.condition, r.subtype or "", r.side or "")
+                if r.condition
+                else _("no episode"),
+                str(r.module or "-"),
+                f"{r.number}/15" if r.number else (r.episode_status or "-"),
+                r.next_planned.isoformat() if r.next_planned else "-",
+                f"{r.last_vas:g}" if r.last_vas is not None else "-",
+            ]
+            # Text, not str: Rich reads a str cell as markup (a surname `Closing[/]` crashed it)
+            table.add_row(
+                *(Text(shown(cell)) for cell in cells),
+                Text(_("RED FLAG"), style="bold red") if r.red_flags else "",
+            )
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=200)  # piped or redirected: whole rows, not wrapped at 80
+        console.print(table)
+        if not rows:
+            typer.echo(
+                _("No patients match.")
+                if query
+                else _("No patients yet: add one with `kinesio patients add`.")
+            )
+
+
+@patients_app.command("add", help=_("Register a patient; prints the new id."))
+def patients_add(
+    ctx: typer.Context,
+    first: Annotated[str, typer.Option("--first", help=_("First name."), prompt=False)],
+    last: Annotated[str, typer.Option("--last", help=_("Surname."))],
+    born: Annotated[str, typer.Option("--born", help=_("Birth date, YYYY-MM-DD."))],
+    sex: Annotated[str, typer.Option("--sex", help=_("F, M or X."))],
+    phone: Annotated[str, typer.Option("--phone")] = "",
+    occupation: Annotated[str, typer.Option("--occupation")] = "",
+    notes: Annotated[str, typer.Option("--notes")] = "",
+    db: DbOption = None,
+) -> None:
+    from kinesio_tui.domain import NewPatient, create_patient
+
+    with clinic_db(ctx, db) as conn:
+        patient_id = create_patient(
+            conn, NewPatient(first, last, born, sex.upper(), phone, occupation, notes)
+        )
+        typer.echo(_("Patient {id} added.", id=patient_id))
+
+
+@patients_app.command("show", help=_("Show a patient, the current episode and where it stands."))
+def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = None) -> None:
+    from kinesio_tui.domain import current_episode, progress
+    from kinesio_tui.protocol import protocol
+
+    with clinic_db(ctx, db) as conn:
+        p = find_one_patient(conn, patient)
+        today = clock.today()
+        typer.echo(
+            _(
+                "{name} (id {id}), born {born}, age {age}, sex {sex}",
+                name=shown(p.full_name),
+                id=p.id,
+                born=p.birth_date.isoformat(),
+                age=p.age_on(today),
+                sex=p.sex,
+            )
+        )
+        if p.phone:
+            typer.echo(_("Phone: {phone}", phone=shown(p.phone)))
+        if p.occupation:
+            typer.echo(_("Occupation: {occupation}", occupation=shown(p.occupation)))
+        if p.archived:
+            typer.echo(_("Archived."))
+        episode = current_episode(conn, p.id)
+        if episode is None:
+            typer.echo(_("No episode of care yet: `kinesio episode open`."))
+            return
+        pr = progress(conn, episode.id, today=today)
+        s = pr.standing
+        proto = protocol()
+        condition = proto.condition_words(episode.condition, episode.subtype, episode.side)
+        typer.echo(
+            shown(
+                _(
+                    "Episode {id}: {condition}; {course}, {status}",
+                    id=episode.id,
+                    condition=condition,
+                    course=episode.course,
+                    status=episode.status,
+                )
+            )
+        )
+        if pr.red_flags:
+            typer.secho(
+                _(
+                    "RED FLAGS - refer to a doctor now: {flags}",
+                    flags="; ".join(proto.red_flag_words(pr.red_flags)),
+                ),
+                fg=typer.colors.RED,
+            )
+        if s.finished:
+            typer.echo(
+                _(
+                    "Programme finished: {done} visits held, {missed} missed.",
+                    done=s.done,
+                    missed=s.missed,
+                )
+            )
+        else:
+            nxt = s.next_visit
+            kind = (
+                (_("doctor's appointment") if nxt.is_doctor else _("therapy session"))
+                if nxt
+                else ""
+            )
+            if nxt is not None and nxt.in_progress and nxt.held_on:
+                when = _("{kind} in progress since {day}", kind=kind, day=nxt.held_on.isoformat())
+            else:
+                when = (
+                    _("{kind} on {day}", kind=kind, day=nxt.planned_date.isoformat())
+                    if nxt
+                    else "-"
+                )
+            typer.echo(
+                _(
+                    "Module {module}, visit {number}/15 (overall {seq}/45); next: {when}",
+                    module=s.module,
+                    number=s.number,
+                    seq=s.seq,
+                    when=when,
+                )
+            )
+        if pr.vas_change:
+            c = pr.vas_change
+            typer.echo(
+                _(
+                    "VAS {baseline:g} -> {latest:g}: {delta:+g}{percent}{important}",
+                    baseline=c.baseline,
+                    latest=c.latest,
+                    delta=c.delta,
+                    percent=_(" ({percent:+.0f}%)", percent=c.percent)
+                    if c.percent is not None
+                    else "",
+                    important=_(" clinically important") if c.important else "",
+                )
+            )

@@ -1,0 +1,78 @@
+"""`kinesio` with no command (the workstation), `kinesio init` and `kinesio demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kinesio_tui.cli.database import clinic_db, database_path
+from kinesio_tui.cli.options import DbOption, root_options
+from kinesio_tui.cli.refusal import fail
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.i18n import _
+from kinesio_tui.workstation import open_workstation
+
+workstation_app = typer.Typer()
+
+
+def run_tui(ctx: typer.Context, path: Path, *, demo: bool = False) -> None:
+    """Open the workstation; a file it must refuse (newer, not ours) is refused before the UI."""
+    try:
+        code = open_workstation(path, actor=root_options(ctx).actor, demo=demo)
+    except KinesioError as error:
+        raise fail(error) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def open_the_workstation(ctx: typer.Context) -> None:
+    """The bare `kinesio [--db] [--therapist]` when the launcher's fast path did not take it."""
+    run_tui(ctx, database_path(ctx))
+
+
+@workstation_app.command(help=_("Create (or upgrade) the database file and say where it is."))
+def init(ctx: typer.Context, db: DbOption = None) -> None:
+    from kinesio_tui.data.db import schema_version
+
+    with clinic_db(ctx, db, create=True) as conn:
+        typer.echo(
+            _(
+                "Database ready: {path} (schema {version})",
+                path=conn.path,
+                version=schema_version(conn),
+            )
+        )
+
+
+@workstation_app.command(
+    help=_("Open the workstation on a fresh demo database (the clinic's published cases and more).")
+)
+def demo(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help=_("Where to write the demo file (default: demo.db in your data directory)."),
+            show_default=False,
+        ),
+    ] = None,
+    build_only: Annotated[
+        bool, typer.Option("--build-only", help=_("Create the demo file, do not open the UI."))
+    ] = False,
+) -> None:
+    from kinesio_tui import demo as demo_clinic  # the demo's data: only for this command
+    from kinesio_tui.locations import data_dir, private_dir
+
+    # Not KINESIO_DB: that names the clinic's real file, and the demo replaces its target.
+    path = db or private_dir(data_dir()) / "demo.db"
+    try:
+        demo_clinic.build_demo(path)
+    except KinesioError as error:
+        raise fail(error) from None
+    if build_only:
+        typer.echo(_("Demo database written: {path}", path=path))
+        return
+    run_tui(ctx, path, demo=True)
