@@ -16,12 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_an_editable_install_says_nothing_a_newcomer_cannot_act_on(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("pyproject.toml", "setup.py", "README.md", "MANIFEST.in"):
+    for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, project / name)
-    for folder in ("kinesio_tui", "templates"):
-        shutil.copytree(
-            ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    shutil.copytree(
+        ROOT / "kinesio_tui", project / "kinesio_tui", ignore=shutil.ignore_patterns("__pycache__")
+    )
     # as the Makefile installs, but into an environment of its own, never the one running
     # the tests (about 20 s: pip builds the backend's environment first)
     venv = tmp_path / "venv"

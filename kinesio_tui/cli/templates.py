@@ -27,26 +27,24 @@ def templates_path() -> None:
     help=_("Seed the override folder with the built-in templates (existing files are kept)."),
 )
 def templates_copy() -> None:
-    from kinesio_tui.export.render import builtin_template_dir, override_dir
+    from kinesio_tui.export.render import builtin_template_files, override_dir
     from kinesio_tui.locations import private_dir
     from kinesio_tui.private_files import TargetExists, write_private_file
 
     try:
-        source = builtin_template_dir()
+        sources = list(builtin_template_files())
     except KinesioError as error:
         raise fail(error) from None
     target = override_dir()
     copied = kept = 0
     try:
         private_dir(target)
-        for path in sorted(source.rglob("*")):
-            if not path.is_file() or path.suffix not in {".j2", ".css"}:
-                continue
-            dest = target / path.relative_to(source)
+        for name, source in sources:
+            dest = target.joinpath(*name.parts)
             if not dest.parent.is_dir():
                 private_dir(dest.parent)  # 0700 like the folder above, whatever the umask
             try:
-                write_private_file(dest, path.read_bytes())  # 0600, whole or not at all
+                write_private_file(dest, source.read_bytes())  # 0600, whole or not at all
             except TargetExists:
                 kept += 1
             else:

@@ -1,4 +1,4 @@
-"""The Jinja2 environments: built-in templates, a clinic's overrides first, safe output.
+"""The Jinja2 environments: a clinic's overrides first, then the package's templates.
 
 Jinja2 is imported here only, and this module is imported only when something is
 rendered, so `kinesio --help` never pays for it.
@@ -7,7 +7,10 @@ rendered, so `kinesio --help` never pays for it.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+from collections.abc import Iterator
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,17 +24,42 @@ if TYPE_CHECKING:
 
 Format = Literal["md", "html"]
 TEMPLATE_NAMES = {"summary": "summary", "visit": "visit_note", "module": "module_report"}
+#: The built-in templates are package data: kinesio_tui/templates (partials/ inside it).
+TEMPLATE_PACKAGE = "kinesio_tui"
+TEMPLATE_FOLDER = "templates"
+TEMPLATE_SUFFIXES = (".j2", ".css")
 
 
-def builtin_template_dir() -> Path:
-    """Where the built-in templates are: inside the installed package, else the source tree."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "templates", package.parent / "templates"):
-        if (candidate / "summary.html.j2").is_file():
-            return candidate
-    raise KinesioError(
+def builtin_templates() -> Traversable:
+    """The built-in templates: the package's `templates` folder, however it was installed."""
+    return resources.files(TEMPLATE_PACKAGE) / TEMPLATE_FOLDER
+
+
+def builtin_template_files() -> Iterator[tuple[PurePosixPath, Traversable]]:
+    """Each built-in template (and the stylesheet they include), by its name under the folder."""
+
+    def walk(
+        folder: Traversable, under: PurePosixPath
+    ) -> Iterator[tuple[PurePosixPath, Traversable]]:
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.is_dir():
+                yield from walk(entry, under / entry.name)
+            elif entry.name.endswith(TEMPLATE_SUFFIXES):
+                yield under / entry.name, entry
+
+    folder = builtin_templates()
+    if not folder.is_dir():
+        raise _templates_missing()
+    return walk(folder, PurePosixPath())
+
+
+def _templates_missing() -> KinesioError:
+    return KinesioError(
         _("Templates missing"),
-        _("The built-in report templates were not found next to {path}.", path=package),
+        _(
+            "The built-in report templates were not found in the {package} package.",
+            package=TEMPLATE_PACKAGE,
+        ),
     )
 
 
@@ -74,12 +102,11 @@ def _environment(
     # Cached, so exporting 1,000 patients compiles each template once.
     import jinja2
 
-    loader = jinja2.ChoiceLoader(
-        [
-            jinja2.FileSystemLoader(str(overrides)),
-            jinja2.FileSystemLoader(str(builtin_template_dir())),
-        ]
-    )
+    try:
+        builtin = jinja2.PackageLoader(TEMPLATE_PACKAGE, TEMPLATE_FOLDER)
+    except ValueError:  # an install without its package data
+        raise _templates_missing() from None
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(overrides)), builtin])
     options: dict[str, Any] = {
         "loader": loader,
         "undefined": jinja2.StrictUndefined,
