@@ -160,7 +160,7 @@ def _problems(path: Path) -> list[tuple[int | None, str]]:
         db.close()
 
 
-def _row(raw: sqlite3.Connection, entry_id: int) -> dict[str, object]:
+def _row(raw: sqlite3.Connection, entry_id: int) -> dict[str, Any]:
     cursor = raw.execute("SELECT * FROM audit_log WHERE id = ?", [entry_id])
     return dict(zip([c[0] for c in cursor.description], cursor.fetchone(), strict=True))
 

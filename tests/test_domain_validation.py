@@ -306,7 +306,7 @@ def test_good_measurements_are_accepted(db: ClinicDB, clinic: dict[str, int]) ->
 
 # --- PIR ------------------------------------------------------------------------------------
 
-GOOD_PIR = {
+GOOD_PIR: dict[str, Any] = {
     "muscle": "piriformis",
     "side": "L",
     "tension_s": 7,

@@ -8,6 +8,7 @@ import os
 import re
 from datetime import date
 from pathlib import Path
+from xml.etree import ElementTree
 
 import html5lib
 import pytest
@@ -43,12 +44,14 @@ HOSTILE_NAME = "<script>alert(1)</script> | **x** [y](javascript:z)"
 
 
 def md_to_html(text: str) -> str:
-    return MarkdownIt("commonmark").enable("table").render(text)
+    return str(MarkdownIt("commonmark").enable("table").render(text))
 
 
-def parse_html(text: str) -> object:
+def parse_html(text: str) -> ElementTree.Element:
     """html5lib's strict parser raises on the first parse error."""
-    return html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(text)
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    tree: ElementTree.Element = parser.parse(text)  # html5lib is untyped; its tree is ElementTree's
+    return tree
 
 
 def assert_self_contained(text: str) -> None:
@@ -73,7 +76,7 @@ def test_demo_reports_parse_and_match_golden_files(demo_db: ClinicDB) -> None:
                 text = render_export(demo_db, pid, kind=kind, fmt=fmt, today=DAY)  # type: ignore[arg-type]
                 if fmt == "html":
                     tree = parse_html(text)
-                    assert tree.find(".//script") is None  # type: ignore[attr-defined]
+                    assert tree.find(".//script") is None
                     assert kind == "visit" or any(str(e.tag).endswith("}svg") for e in tree.iter())
                     assert_self_contained(text)
                 else:
@@ -164,7 +167,7 @@ def make_hostile(db: ClinicDB) -> int:
 
 def test_hostile_text_is_inert_and_intact_in_html(db: ClinicDB, hostile: int) -> None:
     for kind in ("summary", "visit"):
-        text = render_export(db, hostile, kind=kind, fmt="html", today=DAY)  # type: ignore[arg-type]
+        text = render_export(db, hostile, kind=kind, fmt="html", today=DAY)
         tree = parse_html(text)
         assert tree.find(".//script") is None and tree.find(".//img") is None
         assert tree.find(".//b") is None and tree.find(".//u") is None
@@ -179,7 +182,7 @@ def test_hostile_text_is_inert_and_intact_in_html(db: ClinicDB, hostile: int) ->
 def test_hostile_text_is_inert_and_intact_in_markdown(db: ClinicDB, hostile: int) -> None:
     clean = render_export(db, hostile, kind="summary", fmt="md", today=DAY)
     for kind in ("summary", "visit"):
-        text = render_export(db, hostile, kind=kind, fmt="md", today=DAY)  # type: ignore[arg-type]
+        text = render_export(db, hostile, kind=kind, fmt="md", today=DAY)
         rendered = md_to_html(text)
         assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
         assert "javascript:" not in re.findall(r'href="([^"]*)"', rendered).__str__()
@@ -251,9 +254,9 @@ def test_every_html_report_parses_strictly_with_hostile_text_in_every_field(
                 except KinesioError:
                     continue  # nothing to report (no episode, no module reviewed yet)
                 tree = parse_html(text)
-                content = "".join(tree.itertext())  # type: ignore[attr-defined]
+                content = "".join(tree.itertext())
                 assert "<script>x</script> & \"q\" 'a' ]]> <!-- c --> [/] [b]B[/b]" in content
-                assert tree.find(".//script") is None  # type: ignore[attr-defined]
+                assert tree.find(".//script") is None
                 rendered += 1
         assert rendered >= 9  # the three published cases, every kind
     finally:

@@ -164,7 +164,7 @@ def _assert_stored_values_are_valid(db: ClinicDB) -> None:
     """Every stored value has its column's type; no NaN/inf numbers; no NUL in text."""
     for table in ("patients", "episodes", "visits", "checklist_ticks", "pir_cycles"):
         for _, column, declared, *_ in db.execute(f"PRAGMA table_info({table})").fetchall():
-            allowed = _TYPES.get(declared)
+            allowed: tuple[str, ...] | None = _TYPES.get(declared)
             if allowed is None:
                 continue
             if declared == "REAL":

@@ -18,7 +18,8 @@ from kinesio_tui.pir_pacer import (
 
 def test_phases_run_tense_relax_slack_per_cycle() -> None:
     pacer = PirPacer(tension_s=7, relaxation_s=15, cycles=2)
-    assert pacer.phase is Phase.READY
+    at_first = pacer.phase  # asserted on a copy: mypy would keep pacer.phase narrowed
+    assert at_first is Phase.READY
     assert pacer.advance(5) == []  # not started: time does not count
     assert pacer.start() == [PhaseChanged(Phase.TENSE, 1)]
     assert pacer.remaining_s == 7

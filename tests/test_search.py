@@ -16,12 +16,12 @@ from kinesio_tui.domain.patients import (
     archive_patient,
     create_patient,
     find_patients,
-    fold,
     get_patient,
     patient_form,
     restore_patient,
     update_patient,
 )
+from kinesio_tui.domain.search import fold
 
 PEOPLE = [
     ("Rūta", "Žemaitė", "1988-03-02", "F", "+370 612 34567"),

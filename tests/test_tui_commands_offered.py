@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.command import CommandPalette
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 from textual.widgets._footer import FooterKey
 from tui_driver import drive, settle
 
@@ -27,7 +28,7 @@ async def palette_commands(app: KinesioApp, pilot: Pilot[None]) -> list[str]:
         if app.screen.query("CommandList Option"):
             break
     await pilot.pause(0.2)
-    options = app.screen.query_one("CommandList")
+    options = app.screen.query_one("CommandList", OptionList)
     words = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
     await pilot.press("escape")
     await settle(app, pilot)

@@ -100,7 +100,7 @@ def test_list_commands_are_on_keys_no_name_contains(demo_db_path: Path) -> None:
         await pilot.press("escape")
         await pilot.press("ctrl+r")
         await settle(app, pilot)
-        assert app.screen.archived
+        assert isinstance(app.screen, PatientsScreen) and app.screen.archived
         await pilot.press("ctrl+r")
         await settle(app, pilot)
         assert not app.screen.archived

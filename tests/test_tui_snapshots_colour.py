@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from rich.color import ColorSystem
@@ -30,6 +30,7 @@ from kinesio_tui.domain import find_patients
 
 SIZE = (80, 24)
 TERMINALS = ["no-color", "16-colour"]
+AnyApp = TypeVar("AnyApp", bound=App[Any])
 
 
 class SixteenColours(LineFilter):
@@ -53,7 +54,7 @@ class SixteenColours(LineFilter):
         return out
 
 
-def as_terminal(app: App[Any], terminal: str) -> App[Any]:
+def as_terminal(app: AnyApp, terminal: str) -> AnyApp:
     """Set the app up as that terminal would (the environment is read as the app is built)."""
     if terminal == "no-color":
         assert app.no_color

@@ -7,6 +7,7 @@ import contextlib
 import unicodedata
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual.app import App
@@ -58,7 +59,7 @@ def key_event(key: str) -> events.Key:
     return events.Key(key, char)
 
 
-async def burst(app: App[object], pilot: Pilot[None], *keys: str) -> None:
+async def burst(app: App[Any], pilot: Pilot[None], *keys: str) -> None:
     """Queue `keys` back to back, as one terminal read delivers a fast typist's burst.
 
     Pilot's `press` waits for the app to be idle after every key, which hides every ordering

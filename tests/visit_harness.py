@@ -15,7 +15,8 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from kinesio_tui import clock, domain
+from kinesio_tui import clock as product_clock
+from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.visit import VisitScreen
@@ -28,7 +29,7 @@ class VisitHarness(App[None]):
         self,
         db_path: Path,
         visit_id: int,
-        clock: Callable[[], float] | None = None,
+        clock: FakeClock | None = None,
     ) -> None:
         super().__init__()
         self.db_path = db_path
@@ -44,7 +45,7 @@ class VisitHarness(App[None]):
     @property
     def today(self) -> date:
         """The clinic day, from the product's clock, as the real app reads it."""
-        return clock.today()
+        return product_clock.today()
 
     def compose(self) -> ComposeResult:
         yield Static("patient screen", id="host")
@@ -116,6 +117,6 @@ def clinic(db_path: Path, condition: str, held: int) -> int:
         )
         for visit in domain.visits_of(db, episode_id)[:held]:
             hold(db, visit)
-        visit = domain.next_visit(db, episode_id)
-        assert visit is not None
-        return visit.id
+        upcoming = domain.next_visit(db, episode_id)
+        assert upcoming is not None
+        return upcoming.id
