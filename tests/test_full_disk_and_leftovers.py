@@ -44,6 +44,7 @@ def _tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
+@pytest.mark.slow
 def test_a_full_disk_leaves_no_export_and_the_retry_writes_it(
     demo_db_path: Path, tmp_path: Path
 ) -> None:
@@ -170,6 +171,7 @@ def test_leftovers_of_dead_processes_are_swept_and_nothing_else(
     assert link.is_symlink()
 
 
+@pytest.mark.slow
 def test_a_read_only_mount_gets_one_line_and_no_crash_report(
     demo_db_path: Path, tmp_path: Path
 ) -> None:

@@ -1,8 +1,12 @@
-"""How the tests are written: one clinic day, one fake clock, no real day read at import."""
+"""How the tests are written: one clinic day, one fake clock, no real day read at import,
+the slow ones marked so a quick run can leave them out while `make test` runs them all."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,3 +75,33 @@ def test_the_fake_clock_is_written_once_in_conftest() -> None:
         if isinstance(node, ast.ClassDef) and "clock" in node.name.lower()
     ]
     assert found == []
+
+
+#: The real-process tests that take long (several seconds each, a minute on a busy machine):
+#: `-m "not slow"` leaves them out of a quick local run; `make test` runs them.
+SLOW = [
+    "tests/test_refused_db_files.py",
+    "tests/test_tui_keys_pty.py",
+    "tests/test_reliability_kill.py",
+    "tests/test_restore_while_writing.py",
+    "tests/test_first_run.py::test_an_editable_install_says_nothing_a_newcomer_cannot_act_on",
+    "tests/test_full_disk_and_leftovers.py::test_a_full_disk_leaves_no_export_and_the_retry_writes_it",
+    "tests/test_full_disk_and_leftovers.py::test_a_read_only_mount_gets_one_line_and_no_crash_report",
+]
+
+
+def test_the_slow_real_process_tests_are_marked_slow() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "-m", "not slow", *SLOW],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 5, ran.stdout + ran.stderr  # 5: every test deselected
+
+
+def test_make_test_still_runs_the_slow_tests() -> None:
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:")[1].split("\n\n")[0]
+    runs = [line.split("pytest", 1)[1].split() for line in recipe.splitlines() if "pytest" in line]
+    assert runs and not any("-m" in options for options in runs), recipe  # no marker chosen
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "-m" not in config["tool"]["pytest"]["ini_options"]["addopts"].split()

@@ -35,6 +35,8 @@ from kinesio_tui.data.db import connect
 from kinesio_tui.domain import NewEpisode, NewPatient, create_patient, open_episode
 from kinesio_tui.maintenance.backup import backup_database
 
+pytestmark = pytest.mark.slow  # real processes: seconds each, a minute when busy
+
 
 def _kinesio_file(path: Path) -> Path:
     db = connect(path)

@@ -15,9 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from kinesio_tui.data.db import connect
 from kinesio_tui.domain import checklist_for_visit, get_visit
 from kinesio_tui.maintenance.audit import verify_chain
+
+pytestmark = pytest.mark.slow  # real processes: seconds each, a minute when busy
 
 CHILD = Path(__file__).with_name("writer_child.py")
 KILLS = 50

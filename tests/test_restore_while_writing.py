@@ -14,12 +14,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import NewPatient, create_patient
 from kinesio_tui.maintenance.backup import backup_database
 
+pytestmark = pytest.mark.slow  # real processes: seconds each, a minute when busy
 KINESIO = Path(sys.executable).with_name("kinesio")
 
 #: The writer: `persistent` keeps one connection open (as the workstation does);

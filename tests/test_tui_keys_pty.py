@@ -12,7 +12,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from pty_session import PtySession, ctrl, keys, kinesio_on_pty
+
+pytestmark = pytest.mark.slow  # real processes: seconds each, a minute when busy
 
 #: The patient screen's header: "Tomas Petrauskas, 52 y, M".
 HEADER = re.compile(r"([A-ZŽŠČ][\w]+ [A-ZŽŠČ][\w]+), \d+ y, [FMX]")
