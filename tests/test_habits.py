@@ -85,6 +85,7 @@ SLOW = [
     "tests/test_reliability_kill.py",
     "tests/test_restore_while_writing.py",
     "tests/test_first_run.py::test_an_editable_install_says_nothing_a_newcomer_cannot_act_on",
+    "tests/test_installed_package.py::test_an_export_from_a_regular_install",
     "tests/test_full_disk_and_leftovers.py::test_a_full_disk_leaves_no_export_and_the_retry_writes_it",
     "tests/test_full_disk_and_leftovers.py::test_a_read_only_mount_gets_one_line_and_no_crash_report",
 ]
