@@ -30,6 +30,7 @@ from kinesio_tui.plain_text import CONTROL
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.commands import KinesioCommands
 from kinesio_tui.views.key_order import KeyGate, is_choice_field, is_typed_letter
+from kinesio_tui.views.layout import BREAKPOINTS
 
 if TYPE_CHECKING:
     from kinesio_tui.views.patient import PatientScreen
@@ -78,6 +79,8 @@ class KinesioApp(App[None]):
     TITLE = "kinesio"
     COMMANDS = App.COMMANDS | {KinesioCommands}
     ENABLE_COMMAND_PALETTE = True
+    #: Every screen carries `-narrow` or `-wide` for its width (views/layout.py).
+    HORIZONTAL_BREAKPOINTS = BREAKPOINTS
     BINDINGS: ClassVar[list[BindingType]] = [
         # Ctrl+Q, not q: a letter is text wherever a person may be typing (a name on the
         # list, a field whose focus has not arrived yet), never a way out.

@@ -164,6 +164,18 @@ class Protocol:
     def total_visits(self) -> int:
         return len(self.cycle) * len(self.modules)
 
+    @property
+    def reviews(self) -> tuple[VisitSlot, ...]:
+        """The doctor's appointments that review a module (control, final): every one
+        after the module's first, which sets it up."""
+        return tuple(s for s in self.cycle if s.kind == "doctor" and s.number > 1)
+
+    def review_seqs(self) -> tuple[int, ...]:
+        """The programme's first visit and every reviewing appointment, counted 1..total:
+        where a chart over the whole programme puts its ticks."""
+        per = self.visits_per_module
+        return (1, *(m * per + s.number for m in range(len(self.modules)) for s in self.reviews))
+
     def condition(self, code: str) -> Condition | None:
         return next((c for c in self.conditions if c.code == code), None)
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from kinesio_tui.export.charts import Chart, Series, nice_ticks, render_svg, runs
+
+#: The built-in programme's shape: 45 visits, doctor's appointments at 1, 8, 15, ...
+SHAPE: dict[str, Any] = {"x_max": 45, "x_ticks": (1, 8, 15, 23, 30, 38, 45)}
 
 
 def vas_chart(points: list[tuple[int, float]], missing: frozenset[int] = frozenset()) -> ET.Element:
@@ -15,6 +19,7 @@ def vas_chart(points: list[tuple[int, float]], missing: frozenset[int] = frozens
         y_min=0,
         y_max=10,
         series=[Series("VAS pain", points)],
+        **SHAPE,
         threshold=5.6,
         threshold_label="clinically important change: 5.6/10",
         missing=missing,
@@ -90,15 +95,17 @@ def test_nan_and_out_of_range_values_are_safe() -> None:
 
 
 def test_empty_chart_says_so_and_two_series_get_a_legend() -> None:
-    empty = ET.fromstring(render_svg(Chart("SLR", "°", 0, 90, [])))
+    empty = ET.fromstring(render_svg(Chart("SLR", "°", 0, 90, [], **SHAPE)))
     assert "No values recorded" in texts(empty)
-    two = Chart("SLR", "°", 0, 90, [Series("Left", [(1, 35.0)]), Series("Right", [(1, 40.0)])])
+    two = Chart(
+        "SLR", "°", 0, 90, [Series("Left", [(1, 35.0)]), Series("Right", [(1, 40.0)])], **SHAPE
+    )
     labels = texts(ET.fromstring(render_svg(two)))
     assert "Left" in labels and "Right" in labels
 
 
 def test_titles_are_escaped() -> None:
-    root = ET.fromstring(render_svg(Chart("<b>&</b>", "", 0, 1, [])))
+    root = ET.fromstring(render_svg(Chart("<b>&</b>", "", 0, 1, [], **SHAPE)))
     assert "<b>&</b>" in texts(root)
 
 

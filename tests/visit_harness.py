@@ -19,11 +19,14 @@ from kinesio_tui import clock as product_clock
 from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.views import db_wait
+from kinesio_tui.views.layout import BREAKPOINTS
 from kinesio_tui.views.visit import VisitScreen
 
 
 class VisitHarness(App[None]):
     """Opens one visit screen on a real database file, as the patient screen would."""
+
+    HORIZONTAL_BREAKPOINTS = BREAKPOINTS
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import NewPatient, Patient
+from kinesio_tui.domain.search import count_patients as count_patients  # the list's count
 from kinesio_tui.domain.search import fold, search_rows
 from kinesio_tui.domain.store import fetch_row, insert_row, now_iso, update_row
 from kinesio_tui.errors import ValidationError
@@ -115,11 +116,6 @@ def patient_form(patient: Patient) -> NewPatient:
     """The editable fields of a patient, as a form."""
     fields = asdict(patient)
     return NewPatient(**{k: fields[k] for k in NewPatient.__dataclass_fields__})
-
-
-def count_patients(db: ClinicDB, *, archived: bool = False) -> int:
-    where = "archived_at IS NOT NULL" if archived else "archived_at IS NULL"
-    return int(db.execute(f"SELECT count(*) FROM patients WHERE {where}").fetchone()[0])
 
 
 def find_patients(

@@ -27,6 +27,7 @@ class RosterRow:
     last_vas: float | None
     red_flags: bool
     next_started: bool = False  # the next visit is under way (started, not completed)
+    module_visits: int | None = None  # visits planned in the next visit's module
 
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year
@@ -41,7 +42,8 @@ SELECT e.id, e.patient_id, e.condition, e.subtype, e.side, e.status,
   (SELECT m.value_num FROM measurements m JOIN visits v ON v.id = m.visit_id
      WHERE v.episode_id = e.id AND m.test_code = 'vas' ORDER BY v.seq DESC, m.id DESC LIMIT 1),
   (SELECT flags FROM red_flag_screens WHERE episode_id = e.id ORDER BY screened_on DESC, id DESC LIMIT 1),
-  nv.started_at IS NOT NULL
+  nv.started_at IS NOT NULL,
+  (SELECT max(number) FROM visits WHERE episode_id = e.id AND module = nv.module)
 FROM episodes e
 LEFT JOIN visits nv ON nv.id = (
   SELECT id FROM visits WHERE episode_id = e.id AND status = 'planned' ORDER BY seq LIMIT 1)
@@ -89,6 +91,7 @@ def roster(
                 last_vas=e[9] if e else None,
                 red_flags=bool(e and e[10] and e[10] != "[]"),
                 next_started=bool(e and e[11]),
+                module_visits=e[12] if e else None,
             )
         )
     return out

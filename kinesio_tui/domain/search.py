@@ -31,6 +31,12 @@ CANDIDATE_CAP = 500
 PAGE_FACTOR = 2
 
 
+def count_patients(db: ClinicDB, *, archived: bool = False) -> int:
+    """How many patients the active (or archived) list holds."""
+    where = "archived_at IS NOT NULL" if archived else "archived_at IS NULL"
+    return int(db.execute(f"SELECT count(*) FROM patients WHERE {where}").fetchone()[0])
+
+
 def _is_digits_word(word: str) -> bool:
     return any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word)
 

@@ -33,11 +33,11 @@ class Chart:
     y_min: float
     y_max: float
     series: Sequence[Series]
-    x_max: int = 45
+    x_max: int  # the programme's visits (the protocol says how many)
+    x_ticks: Sequence[int]  # where its doctor's appointments fall
     threshold: float | None = None
     threshold_label: str = ""
     missing: frozenset[int] = field(default_factory=frozenset)  # visits not attended
-    x_ticks: Sequence[int] = (1, 8, 15, 23, 30, 38, 45)
 
 
 def _finite(points: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:

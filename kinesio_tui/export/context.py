@@ -47,7 +47,6 @@ Kind = Literal["summary", "visit", "module"]
 Value = float | str
 SIDE_LABELS: dict[str | None, str] = {"L": "left", "R": "right", "both": "both sides", None: ""}
 STATUS_LABELS = {"done": "held", "missed": "missed", "planned": "planned", "cancelled": "cancelled"}
-CONTROL, FINAL = 8, 15  # positions of the control and final doctor's appointments in a module
 
 
 @dataclass
@@ -197,9 +196,11 @@ def sides(test: ClinicalTest) -> tuple[str | None, ...]:
 
 
 def chart(
-    data: EpisodeData, test: ClinicalTest, proto: Protocol, *, upto: int = 45
+    data: EpisodeData, test: ClinicalTest, proto: Protocol, *, upto: int | None = None
 ) -> dict[str, Any] | None:
-    """A test's values over the programme as SVG, plus a small table for Markdown."""
+    """A test's values over the programme (up to visit `upto`) as SVG, plus a small table
+    for Markdown."""
+    upto = proto.total_visits if upto is None else upto
     series = []
     for side in sides(test):
         points = [
@@ -226,7 +227,6 @@ def chart(
             else _("{pct} %", pct=number(proto.important_change_percent)),
             value=measure(line, test.unit),
         )
-    per = proto.visits_per_module
     spec = charts.Chart(
         title=f"{test.label} ({test.unit})" if test.unit else test.label,
         unit=test.unit,
@@ -237,15 +237,7 @@ def chart(
         threshold=line,
         threshold_label=line_label,
         missing=frozenset(v.seq for v in data.visits if v.status == "missed" and v.seq <= upto),
-        x_ticks=(
-            1,
-            *(
-                m * per + s.number
-                for m in range(len(proto.modules))
-                for s in proto.cycle
-                if s.kind == "doctor" and s.number > 1
-            ),
-        ),
+        x_ticks=proto.review_seqs(),
     )
     doctor = {v.seq for v in data.visits if v.is_doctor}
     seqs = sorted({seq for s in series for seq, _v in s.points})
@@ -569,7 +561,7 @@ def module_context(
     held = {v.seq for v in data.visits if v.status == "done" and v.is_doctor}
 
     def reported(m: int) -> list[int]:
-        return [n for n in (CONTROL, FINAL) if (m - 1) * per + n in held]
+        return [s.number for s in proto.reviews if (m - 1) * per + s.number in held]
 
     if module is None:
         candidates = [m.number for m in proto.modules if reported(m.number)]

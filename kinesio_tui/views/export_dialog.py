@@ -18,6 +18,7 @@ from textual.widgets import Button, RadioSet, Static
 
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
+from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.flags import ChoiceButton
 
 if TYPE_CHECKING:
@@ -179,4 +180,4 @@ class ExportDialog(ModalScreen[Path | None]):
 
     def _failed(self, error: KinesioError, out_dir: Path) -> None:
         self.query_one("#export-target", Static).update(_("Into {dir}", dir=out_dir))
-        self.notify(error.message, title=error.title, severity="error")
+        say_failed(self.app, error)

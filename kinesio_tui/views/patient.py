@@ -18,7 +18,9 @@ from kinesio_tui.domain.outcomes import Progress
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
+from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.footer import KeyFooter
+from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.row_table import Column, RowTable
 from kinesio_tui.views.widgets import (
     ProgrammePanel,
@@ -40,7 +42,7 @@ SIDE_WORDS = {"L": "left", "R": "right", "both": "both sides"}
 
 
 class VisitTable(RowTable):
-    """The episode's 45 visits; Enter starts (or continues) the current one.
+    """The episode's visits; Enter starts (or continues) the current one.
 
     A RowTable, as the patient list: DataTable drew the first screenful cut to the column
     headers, measured the rows when next idle and drew them all again (issue 7).
@@ -162,7 +164,7 @@ class PatientScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Shown for the first time, or back from a visit, a form or a dialog: (re)load."""
-        self._wide = self.size.width >= 110
+        self._wide = is_wide(self.size.width)
         self.refresh_data()
 
     def refresh_data(self) -> None:
@@ -172,14 +174,17 @@ class PatientScreen(Screen[None]):
         try:
             self.patient = get_patient(db, self.patient_id)
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            say_failed(self.app, error)
             self.app.pop_screen()
             return
         self.episode = current_episode(db, self.patient_id)
         self.progress = progress(db, self.episode.id, today=today) if self.episode else None
         self.query_one("#patient-header", Static).update(
             header_text(
-                self.patient, self.episode, self.patient.age_on(today), wide=self.size.width >= 110
+                self.patient,
+                self.episode,
+                self.patient.age_on(today),
+                wide=is_wide(self.size.width),
             )
         )
         proto = protocol()
@@ -201,7 +206,7 @@ class PatientScreen(Screen[None]):
     def _show_programme(self, prog: Progress | None) -> None:
         self._programme_width = self.size.width
         today = self.kapp.today
-        wide = self.size.width >= 110
+        wide = is_wide(self.size.width)
         panel = self.query_one(ProgrammePanel)
         inner = self.size.width - 2  # the panel's padding
         if prog is None:
@@ -233,17 +238,17 @@ class PatientScreen(Screen[None]):
         )
 
     def _visits_width(self) -> int:
-        return 48 if self.size.width >= 110 else 41
+        return 48 if is_wide(self.size.width) else 41
 
     def _show_visits(self, visits: list[Visit], current: Visit | None) -> None:
-        shown = (visits, current, self.size.width >= 110)
+        shown = (visits, current, is_wide(self.size.width))
         if shown == self._shown_visits:
             return  # unchanged: keep the cursor where the user left it
         self._shown_visits = shown
         table = self.query_one(VisitTable)
         table.styles.width = self._visits_width()
         today = self.kapp.today
-        date_format = "%a %d %b" if self.size.width >= 110 else "%d %b"
+        date_format = "%a %d %b" if is_wide(self.size.width) else "%d %b"
         table.clear()
         rows = []
         for visit in visits:
@@ -269,7 +274,7 @@ class PatientScreen(Screen[None]):
         The first layout sends a Resize too, at the size the screen was just drawn for:
         redrawing then cost a second layout and render of the whole screen (~12 ms).
         """
-        wide = self.size.width >= 110
+        wide = is_wide(self.size.width)
         if wide != self._wide:
             self._wide = wide
             self.refresh_data()
@@ -360,7 +365,8 @@ class PatientScreen(Screen[None]):
         # Only held visits, and modules with a control or final appointment held, have a report.
         held = [v for v in prog.visits if v.status == "done"]
         visit = highlighted if highlighted in held else (held[-1] if held else None)
-        reviewed = sorted({v.module for v in held if v.is_doctor and v.number > 1})
+        reviews = {slot.number for slot in protocol().reviews}
+        reviewed = sorted({v.module for v in held if v.is_doctor and v.number in reviews})
         module = (
             highlighted.module
             if highlighted and highlighted.module in reviewed
@@ -420,7 +426,7 @@ class PatientScreen(Screen[None]):
                         _("Archived. Press a on the patient list to see archived patients.")
                     )
             except KinesioError as error:
-                self.notify(error.message, title=error.title, severity="error")
+                say_failed(self.app, error)
             self.refresh_data()
 
         self.app.push_screen(Confirm(question), answered)

@@ -30,6 +30,7 @@ from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
 from kinesio_tui.protocol import protocol
+from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.flags import FlagList
 from kinesio_tui.views.footer import KeyFooter
 
@@ -259,7 +260,7 @@ class PatientForm(FormScreen):
             self.show_error(error.field, error.reason)
             return
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            say_failed(self.app, error)
             return
         self.dismiss(patient_id)
 
@@ -399,7 +400,7 @@ class EpisodeForm(FormScreen):
         return value if isinstance(value, str) else ""
 
     def action_save(self) -> None:
-        """Check the fields, then open the episode (which plans its 45 visits)."""
+        """Check the fields, then open the episode (which plans its visits)."""
         today = self.kapp.today
         data = NewEpisode(
             condition=self._select("condition"),
@@ -442,7 +443,7 @@ class EpisodeForm(FormScreen):
             self.show_error(error.field, error.reason)
             return
         except KinesioError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            say_failed(self.app, error)
             return
         if data.red_flags:
             self.notify(
@@ -452,5 +453,5 @@ class EpisodeForm(FormScreen):
                 timeout=10,
             )
         else:
-            self.notify(_("Episode opened: 45 visits planned."))
+            self.notify(_("Episode opened: {n} visits planned.", n=proto.total_visits))
         self.dismiss(episode_id)

@@ -17,8 +17,10 @@ from textual.worker import get_current_worker
 
 from kinesio_tui.data.db import ClinicDB, connect_reader
 from kinesio_tui.domain.roster import RosterRow, roster
+from kinesio_tui.domain.search import count_patients
 from kinesio_tui.i18n import _
 from kinesio_tui.views.footer import KeyFooter
+from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.row_table import Column, RowTable
 
 if TYPE_CHECKING:
@@ -30,18 +32,8 @@ if TYPE_CHECKING:
 PAGE = 60
 #: Load the next page when the cursor comes this close to the last loaded row.
 PREFETCH = 20
-#: Below this width the list abbreviates columns.
-NARROW = 110
 
 SIDES = {"L": "L", "R": "R", "both": "L+R"}
-
-
-def count_listed(db: ClinicDB, *, archived: bool) -> int:
-    """How many patients the active (or archived) list holds."""
-    state = "NOT NULL" if archived else "NULL"
-    return int(
-        db.execute(f"SELECT count(*) FROM patients WHERE archived_at IS {state}").fetchone()[0]
-    )
 
 
 def condition_cell(row: RosterRow, *, narrow: bool) -> str:
@@ -59,7 +51,7 @@ def visit_cell(row: RosterRow) -> str:
         return _(row.episode_status or "-") if row.condition else "-"
     if row.module is None or row.number is None:
         return "-"
-    return f"M{row.module} {row.number:>2}/15"
+    return f"M{row.module} {row.number:>2}/{row.module_visits}"
 
 
 def next_cell(row: RosterRow, today: date, *, narrow: bool) -> str | Text:
@@ -181,7 +173,7 @@ class PatientsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(PatientTable).type_into = self.query_one("#search", Input)
         self.query_one(PatientTable).focus()
-        self._build_columns(self.size.width < NARROW)
+        self._build_columns(not is_wide(self.size.width))
         # The first page inline (a few ms), so the first frame is not an empty list.
         rows = roster(self.kapp.db, "", limit=PAGE + 1)
         self._show_page(rows, 0, PAGE, self._generation, None, None)
@@ -203,7 +195,7 @@ class PatientsScreen(Screen[None]):
         self.reload(keep_cursor=True)
 
     def on_resize(self, event: events.Resize) -> None:
-        narrow = event.size.width < NARROW
+        narrow = not is_wide(event.size.width)
         if narrow != self._narrow:
             self._build_columns(narrow)
             self.reload(keep_cursor=True)
@@ -263,7 +255,7 @@ class PatientsScreen(Screen[None]):
                 self._reader = connect_reader(self.kapp.db_path)
             db = self._reader
             rows = roster(db, query, archived=archived, limit=limit + 1, offset=offset)
-            total = None if offset or query else count_listed(db, archived=archived)
+            total = None if offset or query else count_patients(db, archived=archived)
         if worker.is_cancelled:
             return
         self.app.call_from_thread(self._show_page, rows, offset, limit, generation, keep, total)
@@ -393,7 +385,7 @@ class PatientsScreen(Screen[None]):
         self._generation += 1
         db = self.kapp.db
         rows = roster(db, self._query, archived=self.archived, limit=PAGE + 1)
-        total = None if self._query else count_listed(db, archived=self.archived)
+        total = None if self._query else count_patients(db, archived=self.archived)
         self._show_page(rows, 0, PAGE, self._generation, None, total)
 
     @on(Input.Submitted, "#search")

@@ -215,7 +215,6 @@ class VisitScreen(Screen[bool]):
     """One visit of the programme. Starts the visit on entry; dismisses True once completed."""
 
     CSS_PATH = "visit.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("escape", "back", _("Back")),
         Binding("p", "pir", _("PIR")),

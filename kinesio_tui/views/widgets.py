@@ -149,7 +149,15 @@ def vas_text(points: Sequence[SeriesPoint], change: Change | None, *, width: int
     if change.important:
         out.append(_("✓ clinically important"), style="bold green")
     elif change.improved:
-        out.append(_("improved, below the 2-point/30% threshold"), style="yellow")
+        proto = protocol()
+        out.append(
+            _(
+                "improved, below the {points:g}-point/{pct:g}% threshold",
+                points=proto.important_change_points,
+                pct=proto.important_change_percent,
+            ),
+            style="yellow",
+        )
     elif change.delta > 0:
         out.append(_("▲ worse"), style="bold red")
     else:
