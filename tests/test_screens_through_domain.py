@@ -6,11 +6,14 @@ import ast
 from pathlib import Path
 
 import pytest
+from textual.app import App
 from textual.widget import Widget
 from visit_harness import TODAY, VisitHarness, clinic, sync
 
-from kinesio_tui.data.db import ClinicDB
+from kinesio_tui import domain
+from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.views.doctor import DoctorForm
+from kinesio_tui.views.layout import BREAKPOINTS
 from kinesio_tui.views.visit import VisitScreen
 
 PACKAGE = Path(__file__).parent.parent / "kinesio_tui"
@@ -80,3 +83,74 @@ def test_one_way_to_say_an_error() -> None:
                 ):
                     copies.append(f"{path.name}:{node.lineno}")
     assert copies == []
+
+
+def audit_entries(db_path: Path) -> int:
+    with connect(db_path) as db:
+        return int(db.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+
+
+class VisitOnly(App[None]):
+    """Shows one visit screen built on a visit already started, and nothing else."""
+
+    HORIZONTAL_BREAKPOINTS = BREAKPOINTS
+
+    def __init__(self, db_path: Path, visit_id: int) -> None:
+        super().__init__()
+        self.db = connect(db_path, actor="Test Therapist")
+        self.today = TODAY
+        self.actor = "Test Therapist"
+        visit = domain.get_visit(self.db, visit_id)
+        episode = domain.get_episode(self.db, visit.episode_id)
+        self.screen_to_show = VisitScreen(
+            visit, episode, domain.get_patient(self.db, episode.patient_id)
+        )
+
+    def on_mount(self) -> None:
+        self.push_screen(self.screen_to_show)
+
+    def on_unmount(self) -> None:
+        self.db.close()
+
+
+@pytest.mark.parametrize(("condition", "held"), [("sciatica", 1), ("radiculitis", 0)])
+@sync
+async def test_building_the_visit_screen_writes_nothing(
+    db_path: Path, condition: str, held: int
+) -> None:
+    """Starting is the opening action's write; the screen built on it only reads."""
+    visit_id = clinic(db_path, condition, held)
+    with connect(db_path, actor="tester") as db:
+        domain.start_visit(db, visit_id, today=TODAY)
+    before = audit_entries(db_path)
+    app = VisitOnly(db_path, visit_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, VisitScreen)
+        assert audit_entries(db_path) == before
+
+
+@sync
+async def test_enter_starts_the_visit_before_its_screen_is_built(db_path: Path) -> None:
+    """The patient screen's Enter writes the start; a visit another terminal changed first
+    is not started and no visit screen opens, the patient screen says why."""
+    from kinesio_tui.app import build_app
+
+    visit_id = clinic(db_path, "sciatica", 1)
+    app = build_app(db_path, today=TODAY)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.open_patient(domain.find_patients(app.db, "bandomoji")[0].id)
+        await pilot.pause()
+        with connect(db_path, actor="other") as other:  # a second terminal reschedules it
+            domain.set_visit_note(other, visit_id, "moved", expected_version=None)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, VisitScreen)
+        assert domain.get_visit(app.db, visit_id).started_at is None
+        assert any("another terminal" in n.message for n in app._notifications)
+        await pilot.pause(1.2)  # the patient screen has reloaded the visit
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, VisitScreen) and app.screen.visit_id == visit_id
+        assert domain.get_visit(app.db, visit_id).started_at is not None

@@ -20,7 +20,7 @@ from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.layout import BREAKPOINTS
-from kinesio_tui.views.visit import VisitScreen
+from kinesio_tui.views.visit import begin_visit
 
 
 class VisitHarness(App[None]):
@@ -54,7 +54,8 @@ class VisitHarness(App[None]):
         yield Static("patient screen", id="host")
 
     def on_mount(self) -> None:
-        self.push_screen(VisitScreen(self.visit_id, pir_clock=self.clock), self.results.append)
+        screen = begin_visit(self, self.visit_id, pir_clock=self.clock)  # as Enter on it does
+        self.push_screen(screen, self.results.append)
 
     def on_unmount(self) -> None:
         self.db.close()

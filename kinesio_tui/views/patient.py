@@ -18,7 +18,7 @@ from kinesio_tui.domain.outcomes import Progress
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
-from kinesio_tui.views.db_wait import say_failed
+from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.row_table import Column, RowTable
@@ -341,14 +341,22 @@ class PatientScreen(Screen[None]):
                 severity="warning",
             )
             return
-        try:
-            from kinesio_tui.views.visit import VisitScreen
-        except ImportError:
-            self.notify(_("The visit screen is not available yet."), severity="warning")
-            return
-        # started from the version shown here (refused if another terminal changed it since);
-        # on_screen_resume reloads afterwards
-        self.app.push_screen(VisitScreen(visit_id, expected_version=nxt.version))
+        from kinesio_tui.views.visit import VisitScreen, begin_visit
+
+        def start() -> VisitScreen:
+            # from the version shown here: refused if another terminal changed it since
+            return begin_visit(self.kapp, visit_id, expected_version=nxt.version)
+
+        def started(screen: VisitScreen) -> None:
+            self.app.push_screen(screen)
+
+        def not_started(error: KinesioError) -> None:
+            say_failed(self.app, error)
+            if self.is_current:
+                self.refresh_data()  # what the other terminal did
+
+        # on_screen_resume reloads this screen when the visit is left
+        save_patiently(self.app, start, started, not_started)
 
     def action_export(self) -> None:
         """Export this patient's summary, a visit or a module."""

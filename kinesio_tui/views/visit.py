@@ -54,9 +54,14 @@ NOTE_SAVE_DELAY = 0.8
 class VisitHost(TypingProtocol):
     """What the visit screens need from the app hosting them."""
 
-    db: ClinicDB
-    today: date
-    actor: str
+    @property
+    def db(self) -> ClinicDB: ...
+
+    @property
+    def today(self) -> date: ...
+
+    @property
+    def actor(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -211,8 +216,35 @@ def checklist_prompt(item: ChecklistItem, tick: domain.Tick | None) -> Table:
     return grid
 
 
+def begin_visit(
+    host: VisitHost,
+    visit_id: int,
+    *,
+    expected_version: int | None = None,
+    pir_clock: Callable[[], float] | None = None,
+) -> VisitScreen:
+    """Start (or continue) a visit and build its screen on the started visit.
+
+    Starting is the one write of opening a visit; it is made here, by whoever opens the
+    screen (the patient screen's Enter), so building the screen only reads. The visit is
+    started from `expected_version`, the version shown where it was chosen: refused
+    (StaleRecord) if another terminal changed it since.
+    """
+    visit = domain.start_visit(
+        host.db,
+        visit_id,
+        therapist=host.actor,
+        today=host.today,
+        expected_version=expected_version,
+    )
+    episode = domain.get_episode(host.db, visit.episode_id)
+    patient = domain.get_patient(host.db, episode.patient_id)
+    return VisitScreen(visit, episode, patient, pir_clock=pir_clock)
+
+
 class VisitScreen(Screen[bool]):
-    """One visit of the programme. Starts the visit on entry; dismisses True once completed."""
+    """One visit of the programme, started (see `begin_visit`); dismisses True once
+    completed."""
 
     CSS_PATH = "visit.tcss"
     BINDINGS = [
@@ -231,21 +263,26 @@ class VisitScreen(Screen[bool]):
 
     def __init__(
         self,
-        visit_id: int,
+        visit: domain.Visit,
+        episode: domain.Episode,
+        patient: domain.Patient,
         *,
         pir_clock: Callable[[], float] | None = None,
-        expected_version: int | None = None,
     ) -> None:
-        super().__init__()
-        self.visit_id = visit_id
+        super().__init__(classes="-doctor" if visit.is_doctor else "-therapy")
+        #: The visit as shown: its version is what the next write to it is based on.
+        self.visit = visit
+        self.visit_id = visit.id
+        self.episode = episode
+        self.patient = patient
+        self.module = protocol().module(visit.module)
+        #: The session's checklist (none at a doctor's appointment), read as it is built.
+        self.items: tuple[ChecklistItem, ...] = ()
         self.pir_clock = pir_clock
-        #: The visit's version where it was chosen (the patient screen), for starting it.
-        self.expected_version = expected_version
         self.undo_stack: list[UndoStep] = []
-        self.failed: KinesioError | None = None
         self._note_timer: Timer | None = None
-        self._saved_note = ""
-        self._note_text = ""
+        self._saved_note = visit.note
+        self._note_text = visit.note
         #: A note save is queued (the database was busy): it writes the latest text.
         self._note_saving = False
         #: What was typed in the note when another terminal's note replaced it on screen.
@@ -272,25 +309,6 @@ class VisitScreen(Screen[bool]):
     # --- building -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # Starting happens as the screen is built, so everything shown is the started visit.
-        try:
-            self.visit = domain.start_visit(
-                self.db,
-                self.visit_id,
-                therapist=self.host.actor,
-                today=self.host.today,
-                expected_version=self.expected_version,
-            )
-        except KinesioError as error:
-            self.failed = error
-            yield Static(markup=False, content=error.message)
-            yield KeyFooter(compact=True)
-            return
-        self.episode = domain.get_episode(self.db, self.visit.episode_id)
-        self.patient = domain.get_patient(self.db, self.episode.patient_id)
-        self.module = protocol().module(self.visit.module)
-        self._saved_note = self._note_text = self.visit.note
-        self.add_class("-doctor" if self.visit.is_doctor else "-therapy")
         yield Static(markup=False, content=self.header_text(), id="visit-header")
         yield Static(markup=False, content=self.goal_text(), id="visit-goal")
         yield Static(markup=False, content="", id="visit-alarm")
@@ -388,12 +406,6 @@ class VisitScreen(Screen[bool]):
         return line
 
     def on_mount(self) -> None:
-        if self.failed is not None:
-            self.notify(
-                markup=False, message=self.failed.message, title=self.failed.title, severity="error"
-            )
-            self.dismiss(False)
-            return
         self.refresh_view()
         if self.visit.is_doctor:
             self.query(".check-field").first().focus()
@@ -413,8 +425,6 @@ class VisitScreen(Screen[bool]):
 
     def refresh_data(self) -> None:
         """Another process committed: re-read, but leave fields being typed in alone."""
-        if self.failed is not None:
-            return
         self.refresh_alarm()
         self.refresh_records()
         if not self.visit.is_doctor:
@@ -624,12 +634,9 @@ class VisitScreen(Screen[bool]):
     # --- PIR and tests --------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.failed is not None and action != "back":
-            return False
         if action == "put_note_back":
             return bool(self._kept_note)
-        is_doctor = getattr(self, "visit", None) is not None and self.visit.is_doctor
-        return not (action in ("pir", "last_session") and is_doctor)
+        return not (action in ("pir", "last_session") and self.visit.is_doctor)
 
     def action_last_session(self) -> None:
         """Show the last session in full (beside the checklist on a wide screen anyway)."""
@@ -761,7 +768,7 @@ class VisitScreen(Screen[bool]):
 
     def save_note(self) -> None:
         """Write the note if it changed since the last save, based on the visit as shown."""
-        if self.failed is not None or self._note_saving:
+        if self._note_saving:
             return  # a save already queued writes the latest text when its turn comes
         if self._note_text.strip() == self._saved_note.strip():
             return
@@ -828,9 +835,6 @@ class VisitScreen(Screen[bool]):
 
     def action_back(self) -> None:
         """Escape: out of a field back to the list or form (keys work again), else leave."""
-        if self.failed is not None:
-            self.dismiss(False)
-            return
         if isinstance(self.focused, TextArea | Input | Select):
             self.save_note()
             if self.visit.is_doctor:
@@ -847,8 +851,6 @@ class VisitScreen(Screen[bool]):
 
     def save_before_leaving(self) -> bool:
         """For quitting: save the note now; True (and says why) if something is unsaved."""
-        if self.failed is not None:
-            return False
         self.save_note()
         return self.note_at_risk()
 
