@@ -3,6 +3,8 @@
 Each field is saved when it changes (a choice at once, a typed value on Enter or on leaving
 the field); a value that breaks the catalog's rules shows why next to the field and writes
 nothing. The previous value from earlier visits of the episode is shown for comparison.
+The form holds no connection: it posts what was entered, and the visit screen writes it
+and tells the form how that went.
 
 Each save is based on the version of the value the field shows. If another terminal saved
 that check first, the save is refused: the field shows their value, the line under it says
@@ -11,9 +13,9 @@ so, and Ctrl+R in the field puts the typed value back (Enter then saves it over 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -27,10 +29,9 @@ from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
-from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.flags import FlagBox
-from kinesio_tui.views.record_test import RecordedResult, allowed_text, record_result
-from kinesio_tui.views.visit import VisitHost, format_value
+from kinesio_tui.views.record_test import RecordedResult, allowed_text
+from kinesio_tui.views.visit import format_value
 
 Key = tuple[str, str | None]  # test code, side
 
@@ -64,28 +65,42 @@ def same_value(saved: float | str | None, typed: object) -> bool:
 
 
 class DoctorForm(VerticalScroll):
-    """The checks of a doctor's appointment; posts `Recorded` for each value written."""
+    """The checks of a doctor's appointment. A dumb widget: the screen hands it what to
+    show; it posts `CheckEntered` and `FlagsTicked`, and the screen writes and says how
+    it went (`check_saved`, `check_refused`, `flags_saved`, `flags_refused`)."""
 
     BINDINGS = [Binding("ctrl+r", "put_back", _("Put mine back"))]
 
     @dataclass
-    class Recorded(Message):
-        result: RecordedResult
+    class CheckEntered(Message):
+        """A value typed or chosen for a check, to save based on the version shown."""
+
+        form: DoctorForm
+        test: ClinicalTest
+        side: str | None
+        value: Any
+        version: int  # of the value the field showed (0: none)
 
     @dataclass
-    class FlagsScreened(Message):
+    class FlagsTicked(Message):
+        """The red-flag boxes now say `flags`: a new screen, based on the one shown."""
+
+        form: DoctorForm
         flags: list[str]
+        version: int  # the red-flag screen the boxes showed (0: none)
+        box: str | None  # the box that changed
+        wanted: bool  # what it was changed to
 
     def __init__(
-        self, db: ClinicDB, visit: domain.Visit, episode: domain.Episode, today: date
+        self,
+        checks: Sequence[ClinicalTest],
+        previous: dict[Key, tuple[float | str, int]],
+        flags_screen: tuple[int, list[str]],
     ) -> None:
         super().__init__(id="doctor-form")
-        self.db = db
-        self.visit = visit
-        self.episode = episode
-        self.today = today
-        self.checks = domain.doctor_checks_for_visit(visit)
-        self.previous = previous_values(db, visit)
+        self.checks = tuple(checks)
+        #: Each check's latest value from an earlier visit, shown beside its row.
+        self.previous = previous
         self.saved: dict[Key, float | str] = {}
         #: The version of each value as shown (0: none), what its next save is based on.
         self.versions: dict[Key, int] = {}
@@ -94,7 +109,7 @@ class DoctorForm(VerticalScroll):
         #: What was typed (or chosen) in a field when another terminal's value replaced it.
         self.kept: dict[str, object] = {}
         #: The red-flag screen as shown: its id (the version a new screen is based on), flags.
-        self.flags_version, self.flags_shown = domain.latest_red_flag_screen(db, episode.id)
+        self.flags_version, self.flags_shown = flags_screen
         #: Why a field's value was not saved, per field, until it is fixed or emptied.
         self.problems: dict[Key, str] = {}
         #: The last value saved on each row, said under it ("✔ VAS pain 4/10").
@@ -167,11 +182,11 @@ class DoctorForm(VerticalScroll):
         was = _("was {values} (v{seq})", values="  ".join(values), seq=seq)
         return f"{was} · {range_text}" if range_text else was
 
-    # --- loading and saving ---------------------------------------------------------------
+    # --- showing and saving ---------------------------------------------------------------
 
-    def reload(self) -> None:
+    def show_measurements(self, measured: Sequence[domain.Measurement]) -> None:
         """Show this visit's recorded values in the fields (after start or an undo)."""
-        current = {(m.test_code, m.side): m for m in domain.measurements_of(self.db, self.visit.id)}
+        current = {(m.test_code, m.side): m for m in measured}
         for test in self.checks:
             for side in ("L", "R") if test.sided else (None,):
                 self.show_value(test, side, current.get((test.code, side)))
@@ -205,6 +220,7 @@ class DoctorForm(VerticalScroll):
         return (test, None if side == "x" else side) if test else None
 
     def save_field(self, widget_id: str | None, value: Any) -> None:
+        """Ask the screen to save a field's value, unless there is nothing new to save."""
         parsed = self.parse_id(widget_id)
         if parsed is None:
             return
@@ -219,64 +235,55 @@ class DoctorForm(VerticalScroll):
         if same_value(self.saved.get(key), value):
             self.show_row_messages(test, fixed=key)
             return
-        where = f"{side}: " if side else ""
-
-        def say(text: str, *, bad: bool = True) -> None:
-            if bad:
-                self.problems[key] = text
-            else:
-                self.confirmed[test.code] = text
-                self.problems.pop(key, None)
-            self.show_row_messages(test)
-
-        def write() -> RecordedResult:
-            return record_result(
-                cast(VisitHost, self.app),
-                self.visit.id,
-                test.code,
-                value,
-                side,
-                expected_version=self.versions.get(key, 0),
-            )
-
-        def saved(result: RecordedResult) -> None:
-            self.pending.discard(key)
-            self.saved[key] = value
-            self.versions[key] = result.version
-            if widget_id is not None:
-                self.kept.pop(widget_id, None)
-            if self.is_attached:
-                say(f"✔ {result.description}", bad=False)
-            self.post_message(self.Recorded(result))
-
-        def failed(problem: KinesioError) -> None:
-            self.pending.discard(key)
-            if not self.is_attached:
-                say_failed(self.app, problem)
-            elif isinstance(problem, ValidationError):
-                say(f"✖ {test.label} {where}{problem.reason}")
-            elif isinstance(problem, StaleRecord) and widget_id is not None:
-                newer = self.show_newer(test, side)
-                self.kept[widget_id] = value
-                say(
-                    f"✖ {test.label} {where}"
-                    + _(
-                        "changed in another terminal: now {newer}. Yours, {typed}, is not "
-                        "saved: Ctrl+R puts it back.",
-                        newer=newer,
-                        typed=value,
-                    )
-                )
-            elif isinstance(problem, DatabaseBusy):
-                say(
-                    f"✖ {test.label} {where}"
-                    + _("not saved: {reason} Enter tries again.", reason=problem.message)
-                )
-            else:
-                say_failed(self.app, problem)
-
         self.pending.add(key)
-        save_patiently(self.app, write, saved, failed)
+        self.post_message(self.CheckEntered(self, test, side, value, self.versions.get(key, 0)))
+
+    def check_saved(
+        self, test: ClinicalTest, side: str | None, value: Any, result: RecordedResult
+    ) -> None:
+        """The screen saved a value: it is the field's now, said under its row."""
+        key = (test.code, side)
+        self.pending.discard(key)
+        self.saved[key] = value
+        self.versions[key] = result.version
+        self.kept.pop(field_id(test.code, side), None)
+        self.confirmed[test.code] = f"✔ {result.description}"
+        self.problems.pop(key, None)
+        self.show_row_messages(test)
+
+    def check_refused(
+        self,
+        test: ClinicalTest,
+        side: str | None,
+        value: Any,
+        problem: KinesioError,
+        newer: domain.Measurement | None,
+    ) -> bool:
+        """The screen could not save a value: say why under its row. After another
+        terminal's change (`newer`, what it saved) the field shows theirs and keeps ours
+        for Ctrl+R. False when the problem is not one a field can show."""
+        key = (test.code, side)
+        self.pending.discard(key)
+        where = f"{side}: " if side else ""
+        if isinstance(problem, ValidationError):
+            self.problems[key] = f"✖ {test.label} {where}{problem.reason}"
+        elif isinstance(problem, StaleRecord):
+            self.show_value(test, side, newer)
+            self.kept[field_id(test.code, side)] = value
+            self.problems[key] = f"✖ {test.label} {where}" + _(
+                "changed in another terminal: now {newer}. Yours, {typed}, is not "
+                "saved: Ctrl+R puts it back.",
+                newer=format_value(newer.value, test.unit) if newer else _("not recorded"),
+                typed=value,
+            )
+        elif isinstance(problem, DatabaseBusy):
+            self.problems[key] = f"✖ {test.label} {where}" + _(
+                "not saved: {reason} Enter tries again.", reason=problem.message
+            )
+        else:
+            return False
+        self.show_row_messages(test)
+        return True
 
     def show_row_messages(self, test: ClinicalTest, *, fixed: Key | None = None) -> None:
         """Under a row: why each refused field was refused (a line each), and the last saved.
@@ -293,19 +300,6 @@ class DoctorForm(VerticalScroll):
         message.update("\n".join(lines))
         message.set_class(bool(refused), "-shown")
         message.display = bool(lines)
-
-    def show_newer(self, test: ClinicalTest, side: str | None) -> str:
-        """Show the value another terminal saved for this check; returns it in words."""
-        measured = next(
-            (
-                m
-                for m in domain.measurements_of(self.db, self.visit.id)
-                if m.test_code == test.code and m.side == side
-            ),
-            None,
-        )
-        self.show_value(test, side, measured)
-        return format_value(measured.value, test.unit) if measured else _("not recorded")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "put_back":
@@ -339,7 +333,7 @@ class DoctorForm(VerticalScroll):
 
     @on(Checkbox.Changed)
     def flag_changed(self, event: Checkbox.Changed) -> None:
-        """Any change of the red-flag boxes records a new screen at this visit, based on
+        """Any change of the red-flag boxes asks for a new screen at this visit, based on
         the screen the boxes showed."""
         flags = [
             flag.code
@@ -348,41 +342,27 @@ class DoctorForm(VerticalScroll):
         ]
         if set(flags) == set(self.flags_shown):
             return
-        box, wanted = event.checkbox.id, event.value
-
-        def write() -> int:
-            return domain.screen_red_flags(
-                self.db,
-                self.episode.id,
-                flags,
-                visit_id=self.visit.id,
-                today=self.today,
-                expected_version=self.flags_version,
-            )
-
-        def saved(screen_id: int) -> None:
-            self.flags_version, self.flags_shown = screen_id, flags
-            if box is not None:
-                self.kept.pop(box, None)
-            self.post_message(self.FlagsScreened(flags))
-
-        def failed(problem: KinesioError) -> None:
-            say_failed(self.app, problem)
-            if not isinstance(problem, StaleRecord | DatabaseBusy) or not self.is_attached:
-                return
-            self.show_flags()  # what is saved now: theirs, or ours as it was
-            if box is not None:
-                self.kept[box] = wanted
-            self.refresh_bindings()
-            self.post_message(self.FlagsScreened(self.flags_shown))
-
-        save_patiently(self.app, write, saved, failed)
-
-    def show_flags(self) -> None:
-        """Tick the boxes as the latest red-flag screen says, without recording a new one."""
-        self.flags_version, self.flags_shown = domain.latest_red_flag_screen(
-            self.db, self.episode.id
+        self.post_message(
+            self.FlagsTicked(self, flags, self.flags_version, event.checkbox.id, event.value)
         )
+
+    def flags_saved(self, screen_id: int, flags: list[str], box: str | None) -> None:
+        """The screen recorded the red-flag screen the boxes show."""
+        self.flags_version, self.flags_shown = screen_id, flags
+        if box is not None:
+            self.kept.pop(box, None)
+
+    def flags_refused(self, latest: tuple[int, list[str]], box: str | None, wanted: bool) -> None:
+        """The red-flag screen was not recorded: the boxes show the latest one saved
+        (theirs, or ours as it was); Ctrl+R on the box puts the tick typed here back."""
+        self.show_flags(latest)
+        if box is not None:
+            self.kept[box] = wanted
+        self.refresh_bindings()
+
+    def show_flags(self, latest: tuple[int, list[str]]) -> None:
+        """Tick the boxes as the latest red-flag screen says, without recording a new one."""
+        self.flags_version, self.flags_shown = latest
         with self.prevent(Checkbox.Changed):
             for flag in protocol().red_flags:
                 self.query_one(f"#flag-{flag.code}", Checkbox).value = flag.code in self.flags_shown

@@ -315,9 +315,13 @@ class VisitScreen(Screen[bool]):
         with Horizontal(id="visit-body"):
             with Vertical(id="visit-main"):
                 if self.visit.is_doctor:
-                    from kinesio_tui.views.doctor import DoctorForm
+                    from kinesio_tui.views.doctor import DoctorForm, previous_values
 
-                    yield DoctorForm(self.db, self.visit, self.episode, self.host.today)
+                    yield DoctorForm(
+                        domain.doctor_checks_for_visit(self.visit),
+                        previous_values(self.db, self.visit),
+                        domain.latest_red_flag_screen(self.db, self.episode.id),
+                    )
                 else:
                     self.items = domain.checklist_for_visit(self.db, self.visit)
                     yield Static(markup=False, content="", id="checklist-progress")
@@ -419,7 +423,9 @@ class VisitScreen(Screen[bool]):
         if self.visit.is_doctor:
             from kinesio_tui.views.doctor import DoctorForm
 
-            self.query_one(DoctorForm).reload()
+            self.query_one(DoctorForm).show_measurements(
+                domain.measurements_of(self.db, self.visit_id)
+            )
         else:
             self.refresh_checklist()
 
@@ -731,15 +737,75 @@ class VisitScreen(Screen[bool]):
 
         self.push_undo(result.description, undo)
 
-    def on_doctor_form_recorded(self, event: DoctorForm.Recorded) -> None:
-        """A doctor's check was saved: it can be undone."""
-        self.push_recorded(event.result)
-        self.refresh_records()
+    def on_doctor_form_check_entered(self, event: DoctorForm.CheckEntered) -> None:
+        """Save a doctor's check the form was given, based on the version it showed; tell
+        the form how it went. A saved check can be undone."""
+        from kinesio_tui.views.record_test import record_result
 
-    def on_doctor_form_flags_screened(self, event: DoctorForm.FlagsScreened) -> None:
-        """The red-flag screen changed: update the banner."""
+        form, test, side, value = event.form, event.test, event.side, event.value
+
+        def write() -> RecordedResult:
+            return record_result(
+                self.host, self.visit_id, test.code, value, side, expected_version=event.version
+            )
+
+        def saved(result: RecordedResult) -> None:
+            self.push_recorded(result)
+            if form.is_attached:
+                form.check_saved(test, side, value, result)
+                self.refresh_records()
+
+        def failed(problem: KinesioError) -> None:
+            newer = None
+            if isinstance(problem, StaleRecord) and form.is_attached:
+                newer = next(
+                    (
+                        m
+                        for m in domain.measurements_of(self.db, self.visit_id)
+                        if m.test_code == test.code and m.side == side
+                    ),
+                    None,
+                )
+            if not form.is_attached or not form.check_refused(test, side, value, problem, newer):
+                say_failed(self.app, problem)
+
+        save_patiently(self.app, write, saved, failed)
+
+    def on_doctor_form_flags_ticked(self, event: DoctorForm.FlagsTicked) -> None:
+        """Record the red-flag screen the form's boxes show, based on the one they showed."""
+        form, flags = event.form, event.flags
+
+        def write() -> int:
+            return domain.screen_red_flags(
+                self.db,
+                self.episode.id,
+                flags,
+                visit_id=self.visit_id,
+                today=self.host.today,
+                expected_version=event.version,
+            )
+
+        def saved(screen_id: int) -> None:
+            form.flags_saved(screen_id, flags, event.box)
+            self.flags_screened(flags)
+
+        def failed(problem: KinesioError) -> None:
+            say_failed(self.app, problem)
+            if not isinstance(problem, StaleRecord | DatabaseBusy) or not form.is_attached:
+                return
+            form.flags_refused(
+                domain.latest_red_flag_screen(self.db, self.episode.id), event.box, event.wanted
+            )
+            self.flags_screened(form.flags_shown)
+
+        save_patiently(self.app, write, saved, failed)
+
+    def flags_screened(self, flags: list[str]) -> None:
+        """The red-flag screen is now `flags`: update the banner, and say so when raised."""
+        if not self.on_stack:
+            return
         self.refresh_alarm()
-        if event.flags:
+        if flags:
             self.notify(
                 markup=False,
                 message=_("Red flag raised: refer the patient to a doctor now."),
