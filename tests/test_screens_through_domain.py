@@ -131,11 +131,16 @@ async def test_building_the_visit_screen_writes_nothing(
 
 
 @sync
-async def test_enter_starts_the_visit_before_its_screen_is_built(db_path: Path) -> None:
+async def test_enter_starts_the_visit_before_its_screen_is_built(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The patient screen's Enter writes the start; a visit another terminal changed first
     is not started and no visit screen opens, the patient screen says why."""
+    from kinesio_tui import app as workstation
     from kinesio_tui.app import build_app
 
+    # the other terminal's change is not seen until the refused start reloads the screen
+    monkeypatch.setattr(workstation, "POLL_SECONDS", 3600.0)
     visit_id = clinic(db_path, "sciatica", 1)
     app = build_app(db_path, today=TODAY)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -149,8 +154,7 @@ async def test_enter_starts_the_visit_before_its_screen_is_built(db_path: Path) 
         assert not isinstance(app.screen, VisitScreen)
         assert domain.get_visit(app.db, visit_id).started_at is None
         assert any("another terminal" in n.message for n in app._notifications)
-        await pilot.pause(1.2)  # the patient screen has reloaded the visit
-        await pilot.press("enter")
+        await pilot.press("enter")  # the patient screen has reloaded the visit
         await pilot.pause()
         assert isinstance(app.screen, VisitScreen) and app.screen.visit_id == visit_id
         assert domain.get_visit(app.db, visit_id).started_at is not None

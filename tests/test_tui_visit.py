@@ -11,13 +11,13 @@ from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.record_test import RecordTestDialog
 from kinesio_tui.views.visit import (
     Checklist,
     NoteDialog,
     VisitScreen,
-    format_value,
 )
 from kinesio_tui.views.widgets import Confirm
 
@@ -245,7 +245,7 @@ async def test_doctor_form_shows_previous_values(db_path: Path) -> None:
         form = app.screen.query_one(DoctorForm)
         earlier = domain.latest_results(app.db, visit.episode_id)
         vas = next(r for r in earlier if r.code == "vas")
-        vas_was = "was " + format_value(vas.value, "/10")
+        vas_was = "was " + value_with_unit(vas.value, "/10")
         assert vas_was in str(form.query(".check-prev")[0].render())
         slr = next(r for r in earlier if r.code == "slr_angle")
         assert (slr.left, slr.right) == (40, 70)

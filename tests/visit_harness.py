@@ -18,6 +18,7 @@ from textual.widgets import Static
 from kinesio_tui import clock as product_clock
 from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.errors import KinesioError
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.layout import BREAKPOINTS
 from kinesio_tui.views.visit import begin_visit
@@ -54,7 +55,12 @@ class VisitHarness(App[None]):
         yield Static("patient screen", id="host")
 
     def on_mount(self) -> None:
-        screen = begin_visit(self, self.visit_id, pir_clock=self.clock)  # as Enter on it does
+        try:  # as Enter on the visit does: start it, then show it
+            screen = begin_visit(self, self.visit_id, pir_clock=self.clock)
+        except KinesioError as error:  # not started: said, and no visit screen
+            db_wait.say_failed(self, error)
+            self.results.append(False)
+            return
         self.push_screen(screen, self.results.append)
 
     def on_unmount(self) -> None:

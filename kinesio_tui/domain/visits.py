@@ -390,6 +390,63 @@ def measurements_of(db: ClinicDB, visit_id: int) -> list[Measurement]:
     ]
 
 
+# --- a whole episode at once: one query each where per-visit reads take one per visit ----
+
+
+def results_of_episode(db: ClinicDB, episode_id: int) -> list[tuple[int, Measurement]]:
+    """Every test result of an episode with its visit's place in the programme (1..),
+    in programme order, then in the order recorded."""
+    return [
+        (
+            r["seq"],
+            Measurement(
+                r["id"],
+                r["visit_id"],
+                r["test_code"],
+                r["side"],
+                r["value_num"],
+                r["value_text"],
+                r["recorded_at"],
+                r["version"],
+            ),
+        )
+        for r in _rows(
+            db,
+            "SELECT v.seq, m.* FROM measurements m JOIN visits v ON v.id = m.visit_id "
+            "WHERE v.episode_id = ? ORDER BY v.seq, m.id",
+            [episode_id],
+        )
+    ]
+
+
+def ticked_counts(db: ClinicDB, episode_id: int) -> dict[int, int]:
+    """How many checklist items each visit of an episode has ticked (visit id -> count;
+    visits with none are left out)."""
+    return {
+        r["visit_id"]: r["ticked"]
+        for r in _rows(
+            db,
+            "SELECT t.visit_id, count(*) AS ticked FROM checklist_ticks t "
+            "JOIN visits v ON v.id = t.visit_id WHERE v.episode_id = ? GROUP BY t.visit_id",
+            [episode_id],
+        )
+    }
+
+
+def pir_cycles_of_episode(db: ClinicDB, episode_id: int) -> list[tuple[int, PirCycle]]:
+    """Every PIR set of an episode with its visit's place in the programme, in order."""
+    fields = PirCycle.__dataclass_fields__
+    return [
+        (r["seq"], PirCycle(**{k: r[k] for k in fields}))
+        for r in _rows(
+            db,
+            "SELECT v.seq, p.* FROM pir_cycles p JOIN visits v ON v.id = p.visit_id "
+            "WHERE v.episode_id = ? ORDER BY v.seq, p.id",
+            [episode_id],
+        )
+    ]
+
+
 def set_visit_note(
     db: ClinicDB, visit_id: int, note: str, *, expected_version: int | None = None
 ) -> int:

@@ -37,6 +37,7 @@ from kinesio_tui.domain import (
     visits_of,
 )
 from kinesio_tui.domain.outcomes import asymmetry_pct, important_threshold
+from kinesio_tui.domain.visits import pir_cycles_of_episode, results_of_episode, ticked_counts
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import charts
 from kinesio_tui.export.fmt import DASH, day, measure, number, percent, signed
@@ -65,36 +66,17 @@ class EpisodeData:
 def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeData:
     """Read an episode's visits, results, ticks and PIR sets.
 
-    Episode-wide reads: the per-visit domain readers would cost 3 queries x 45 visits per
-    patient, which dominates exporting a whole clinic.
+    The domain's episode-wide readers, one query each: the per-visit ones would cost 3
+    queries for every visit of the programme, which dominates exporting a whole clinic.
     """
     visits = visits_of(db, episode.id)
     values: dict[tuple[str, str | None], list[tuple[int, Value]]] = defaultdict(list)
-    for seq, code, side, num, text in db.execute(
-        "SELECT v.seq, m.test_code, m.side, m.value_num, m.value_text FROM measurements m "
-        "JOIN visits v ON v.id = m.visit_id WHERE v.episode_id = ? ORDER BY v.seq, m.id",
-        [episode.id],
-    ).fetchall():
-        value = float(num) if num is not None else text
+    for seq, m in results_of_episode(db, episode.id):
+        value = float(m.value_num) if m.value_num is not None else m.value_text
         if value is not None:
-            values[(code, side)].append((seq, value))
-    ticks = dict(
-        db.execute(
-            "SELECT t.visit_id, count(*) FROM checklist_ticks t JOIN visits v ON v.id = t.visit_id "
-            "WHERE v.episode_id = ? GROUP BY t.visit_id",
-            [episode.id],
-        ).fetchall()
-    )
-    fields = list(PirCycle.__dataclass_fields__)
-    columns = ", ".join("p." + f for f in fields)
-    pir = [
-        (row[0], PirCycle(*row[1:]))
-        for row in db.execute(
-            f"SELECT v.seq, {columns} FROM pir_cycles p "
-            "JOIN visits v ON v.id = p.visit_id WHERE v.episode_id = ? ORDER BY v.seq, p.id",
-            [episode.id],
-        ).fetchall()
-    ]
+            values[(m.test_code, m.side)].append((seq, value))
+    ticks = ticked_counts(db, episode.id)
+    pir = pir_cycles_of_episode(db, episode.id)
     return EpisodeData(
         patient, episode, visits, dict(values), ticks, pir, {v.seq: v for v in visits}
     )
@@ -225,7 +207,7 @@ def chart(
             )
             if test.unit == "/10"
             else _("{pct} %", pct=number(proto.important_change_percent)),
-            value=measure(line, test.unit),
+            value=measure(line, test.unit, decimals=1),  # a computed figure
         )
     spec = charts.Chart(
         title=f"{test.label} ({test.unit})" if test.unit else test.label,

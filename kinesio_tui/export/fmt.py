@@ -13,6 +13,8 @@ from datetime import date
 
 from markupsafe import Markup
 
+from kinesio_tui.units import DECIMALS, attach_unit, number_text
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MINUS = "\u2212"
 NBSP = "\u00a0"  # keeps a number and its unit on one line in narrow table cells
@@ -37,25 +39,17 @@ def number(value: float | int | None, *, decimals: int = 1) -> str:
     """A number with sensible precision: whole numbers without a decimal point."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return DASH
-    rounded = round(float(value), decimals)
-    if rounded.is_integer():
-        text = str(int(rounded))
-    else:
-        text = f"{rounded:.{decimals}f}".rstrip("0").rstrip(".")
-    return text.replace("-", MINUS)
+    return number_text(value, decimals=decimals).replace("-", MINUS)
 
 
 def with_unit(text: str, unit: str) -> str:
-    """Attach a unit the way it is written: 35°, 6/10, 42 %, 4.5 cm."""
-    if not unit:
-        return text
-    if unit.startswith("/") or unit == "°":
-        return f"{text}{unit}"
-    return f"{text}{NBSP}{unit}"
+    """Attach a unit the way it is written (kinesio_tui.units): 35°, 6/10, 42 %, 4.5 cm."""
+    return attach_unit(text, unit, space=NBSP)
 
 
-def measure(value: float | int | None, unit: str, *, decimals: int = 1) -> Markup:
-    """A number with its unit, or a dash when missing."""
+def measure(value: float | int | None, unit: str, *, decimals: int = DECIMALS) -> Markup:
+    """A value with its unit as the screens show it (a recorded value keeps its
+    decimals), or a dash when missing."""
     if value is None:
         return Markup(DASH)
     return Markup(with_unit(number(value, decimals=decimals), unit))

@@ -29,9 +29,9 @@ from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
+from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.flags import FlagBox
 from kinesio_tui.views.record_test import RecordedResult, allowed_text
-from kinesio_tui.views.visit import format_value
 
 Key = tuple[str, str | None]  # test code, side
 
@@ -173,7 +173,7 @@ class DoctorForm(VerticalScroll):
         for side in sides:
             previous = self.previous.get((test.code, side))
             if previous:
-                value = format_value(previous[0], test.unit)
+                value = value_with_unit(previous[0], test.unit)
                 values.append(f"{side} {value}" if side else value)
         range_text = allowed_text(test) if test.kind == "number" else ""
         if not values:
@@ -205,7 +205,7 @@ class DoctorForm(VerticalScroll):
                 else:
                     widget.value = value
             elif isinstance(widget, Input):
-                widget.value = "" if value is None else format_value(value)
+                widget.value = "" if value is None else value_with_unit(value)
         if value is None:
             self.saved.pop(key, None)
         else:
@@ -273,7 +273,7 @@ class DoctorForm(VerticalScroll):
             self.problems[key] = f"✖ {test.label} {where}" + _(
                 "changed in another terminal: now {newer}. Yours, {typed}, is not "
                 "saved: Ctrl+R puts it back.",
-                newer=format_value(newer.value, test.unit) if newer else _("not recorded"),
+                newer=value_with_unit(newer.value, test.unit) if newer else _("not recorded"),
                 typed=value,
             )
         elif isinstance(problem, DatabaseBusy):

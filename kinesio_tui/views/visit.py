@@ -40,6 +40,7 @@ from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
 from kinesio_tui.protocol import ChecklistItem, protocol
+from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
 
@@ -72,23 +73,11 @@ class UndoStep:
     run: Callable[[], None]
 
 
-def format_value(value: float | str | None, unit: str = "") -> str:
-    """A test value for display: whole numbers without '.0', units glued where usual."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        text = str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
-        if not unit:
-            return text
-        return f"{text}{unit}" if unit in ("°", "/10", "/5", "%") else f"{text} {unit}"
-    return value
-
-
 def describe_measurement(m: domain.Measurement) -> str:
     test = protocol().test(m.test_code)
     label = test.label if test else m.test_code
     side = f" {m.side}" if m.side else ""
-    return f"{label}{side} {format_value(m.value, test.unit if test else '')}"
+    return f"{label}{side} {value_with_unit(m.value, test.unit if test else '')}"
 
 
 def describe_pir(cycle: domain.PirCycle) -> str:
@@ -96,12 +85,14 @@ def describe_pir(cycle: domain.PirCycle) -> str:
     if cycle.rom_before is not None or cycle.rom_after is not None:
         text += _(
             " ROM {a}→{b}",
-            a=format_value(cycle.rom_before, "°"),
-            b=format_value(cycle.rom_after, "°"),
+            a=value_with_unit(cycle.rom_before, "°"),
+            b=value_with_unit(cycle.rom_after, "°"),
         )
     if cycle.pain_before is not None or cycle.pain_after is not None:
         text += _(
-            " pain {a}→{b}", a=format_value(cycle.pain_before), b=format_value(cycle.pain_after)
+            " pain {a}→{b}",
+            a=value_with_unit(cycle.pain_before),
+            b=value_with_unit(cycle.pain_after),
         )
     return text
 

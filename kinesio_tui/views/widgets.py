@@ -25,6 +25,7 @@ from kinesio_tui.domain.models import Visit
 from kinesio_tui.domain.outcomes import Change, LatestResult, SeriesPoint, Standing
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import Protocol, protocol
+from kinesio_tui.units import number_text, value_with_unit
 
 # Glyphs: (therapy session, doctor's appointment) per visit state.
 GLYPHS: dict[str, tuple[str, str]] = {
@@ -139,9 +140,9 @@ def vas_text(points: Sequence[SeriesPoint], change: Change | None, *, width: int
     if len(values) > width > 1:
         # spread over the width keeping the first (baseline) and the latest value
         values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
-    out.append(f"{points[0].value:g} ")
+    out.append(f"{number_text(points[0].value)} ")
     out.append(sparkline(values), style="bold cyan")
-    out.append(f" {points[-1].value:g}")
+    out.append(f" {number_text(points[-1].value)}")
     if change is None:
         return out
     percent = f", {change.percent:+.0f}%" if change.percent is not None else ""
@@ -198,16 +199,6 @@ def standing_text(standing: Standing, status: str) -> Text:
     return out
 
 
-def _value(value: float | str | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        # every value carries its unit: 80°, 4/10, 5/5 close up; 5 cm, 900 µV, 40 kg spaced
-        joined = not unit or unit[0] in "°%/"
-        return f"{value:g}{unit}" if joined else f"{value:g} {unit}"
-    return str(value)
-
-
 def _fit(text: str, width: int, *, right: bool = False) -> str:
     if len(text) > width:
         text = text[: max(width - 1, 0)] + "…"
@@ -234,13 +225,16 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
             label = test.short_label  # the catalog's name for a narrow column
         out.append("\n" + _fit(label, label_w))
         if result.left is None and result.right is None:
-            value = _value(result.value, result.unit)
+            value = value_with_unit(result.value, result.unit)
             if len(value) <= value_w:
                 out.append(" " + value.rjust(value_w))
             else:  # words (a finding, a posture): wrapped under each other, never cut
                 out.append(" " + indent.join(textwrap.wrap(value, rest)))
             continue
-        left, right = _value(result.left, result.unit), _value(result.right, result.unit)
+        left, right = (
+            value_with_unit(result.left, result.unit),
+            value_with_unit(result.right, result.unit),
+        )
         if max(len(left), len(right)) > value_w:  # a side each, on lines of their own
             out.append(" " + indent.join(textwrap.wrap(_("L {v}", v=left), rest)))
             out.append(indent + indent.join(textwrap.wrap(_("R {v}", v=right), rest)))
