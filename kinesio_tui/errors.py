@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from kinesio_tui.i18n import _
+
 
 class KinesioError(Exception):
     """Something the user can understand and act on; never carries patient data."""
 
     def __init__(self, title: str, message: str) -> None:
-        super().__init__(f"{title}: {message}")
+        super().__init__(_("{title}: {message}", title=title, message=message))
         self.title = title
         self.message = message
 
@@ -16,7 +18,7 @@ class ValidationError(KinesioError):
     """Input that breaks a rule; `field` names the input, `message` says what is allowed."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__("Invalid input", f"{field}: {message}")
+        super().__init__(_("Invalid input"), _("{field}: {reason}", field=_(field), reason=message))
         self.field = field
         self.reason = message
 
@@ -25,7 +27,7 @@ class NotFound(KinesioError):
     """A record the user asked for does not exist."""
 
     def __init__(self, what: str, key: object) -> None:
-        super().__init__("Not found", f"No {what} with id {key}.")
+        super().__init__(_("Not found"), _("No {what} with id {key}.", what=_(what), key=key))
 
 
 class StaleRecord(KinesioError):
@@ -36,9 +38,13 @@ class StaleRecord(KinesioError):
 
     def __init__(self, what: str, key: object) -> None:
         super().__init__(
-            "Changed in another terminal",
-            f"The {what} ({key}) was changed in another terminal; nothing was overwritten, "
-            "the newer value is shown.",
+            _("Changed in another terminal"),
+            _(
+                "The {what} ({key}) was changed in another terminal; nothing was overwritten, "
+                "the newer value is shown.",
+                what=_(what),
+                key=key,
+            ),
         )
         self.what = what
 
@@ -49,9 +55,12 @@ class DatabaseBusy(KinesioError):
 
     def __init__(self, waited_s: float) -> None:
         super().__init__(
-            "Database busy",
-            f"Another program kept the database locked for {waited_s:.0f} s; nothing was saved. "
-            "Try again when it has finished.",
+            _("Database busy"),
+            _(
+                "Another program kept the database locked for {waited:.0f} s; nothing was saved. "
+                "Try again when it has finished.",
+                waited=waited_s,
+            ),
         )
         self.waited_s = waited_s
 

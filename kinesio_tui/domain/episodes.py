@@ -13,6 +13,7 @@ from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.models import Episode, NewEpisode
 from kinesio_tui.domain.store import check_version, fetch_row, insert_row, now_iso, update_row
 from kinesio_tui.errors import KinesioError, ValidationError
+from kinesio_tui.i18n import _
 from kinesio_tui.protocol import Protocol, protocol
 
 SIDES = ("L", "R", "both")
@@ -46,9 +47,9 @@ def check_start(start: object, today: date) -> date:
     day = v.parse_date("start", start)
     latest = today + timedelta(days=MAX_DAYS_AHEAD)
     if day > latest:
-        raise ValidationError("start", f"should be no later than {latest.isoformat()}")
+        raise ValidationError("start", _("should be no later than {day}", day=latest.isoformat()))
     if day.year < 1900:
-        raise ValidationError("start", "should be after 1900")
+        raise ValidationError("start", _("should be after 1900"))
     return day
 
 
@@ -71,7 +72,8 @@ def validate_episode(data: NewEpisode, today: date, proto: Protocol) -> dict[str
     condition = proto.condition(data.condition) if isinstance(data.condition, str) else None
     if condition is None:
         raise ValidationError(
-            "condition", f"should be one of: {', '.join(c.code for c in proto.conditions)}"
+            "condition",
+            _("should be one of: {codes}", codes=", ".join(c.code for c in proto.conditions)),
         )
     subtypes = [s.code for s in condition.subtypes]
     onset = v.past_date("onset date", data.onset_date, today) if data.onset_date else None
@@ -79,7 +81,11 @@ def validate_episode(data: NewEpisode, today: date, proto: Protocol) -> dict[str
         if proto.red_flag(flag) is None:
             raise ValidationError(
                 "red flags",
-                f"unknown flag {flag!r}; known: {', '.join(f.code for f in proto.red_flags)}",
+                _(
+                    "unknown flag {flag!r}; known: {codes}",
+                    flag=flag,
+                    codes=", ".join(f.code for f in proto.red_flags),
+                ),
             )
     return {
         "condition": condition.code,
@@ -107,13 +113,15 @@ def open_episode(
     with write_transaction(db):
         patient = fetch_row(db, "patients", patient_id)
         if patient["archived_at"] is not None:
-            raise KinesioError("Patient archived", "Restore the patient before opening an episode.")
+            raise KinesioError(
+                _("Patient archived"), _("Restore the patient before opening an episode.")
+            )
         active = db.execute(
             "SELECT count(*) FROM episodes WHERE patient_id = ? AND status = 'active'", [patient_id]
         ).fetchone()[0]
         if active:
             raise KinesioError(
-                "Episode already open", "Close the current episode before opening another."
+                _("Episode already open"), _("Close the current episode before opening another.")
             )
         stamp = now_iso()
         episode_id = insert_row(
@@ -194,13 +202,17 @@ def screen_red_flags(
         if proto.red_flag(flag) is None:
             raise ValidationError(
                 "red flags",
-                f"unknown flag {flag!r}; known: {', '.join(f.code for f in proto.red_flags)}",
+                _(
+                    "unknown flag {flag!r}; known: {codes}",
+                    flag=flag,
+                    codes=", ".join(f.code for f in proto.red_flags),
+                ),
             )
     note = v.bounded_text("note", note, max_len=500)
     with write_transaction(db):
         episode = fetch_row(db, "episodes", episode_id)
         if visit_id is not None and fetch_row(db, "visits", visit_id)["episode_id"] != episode_id:
-            raise ValidationError("visit", "belongs to another episode of care")
+            raise ValidationError("visit", _("belongs to another episode of care"))
         latest, _flags = latest_red_flag_screen(db, episode_id)
         check_version("red-flag screen", episode_id, latest, expected_version)
         return _insert_screen(
@@ -256,7 +268,7 @@ def close_episode(
         episode = fetch_row(db, "episodes", episode_id)
         check_version("episode", episode_id, episode["version"], expected_version)
         if episode["status"] != "active":
-            raise KinesioError("Episode not active", "This episode is already closed.")
+            raise KinesioError(_("Episode not active"), _("This episode is already closed."))
         pid = episode["patient_id"]
         under_way = db.execute(
             "SELECT seq FROM visits WHERE episode_id = ? AND status = 'planned' "
@@ -266,7 +278,8 @@ def close_episode(
         if under_way:
             # Cancelling it would hide what was recorded in it.
             raise KinesioError(
-                "Visit in progress", f"Complete visit {under_way[0]} before closing the episode."
+                _("Visit in progress"),
+                _("Complete visit {seq} before closing the episode.", seq=under_way[0]),
             )
         for (visit_id,) in db.execute(
             "SELECT id FROM visits WHERE episode_id = ? AND status = 'planned'", [episode_id]

@@ -14,6 +14,7 @@ from kinesio_tui.domain.search import count_patients as count_patients  # the li
 from kinesio_tui.domain.search import fold, search_rows
 from kinesio_tui.domain.store import fetch_row, insert_row, now_iso, update_row
 from kinesio_tui.errors import ValidationError
+from kinesio_tui.i18n import _
 
 SEXES = ("F", "M", "X")
 
@@ -29,7 +30,7 @@ def validate_patient(data: NewPatient, today: date) -> dict[str, Any]:
     last = v.required_text("last name", data.last_name)
     birth = v.past_date("birth date", data.birth_date, today)
     if today.year - birth.year > 120:
-        raise ValidationError("birth date", "gives an age over 120 years")
+        raise ValidationError("birth date", _("gives an age over 120 years"))
     return {
         "first_name": first,
         "last_name": last,

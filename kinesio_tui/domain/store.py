@@ -27,6 +27,7 @@ from kinesio_tui import clock
 from kinesio_tui.audit_key import AuditKey, load_key
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.errors import KinesioError, NotFound, StaleRecord, ValidationError
+from kinesio_tui.i18n import _
 
 GENESIS_HASH = "0" * 64
 
@@ -144,22 +145,27 @@ def _refused_by_schema(table: str) -> Iterator[None]:
     except sqlite3.IntegrityError as error:
         text = str(error)
         kind = (
-            "a linked record does not exist"
+            _("a linked record does not exist")
             if "FOREIGN KEY" in text
-            else "it duplicates an existing record"
+            else _("it duplicates an existing record")
             if "UNIQUE" in text
-            else "a value is outside what the record book allows"
+            else _("a value is outside what the record book allows")
         )
         raise KinesioError(
-            "Cannot save", f"The {table.rstrip('s').replace('_', ' ')} was not saved: {kind}."
+            _("Cannot save"),
+            _(
+                "The {record} was not saved: {kind}.",
+                record=table.rstrip("s").replace("_", " "),
+                kind=kind,
+            ),
         ) from None
     except UnicodeEncodeError:  # a lone surrogate (broken paste) cannot be stored as UTF-8
         raise ValidationError(
-            table.rstrip("s").replace("_", " "), "contains characters that cannot be stored"
+            table.rstrip("s").replace("_", " "), _("contains characters that cannot be stored")
         ) from None
     except OverflowError:  # an int beyond SQLite's 64 bits (an id no record can have)
         raise ValidationError(
-            table.rstrip("s").replace("_", " "), "contains a number too large to store"
+            table.rstrip("s").replace("_", " "), _("contains a number too large to store")
         ) from None
 
 

@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 
 from kinesio_tui.errors import ValidationError
+from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import has_control
 
 MAX_NAME = 80
@@ -19,10 +20,10 @@ def required_text(
 ) -> str:
     """Text that must be given; by default one line (a name, a muscle), as lists show it."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, "is required")
+        raise ValidationError(field, _("is required"))
     text = bounded_text(field, value, max_len=max_len)
     if single_line and any(ch in text for ch in "\n\t"):
-        raise ValidationError(field, "should be on one line")
+        raise ValidationError(field, _("should be on one line"))
     return text
 
 
@@ -30,17 +31,17 @@ def bounded_text(field: str, value: object, *, max_len: int = MAX_TEXT) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError(field, "should be text")
+        raise ValidationError(field, _("should be text"))
     text = value.strip()
     if len(text) > max_len:
-        raise ValidationError(field, f"is too long (at most {max_len} characters)")
+        raise ValidationError(field, _("is too long (at most {n} characters)", n=max_len))
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate: a broken paste, or bytes from the OS
-        raise ValidationError(field, "contains characters that are not valid text") from None
+        raise ValidationError(field, _("contains characters that are not valid text")) from None
     if has_control(text):  # C0/C1 controls, DEL, bidi overrides (plain_text.CONTROL_CHARS)
         raise ValidationError(
-            field, "contains control characters (terminal or text-direction codes)"
+            field, _("contains control characters (terminal or text-direction codes)")
         )
     return text
 
@@ -59,7 +60,8 @@ def therapist_name(value: str | None) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError(
-            "therapist", "is not valid text (check the terminal's or KINESIO_THERAPIST's encoding)"
+            "therapist",
+            _("is not valid text (check the terminal's or KINESIO_THERAPIST's encoding)"),
         ) from None
     return required_text("therapist", value, max_len=MAX_NAME)
 
@@ -75,28 +77,30 @@ def parse_date(field: str, value: object) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationError(field, "should be a date as YYYY-MM-DD")
+    raise ValidationError(field, _("should be a date as YYYY-MM-DD"))
 
 
 def past_date(field: str, value: object, today: date) -> date:
     day = parse_date(field, value)
     if day > today:
-        raise ValidationError(field, f"cannot be in the future (today is {today.isoformat()})")
+        raise ValidationError(
+            field, _("cannot be in the future (today is {day})", day=today.isoformat())
+        )
     if day.year < 1900:
-        raise ValidationError(field, "should be after 1900")
+        raise ValidationError(field, _("should be after 1900"))
     return day
 
 
 def one_of(field: str, value: object, allowed: list[str] | tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise ValidationError(field, f"should be one of: {', '.join(allowed)}")
+        raise ValidationError(field, _("should be one of: {codes}", codes=", ".join(allowed)))
     return value
 
 
 def phone(field: str, value: object) -> str:
     text = bounded_text(field, value, max_len=30)
     if text and not _PHONE.match(text):
-        raise ValidationError(field, "should be digits, spaces, + ( ) or - (5 to 20 characters)")
+        raise ValidationError(field, _("should be digits, spaces, + ( ) or - (5 to 20 characters)"))
     return text
 
 
@@ -111,7 +115,7 @@ def number(
 ) -> float:
     """A finite number within [low, high]; strings like '7.5' or '7,5' are accepted."""
     if isinstance(value, bool):
-        raise ValidationError(field, "should be a number")
+        raise ValidationError(field, _("should be a number"))
     if isinstance(value, str):
         try:
             value = float(value.strip().replace(",", "."))

@@ -26,6 +26,7 @@ from kinesio_tui.domain.store import (
     update_row,
 )
 from kinesio_tui.errors import KinesioError, NotFound, ValidationError
+from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ChecklistItem, ClinicalTest, protocol
 
 PIR_SIDES = ("L", "R", "both")
@@ -90,7 +91,10 @@ def _require_open(db: ClinicDB, visit_id: int) -> tuple[dict[str, Any], dict[str
             if visit["status"] != "planned"
             else "not started"
         )
-        raise KinesioError("Visit not open", f"Visit {visit['seq']} is {state}; start it first.")
+        raise KinesioError(
+            _("Visit not open"),
+            _("Visit {seq} is {state}; start it first.", seq=visit["seq"], state=state),
+        )
     return visit, _episode_of(db, visit)
 
 
@@ -110,9 +114,14 @@ def start_visit(
         check_version("visit", visit["seq"], visit["version"], expected_version)
         episode = _episode_of(db, visit)
         if episode["status"] != "active":
-            raise KinesioError("Episode not active", "This episode is closed; open a new one.")
+            raise KinesioError(
+                _("Episode not active"), _("This episode is closed; open a new one.")
+            )
         if visit["status"] != "planned":
-            raise KinesioError("Visit already held", f"Visit {visit['seq']} is {visit['status']}.")
+            raise KinesioError(
+                _("Visit already held"),
+                _("Visit {seq} is {status}.", seq=visit["seq"], status=visit["status"]),
+            )
         if visit["started_at"] is not None:
             return Visit.from_row(visit)
         first = db.execute(
@@ -121,8 +130,12 @@ def start_visit(
         ).fetchone()[0]
         if visit["seq"] != first:
             raise KinesioError(
-                "Not the next visit",
-                f"Visit {first} comes before visit {visit['seq']}; hold or mark it missed first.",
+                _("Not the next visit"),
+                _(
+                    "Visit {first} comes before visit {seq}; hold or mark it missed first.",
+                    first=first,
+                    seq=visit["seq"],
+                ),
             )
         new = update_row(
             db,
@@ -182,7 +195,8 @@ def tick_item(
         items = checklist_for_visit(db, Visit.from_row(visit))
         if item_code not in {i.code for i in items}:
             raise ValidationError(
-                "checklist item", f"{item_code!r} is not on this visit's checklist"
+                "checklist item",
+                _("{code!r} is not on this visit's checklist", code=item_code),
             )
         existing = db.execute(
             "SELECT id, version FROM checklist_ticks WHERE visit_id = ? AND item_code = ?",
@@ -216,7 +230,7 @@ def untick_item(
     """Take back a tick in an open visit (`expected_version`: the tick's version as shown)."""
     item_code = v.bounded_text("checklist item", item_code, max_len=200)
     with write_transaction(db):
-        _, episode = _require_open(db, visit_id)
+        _visit, episode = _require_open(db, visit_id)
         # Matched in Python, not bound into SQL: any text (even unencodable) is just "not ticked".
         existing = [
             (row_id, version)
@@ -250,7 +264,7 @@ def record_pir_cycle(db: ClinicDB, visit_id: int, cycle: PirCycle) -> int:
     """Add post-isometric relaxation cycles on one muscle to an open visit."""
     row = validate_pir_cycle(cycle)
     with write_transaction(db):
-        _, episode = _require_open(db, visit_id)
+        _visit, episode = _require_open(db, visit_id)
         return insert_row(
             db,
             "pir_cycles",
@@ -268,7 +282,7 @@ def update_pir_cycle(
     with write_transaction(db):
         existing = fetch_row(db, "pir_cycles", pir_id)
         check_version("PIR set", pir_id, existing["version"], expected_version)
-        _, episode = _require_open(db, existing["visit_id"])
+        _visit, episode = _require_open(db, existing["visit_id"])
         new = update_row(db, "pir_cycles", pir_id, row, patient_id=episode["patient_id"])
         return int(new["version"])
 
@@ -278,7 +292,7 @@ def delete_pir_cycle(db: ClinicDB, pir_id: int, *, expected_version: int | None 
     with write_transaction(db):
         existing = fetch_row(db, "pir_cycles", pir_id)
         check_version("PIR set", pir_id, existing["version"], expected_version)
-        _, episode = _require_open(db, existing["visit_id"])
+        _visit, episode = _require_open(db, existing["visit_id"])
         delete_row(db, "pir_cycles", pir_id, patient_id=episode["patient_id"])
 
 
@@ -294,11 +308,11 @@ def validate_measurement(test_code: str, value: object, side: str | None) -> dic
     """Check a test result against the catalog: known test, side where sided, value in range."""
     test = protocol().test(test_code) if isinstance(test_code, str) else None
     if test is None:
-        raise ValidationError("test", f"unknown test {test_code!r}")
+        raise ValidationError("test", _("unknown test {code!r}", code=test_code))
     if test.sided:
         side = v.one_of(f"{test.label} side", side, ("L", "R"))
     elif side is not None:
-        raise ValidationError(f"{test.label} side", "this test is not sided; leave side empty")
+        raise ValidationError(f"{test.label} side", _("this test is not sided; leave side empty"))
     row: dict[str, Any] = {
         "test_code": test.code,
         "side": side,
@@ -333,7 +347,7 @@ def record_measurement(
     """
     row = validate_measurement(test_code, value, side)
     with write_transaction(db):
-        _, episode = _require_open(db, visit_id)
+        _visit, episode = _require_open(db, visit_id)
         pid = episode["patient_id"]
         existing = db.execute(
             "SELECT id, version FROM measurements WHERE visit_id = ? AND test_code = ? AND side IS ?",
@@ -370,7 +384,7 @@ def delete_measurement(
     with write_transaction(db):
         existing = fetch_row(db, "measurements", measurement_id)
         check_version("test result", measurement_id, existing["version"], expected_version)
-        _, episode = _require_open(db, existing["visit_id"])
+        _visit, episode = _require_open(db, existing["visit_id"])
         delete_row(db, "measurements", measurement_id, patient_id=episode["patient_id"])
 
 
@@ -499,8 +513,12 @@ def mark_missed(
         check_version("visit", visit["seq"], visit["version"], expected_version)
         if visit["status"] != "planned" or visit["started_at"] is not None:
             raise KinesioError(
-                "Cannot mark missed",
-                f"Visit {visit['seq']} is {visit['status'] if visit['status'] != 'planned' else 'in progress'}.",
+                _("Cannot mark missed"),
+                _(
+                    "Visit {seq} is {status}.",
+                    seq=visit["seq"],
+                    status=visit["status"] if visit["status"] != "planned" else "in progress",
+                ),
             )
         episode = _episode_of(db, visit)
         day = (today or clock.today()).isoformat()
