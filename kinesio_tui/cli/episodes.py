@@ -16,7 +16,7 @@ from kinesio_tui.i18n import _
 episode_app = typer.Typer(help=_("Open or close an episode of care."), no_args_is_help=True)
 
 
-@episode_app.command("open", help=_("Open an episode of care and plan its 45 visits."))
+@episode_app.command("open", help=_("Open an episode of care and plan its visits."))
 def episode_open(
     ctx: typer.Context,
     patient: PatientArgument,
@@ -38,6 +38,7 @@ def episode_open(
 ) -> None:
     from kinesio_tui.domain import NewEpisode, open_episode
     from kinesio_tui.domain.validate import parse_date
+    from kinesio_tui.protocol import protocol
 
     with clinic_db(ctx, db) as conn:
         p = find_one_patient(conn, patient)
@@ -48,7 +49,13 @@ def episode_open(
             NewEpisode(condition, subtype, side, course, onset, medication, tuple(red_flag or ())),
             start=start_day,
         )
-        typer.echo(_("Episode {id} opened: 45 visits planned.", id=episode_id))
+        typer.echo(
+            _(
+                "Episode {id} opened: {n} visits planned.",
+                id=episode_id,
+                n=protocol().total_visits,
+            )
+        )
 
 
 @episode_app.command(

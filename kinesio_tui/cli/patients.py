@@ -56,6 +56,7 @@ def patients_list(
 
     from kinesio_tui.domain.roster import roster
     from kinesio_tui.protocol import protocol
+    from kinesio_tui.units import number_text
 
     with clinic_db(ctx, db) as conn:
         rows = roster(conn, query, archived=archived, limit=limit)
@@ -74,9 +75,9 @@ def patients_list(
                 if r.condition
                 else _("no episode"),
                 str(r.module or "-"),
-                f"{r.number}/15" if r.number else (r.episode_status or "-"),
+                f"{r.number}/{r.module_visits}" if r.number else (r.episode_status or "-"),
                 r.next_planned.isoformat() if r.next_planned else "-",
-                f"{r.last_vas:g}" if r.last_vas is not None else "-",
+                number_text(r.last_vas) if r.last_vas is not None else "-",
             ]
             # Text, not str: Rich reads a str cell as markup (a surname `Closing[/]` crashed it)
             table.add_row(
@@ -120,6 +121,7 @@ def patients_add(
 def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = None) -> None:
     from kinesio_tui.domain import current_episode, progress
     from kinesio_tui.protocol import protocol
+    from kinesio_tui.units import number_text
 
     with clinic_db(ctx, db) as conn:
         p = find_one_patient(conn, patient)
@@ -192,10 +194,12 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
                 )
             typer.echo(
                 _(
-                    "Module {module}, visit {number}/15 (overall {seq}/45); next: {when}",
+                    "Module {module}, visit {number}/{of} (overall {seq}/{total}); next: {when}",
                     module=s.module,
                     number=s.number,
+                    of=proto.visits_per_module,
                     seq=s.seq,
+                    total=proto.total_visits,
                     when=when,
                 )
             )
@@ -203,10 +207,10 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
             c = pr.vas_change
             typer.echo(
                 _(
-                    "VAS {baseline:g} -> {latest:g}: {delta:+g}{percent}{important}",
-                    baseline=c.baseline,
-                    latest=c.latest,
-                    delta=c.delta,
+                    "VAS {baseline} -> {latest}: {delta}{percent}{important}",
+                    baseline=number_text(c.baseline),
+                    latest=number_text(c.latest),
+                    delta=("+" if c.delta > 0 else "") + number_text(c.delta),
                     percent=_(" ({percent:+.0f}%)", percent=c.percent)
                     if c.percent is not None
                     else "",
