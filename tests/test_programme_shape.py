@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from visit_harness import TODAY, hold
+from conftest import DAY
+from visit_harness import hold
 
 from kinesio_tui import domain, protocol
 from kinesio_tui.data.db import ClinicDB
@@ -57,10 +58,10 @@ def short_programme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def one_module_held(db: ClinicDB) -> int:
     patient_id = domain.create_patient(
-        db, domain.NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=TODAY
+        db, domain.NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=DAY
     )
     episode_id = domain.open_episode(
-        db, patient_id, domain.NewEpisode("radiculitis", "lumbar", "L"), today=TODAY
+        db, patient_id, domain.NewEpisode("radiculitis", "lumbar", "L"), today=DAY
     )
     visits = domain.visits_of(db, episode_id)
     assert len(visits) == 27
@@ -79,7 +80,7 @@ def test_the_list_counts_the_visits_of_the_module(db: ClinicDB) -> None:
 @pytest.mark.usefixtures("short_programme")
 def test_the_module_report_finds_the_control_and_final_appointments(db: ClinicDB) -> None:
     patient_id = one_module_held(db)
-    report = module_context(db, patient_id, 1, TODAY)
+    report = module_context(db, patient_id, 1, DAY)
     assert [a["seq"] for a in report["appointments"]] == [5, 9]
     assert [a["label"] for a in report["appointments"]] == [
         "Control doctor's appointment",
@@ -90,7 +91,7 @@ def test_the_module_report_finds_the_control_and_final_appointments(db: ClinicDB
 @pytest.mark.usefixtures("short_programme")
 def test_chart_ticks_fall_on_the_doctors_appointments(db: ClinicDB) -> None:
     patient_id = one_module_held(db)
-    (vas,) = [c for c in summary_context(db, patient_id, TODAY)["charts"] if "VAS" in c["title"]]
+    (vas,) = [c for c in summary_context(db, patient_id, DAY)["charts"] if "VAS" in c["title"]]
     spec = vas["svg"].chart
     assert spec.x_max == 27
     assert tuple(spec.x_ticks) == (1, 5, 9, 14, 18, 23, 27)

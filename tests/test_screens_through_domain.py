@@ -6,9 +6,10 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 from textual.app import App
 from textual.widget import Widget
-from visit_harness import TODAY, VisitHarness, clinic, sync
+from visit_harness import VisitHarness, clinic, sync
 
 from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
@@ -48,7 +49,7 @@ def test_the_scan_finds_sql_where_there_is_some() -> None:
 async def test_no_widget_of_the_doctors_appointment_holds_the_connection(db_path: Path) -> None:
     """The doctor's form shows values and posts what was typed; its screen writes."""
     visit_id = clinic(db_path, "radiculitis", 0)  # the first visit: a doctor's appointment
-    app = VisitHarness(db_path, visit_id, TODAY)
+    app = VisitHarness(db_path, visit_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -98,7 +99,7 @@ class VisitOnly(App[None]):
     def __init__(self, db_path: Path, visit_id: int) -> None:
         super().__init__()
         self.db = connect(db_path, actor="Test Therapist")
-        self.today = TODAY
+        self.today = DAY
         self.actor = "Test Therapist"
         visit = domain.get_visit(self.db, visit_id)
         episode = domain.get_episode(self.db, visit.episode_id)
@@ -121,7 +122,7 @@ async def test_building_the_visit_screen_writes_nothing(
     """Starting is the opening action's write; the screen built on it only reads."""
     visit_id = clinic(db_path, condition, held)
     with connect(db_path, actor="tester") as db:
-        domain.start_visit(db, visit_id, today=TODAY)
+        domain.start_visit(db, visit_id, today=DAY)
     before = audit_entries(db_path)
     app = VisitOnly(db_path, visit_id)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -142,7 +143,7 @@ async def test_enter_starts_the_visit_before_its_screen_is_built(
     # the other terminal's change is not seen until the refused start reloads the screen
     monkeypatch.setattr(workstation, "POLL_SECONDS", 3600.0)
     visit_id = clinic(db_path, "sciatica", 1)
-    app = build_app(db_path, today=TODAY)
+    app = build_app(db_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         app.open_patient(domain.find_patients(app.db, "bandomoji")[0].id)
