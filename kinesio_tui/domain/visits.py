@@ -388,18 +388,14 @@ def delete_measurement(
         delete_row(db, "measurements", measurement_id, patient_id=episode["patient_id"])
 
 
+def _measurement(r: dict[str, Any]) -> Measurement:
+    fields = Measurement.__dataclass_fields__
+    return Measurement(**{k: r[k] for k in fields})
+
+
 def measurements_of(db: ClinicDB, visit_id: int) -> list[Measurement]:
     return [
-        Measurement(
-            r["id"],
-            r["visit_id"],
-            r["test_code"],
-            r["side"],
-            r["value_num"],
-            r["value_text"],
-            r["recorded_at"],
-            r["version"],
-        )
+        _measurement(r)
         for r in _rows(db, "SELECT * FROM measurements WHERE visit_id = ? ORDER BY id", [visit_id])
     ]
 
@@ -411,19 +407,7 @@ def results_of_episode(db: ClinicDB, episode_id: int) -> list[tuple[int, Measure
     """Every test result of an episode with its visit's place in the programme (1..),
     in programme order, then in the order recorded."""
     return [
-        (
-            r["seq"],
-            Measurement(
-                r["id"],
-                r["visit_id"],
-                r["test_code"],
-                r["side"],
-                r["value_num"],
-                r["value_text"],
-                r["recorded_at"],
-                r["version"],
-            ),
-        )
+        (r["seq"], _measurement(r))
         for r in _rows(
             db,
             "SELECT v.seq, m.* FROM measurements m JOIN visits v ON v.id = m.visit_id "
