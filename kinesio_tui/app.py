@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
+from rich.text import Text
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -23,17 +24,25 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from kinesio_tui import clock as product_clock
+from kinesio_tui.crash import calm_message, write_crash_report
 from kinesio_tui.data.db import WORKSTATION_CACHE_KIB, ClinicDB, connect
 from kinesio_tui.data.watch import ChangeWatcher
+from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
+from kinesio_tui.maintenance.backup import auto_backup, pre_migration_backup
 from kinesio_tui.plain_text import CONTROL
+from kinesio_tui.protocol import protocol
+from kinesio_tui.upstream_hooks import CalmCrashApp
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.commands import KinesioCommands
+from kinesio_tui.views.help import HelpScreen
 from kinesio_tui.views.key_order import KeyGate, is_choice_field, is_typed_letter
 from kinesio_tui.views.layout import BREAKPOINTS
+from kinesio_tui.views.patients import PatientsScreen
 
 if TYPE_CHECKING:
     from kinesio_tui.views.patient import PatientScreen
+    from kinesio_tui.views.workstation import Workstation
 
 #: How often to look for commits by other processes (PRAGMA data_version costs microseconds).
 POLL_SECONDS = 1.0
@@ -72,7 +81,7 @@ class TerminalSafe(LineFilter):
 TERMINAL_SAFE = TerminalSafe()
 
 
-class KinesioApp(App[None]):
+class KinesioApp(CalmCrashApp):
     """The clinician workstation: patient list, patient screen, visits."""
 
     CSS_PATH = "kinesio.tcss"
@@ -115,6 +124,7 @@ class KinesioApp(App[None]):
             actor=actor,
             cache_kib=WORKSTATION_CACHE_KIB,
             write_wait_s=db_wait.ATTEMPT_WAIT_S,
+            backup_first=pre_migration_backup,
         )
         self.actor: str = self.db.actor
         self._watcher = ChangeWatcher(self.db)
@@ -130,8 +140,6 @@ class KinesioApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         """The patient list is the home screen, at the bottom of the stack."""
-        from kinesio_tui.views.patients import PatientsScreen
-
         return PatientsScreen()
 
     async def on_event(self, event: events.Event) -> None:
@@ -162,9 +170,6 @@ class KinesioApp(App[None]):
         the first start of each day waiting ~2 s. The backup API reads a consistent snapshot
         on its own connection while the therapist works (WAL: readers never block writers).
         """
-        from kinesio_tui.errors import KinesioError
-        from kinesio_tui.maintenance.backup import auto_backup
-
         try:
             auto_backup(self.db_path)
         except Exception as error:  # whatever breaks, the clinic stays open
@@ -180,8 +185,6 @@ class KinesioApp(App[None]):
         the protocol's TOML) loads while the therapist reads it (issue 7). Anything that
         fails here fails again, visibly, where it is used.
         """
-        from kinesio_tui.protocol import protocol
-
         for name in WARM_UP_MODULES:
             importlib.import_module(name)
         protocol()
@@ -243,32 +246,21 @@ class KinesioApp(App[None]):
         """Textual's filters, then one that drops control characters from every drawn line."""
         return [*super().get_line_filters(), TERMINAL_SAFE]
 
-    def _handle_exception(self, error: Exception) -> None:
+    def crashed(self, error: Exception) -> Text:
         """An unexpected error: write a scrubbed crash report and leave with one calm line.
 
         Textual's default prints a traceback with local variables, which would put patient
         records on the screen. Every record shown as saved is already committed, so leaving
-        loses nothing. (Overrides a private Textual hook; checked against textual 8.2.)
+        loses nothing.
         """
-        from rich.text import Text
-
-        from kinesio_tui.crash import calm_message, write_crash_report
-
-        self._return_code = 1
-        if self._exception is None:  # Pilot re-raises it in tests
-            self._exception = error
-            self._exception_event.set()
         try:
             path: Path | None = write_crash_report(error)
         except OSError:
             path = None
-        self._exit_renderables.append(Text(calm_message(path)))
-        self._close_messages_no_wait()
+        return Text(calm_message(path))
 
     def action_help(self) -> None:
         """Show every key of the current screen and of the app."""
-        from kinesio_tui.views.help import HelpScreen
-
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
@@ -311,3 +303,7 @@ def build_app(
     if demo:
         app.sub_title = _("demo clinic")
     return app
+
+
+if TYPE_CHECKING:  # the screens' view of the app they run in is this app
+    _workstation: type[Workstation] = KinesioApp

@@ -20,12 +20,12 @@ import platform
 import sqlite3
 import sys
 import traceback
-from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 
 from kinesio_tui import clock
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.say import say_error
 
 
 def crash_dir() -> Path:
@@ -38,6 +38,10 @@ def crash_dir() -> Path:
 
 
 def _version(package: str) -> str:
+    # Deferred: importlib.metadata (and the email package under it) is ~10 ms and 35
+    # modules on the workstation's start path, for a report that is rarely written.
+    from importlib import metadata
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -155,8 +159,6 @@ def report_and_exit(exc: BaseException) -> NoReturn:
     """
     known = known_failure(exc)
     if known is not None:
-        from kinesio_tui.say import say_error
-
         say_error(known)
         raise SystemExit(2)
     try:

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from kinesio_tui.data.db import (
     APPLICATION_ID,
@@ -187,7 +188,7 @@ def test_a_first_migration_interrupted_half_way_can_be_resumed(db_path: Path) ->
     """A power cut between two migration steps must not make the file 'another program's'."""
     from kinesio_tui.data.migrations import migrations
 
-    second = migrations._migrations[1]
+    second = migrations.pending(Database(memory=True, execute_plugins=False))[1]
 
     def crash(_db: object) -> None:
         raise OSError("power cut")

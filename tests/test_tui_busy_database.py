@@ -14,6 +14,7 @@ from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui import domain
 from kinesio_tui.data import db as db_module
+from kinesio_tui.upstream_hooks import shown_notifications
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.visit import VisitScreen
@@ -50,7 +51,7 @@ def other(db_path: Path) -> Iterator[OtherProgram]:
 
 
 def messages(app: VisitHarness) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return [f"{n.title}: {n.message}" for n in shown_notifications(app)]
 
 
 @sync
@@ -141,7 +142,7 @@ async def test_quitting_while_the_note_waits_for_the_database_asks_first(
         other.lock()
         await press(pilot, "ctrl+q")  # the note is saved first: the database is busy
         assert app.is_running
-        assert any("Quit again" in n.message for n in app._notifications)
+        assert any("Quit again" in n.message for n in shown_notifications(app))
         other.let_go()
         await pilot.pause(0.4)
         assert domain.get_visit(app.db, visit_id).note == "Slept badly"

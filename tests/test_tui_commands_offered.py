@@ -7,11 +7,11 @@ from pathlib import Path
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import OptionList
-from textual.widgets._footer import FooterKey
 from tui_driver import drive, settle
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain import find_patients
+from kinesio_tui.upstream_hooks import FooterKey
 from kinesio_tui.views.footer import KeyFooter
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from kinesio_tui.app import build_app
 from kinesio_tui.crash import crash_dir
+from kinesio_tui.upstream_hooks import Crashed
 
 SECRET = "Tomas Petrauskas VAS 8"
 
@@ -26,8 +27,9 @@ def test_a_crash_shows_no_patient_data(
             app.call_later(explode)
             await pilot.pause()
 
-    with pytest.raises(ValueError):
+    with pytest.raises(Crashed) as crashed:  # Pilot re-raises what the app reported
         asyncio.run(main())
+    assert isinstance(crashed.value.__cause__, ValueError)
     captured = capsys.readouterr()
     shown = " ".join((captured.out + captured.err).split())
     assert "Saved records are safe" in shown

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets._footer import FooterKey
 from tui_driver import drive, settle
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain import find_patients
+from kinesio_tui.upstream_hooks import FooterKey
 from kinesio_tui.views.footer import KeyFooter
 
 

@@ -21,6 +21,7 @@ from tui_driver import burst, drive, names, settle
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
 from kinesio_tui.domain import find_patients
+from kinesio_tui.upstream_hooks import shown_notifications
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.help import HelpScreen
 from kinesio_tui.views.patient import PatientScreen
@@ -70,7 +71,7 @@ def test_enter_with_no_match_opens_nothing_and_says_so(demo_db_path: Path) -> No
         assert names(app) == []
         empty = app.screen.query_one("#list-empty", Static)
         assert empty.display and "No patient matches “xyzzy”" in str(empty.content)
-        notes = [str(n.message) for n in app._notifications]
+        notes = [str(n.message) for n in shown_notifications(app)]
         assert any("No patient matches" in note for note in notes)
 
     drive(demo_db_path, script)

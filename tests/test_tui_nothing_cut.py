@@ -9,13 +9,13 @@ from rich.cells import cell_len
 from screen_text import screen_text
 from textual.pilot import Pilot
 from textual.widgets import Footer, Input, Label, Select, Static
-from textual.widgets._footer import FooterKey
 from tui_driver import drive, settle
 from visit_harness import VisitHarness, clinic, press, sync
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain import find_patients
 from kinesio_tui.protocol import protocol
+from kinesio_tui.upstream_hooks import FooterKey
 
 
 def keys_cut(app: Any) -> list[str]:

@@ -14,6 +14,7 @@ from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
 from kinesio_tui.domain import find_patients, get_patient, update_patient
 from kinesio_tui.domain.patients import patient_form
+from kinesio_tui.upstream_hooks import shown_notifications
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import PatientForm
 from kinesio_tui.views.patients import PatientsScreen
@@ -135,7 +136,7 @@ def test_edit_of_a_record_changed_elsewhere_is_reloaded_not_overwritten(
         await pilot.pause()
         assert isinstance(app.screen, PatientForm)  # kept open, showing their change
         assert phone.value == "+370 600 00000"
-        assert any("changed elsewhere" in n.message for n in app._notifications)
+        assert any("changed elsewhere" in n.message for n in shown_notifications(app))
 
     on_patient(demo_db_path, "petrauskas", script)
     with open_db(demo_db_path) as db:

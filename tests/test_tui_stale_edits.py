@@ -15,13 +15,14 @@ from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui import domain
 from kinesio_tui.data.db import connect
+from kinesio_tui.upstream_hooks import shown_notifications
 from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.record_test import RecordTestDialog
 from kinesio_tui.views.visit import Checklist, NoteDialog, VisitScreen
 
 
 def notes_of(app: VisitHarness) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return [f"{n.title}: {n.message}" for n in shown_notifications(app)]
 
 
 def text_of(widget: Static) -> str:

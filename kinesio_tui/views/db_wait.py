@@ -22,6 +22,7 @@ from textual.notifications import Notification, Notify
 
 from kinesio_tui.errors import DatabaseBusy, KinesioError
 from kinesio_tui.i18n import _
+from kinesio_tui.upstream_hooks import withdraw_notification
 
 T = TypeVar("T")
 
@@ -104,9 +105,8 @@ class WriteQueue:
 
     def hide_waiting(self) -> None:
         notice, self.notice = self.notice, None
-        # Textual 8.2 removes one notification only through this (private) call
-        if notice is not None and notice in self.app._notifications:
-            self.app._unnotify(notice)
+        if notice is not None:
+            withdraw_notification(self.app, notice)
 
 
 def write_queue(app: App[Any]) -> WriteQueue:

@@ -11,6 +11,8 @@ from typing import Any
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from kinesio_tui.upstream_hooks import mark_footer_ready
+
 
 class KeyFooter(Footer):
     """The Footer, rebuilt only when the keys it shows change, and at most once per refresh.
@@ -38,7 +40,7 @@ class KeyFooter(Footer):
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         """Queue one rebuild (as Footer does), unless one is already queued."""
-        self._bindings_ready = True
+        mark_footer_ready(self)
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen and not self._rebuild_queued:

@@ -1,0 +1,82 @@
+"""Every place kinesio-tui reaches into a library's private internals, and only those.
+
+Textual 8.2 offers no public way to do these three things; each is kept here, small, so an
+upgrade has one file to read, and tests/test_upstream_hooks.py fails by name when Textual
+changes what a hook relies on. (sqlite-utils needs none: its public `Migrations.pending`
+lists the registered steps.) Checked against the versions in constraints.txt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from textual.app import App
+from textual.notifications import Notification
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+__all__ = [
+    "CalmCrashApp",
+    "Crashed",
+    "FooterKey",
+    "mark_footer_ready",
+    "shown_notifications",
+    "withdraw_notification",
+]
+
+if not callable(getattr(App, "_handle_exception", None)):  # without it, tracebacks show locals
+    raise RuntimeError("textual.app.App._handle_exception is gone: see upstream_hooks.py")
+
+
+class Crashed(Exception):
+    """An unexpected error, as the app reports it: only `shown` reaches the screen.
+
+    The original error is the `__cause__` (Pilot re-raises this in tests, with it).
+    """
+
+    def __init__(self, shown: RenderableType) -> None:
+        super().__init__("the app stopped after an unexpected error")
+        self.shown = shown
+
+    def __rich__(self) -> RenderableType:
+        return self.shown
+
+
+class CalmCrashApp(App[None]):
+    """An app whose unexpected errors go to `crashed` instead of Textual's traceback.
+
+    Textual prints an unhandled error as a traceback with local variables (patient records,
+    here). Its private `_handle_exception` is the one place every such error passes; giving
+    it an error that renders itself (`__rich__`) makes Textual show only that, set the
+    return code to 1 and leave, through its public `panic`.
+    """
+
+    def crashed(self, error: Exception) -> RenderableType:
+        """What to show instead of the traceback (and whatever else to do first)."""
+        raise NotImplementedError
+
+    def _handle_exception(self, error: Exception) -> None:
+        calm = Crashed(self.crashed(error))
+        calm.__cause__ = error
+        super()._handle_exception(calm)
+
+
+def shown_notifications(app: App[Any]) -> list[Notification]:
+    """The notifications on screen now (Textual keeps them in a private collection)."""
+    return list(app._notifications)
+
+
+def withdraw_notification(app: App[Any], notification: Notification) -> None:
+    """Take one notification off the screen before its timeout, if it is still shown."""
+    if notification in app._notifications:
+        app._unnotify(notification)
+
+
+def mark_footer_ready(footer: Footer) -> None:
+    """What Footer.bindings_changed does before queueing a rebuild: allow keys to be shown.
+
+    Footer composes nothing until its private `_bindings_ready` is set; a footer that
+    rebuilds on its own schedule (views/footer.py) must set it itself.
+    """
+    footer._bindings_ready = True

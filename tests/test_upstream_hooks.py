@@ -1,0 +1,151 @@
+"""Each private hook of kinesio_tui/upstream_hooks.py, and the upstream behaviour it relies on.
+
+When one of these fails after an upgrade, the library changed what the hook reaches into:
+read upstream_hooks.py and the library's new code before changing the pin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rich.text import Text
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from kinesio_tui.data.db import SCHEMA_STEPS
+from kinesio_tui.data.migrations import migrations
+from kinesio_tui.upstream_hooks import (
+    CalmCrashApp,
+    Crashed,
+    FooterKey,
+    mark_footer_ready,
+    shown_notifications,
+    withdraw_notification,
+)
+
+SECRET = "Ona Petraitiene, VAS 9"
+
+
+class Exploding(CalmCrashApp):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Exception] = []
+
+    def on_mount(self) -> None:
+        raise ValueError(SECRET)
+
+    def crashed(self, error: Exception) -> Text:
+        self.seen.append(error)
+        return Text("calm line")
+
+
+def test_an_unhandled_error_reaches_crashed_and_shows_only_its_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """App._handle_exception still receives every unhandled error and exits through panic."""
+    app = Exploding()
+
+    async def run() -> None:
+        async with app.run_test() as pilot:
+            await pilot.pause()
+
+    with pytest.raises(Crashed) as crashed:
+        asyncio.run(run())
+    assert [type(error) for error in app.seen] == [ValueError], "Textual no longer calls it"
+    assert crashed.value.__cause__ is app.seen[0]
+    assert app.return_code == 1
+    shown = capsys.readouterr()
+    assert "calm line" in shown.err + shown.out
+    assert SECRET not in shown.err + shown.out
+
+
+class Noticing(App[None]):
+    pass
+
+
+def test_a_notification_is_listed_while_shown_and_withdrawn_on_request() -> None:
+    """App._notifications holds what is on screen; App._unnotify takes one away."""
+    app = Noticing()
+
+    async def run() -> None:
+        async with app.run_test() as pilot:
+            app.notify("first")
+            app.notify("second")
+            await pilot.pause()
+            shown = shown_notifications(app)
+            assert [n.message for n in shown] == ["first", "second"]
+            withdraw_notification(app, shown[0])
+            await pilot.pause()
+            assert [n.message for n in shown_notifications(app)] == ["second"]
+            withdraw_notification(app, shown[0])  # already gone: nothing happens
+
+    asyncio.run(run())
+
+
+class OwnScheduleFooter(Footer):
+    """Rebuilds only when asked (as views/footer.py does), optionally marking itself ready."""
+
+    def __init__(self, *, mark: bool) -> None:
+        super().__init__()
+        self.mark = mark
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self.mark:
+            mark_footer_ready(self)
+        if self.is_attached:
+            self.call_after_refresh(self.recompose)
+
+
+class WithFooter(App[None]):
+    BINDINGS = [Binding("f5", "bell", "Ring")]
+
+    def __init__(self, *, mark: bool) -> None:
+        super().__init__()
+        self.mark = mark
+
+    def compose(self) -> ComposeResult:
+        yield OwnScheduleFooter(mark=self.mark)
+
+
+@pytest.mark.parametrize("mark", [True, False])
+def test_a_footer_shows_keys_only_once_marked_ready(mark: bool) -> None:
+    """Footer composes nothing until its private `_bindings_ready` is set; FooterKey is a key."""
+    app = WithFooter(mark=mark)
+    descriptions: list[str] = []
+
+    async def run() -> None:
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            descriptions.extend(key.description for key in app.query(FooterKey))
+
+    asyncio.run(run())
+    if mark:
+        assert "Ring" in descriptions, "setting _bindings_ready no longer lets Footer compose"
+    else:
+        assert descriptions == [], "Footer composes without _bindings_ready: drop the hook"
+
+
+def test_pending_on_an_empty_database_lists_every_step_in_registration_order() -> None:
+    """The public view data/migrations.py checks its steps' order with (no private list)."""
+    steps = Migrations("order")
+
+    @steps(name="0002_second")
+    def second(db: Database) -> None:
+        db.execute("CREATE TABLE b (id INTEGER)")
+
+    @steps(name="0001_first")
+    def first(db: Database) -> None:
+        db.execute("CREATE TABLE a (id INTEGER)")
+
+    empty = Database(memory=True, execute_plugins=False)
+    assert [step.name for step in steps.pending(empty)] == ["0002_second", "0001_first"]
+    assert [step.fn for step in steps.pending(empty)] == [second, first]
+    names = [step.name for step in migrations.pending(empty)]
+    assert tuple(names) == SCHEMA_STEPS
