@@ -20,6 +20,7 @@ test: $(STAMP)
 	$(BIN)/ruff check kinesio_tui tests benchmarks
 	$(BIN)/ruff format --check kinesio_tui tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2
 
 bench: $(STAMP)

@@ -26,6 +26,8 @@ from kinesio_tui.private_files import TargetExists, write_private_file
 
 KEY_ENV = "KINESIO_AUDIT_KEY"
 KEY_FILE = "audit.key"
+#: The link before a trail's first entry.
+GENESIS_HASH = "0" * 64
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,8 @@ def _create(path: Path) -> AuditKey:
     key = load_key(create=False)
     assert key is not None
     return key
+
+
+def seal_signature(key: AuditKey, legacy_entries: int, legacy_hash: str) -> str:
+    """The seal over the unkeyed entries a file held when it was first keyed."""
+    return key.sign(f"seal|{legacy_entries}|{legacy_hash}")

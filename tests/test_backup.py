@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 from typer.testing import CliRunner
 
+from kinesio_tui.app import build_app
 from kinesio_tui.cli import app
 from kinesio_tui.data import db as dbmod
 from kinesio_tui.data import migrations as migmod
@@ -26,9 +27,11 @@ from kinesio_tui.maintenance.backup import (
     backup_database,
     backups_dir,
     check_backup,
+    pre_migration_backup,
     restore_database,
 )
 from kinesio_tui.settings import load_settings
+from kinesio_tui.upstream_hooks import shown_notifications
 
 runner = CliRunner()
 
@@ -263,21 +266,27 @@ def test_check_of_a_missing_file_does_not_create_it(tmp_path: Path) -> None:
 def _with_extra_migrations(monkeypatch: pytest.MonkeyPatch, *extra: str) -> None:
     """Use a copy of the migration set with extra steps: '0098_ok' works, '0099_boom' fails."""
     copy = Migrations("kinesio")
-    copy._migrations = list(migmod.migrations._migrations)
+    for step in migmod.migrations.pending(Database(memory=True, execute_plugins=False)):
+        if step.name not in {"0098_ok", "0099_boom"}:
+            copy(name=step.name)(step.fn)
 
-    @copy(name="0098_ok")
-    def ok(db: Database) -> None:
-        db.execute("CREATE TABLE extra_ok (id INTEGER PRIMARY KEY)")
-        db.execute("UPDATE patients SET notes = 'touched'")
+    if "0098_ok" in extra:
 
-    @copy(name="0099_boom")
-    def boom(db: Database) -> None:
-        db.execute("CREATE TABLE extra_boom (id INTEGER PRIMARY KEY)")
-        raise RuntimeError("migration bug")
+        @copy(name="0098_ok")
+        def ok(db: Database) -> None:
+            db.execute("CREATE TABLE extra_ok (id INTEGER PRIMARY KEY)")
+            db.execute("UPDATE patients SET notes = 'touched'")
 
-    copy._migrations = [m for m in copy._migrations if m.name in {*known_migrations(), *extra}]
+    if "0099_boom" in extra:
+
+        @copy(name="0099_boom")
+        def boom(db: Database) -> None:
+            db.execute("CREATE TABLE extra_boom (id INTEGER PRIMARY KEY)")
+            raise RuntimeError("migration bug")
+
     monkeypatch.setattr(migmod, "migrations", copy)
-    monkeypatch.setattr(dbmod, "SCHEMA_STEPS", (*dbmod.SCHEMA_STEPS, *extra))
+    steps = tuple(name for name in dbmod.SCHEMA_STEPS if name not in {"0098_ok", "0099_boom"})
+    monkeypatch.setattr(dbmod, "SCHEMA_STEPS", (*steps, *extra))
 
 
 def test_a_failing_migration_leaves_the_file_as_it_was(
@@ -291,7 +300,7 @@ def test_a_failing_migration_leaves_the_file_as_it_was(
     raw.close()
     _with_extra_migrations(monkeypatch, "0098_ok", "0099_boom")
     with pytest.raises(RuntimeError, match="migration bug"):
-        connect(db_path)
+        connect(db_path, backup_first=pre_migration_backup)
     raw = sqlite3.connect(db_path)
     try:
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
@@ -314,7 +323,7 @@ def test_a_working_migration_runs_after_a_backup(
 ) -> None:
     connect(db_path).close()
     _with_extra_migrations(monkeypatch, "0098_ok")
-    db = connect(db_path)
+    db = connect(db_path, backup_first=pre_migration_backup)
     try:
         assert "extra_ok" in db.table_names()
         assert schema_version(db) == len(known_migrations())
@@ -323,8 +332,24 @@ def test_a_working_migration_runs_after_a_backup(
     assert len(list(backups_dir().glob("clinic.pre-migration-*.db"))) == 1
 
 
-def test_a_new_file_is_not_backed_up_before_its_first_migration(db_path: Path) -> None:
+def test_the_workstation_and_the_cli_back_up_before_migrating(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both pass the pre-migration backup to connect (the data layer cannot import it)."""
     connect(db_path).close()
+    _with_extra_migrations(monkeypatch, "0098_ok")
+    build_app(db_path).db.close()
+    taken = list(backups_dir().glob("clinic.pre-migration-*.db"))
+    assert len(taken) == 1
+    taken[0].unlink()
+    _with_extra_migrations(monkeypatch, "0098_ok", "0099_boom")
+    result = runner.invoke(app, ["patients", "list", "--db", str(db_path)])
+    assert result.exit_code != 0  # 0099_boom fails, after the copy
+    assert len(list(backups_dir().glob("clinic.pre-migration-*.db"))) == 1
+
+
+def test_a_new_file_is_not_backed_up_before_its_first_migration(db_path: Path) -> None:
+    connect(db_path, backup_first=pre_migration_backup).close()
     assert not list(backups_dir().iterdir())
 
 
@@ -338,7 +363,7 @@ def _open_workstation_once(db_path: Path, *, daily_backup: bool = True) -> list[
             await pilot.pause()
             await app.workers.wait_for_complete()
             await pilot.pause()
-            return [n.message for n in app._notifications]
+            return [n.message for n in shown_notifications(app)]
 
     return asyncio.run(main())
 

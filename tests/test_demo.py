@@ -8,7 +8,7 @@ from typing import Any
 
 from conftest import DAY
 
-from kinesio_tui.audit_key import load_key
+from kinesio_tui.audit_key import GENESIS_HASH, load_key
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.demo import build_demo
 from kinesio_tui.domain import (
@@ -22,7 +22,7 @@ from kinesio_tui.domain import (
     ticks_of,
     visits_of,
 )
-from kinesio_tui.domain.store import GENESIS_HASH, signed_entry_hash
+from kinesio_tui.domain.store import signed_entry_hash
 from kinesio_tui.protocol import protocol
 
 #: Columns that hold wall-clock times or hashes over them.

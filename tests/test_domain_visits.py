@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from conftest import DAY
 
-from kinesio_tui.audit_key import load_key
+from kinesio_tui.audit_key import GENESIS_HASH, load_key
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain import (
     NewEpisode,
@@ -39,7 +39,7 @@ from kinesio_tui.domain import (
     update_pir_cycle,
     visits_of,
 )
-from kinesio_tui.domain.store import GENESIS_HASH, signed_entry_hash
+from kinesio_tui.domain.store import signed_entry_hash
 from kinesio_tui.errors import KinesioError, ValidationError
 
 PIR = PirCycle("piriformis", "L", 7, 20, 15, 3, 30, 40, 5, 3)

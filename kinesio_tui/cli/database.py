@@ -19,6 +19,7 @@ from kinesio_tui.data.db import ClinicDB, connect, explain_sqlite_error
 from kinesio_tui.errors import DatabaseDamaged, KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.locations import resolve_db_path
+from kinesio_tui.maintenance.backup import pre_migration_backup
 
 
 def say_waiting() -> None:
@@ -41,7 +42,13 @@ def clinic_db(
     """
     path = database_path(ctx, override)
     try:
-        db = connect(path, actor=root_options(ctx).actor, create=create, on_wait=say_waiting)
+        db = connect(
+            path,
+            actor=root_options(ctx).actor,
+            create=create,
+            on_wait=say_waiting,
+            backup_first=pre_migration_backup,
+        )
     except KinesioError as error:
         raise fail(error) from None
     try:

@@ -172,12 +172,18 @@ def erase(
 ) -> None:
     from kinesio_tui.data.db import connect
     from kinesio_tui.domain.store import fetch_row
+    from kinesio_tui.maintenance.backup import pre_migration_backup
     from kinesio_tui.maintenance.erase import erase_patient, finish_erasure, was_erased
 
     if not 0 < patient < 2**63:
         raise fail(KinesioError(_("Not found"), _("No patient with id {id}.", id=patient)))
     try:
-        conn = connect(database_path(ctx, db), create=False, on_wait=say_waiting)
+        conn = connect(
+            database_path(ctx, db),
+            create=False,
+            on_wait=say_waiting,
+            backup_first=pre_migration_backup,
+        )
     except KinesioError as error:
         raise fail(error) from None
     try:

@@ -54,6 +54,8 @@ MIGRATIONS_TABLE = "_sqlite_migrations"
 MIGRATION_SET = "kinesio"
 
 Parameters = Sequence[Any] | Mapping[str, Any]
+#: Copies an existing file before its pending schema steps (the names) run.
+BackupFirst = Callable[["ClinicDB", list[str]], object]
 
 
 class ClinicDB:
@@ -259,6 +261,7 @@ def connect(
     write_wait_s: float | None = None,
     on_wait: Callable[[], None] | None = None,
     create: bool = True,
+    backup_first: BackupFirst | None = None,
 ) -> ClinicDB:
     """Open the kinesio-tui database at `path`, upgrade its schema, return it.
 
@@ -270,7 +273,9 @@ def connect(
     (sqlite3 itself is built thread-safe). `cache_kib` caps the connection's page cache
     (SQLite's default is 2 MiB). `write_wait_s` (default WRITE_WAIT_S) is how long a write
     waits for another program's lock; `on_wait` is told once a write has waited
-    WAIT_NOTICE_S (also while migrating on open).
+    WAIT_NOTICE_S (also while migrating on open). `backup_first` copies a file that holds
+    applied steps before pending ones change it (the workstation and the CLI pass
+    maintenance.backup.pre_migration_backup: this layer imports nothing above it).
     """
     path = Path(path)
     kind = inspect_file(path)
@@ -305,7 +310,7 @@ def connect(
         db.on_wait = on_wait
         _configure(db, cache_kib)
         if migrate:
-            migrate_schema(db)
+            migrate_schema(db, backup_first)
     except sqlite3.DatabaseError as error:
         if conn is not None:
             conn.close()
@@ -409,15 +414,20 @@ def _refuse_newer(db: ClinicDB, path: Path) -> None:
         raise _too_new(path, schema_version(db))
 
 
-def migrate_schema(db: ClinicDB) -> list[str]:
-    """Apply pending numbered migrations; refuse a file from a newer version. Returns names applied."""
+def migrate_schema(db: ClinicDB, backup_first: BackupFirst | None = None) -> list[str]:
+    """Apply pending numbered migrations; refuse a file from a newer version. Returns names applied.
+
+    A file that already holds applied steps goes to `backup_first` before the pending ones
+    touch it; a new, empty file has nothing to lose and is not copied.
+    """
     _refuse_newer(db, db.path)
     pending = pending_migrations(db)
     if not pending:
         return []
-    from kinesio_tui.data.migrations import migrations
+    from kinesio_tui.data.migrations import migrations  # sqlite-utils: see the module's doc
 
-    before_migration(db, pending)
+    if backup_first is not None and applied_migrations(db.conn):
+        backup_first(db, pending)
     # All pending steps, their records and the header pragmas commit as one transaction:
     # a failing step (or a power cut) leaves the file exactly as it was, and the claim
     # on the file (application_id) can never be separated from the tables it explains.
@@ -428,19 +438,6 @@ def migrate_schema(db: ClinicDB) -> list[str]:
         migrations.apply(db.sqlite_utils())
         db.execute(f"PRAGMA user_version = {len(SCHEMA_STEPS)}")
     return pending
-
-
-def before_migration(db: ClinicDB, pending: list[str]) -> None:
-    """Hook run before pending migrations touch an existing file (automatic backup).
-
-    A file that already holds applied migrations is copied (online backup API) into the
-    backups directory first; a new, empty file has nothing to lose and is not copied.
-    """
-    if not applied_migrations(db.conn):
-        return
-    from kinesio_tui.maintenance.backup import pre_migration_backup  # avoids an import cycle
-
-    pre_migration_backup(db, pending)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from kinesio_tui.audit_key import GENESIS_HASH, load_key, seal_signature
 from kinesio_tui.data.db import MIGRATION_SET, SCHEMA_STEPS
 
 migrations = Migrations(MIGRATION_SET)
@@ -160,6 +161,46 @@ def _m0002_audit_log(db: Database) -> None:
             db.execute(statement)
 
 
+# Patient search at clinic scale (issue 7): `LIKE '% word%'` cannot use an index and scanned
+# all 100,000 patients (~20 ms a keystroke). Two FTS5 indexes over patients.search_text find
+# candidates; the domain still applies the exact match. patients_fts (contentless, unicode61
+# with prefix indexes) serves name prefixes from one letter on; it keeps search_text's first
+# word (head) apart from the rest, so "a later word starts with ..." is a query of its own.
+# patients_trigram (external content) serves phone/birth-year digits found anywhere.
+_HEAD = "substr({0}.search_text, 1, instr({0}.search_text || ' ', ' ') - 1)"
+_REST = "substr({0}.search_text, instr({0}.search_text || ' ', ' ') + 1)"
+_FTS_NEW = (
+    "INSERT INTO patients_fts (rowid, head, rest) "
+    f"VALUES (new.id, {_HEAD.format('new')}, {_REST.format('new')});"
+    "INSERT INTO patients_trigram (rowid, search_text) VALUES (new.id, new.search_text);"
+)
+_FTS_OLD = (
+    "INSERT INTO patients_fts (patients_fts, rowid, head, rest) "
+    f"VALUES ('delete', old.id, {_HEAD.format('old')}, {_REST.format('old')});"
+    "INSERT INTO patients_trigram (patients_trigram, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text);"
+)
+_SEARCH_INDEX_0003 = [
+    "CREATE VIRTUAL TABLE patients_fts USING fts5(head, rest, content='', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')",
+    "CREATE VIRTUAL TABLE patients_trigram USING fts5(search_text, content='patients', "
+    "content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER patients_search_insert AFTER INSERT ON patients BEGIN {_FTS_NEW} END",
+    f"CREATE TRIGGER patients_search_delete AFTER DELETE ON patients BEGIN {_FTS_OLD} END",
+    "CREATE TRIGGER patients_search_update AFTER UPDATE OF search_text ON patients "
+    f"BEGIN {_FTS_OLD} {_FTS_NEW} END",
+    "INSERT INTO patients_fts (rowid, head, rest) "
+    f"SELECT id, {_HEAD.format('patients')}, {_REST.format('patients')} FROM patients",
+    "INSERT INTO patients_trigram (patients_trigram) VALUES ('rebuild')",
+]
+
+
+@migrations(name="0003_search_index")
+def _m0003_search_index(db: Database) -> None:
+    for statement in _SEARCH_INDEX_0003:
+        db.execute(statement)
+
+
 # The chain head lives outside audit_log and moves in the same transaction as each append
 # (a trigger), so deleting the newest entries is detectable too; UPDATE and DELETE on the
 # trail are refused except the one erasure may do: blank old/new and keep everything else.
@@ -206,46 +247,6 @@ def _m0004_audit_guard(db: Database) -> None:
         db.execute(statement)
 
 
-# Patient search at clinic scale (issue 7): `LIKE '% word%'` cannot use an index and scanned
-# all 100,000 patients (~20 ms a keystroke). Two FTS5 indexes over patients.search_text find
-# candidates; the domain still applies the exact match. patients_fts (contentless, unicode61
-# with prefix indexes) serves name prefixes from one letter on; it keeps search_text's first
-# word (head) apart from the rest, so "a later word starts with ..." is a query of its own.
-# patients_trigram (external content) serves phone/birth-year digits found anywhere.
-_HEAD = "substr({0}.search_text, 1, instr({0}.search_text || ' ', ' ') - 1)"
-_REST = "substr({0}.search_text, instr({0}.search_text || ' ', ' ') + 1)"
-_FTS_NEW = (
-    "INSERT INTO patients_fts (rowid, head, rest) "
-    f"VALUES (new.id, {_HEAD.format('new')}, {_REST.format('new')});"
-    "INSERT INTO patients_trigram (rowid, search_text) VALUES (new.id, new.search_text);"
-)
-_FTS_OLD = (
-    "INSERT INTO patients_fts (patients_fts, rowid, head, rest) "
-    f"VALUES ('delete', old.id, {_HEAD.format('old')}, {_REST.format('old')});"
-    "INSERT INTO patients_trigram (patients_trigram, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text);"
-)
-_SEARCH_INDEX_0003 = [
-    "CREATE VIRTUAL TABLE patients_fts USING fts5(head, rest, content='', "
-    "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')",
-    "CREATE VIRTUAL TABLE patients_trigram USING fts5(search_text, content='patients', "
-    "content_rowid='id', tokenize='trigram')",
-    f"CREATE TRIGGER patients_search_insert AFTER INSERT ON patients BEGIN {_FTS_NEW} END",
-    f"CREATE TRIGGER patients_search_delete AFTER DELETE ON patients BEGIN {_FTS_OLD} END",
-    "CREATE TRIGGER patients_search_update AFTER UPDATE OF search_text ON patients "
-    f"BEGIN {_FTS_OLD} {_FTS_NEW} END",
-    "INSERT INTO patients_fts (rowid, head, rest) "
-    f"SELECT id, {_HEAD.format('patients')}, {_REST.format('patients')} FROM patients",
-    "INSERT INTO patients_trigram (patients_trigram) VALUES ('rebuild')",
-]
-
-
-@migrations(name="0003_search_index")
-def _m0003_search_index(db: Database) -> None:
-    for statement in _SEARCH_INDEX_0003:
-        db.execute(statement)
-
-
 # The trail keyed (HMAC-SHA256 under a key kept outside the file, see audit_key.py), and ids
 # never given twice. Entries already in the file keep their plain SHA-256 links; the
 # seal signs how many there were and the last one's hash, so none of them can be rewritten
@@ -287,9 +288,6 @@ _KEYED_TRAIL_0005 = (
 
 @migrations(name="0005_keyed_audit")
 def _m0005_keyed_audit(db: Database) -> None:
-    from kinesio_tui.audit_key import load_key
-    from kinesio_tui.domain.store import GENESIS_HASH, seal_signature
-
     for statement in _KEYED_TRAIL_0005:
         db.execute(statement)
     key = load_key(create=True)
@@ -304,9 +302,10 @@ def _m0005_keyed_audit(db: Database) -> None:
     )
 
 
-# Steps run in registration order; make that the numbered order, wherever a block sits above.
-migrations._migrations.sort(key=lambda m: m.name)
-
-registered = tuple(m.name for m in migrations._migrations)
-if registered != SCHEMA_STEPS:  # a step added here but not named in db.py, or the reverse
+# Steps run in the order they are registered above: in their numbered order, as checked here
+# through sqlite-utils' public view of the set (every step is pending on an empty database).
+registered = tuple(
+    step.name for step in migrations.pending(Database(memory=True, execute_plugins=False))
+)
+if registered != SCHEMA_STEPS:  # a step out of order, or added here but not named in db.py
     raise RuntimeError(f"schema steps {registered} differ from data.db.SCHEMA_STEPS")

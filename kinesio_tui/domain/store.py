@@ -24,12 +24,10 @@ from datetime import UTC
 from typing import Any
 
 from kinesio_tui import clock
-from kinesio_tui.audit_key import AuditKey, load_key
+from kinesio_tui.audit_key import GENESIS_HASH, AuditKey, load_key
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.errors import KinesioError, NotFound, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
-
-GENESIS_HASH = "0" * 64
 
 #: The tables of clinical records: every row is written through this module, audited.
 CLINICAL_TABLES = (
@@ -79,11 +77,6 @@ def signed_entry_hash(key: AuditKey, prev_hash: str, entry: dict[str, Any]) -> s
 def head_signature(key: AuditKey, last_id: int | None, last_hash: str) -> str:
     """The head's signature: which entry is the newest, so the end cannot be cut off."""
     return key.sign(f"head|{last_id}|{last_hash}")
-
-
-def seal_signature(key: AuditKey, legacy_entries: int, legacy_hash: str) -> str:
-    """The seal over the unkeyed entries a file held when it was first keyed."""
-    return key.sign(f"seal|{legacy_entries}|{legacy_hash}")
 
 
 def append_audit(

@@ -30,15 +30,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kinesio_tui.audit_key import AuditKey, key_path, load_key
+from kinesio_tui.audit_key import GENESIS_HASH, AuditKey, key_path, load_key, seal_signature
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.store import (
     CLINICAL_TABLES,
-    GENESIS_HASH,
     content_hash,
     entry_hash,
     head_signature,
-    seal_signature,
     signed_entry_hash,
 )
 

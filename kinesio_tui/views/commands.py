@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from kinesio_tui.domain.search import fold
 from kinesio_tui.i18n import _
-
-if TYPE_CHECKING:
-    from kinesio_tui.app import KinesioApp
+from kinesio_tui.views.workstation import Workstation, workstation
 
 #: Words a user may type before a name ("open petr").
 _FILLER = {"open", "patient", "show", "go", "to"}
@@ -26,8 +23,8 @@ class KinesioCommands(Provider):
     """The workstation's own commands."""
 
     @property
-    def kapp(self) -> KinesioApp:
-        return cast("KinesioApp", self.app)
+    def kapp(self) -> Workstation:
+        return workstation(self.app)
 
     def _actions(self) -> list[tuple[str, Callable[[], object], str]]:
         from kinesio_tui.views.patient import PatientScreen
@@ -56,7 +53,7 @@ class KinesioCommands(Provider):
     def _new_patient(self, home: object) -> None:
         from kinesio_tui.views.patients import PatientsScreen
 
-        app = self.kapp
+        app = self.app
         while len(app.screen_stack) > 1:
             app.pop_screen()
         screen = app.screen

@@ -7,7 +7,7 @@ the screen.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,9 +20,7 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.flags import ChoiceButton
-
-if TYPE_CHECKING:
-    from kinesio_tui.app import KinesioApp
+from kinesio_tui.views.workstation import Workstation, workstation
 
 
 def export_dir() -> Path | None:
@@ -57,8 +55,8 @@ class ExportDialog(ModalScreen[Path | None]):
         self.module = module
 
     @property
-    def kapp(self) -> KinesioApp:
-        return cast("KinesioApp", self.app)
+    def kapp(self) -> Workstation:
+        return workstation(self.app)
 
     def compose(self) -> ComposeResult:
         target = export_dir()

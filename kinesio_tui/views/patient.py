@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -34,9 +34,7 @@ from kinesio_tui.views.widgets import (
     vas_text,
     visit_glyph,
 )
-
-if TYPE_CHECKING:
-    from kinesio_tui.app import KinesioApp
+from kinesio_tui.views.workstation import Workstation, workstation
 
 SIDE_WORDS = {"L": "left", "R": "right", "both": "both sides"}
 
@@ -121,8 +119,8 @@ class PatientScreen(Screen[None]):
         self._binding_state: object = None
 
     @property
-    def kapp(self) -> KinesioApp:
-        return cast("KinesioApp", self.app)
+    def kapp(self) -> Workstation:
+        return workstation(self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(id="patient-header")

@@ -6,7 +6,7 @@ Every field is checked before anything is written; each message appears under it
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -33,9 +33,7 @@ from kinesio_tui.protocol import protocol
 from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.flags import FlagList
 from kinesio_tui.views.footer import KeyFooter
-
-if TYPE_CHECKING:
-    from kinesio_tui.app import KinesioApp
+from kinesio_tui.views.workstation import Workstation, workstation
 
 #: The episode's side as the form offers it (label, code).
 SIDE_CHOICES = [(_("left"), "L"), (_("right"), "R"), (_("both"), "both")]
@@ -70,8 +68,8 @@ class FormScreen(Screen[int | None]):
     FIELDS: ClassVar[dict[str, str]] = {}
 
     @property
-    def kapp(self) -> KinesioApp:
-        return cast("KinesioApp", self.app)
+    def kapp(self) -> Workstation:
+        return workstation(self.app)
 
     def clear_errors(self) -> None:
         for error in self.query(".field-error"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -22,9 +22,7 @@ from kinesio_tui.i18n import _
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.row_table import Column, RowTable
-
-if TYPE_CHECKING:
-    from kinesio_tui.app import KinesioApp
+from kinesio_tui.views.workstation import Workstation, workstation
 
 #: Rows per page: a screenful even at 200x60. Each keystroke asks for one page, so it is
 #: kept small: 61 rows cut the search p95 from 13.5 to 5.7 ms CPU against 201 on the
@@ -154,8 +152,8 @@ class PatientsScreen(Screen[None]):
         self._reader_lock = threading.Lock()
 
     @property
-    def kapp(self) -> KinesioApp:
-        return cast("KinesioApp", self.app)
+    def kapp(self) -> Workstation:
+        return workstation(self.app)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-bar"):
