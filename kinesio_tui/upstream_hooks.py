@@ -2,7 +2,9 @@
 
 Textual 8.2 offers no public way to do these three things; each is kept here, small, so an
 upgrade has one file to read, and tests/test_upstream_hooks.py fails by name when Textual
-changes what a hook relies on. (sqlite-utils needs none: its public `Migrations.pending`
+changes what a hook relies on. The tests also find here the private names they read: the
+footer's and the notifications' widgets (FooterKey, Toast) and how a terminal's character
+becomes a key name (character_to_key, unicode_name_of_key), as Pilot does it. (sqlite-utils needs none: its public `Migrations.pending`
 lists the registered steps.) Checked against the versions in constraints.txt.
 """
 
@@ -12,16 +14,22 @@ from typing import Any
 
 from rich.console import RenderableType
 from textual.app import App
+from textual.keys import _character_to_key as character_to_key
+from textual.keys import _get_unicode_name_from_key as unicode_name_of_key
 from textual.notifications import Notification
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+from textual.widgets._toast import Toast
 
 __all__ = [
     "CalmCrashApp",
     "Crashed",
     "FooterKey",
+    "Toast",
+    "character_to_key",
     "mark_footer_ready",
     "shown_notifications",
+    "unicode_name_of_key",
     "withdraw_notification",
 ]
 

@@ -29,13 +29,25 @@ from textual.pilot import Pilot
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Select, TextArea
-from textual.widgets._toast import Toast
 from typer.main import get_command
 
-from kinesio_tui import domain
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.cli import app as cli_app
 from kinesio_tui.data.db import connect
+from kinesio_tui.domain.episodes import current_episode, open_episode, screen_red_flags
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
+from kinesio_tui.domain.patients import archive_patient, create_patient
+from kinesio_tui.domain.visits import (
+    checklist_for_visit,
+    complete_visit,
+    record_measurement,
+    record_pir_cycle,
+    set_visit_note,
+    start_visit,
+    tick_item,
+    visits_of,
+)
+from kinesio_tui.upstream_hooks import Toast
 from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.export_dialog import ExportDialog
 from kinesio_tui.views.help import HelpScreen
@@ -84,40 +96,34 @@ def hostile_clinic(path: Path) -> Clinic:
     ids: dict[str, int] = {}
     with connect(path, actor=THERAPIST) as db:
         for name in HOSTILE:
-            ids[name] = domain.create_patient(
+            ids[name] = create_patient(
                 db,
-                domain.NewPatient(name, name, "1970-01-01", "F", occupation=name, notes=name),
+                NewPatient(name, name, "1970-01-01", "F", occupation=name, notes=name),
                 today=DAY,
             )
         for name in ("Closing[/]", "Test [/b]"):
-            domain.open_episode(
+            open_episode(
                 db,
                 ids[name],
-                domain.NewEpisode("sciatica", "upper", "L", pain_medication="[red]meds[/]"),
+                NewEpisode("sciatica", "upper", "L", pain_medication="[red]meds[/]"),
                 start=DAY,
                 today=DAY,
             )
-        episode = domain.current_episode(db, ids["Closing[/]"])
+        episode = current_episode(db, ids["Closing[/]"])
         assert episode is not None
-        intake, session = domain.visits_of(db, episode.id)[:2]
-        domain.start_visit(db, intake.id, therapist=THERAPIST, today=DAY)
-        domain.record_measurement(db, intake.id, "emg_finding", "[link=https://x]a[/link]")
-        domain.screen_red_flags(db, episode.id, [], visit_id=intake.id, note="[/]", today=DAY)
-        domain.complete_visit(db, intake.id)
-        domain.start_visit(db, session.id, therapist=THERAPIST, today=DAY)
-        item = domain.checklist_for_visit(db, session)[0]
-        domain.tick_item(db, session.id, item.code, "Test [/b] 3 x 10")
-        domain.record_pir_cycle(
-            db, session.id, domain.PirCycle("[@click=app.quit]x[/]", "L", 7, 30, 20)
-        )
-        domain.set_visit_note(db, session.id, "Anna [twin] note")
-        domain.complete_visit(db, session.id)
-        legacy = domain.create_patient(
-            db, domain.NewPatient("Old", "Record", "1960-01-01", "M"), today=DAY
-        )
-        domain.open_episode(
-            db, legacy, domain.NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY
-        )
+        intake, session = visits_of(db, episode.id)[:2]
+        start_visit(db, intake.id, therapist=THERAPIST, today=DAY)
+        record_measurement(db, intake.id, "emg_finding", "[link=https://x]a[/link]")
+        screen_red_flags(db, episode.id, [], visit_id=intake.id, note="[/]", today=DAY)
+        complete_visit(db, intake.id)
+        start_visit(db, session.id, therapist=THERAPIST, today=DAY)
+        item = checklist_for_visit(db, session)[0]
+        tick_item(db, session.id, item.code, "Test [/b] 3 x 10")
+        record_pir_cycle(db, session.id, PirCycle("[@click=app.quit]x[/]", "L", 7, 30, 20))
+        set_visit_note(db, session.id, "Anna [twin] note")
+        complete_visit(db, session.id)
+        legacy = create_patient(db, NewPatient("Old", "Record", "1960-01-01", "M"), today=DAY)
+        open_episode(db, legacy, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY)
     raw = sqlite3.connect(path)
     with raw:
         raw.execute(
@@ -497,7 +503,7 @@ def test_controls_stored_by_an_older_version_are_not_printed_raw(clinic: Clinic)
     assert LEGACY_SHOWN in cli(clinic, "patients", "list")
     cli(clinic, "audit", "show", pid)
     with connect(clinic.path, actor="Evil\x1b]0;title\x07") as db:  # as an older version did
-        domain.archive_patient(db, clinic.legacy)
+        archive_patient(db, clinic.legacy)
     assert "Evil" in cli(clinic, "audit", "show", pid)
 
 

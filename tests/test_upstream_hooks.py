@@ -24,8 +24,10 @@ from kinesio_tui.upstream_hooks import (
     CalmCrashApp,
     Crashed,
     FooterKey,
+    character_to_key,
     mark_footer_ready,
     shown_notifications,
+    unicode_name_of_key,
     withdraw_notification,
 )
 
@@ -149,3 +151,10 @@ def test_pending_on_an_empty_database_lists_every_step_in_registration_order() -
     assert [step.fn for step in steps.pending(empty)] == [second, first]
     names = [step.name for step in migrations.pending(empty)]
     assert tuple(names) == SCHEMA_STEPS
+
+
+def test_a_typed_character_becomes_the_key_a_terminal_sends() -> None:
+    """How tests/tui_driver.py builds a terminal's key events, as Pilot does."""
+    assert character_to_key("?") == "question_mark"
+    assert character_to_key("a") == "a"
+    assert unicode_name_of_key("question_mark") == "QUESTION MARK"

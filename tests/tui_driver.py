@@ -11,11 +11,12 @@ from typing import Any
 
 from textual import events
 from textual.app import App
-from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+from textual.keys import REPLACED_KEYS
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
 from kinesio_tui.app import KinesioApp, build_app
+from kinesio_tui.upstream_hooks import character_to_key, unicode_name_of_key
 from kinesio_tui.views.row_table import RowTable
 
 Script = Callable[[KinesioApp, Pilot[None]], Awaitable[None]]
@@ -49,11 +50,9 @@ def names(app: KinesioApp) -> list[str]:
 def key_event(key: str) -> events.Key:
     """The Key event a terminal read produces for `key` (a key name or one character)."""
     if len(key) == 1 and not key.isalnum():
-        key = _character_to_key(key)
+        key = character_to_key(key)
     try:
-        char: str | None = unicodedata.lookup(
-            _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
-        )
+        char: str | None = unicodedata.lookup(unicode_name_of_key(REPLACED_KEYS.get(key, key)))
     except KeyError:
         char = key if len(key) == 1 else None
     return events.Key(key, char)
