@@ -11,7 +11,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kinesio_tui import clock
-from kinesio_tui.export.files import ExportExists, ExportWriteFailed, default_export_dir
+from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.export.context import build_context
+from kinesio_tui.export.files import (
+    ExportExists,
+    ExportWriteFailed,
+    default_export_dir,
+    export_name,
+    prepare_dir,
+    write_private,
+)
+from kinesio_tui.export.render import render
+from kinesio_tui.i18n import _
+from kinesio_tui.private_files import leftover_pid
 
 Kind = Literal["summary", "visit", "module"]
 Format = Literal["md", "html"]
@@ -32,9 +45,6 @@ __all__ = [
 
 
 def _check(kind: str, fmt: str) -> None:
-    from kinesio_tui.errors import KinesioError
-    from kinesio_tui.i18n import _
-
     if kind not in KINDS:
         raise KinesioError(_("Unknown report"), _("Choose summary, visit or module."))
     if fmt not in FORMATS:
@@ -42,7 +52,7 @@ def _check(kind: str, fmt: str) -> None:
 
 
 def _rendered(
-    db: Any,
+    db: ClinicDB,
     patient_id: int,
     kind: Kind,
     fmt: Format,
@@ -50,9 +60,6 @@ def _rendered(
     module: int | None,
     today: date | None,
 ) -> tuple[str, dict[str, Any]]:
-    from kinesio_tui.export.context import build_context
-    from kinesio_tui.export.render import render
-
     _check(kind, fmt)
     context = build_context(
         db, patient_id, kind=kind, visit_id=visit_id, module=module, today=today or clock.today()
@@ -61,7 +68,7 @@ def _rendered(
 
 
 def render_export(
-    db: Any,
+    db: ClinicDB,
     patient_id: int,
     *,
     kind: Kind,
@@ -75,7 +82,7 @@ def render_export(
 
 
 def export_patient(
-    db: Any,
+    db: ClinicDB,
     patient_id: int,
     *,
     kind: Kind,
@@ -92,8 +99,6 @@ def export_patient(
     final doctor's appointment held for a module report. Raises `ExportExists` when the
     file is there and `overwrite` is false, `KinesioError` when there is nothing to report.
     """
-    from kinesio_tui.export.files import export_name, prepare_dir, write_private
-
     today = today or clock.today()
     text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today)
     name = export_name(
@@ -108,9 +113,6 @@ def export_patient(
     try:
         return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
     except OSError as error:
-        from kinesio_tui.export.files import ExportWriteFailed
-        from kinesio_tui.i18n import _
-
         raise ExportWriteFailed(
             _("Cannot write the export"),
             _("{why}: {path}", why=error.strerror or error, path=_where(error, target)),
@@ -119,8 +121,6 @@ def export_patient(
 
 def _where(error: OSError, target: Path) -> object:
     """The path to name in a write error: the report's, never its hidden temporary name."""
-    from kinesio_tui.private_files import leftover_pid
-
     if not error.filename or leftover_pid(Path(str(error.filename)).name) is not None:
         return target
     return error.filename

@@ -16,20 +16,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, RadioSet, Static
 
+from kinesio_tui.data.db import connect
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.export import ExportExists, default_export_dir, export_patient
 from kinesio_tui.i18n import _
 from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.flags import ChoiceButton
+from kinesio_tui.views.widgets import Confirm
 from kinesio_tui.views.workstation import Workstation, workstation
-
-
-def export_dir() -> Path | None:
-    """Where exports go, or None while the export module is not installed."""
-    try:
-        from kinesio_tui.export import default_export_dir
-    except ImportError:
-        return None
-    return default_export_dir()
 
 
 class ExportDialog(ModalScreen[Path | None]):
@@ -59,7 +53,7 @@ class ExportDialog(ModalScreen[Path | None]):
         return workstation(self.app)
 
     def compose(self) -> ComposeResult:
-        target = export_dir()
+        target = default_export_dir()
         with Vertical(id="export-box") as box:
             box.border_title = _("Export")
             with Horizontal(id="export-choices"):
@@ -79,7 +73,7 @@ class ExportDialog(ModalScreen[Path | None]):
                     yield ChoiceButton(_("HTML (print)"), value=True, id="fmt-html")
                     yield ChoiceButton(_("Markdown"), id="fmt-md")
             yield Static(
-                _("Into {dir}", dir=target) if target else _("Export is not available yet."),
+                _("Into {dir}", dir=target),
                 id="export-target",
                 markup=False,  # a folder's name is not markup
             )
@@ -89,7 +83,6 @@ class ExportDialog(ModalScreen[Path | None]):
                     id="export",
                     variant="primary",
                     compact=True,
-                    disabled=target is None,
                 )
                 yield Button(_("Cancel (Esc)"), id="cancel", compact=True)
 
@@ -119,10 +112,7 @@ class ExportDialog(ModalScreen[Path | None]):
 
     def action_export(self, overwrite: bool = False) -> None:
         """Write the chosen export (asks before replacing an existing file)."""
-        target = export_dir()
-        if target is None:
-            self.notify(_("Export is not available yet."), severity="warning")
-            return
+        target = default_export_dir()
         kind, fmt = self._choice()
         self.query_one("#export-target", Static).update(_("Exporting…"))
         self.run_export(kind, fmt, target, overwrite)
@@ -130,9 +120,6 @@ class ExportDialog(ModalScreen[Path | None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def run_export(self, kind: str, fmt: str, out_dir: Path, overwrite: bool) -> None:
         """Write the file in a worker thread with its own connection (connections are per-thread)."""
-        from kinesio_tui.data.db import connect
-        from kinesio_tui.export import ExportExists, export_patient
-
         try:
             db = connect(self.kapp.db_path, actor=self.kapp.actor, create=False)
             try:
@@ -162,8 +149,6 @@ class ExportDialog(ModalScreen[Path | None]):
         self.dismiss(path)
 
     def _ask_overwrite(self, path: Path, kind: str, fmt: str, out_dir: Path) -> None:
-        from kinesio_tui.views.widgets import Confirm
-
         self.query_one("#export-target", Static).update(_("Into {dir}", dir=out_dir))
 
         def answered(yes: bool | None) -> None:
