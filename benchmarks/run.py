@@ -1,4 +1,4 @@
-"""kinesio-tui at clinic scale: the benchmark table of issue 7, each figure next to its baseline.
+"""kinesio-tui at clinic scale: the benchmark table, each figure next to its baseline.
 
     .venv/bin/python benchmarks/run.py            # 100,000 patients (`make bench`)
     .venv/bin/python benchmarks/run.py --quick    # 2,000 patients, fewer rounds (smoke test)
@@ -123,7 +123,7 @@ def search_queries(db_path: Path) -> list[str]:
 
 
 def legacy_find(db: Any, query: str, limit: int) -> list[Any]:
-    """The LIKE-only search before issue 7 (no index can serve '% word%'): the baseline."""
+    """The LIKE-only search before the FTS5 indexes (no index can serve '% word%'): the baseline."""
     match, params = _match_sql(fold(query).split())  # the exact rule, with no index to help
     where = ["archived_at IS NULL", *match]
     sql = f"SELECT * FROM patients WHERE {' AND '.join(where)} ORDER BY search_text, id LIMIT ?"
@@ -298,7 +298,9 @@ def bench_open_patient(db_path: Path, rounds: int = 10) -> dict[str, Any]:
 
     from kinesio_tui import clock
     from kinesio_tui.app import build_app
-    from kinesio_tui.domain import current_episode, get_patient, progress
+    from kinesio_tui.domain.episodes import current_episode
+    from kinesio_tui.domain.outcomes import progress
+    from kinesio_tui.domain.patients import get_patient
     from kinesio_tui.views.row_table import RowTable
 
     pid, _episode = full_history_patient(db_path)
@@ -646,7 +648,7 @@ def demo_db(directory: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description="kinesio-tui benchmarks (issue 7)")
+    parser = argparse.ArgumentParser(description="kinesio-tui benchmarks")
     parser.add_argument("--quick", action="store_true", help="2,000 patients, fewer rounds")
     parser.add_argument("--patients", type=int, help="size of the synthetic clinic")
     parser.add_argument("--rounds", type=int, help="pty sessions per case")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.locations import config_dir, private_dir
 from kinesio_tui.private_files import TargetExists, write_private_file
 
 KEY_ENV = "KINESIO_AUDIT_KEY"
@@ -45,8 +46,6 @@ def key_path() -> Path:
     env = os.environ.get(KEY_ENV)
     if env:
         return Path(env).expanduser()
-    from kinesio_tui.locations import config_dir
-
     return config_dir() / KEY_FILE
 
 
@@ -108,8 +107,6 @@ def load_key(*, create: bool) -> AuditKey | None:
 
 def _create(path: Path) -> AuditKey:
     """Write a new key atomically: a whole file appears under the name, or none does."""
-    from kinesio_tui.locations import private_dir
-
     try:
         if not path.parent.exists():
             private_dir(path.parent)

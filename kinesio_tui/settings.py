@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.locations import config_dir
 
 DEFAULT_BACKUPS_TO_KEEP = 14
 MAX_BACKUPS_TO_KEEP = 3650
@@ -38,8 +39,6 @@ def settings_path() -> Path:
     env = os.environ.get(SETTINGS_ENV)
     if env:
         return Path(env).expanduser()
-    from kinesio_tui.locations import config_dir
-
     return config_dir() / "settings.toml"
 
 

@@ -7,8 +7,8 @@ half-way through a visit.
 The domain speaks SQL to the standard library's connection through `ClinicDB`; the schema's
 numbered steps are a sqlite-utils migration set (`data/migrations.py`), imported only when a
 file has steps pending. Opening an up-to-date file therefore loads nothing of sqlite-utils
-(and click, pluggy, dateutil under it): ~70 ms and ~10 MiB of every start of the workstation
-(issue 7, benchmarks/RESULTS.md).
+(and click, pluggy, dateutil under it): a quarter of the time Textual's own import takes, and
++3.2 MiB, on every start of the workstation (measured with `python -X importtime` and ru_maxrss).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from kinesio_tui.errors import DatabaseBusy, DatabaseDamaged, DatabaseTooNew, KinesioError
-from kinesio_tui.locations import private_dir
+from kinesio_tui.locations import data_dir, private_dir
+from kinesio_tui.private_files import sweep_leftovers
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -320,9 +321,6 @@ def connect(
             conn.close()
         raise
     if migrate:  # a main connection: sweep what interrupted backups and restores left
-        from kinesio_tui.locations import data_dir
-        from kinesio_tui.private_files import sweep_leftovers
-
         sweep_leftovers(path.parent)
         sweep_leftovers(data_dir() / "backups")
     return db
@@ -340,7 +338,7 @@ def _configure(db: ClinicDB, cache_kib: int | None) -> ClinicDB:
     if mode.lower() != "wal":
         raise KinesioError("Cannot open database", f"{path} does not support WAL mode.")
     # FULL in WAL mode fsyncs the log on every commit: a record the screen shows as
-    # saved survives a power cut (~0.1 ms per commit here, see performance.md).
+    # saved survives a power cut (~0.1 ms per commit, measured on a local SSD).
     conn.execute("PRAGMA synchronous = FULL")
     if cache_kib is not None:
         conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
@@ -351,7 +349,7 @@ def _configure(db: ClinicDB, cache_kib: int | None) -> ClinicDB:
 #: filled up with the roster index and episode rows of a large clinic, so the workstation's
 #: memory grew with the clinic (+2.4 MiB at 100,000 patients). A search reads a few dozen
 #: pages and a patient screen ~100, which the OS keeps cached anyway: search p95 and a
-#: committed write unchanged (issue 7, benchmarks/run.py).
+#: committed write unchanged (benchmarks/run.py).
 READER_CACHE_KIB = 256
 WORKSTATION_CACHE_KIB = 512
 

@@ -161,7 +161,7 @@ def _m0002_audit_log(db: Database) -> None:
             db.execute(statement)
 
 
-# Patient search at clinic scale (issue 7): `LIKE '% word%'` cannot use an index and scanned
+# Patient search at clinic scale: `LIKE '% word%'` cannot use an index and scanned
 # all 100,000 patients (~20 ms a keystroke). Two FTS5 indexes over patients.search_text find
 # candidates; the domain still applies the exact match. patients_fts (contentless, unicode61
 # with prefix indexes) serves name prefixes from one letter on; it keeps search_text's first

@@ -35,7 +35,7 @@ class RosterRow:
 
 
 # One lookup of the next planned visit (it was three, each walking a finished episode's
-# 45 visits); the page of patients comes as bare rows, not Patient objects (issue 7).
+# 45 visits); the page of patients comes as bare rows, not Patient objects.
 _EPISODE_SQL = """
 SELECT e.id, e.patient_id, e.condition, e.subtype, e.side, e.status,
   nv.module, nv.number, nv.planned_date,

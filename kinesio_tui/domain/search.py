@@ -3,7 +3,7 @@
 The exact rule is SQL over `patients.search_text`; two FTS5 indexes (migration 0003) find
 the candidates first so a keystroke stays a few milliseconds at 100,000 patients. A module
 of its own, without the domain's records and write path, so the patient list (the first
-screen) loads only what it needs (issue 7).
+screen) loads only what it needs.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
+from kinesio_tui.locations import data_dir, private_dir
+from kinesio_tui.private_files import TargetExists, write_private_file
 
 
 class ExportExists(KinesioError):
@@ -25,15 +27,11 @@ class ExportWriteFailed(KinesioError):
 
 def export_dir_path() -> Path:
     """Where exports go by default; not created until a report is written there."""
-    from kinesio_tui.locations import data_dir
-
     return data_dir() / "exports"
 
 
 def default_export_dir() -> Path:
     """The user's export folder (created private, 0700)."""
-    from kinesio_tui.locations import private_dir
-
     return private_dir(export_dir_path())
 
 
@@ -60,8 +58,6 @@ def prepare_dir(out_dir: Path) -> Path:
 
     An existing folder is left as it is.
     """
-    from kinesio_tui.locations import private_dir
-
     out_dir = Path(out_dir).expanduser()
     if not out_dir.exists():
         private_dir(out_dir)
@@ -77,8 +73,6 @@ def write_private(path: Path, text: str, *, overwrite: bool = False) -> Path:
     named: a full disk leaves no file behind (a retry is not refused), a reader never sees
     half a report. Without `overwrite` an existing file (or a planted link) is refused.
     """
-    from kinesio_tui.private_files import TargetExists, write_private_file
-
     try:
         return write_private_file(path, text.encode("utf-8"), replace=overwrite)
     except TargetExists:

@@ -1,7 +1,8 @@
 """The Jinja2 environments: a clinic's overrides first, then the package's templates.
 
-Jinja2 is imported here only, and this module is imported only when something is
-rendered, so `kinesio --help` never pays for it.
+Jinja2 is imported here only, when something is rendered, so neither `kinesio --help` nor
+the workstation's start pays for it: 8 % of the time Textual's own import takes, +1.0 MiB
+(measured with `python -X importtime` and ru_maxrss).
 """
 
 from __future__ import annotations

@@ -27,7 +27,10 @@ from kinesio_tui.data.db import (
 )
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.locations import data_dir, private_dir
+from kinesio_tui.maintenance.audit import verify_chain
+from kinesio_tui.maintenance.holders import describe_holders
 from kinesio_tui.private_files import TargetExists, link_new, partial_name
+from kinesio_tui.settings import load_settings
 
 AUTO = "auto"
 MANUAL = "manual"
@@ -165,8 +168,6 @@ def auto_backup(
     already exists, automatic backups are off in settings, or there is no database yet.
     `keep` defaults to the settings file's `backups.keep` (14).
     """
-    from kinesio_tui.settings import load_settings
-
     db_path = Path(db_path)
     settings = load_settings()
     if not settings.automatic_backups or not db_path.is_file():
@@ -194,8 +195,6 @@ def pre_migration_backup(db: ClinicDB, pending: list[str]) -> Path:
 
 def check_backup(path: Path) -> list[str]:
     """Reasons `path` cannot be restored (empty list: it can). Reads a private copy only."""
-    from kinesio_tui.maintenance.audit import verify_chain
-
     path = Path(path)
     if not path.is_file():
         return [f"{path} does not exist or is not a file"]
@@ -256,8 +255,6 @@ def _exclusively(db_path: Path) -> Iterator[sqlite3.Connection]:
     it fails while any other connection has the file open (each one holds a shared lock for
     as long as it is open). Other programs that try to open the file meanwhile wait.
     """
-    from kinesio_tui.maintenance.holders import describe_holders
-
     conn = sqlite3.connect(str(db_path), timeout=RESTORE_WAIT_S, isolation_level=None)
     try:
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")

@@ -11,8 +11,10 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.domain.search import fold
 from kinesio_tui.i18n import _
+from kinesio_tui.views.patients import PatientsScreen
 from kinesio_tui.views.workstation import Workstation, workstation
 
 #: Words a user may type before a name ("open petr").
@@ -27,8 +29,7 @@ class KinesioCommands(Provider):
         return workstation(self.app)
 
     def _actions(self) -> list[tuple[str, Callable[[], object], str]]:
-        from kinesio_tui.views.patient import PatientScreen
-        from kinesio_tui.views.patients import PatientsScreen
+        from kinesio_tui.views.patient import PatientScreen  # loaded behind the first frame
 
         screen = self.screen
         out: list[tuple[str, Callable[[], object], str]] = []
@@ -51,8 +52,6 @@ class KinesioCommands(Provider):
         return out
 
     def _new_patient(self, home: object) -> None:
-        from kinesio_tui.views.patients import PatientsScreen
-
         app = self.app
         while len(app.screen_stack) > 1:
             app.pop_screen()
@@ -75,9 +74,8 @@ class KinesioCommands(Provider):
         words = [w for w in fold(query).split() if w not in _FILLER]
         if not words:
             return
-        from kinesio_tui.domain.patients import find_patients  # not needed before the palette
 
-        # A local indexed query (~0.1 ms, performance.md): fine on the UI thread.
+        # A local indexed query (~0.1 ms): fine on the UI thread.
         for archived in (False, True):
             for patient in find_patients(self.kapp.db, " ".join(words), archived=archived, limit=8):
                 label = _("Open patient {name}", name=f"{patient.last_name}, {patient.first_name}")

@@ -16,16 +16,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    create_patient,
-    open_episode,
-    update_patient,
-)
 from kinesio_tui.domain import validate as v
-from kinesio_tui.domain.models import Patient
-from kinesio_tui.domain.patients import SEXES, get_patient
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, Patient
+from kinesio_tui.domain.patients import SEXES, create_patient, get_patient, update_patient
 from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown

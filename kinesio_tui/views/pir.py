@@ -22,8 +22,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Digits, Input, Label, Select, Static
 
-from kinesio_tui import domain
-from kinesio_tui.domain.visits import validate_pir_cycle
+from kinesio_tui.domain.episodes import get_episode
+from kinesio_tui.domain.models import PirCycle
+from kinesio_tui.domain.patients import get_patient
+from kinesio_tui.domain.visits import (
+    get_visit,
+    record_pir_cycle,
+    update_pir_cycle,
+    validate_pir_cycle,
+)
 from kinesio_tui.errors import DatabaseBusy, KinesioError, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.pir_pacer import CycleCompleted, Finished, Phase, PhaseChanged, PirPacer
@@ -64,7 +71,7 @@ class PirResult:
     """The set written by the recorder."""
 
     pir_id: int
-    cycle: domain.PirCycle
+    cycle: PirCycle
     #: The set's version as written here (what undoing it is based on).
     version: int = 1
 
@@ -92,7 +99,7 @@ class PirScreen(Screen[PirResult | None]):
         self.clock = clock
         self.stage = "setup"  # setup -> run -> after
         self.pacer: PirPacer | None = None
-        self.cycle: domain.PirCycle | None = None
+        self.cycle: PirCycle | None = None
         self.pir_id: int | None = None
         #: The set's version as this screen last wrote it.
         self.pir_version = 0
@@ -105,10 +112,8 @@ class PirScreen(Screen[PirResult | None]):
 
     def compose(self) -> ComposeResult:
         pir = protocol().pir
-        visit = domain.get_visit(self.host.db, self.visit_id)
-        patient = domain.get_patient(
-            self.host.db, domain.get_episode(self.host.db, visit.episode_id).patient_id
-        )
+        visit = get_visit(self.host.db, self.visit_id)
+        patient = get_patient(self.host.db, get_episode(self.host.db, visit.episode_id).patient_id)
         yield Static(
             markup=False,
             content=_("Post-isometric relaxation (PIR) · {name}", name=patient.full_name),
@@ -211,12 +216,12 @@ class PirScreen(Screen[PirResult | None]):
         for error in self.query(".field-error").results(Static):
             error.update("")
 
-    def setup_cycle(self) -> domain.PirCycle:
+    def setup_cycle(self) -> PirCycle:
         muscle_select = self.query_one("#muscle", Select)
         muscle = cast(str, muscle_select.value)
         if muscle == OTHER:
             muscle = self.value("other-muscle")
-        return domain.PirCycle(
+        return PirCycle(
             muscle=muscle,
             side=cast(str, self.query_one("#side", Select).value),
             tension_s=cast(int, self.value("tension")),
@@ -244,7 +249,7 @@ class PirScreen(Screen[PirResult | None]):
         except ValidationError as error:
             self.show_error(error)
             return
-        self.cycle = domain.PirCycle(**row)
+        self.cycle = PirCycle(**row)
         self.pacer = PirPacer(self.cycle.tension_s, self.cycle.relaxation_s, self.cycle.cycles)
         self.show_stage("run")
         self.query_one("#pir-run").focus()
@@ -294,10 +299,10 @@ class PirScreen(Screen[PirResult | None]):
 
         def write() -> None:  # in turn: a set still waiting to be written is written first
             if self.pir_id is None:
-                self.pir_id = domain.record_pir_cycle(self.host.db, self.visit_id, cycle)
+                self.pir_id = record_pir_cycle(self.host.db, self.visit_id, cycle)
                 self.pir_version = 1
             else:
-                self.pir_version = domain.update_pir_cycle(
+                self.pir_version = update_pir_cycle(
                     self.host.db, self.pir_id, cycle, expected_version=self.pir_version
                 )
 
@@ -362,12 +367,12 @@ class PirScreen(Screen[PirResult | None]):
 
         def write() -> None:
             if self.pir_id is not None:
-                self.pir_version = domain.update_pir_cycle(
+                self.pir_version = update_pir_cycle(
                     self.host.db, self.pir_id, cycle, expected_version=self.pir_version
                 )
 
         def saved(_done: None) -> None:
-            self.cycle = domain.PirCycle(**row)
+            self.cycle = PirCycle(**row)
             if self.is_current:
                 self.leave()
 

@@ -12,7 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from kinesio_tui import domain
+from kinesio_tui.domain.models import Measurement
+from kinesio_tui.domain.visits import measurements_of, record_measurement
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
@@ -28,7 +29,7 @@ class RecordedResult:
     measurement_id: int
     test_code: str
     side: str | None
-    previous: domain.Measurement | None
+    previous: Measurement | None
     description: str
     #: The result's version now (what an undo or the next correction is based on).
     version: int
@@ -50,15 +51,15 @@ def record_result(
     previous = next(
         (
             m
-            for m in domain.measurements_of(host.db, visit_id)
+            for m in measurements_of(host.db, visit_id)
             if m.test_code == test_code and m.side == side
         ),
         None,
     )
-    measurement_id = domain.record_measurement(
+    measurement_id = record_measurement(
         host.db, visit_id, test_code, value, side, expected_version=expected_version
     )
-    new = next(m for m in domain.measurements_of(host.db, visit_id) if m.id == measurement_id)
+    new = next(m for m in measurements_of(host.db, visit_id) if m.id == measurement_id)
     return RecordedResult(
         measurement_id, test_code, side, previous, describe_measurement(new), new.version
     )
@@ -168,7 +169,7 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
 
     def show_last_value(self) -> None:
         side = self.chosen_side()
-        for m in domain.measurements_of(self.host.db, self.visit_id):
+        for m in measurements_of(self.host.db, self.visit_id):
             if m.test_code == self.test.code and m.side == side:
                 text = _("Already recorded this visit: {v} (saving replaces it)")
                 say(self.query_one("#last-value", Static), text.format(v=describe_measurement(m)))

@@ -2,7 +2,7 @@
 
 Textual's DataTable lays every cell out through Rich (Padding, Styled, render_lines):
 ~0.4 ms a cell, so the patient list's first screenful took ~60 ms to draw, and as long
-again a moment later, when focus arrived and restyled it (issue 7, profiled at 80x24).
+again a moment later, when focus arrived and restyled it (profiled at 80x24).
 Here each row is one `Text`, cut to the column widths and turned into a Strip: a screenful
 costs a few milliseconds, a cursor move redraws two lines, and nothing is cached but the
 lines on screen.

@@ -322,7 +322,7 @@ class ProgrammePanel(Static):
     legend beside it, and the VAS trend below.
 
     It was six widgets (two of them containers); Textual's cost of mounting, styling and
-    laying out each was ~30 ms of the patient screen's first frame (issue 7, traced).
+    laying out each was ~30 ms of the patient screen's first frame (traced).
     `parts` keeps each piece as shown, for whoever needs one of them alone.
     """
 

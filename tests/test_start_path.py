@@ -1,0 +1,108 @@
+"""What the workstation imports on its way to the patient list (`python -X importtime`).
+
+Each module below is deferred on purpose, at one seam whose measured cost is in a comment
+there; none of them may reach the start path again through a plain import elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kinesio_tui.data.db import connect
+
+#: Deferred module -> where the seam is.
+DEFERRED = {
+    "typer": "launch.py: only commands and --help load the CLI",
+    "click": "under typer (and sqlite_utils)",
+    "sqlite_utils": "data/db.py: only pending migrations load it",
+    "jinja2": "export/render.py: only rendering a report loads it",
+    "markupsafe": "the export's context and templates",
+    "importlib.metadata": "crash.py: only a crash report reads versions",
+    "kinesio_tui.views.visit": "views/patient.py: opened with a visit",
+    "kinesio_tui.views.export_dialog": "views/patient.py: opened with the export dialog",
+    "kinesio_tui.export": "views/patient.py: behind the export dialog",
+}
+
+#: The workstation as `kinesio --db FILE` opens it, headless: its patient list, the warm-up
+#: and the day's backup behind the first frame, then quit.
+START = """
+import sys
+from pathlib import Path
+
+{extra}
+from kinesio_tui.launch import workstation_options
+from kinesio_tui.app import build_app
+
+assert workstation_options(["--db", sys.argv[1]]) is not None
+
+async def look_then_quit(pilot):
+    for _ in range(100):  # until the warm-up behind the first frame has run (at most 10 s)
+        await pilot.pause(0.1)
+        await pilot.app.workers.wait_for_complete()
+        if "kinesio_tui.views.patient" in sys.modules:  # its import has begun
+            break
+    await pilot.app.workers.wait_for_complete()
+    pilot.app.exit()
+
+build_app(Path(sys.argv[1]), daily_backup=True).run(headless=True, auto_pilot=look_then_quit)
+print("MODULES", *sorted(sys.modules))
+"""
+
+
+def imported_on_start(db_path: Path, tmp_path: Path, extra: str = "") -> set[str]:
+    """Every module the workstation loaded while it started on `db_path`.
+
+    `-X importtime` names each `import` statement's module (with its cost, for a failure's
+    message); the final sys.modules adds those loaded through importlib (the warm-up).
+    """
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", START.format(extra=extra), str(db_path)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    timed = {
+        line.rpartition("|")[2].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    (modules,) = [
+        line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("MODULES")
+    ]
+    assert "textual.app" in timed
+    return timed | set(modules)
+
+
+def leaks(loaded: set[str]) -> dict[str, str]:
+    return {name: seam for name, seam in DEFERRED.items() if name in loaded}
+
+
+@pytest.fixture
+def clinic(tmp_path: Path) -> Path:
+    """An up-to-date clinic file (a new one would load sqlite-utils to migrate)."""
+    path = tmp_path / "clinic.db"
+    connect(path).close()
+    return path
+
+
+def test_the_start_path_loads_none_of_the_deferred_modules(clinic: Path, tmp_path: Path) -> None:
+    loaded = imported_on_start(clinic, tmp_path)
+    assert {"textual.app", "kinesio_tui.views.patients", "kinesio_tui.views.patient"} <= loaded
+    assert leaks(loaded) == {}
+
+
+@pytest.mark.parametrize("heavy", ["typer", "sqlite_utils", "jinja2", "kinesio_tui.views.visit"])
+def test_a_heavy_module_on_the_start_path_is_caught(
+    clinic: Path, tmp_path: Path, heavy: str
+) -> None:
+    """As if one plain import had pulled it in: the check above would name it."""
+    assert heavy in leaks(imported_on_start(clinic, tmp_path, extra=f"import {heavy}"))
