@@ -30,16 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from kinesio_tui.data.db import connect, known_migrations, write_transaction
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    PirCycle,
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
+from kinesio_tui.domain.patients import create_patient, find_patients
+from kinesio_tui.domain.visits import (
     checklist_for_visit,
     complete_visit,
-    create_patient,
-    find_patients,
     mark_missed,
-    open_episode,
     record_measurement,
     record_pir_cycle,
     start_visit,

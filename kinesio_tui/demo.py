@@ -14,28 +14,22 @@ from pathlib import Path
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    PirCycle,
-    Visit,
+from kinesio_tui.domain.episodes import next_visit_day, open_episode, screen_red_flags
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle, Visit
+from kinesio_tui.domain.patients import archive_patient, create_patient
+from kinesio_tui.domain.visits import (
     checklist_for_visit,
     complete_visit,
-    create_patient,
     doctor_checks_for_visit,
     mark_missed,
-    open_episode,
     record_measurement,
     record_pir_cycle,
     reschedule_planned,
-    screen_red_flags,
     set_visit_note,
     start_visit,
     tick_item,
     visits_of,
 )
-from kinesio_tui.domain.episodes import next_visit_day
-from kinesio_tui.domain.patients import archive_patient
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.protocol import ClinicalTest, protocol
 

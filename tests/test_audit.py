@@ -24,22 +24,17 @@ from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    PirCycle,
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
+from kinesio_tui.domain.patients import (
     archive_patient,
     create_patient,
     get_patient,
-    open_episode,
-    record_measurement,
-    record_pir_cycle,
-    start_visit,
+    patient_form,
     update_patient,
-    visits_of,
 )
-from kinesio_tui.domain.patients import patient_form
 from kinesio_tui.domain.store import canonical, content_hash
+from kinesio_tui.domain.visits import record_measurement, record_pir_cycle, start_visit, visits_of
 from kinesio_tui.maintenance.audit import history, verify_chain
 
 GENESIS = "0" * 64

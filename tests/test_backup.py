@@ -19,7 +19,8 @@ from kinesio_tui.cli import app
 from kinesio_tui.data import db as dbmod
 from kinesio_tui.data import migrations as migmod
 from kinesio_tui.data.db import ClinicDB, connect, known_migrations, schema_version
-from kinesio_tui.domain import NewPatient, create_patient, get_patient
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient, get_patient
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.maintenance.backup import (
     auto_backup,
@@ -232,7 +233,8 @@ def test_restore_command_asks_first(db: ClinicDB, tmp_path: Path) -> None:
 
 
 def test_check_passes_a_healthy_file(db: ClinicDB) -> None:
-    from kinesio_tui.domain import NewEpisode, open_episode
+    from kinesio_tui.domain.episodes import open_episode
+    from kinesio_tui.domain.models import NewEpisode
 
     pid = _add(db, "Healthy")
     open_episode(db, pid, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY)

@@ -15,7 +15,8 @@ import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import NewPatient, create_patient
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.maintenance.backup import backup_database
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from types import ModuleType
 
 from kinesio_tui.data.db import connect
-from kinesio_tui.domain import find_patients, progress
-from kinesio_tui.domain.patients import search_text_for
+from kinesio_tui.domain.outcomes import progress
+from kinesio_tui.domain.patients import find_patients, search_text_for
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 

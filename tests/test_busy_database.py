@@ -16,7 +16,8 @@ import pytest
 
 from kinesio_tui.data import db as db_module
 from kinesio_tui.data.db import connect, write_transaction
-from kinesio_tui.domain import NewPatient, count_patients, create_patient
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import count_patients, create_patient
 from kinesio_tui.errors import DatabaseBusy
 
 

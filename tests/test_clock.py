@@ -9,11 +9,14 @@ from pathlib import Path
 from conftest import DAY, FakeClock
 from typer.testing import CliRunner
 
-from kinesio_tui import domain
 from kinesio_tui.app import build_app
 from kinesio_tui.cli import app as cli
 from kinesio_tui.crash import report_text, write_crash_report
 from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import get_visit, start_visit, visits_of
 from kinesio_tui.maintenance.backup import backup_name
 
 PACKAGE = Path(__file__).resolve().parents[1] / "kinesio_tui"
@@ -71,19 +74,19 @@ def test_the_workstation_turns_the_day_with_the_clock(db_path: Path, fake_clock:
 
 
 def test_a_visit_and_a_patient_without_a_day_take_the_clocks_day(db: ClinicDB) -> None:
-    patient_id = domain.create_patient(db, domain.NewPatient("Ona", "Dienienė", "1970-01-01", "F"))
-    episode_id = domain.open_episode(db, patient_id, domain.NewEpisode("sciatica", "upper", "L"))
-    first = domain.visits_of(db, episode_id)[0]
+    patient_id = create_patient(db, NewPatient("Ona", "Dienienė", "1970-01-01", "F"))
+    episode_id = open_episode(db, patient_id, NewEpisode("sciatica", "upper", "L"))
+    first = visits_of(db, episode_id)[0]
     assert first.planned_date >= DAY
-    domain.start_visit(db, first.id)
-    assert domain.get_visit(db, first.id).held_on == DAY
+    start_visit(db, first.id)
+    assert get_visit(db, first.id).held_on == DAY
 
 
 def test_records_and_audit_entries_are_stamped_by_the_clock(
     db_path: Path, fake_clock: FakeClock
 ) -> None:
     with connect(db_path, actor="tester") as db:
-        domain.create_patient(db, domain.NewPatient("Ona", "Laikrodienė", "1970-01-01", "F"))
+        create_patient(db, NewPatient("Ona", "Laikrodienė", "1970-01-01", "F"))
         created = db.execute("SELECT created_at FROM patients").fetchone()[0]
         audited = db.execute("SELECT at FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()[0]
     expected = fake_clock.now().astimezone(UTC)

@@ -11,18 +11,11 @@ from conftest import DAY
 from kinesio_tui.audit_key import GENESIS_HASH, load_key
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.demo import build_demo
-from kinesio_tui.domain import (
-    current_episode,
-    find_patients,
-    get_patient,
-    measurements_of,
-    next_visit,
-    progress,
-    raised_red_flags,
-    ticks_of,
-    visits_of,
-)
+from kinesio_tui.domain.episodes import current_episode, raised_red_flags
+from kinesio_tui.domain.outcomes import progress
+from kinesio_tui.domain.patients import find_patients, get_patient
 from kinesio_tui.domain.store import signed_entry_hash
+from kinesio_tui.domain.visits import measurements_of, next_visit, ticks_of, visits_of
 from kinesio_tui.protocol import protocol
 
 #: Columns that hold wall-clock times or hashes over them.

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain.visits import pir_cycles_of_episode, results_of_episode, ticked_counts
+from kinesio_tui.domain.episodes import current_episode
+from kinesio_tui.domain.patients import find_patients
+from kinesio_tui.domain.visits import (
+    measurements_of,
+    pir_cycles_of,
+    pir_cycles_of_episode,
+    results_of_episode,
+    ticked_counts,
+    ticks_of,
+    visits_of,
+)
 
 
 def test_episode_reads_match_the_visit_reads(demo_db: ClinicDB) -> None:
-    patient = domain.find_patients(demo_db, "zemaite")[0]
-    episode = domain.current_episode(demo_db, patient.id)
+    patient = find_patients(demo_db, "zemaite")[0]
+    episode = current_episode(demo_db, patient.id)
     assert episode is not None
-    visits = domain.visits_of(demo_db, episode.id)
-    results = [(v.seq, m) for v in visits for m in domain.measurements_of(demo_db, v.id)]
-    pir = [(v.seq, c) for v in visits for _id, c in domain.pir_cycles_of(demo_db, v.id)]
-    ticks = {v.id: n for v in visits if (n := len(domain.ticks_of(demo_db, v.id)))}
+    visits = visits_of(demo_db, episode.id)
+    results = [(v.seq, m) for v in visits for m in measurements_of(demo_db, v.id)]
+    pir = [(v.seq, c) for v in visits for _id, c in pir_cycles_of(demo_db, v.id)]
+    ticks = {v.id: n for v in visits if (n := len(ticks_of(demo_db, v.id)))}
     assert results and pir and ticks  # a case with all three recorded
     assert results_of_episode(demo_db, episode.id) == results
     assert pir_cycles_of_episode(demo_db, episode.id) == pir

@@ -11,17 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
+from kinesio_tui.domain.episodes import (
     close_episode,
-    create_patient,
     current_episode,
+    next_visit_day,
     open_episode,
     plan_visits,
-    visits_of,
 )
-from kinesio_tui.domain.episodes import next_visit_day
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import visits_of
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.protocol import protocol
 

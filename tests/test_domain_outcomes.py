@@ -11,24 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    Visit,
+from kinesio_tui.domain.episodes import open_episode, plan_visits
+from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
+from kinesio_tui.domain.outcomes import (
     asymmetry_pct,
     change_from_baseline,
-    complete_visit,
-    create_patient,
     latest_results,
-    open_episode,
-    plan_visits,
     progress,
-    record_measurement,
     series,
     standing,
-    start_visit,
-    visits_of,
 )
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import complete_visit, record_measurement, start_visit, visits_of
 
 START = date(2026, 9, 7)
 

@@ -8,20 +8,19 @@ import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import (
     archive_patient,
     count_patients,
     create_patient,
     find_patients,
-    fold,
     get_patient,
-    open_episode,
+    patient_form,
     restore_patient,
     update_patient,
 )
-from kinesio_tui.domain.patients import patient_form
+from kinesio_tui.domain.search import fold
 from kinesio_tui.errors import KinesioError, NotFound, StaleRecord
 
 

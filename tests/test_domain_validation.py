@@ -10,26 +10,20 @@ import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    PirCycle,
-    close_episode,
+from kinesio_tui.domain.episodes import close_episode, open_episode, screen_red_flags
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
+from kinesio_tui.domain.patients import create_patient, get_patient, update_patient
+from kinesio_tui.domain.visits import (
     complete_visit,
-    create_patient,
-    get_patient,
-    open_episode,
     record_measurement,
     record_pir_cycle,
     reschedule_planned,
-    screen_red_flags,
     set_visit_note,
     start_visit,
     tick_item,
-    update_patient,
+    visit_at,
     visits_of,
 )
-from kinesio_tui.domain.visits import visit_at
 from kinesio_tui.errors import KinesioError, ValidationError
 
 OK_PATIENT = NewPatient("Tomas", "Petrauskas", "1981-03-14", "M", "+370 612 40451", "Driver")

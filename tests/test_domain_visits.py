@@ -11,24 +11,21 @@ from conftest import DAY
 
 from kinesio_tui.audit_key import GENESIS_HASH, load_key
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    PirCycle,
+from kinesio_tui.domain.episodes import close_episode, get_episode, open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
+from kinesio_tui.domain.outcomes import progress
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.store import signed_entry_hash
+from kinesio_tui.domain.visits import (
     checklist_for_visit,
-    close_episode,
     complete_visit,
-    create_patient,
     delete_pir_cycle,
     doctor_checks_for_visit,
-    get_episode,
     get_visit,
     mark_missed,
     measurements_of,
     next_visit,
-    open_episode,
     pir_cycles_of,
-    progress,
     record_measurement,
     record_pir_cycle,
     reschedule_planned,
@@ -39,7 +36,6 @@ from kinesio_tui.domain import (
     update_pir_cycle,
     visits_of,
 )
-from kinesio_tui.domain.store import signed_entry_hash
 from kinesio_tui.errors import KinesioError, ValidationError
 
 PIR = PirCycle("piriformis", "L", 7, 20, 15, 3, 30, 40, 5, 3)
@@ -281,7 +277,7 @@ def test_every_write_is_in_the_hash_chained_audit_trail(db: ClinicDB) -> None:
 
 
 def test_intake_screen_and_red_flags(db: ClinicDB) -> None:
-    from kinesio_tui.domain import raised_red_flags, screen_red_flags
+    from kinesio_tui.domain.episodes import raised_red_flags, screen_red_flags
 
     pid = create_patient(db, NewPatient("Ona", "Urbonienė", "1950-01-01", "F"), today=DAY)
     eid = open_episode(

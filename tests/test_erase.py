@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import NewPatient, create_patient, get_patient, update_patient
-from kinesio_tui.domain.patients import patient_form
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient, get_patient, patient_form, update_patient
 from kinesio_tui.maintenance.audit import history, verify_chain
 from kinesio_tui.maintenance.erase import erase_patient
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import count_patients, find_patients
+from kinesio_tui.domain.patients import count_patients, find_patients
 from kinesio_tui.export.render import override_dir
 
 runner = CliRunner()

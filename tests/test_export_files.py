@@ -10,7 +10,10 @@ import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import NewPatient, create_patient, current_episode, find_patients, visits_of
+from kinesio_tui.domain.episodes import current_episode
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient, find_patients
+from kinesio_tui.domain.visits import visits_of
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import ExportExists, default_export_dir, export_patient, render_export
 from kinesio_tui.export.render import override_dir
@@ -79,7 +82,8 @@ def test_refusals(demo_db: ClinicDB, tmp_path: Path) -> None:
 
 
 def test_no_visit_held_yet(db: ClinicDB, tmp_path: Path) -> None:
-    from kinesio_tui.domain import NewEpisode, open_episode
+    from kinesio_tui.domain.episodes import open_episode
+    from kinesio_tui.domain.models import NewEpisode
 
     p = create_patient(db, NewPatient("Ana", "Test", "1990-01-01", "F"), today=DAY)
     open_episode(db, p, NewEpisode("radiculitis", "lumbar", "L"), start=DAY, today=DAY)

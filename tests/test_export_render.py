@@ -18,14 +18,12 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient, find_patients
+from kinesio_tui.domain.visits import (
     checklist_for_visit,
     complete_visit,
-    create_patient,
-    find_patients,
-    open_episode,
     record_measurement,
     set_visit_note,
     start_visit,

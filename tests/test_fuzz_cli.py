@@ -16,7 +16,9 @@ from typer.main import get_command
 
 from kinesio_tui.cli import app
 from kinesio_tui.data.db import connect
-from kinesio_tui.domain import NewEpisode, NewPatient, create_patient, open_episode
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient
 
 FUZZ = settings(
     max_examples=40,

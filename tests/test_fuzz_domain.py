@@ -22,27 +22,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    PirCycle,
+from kinesio_tui.domain.episodes import close_episode, open_episode, screen_red_flags
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
+from kinesio_tui.domain.patients import (
     archive_patient,
-    close_episode,
     create_patient,
     get_patient,
+    restore_patient,
+    update_patient,
+)
+from kinesio_tui.domain.visits import (
     mark_missed,
     next_visit,
-    open_episode,
     record_measurement,
     record_pir_cycle,
     reschedule_planned,
-    restore_patient,
-    screen_red_flags,
     set_visit_note,
     start_visit,
     tick_item,
     untick_item,
-    update_patient,
     update_pir_cycle,
 )
 from kinesio_tui.errors import KinesioError
@@ -209,7 +207,7 @@ def clinic(tmp_path: Path) -> Iterator[Clinic]:
     first = next_visit(db, eid)
     assert first is not None
     start_visit(db, first.id, today=DAY)
-    from kinesio_tui.domain import complete_visit
+    from kinesio_tui.domain.visits import complete_visit
 
     complete_visit(db, first.id)  # visit 1 is the doctor's; visit 2 is a therapy session
     second = next_visit(db, eid)

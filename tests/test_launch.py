@@ -97,7 +97,7 @@ def test_a_command_still_goes_through_the_full_cli(tmp_path: Path) -> None:
 
 
 def test_the_patient_list_loads_only_the_domain_it_shows() -> None:
-    """domain/__init__ exports lazily: the list's modules do not pull the whole domain."""
+    """The package imports nothing: the list's modules do not pull the whole domain."""
     code = (
         "import sys, kinesio_tui.domain.roster as r; "
         "print(sorted(m for m in sys.modules if m.startswith('kinesio_tui.domain')))"
@@ -109,21 +109,6 @@ def test_the_patient_list_loads_only_the_domain_it_shows() -> None:
     assert "kinesio_tui.domain.roster" in loaded
     for heavy in ("outcomes", "episodes", "visits", "models", "store"):
         assert f"kinesio_tui.domain.{heavy}'" not in loaded, loaded
-
-
-def test_lazy_domain_names_are_the_functions_not_the_modules() -> None:
-    """`progress` is a function of domain.outcomes; importing submodules first changes nothing."""
-    import kinesio_tui.domain.outcomes
-    import kinesio_tui.domain.visits
-    from kinesio_tui import domain
-    from kinesio_tui.domain import progress, start_visit
-
-    assert callable(progress) and progress is kinesio_tui.domain.outcomes.progress
-    assert start_visit.__module__ == "kinesio_tui.domain.visits"
-    for name in domain.__all__:  # every exported name resolves to a domain object
-        assert getattr(domain, name).__module__.startswith("kinesio_tui.domain."), name
-    with pytest.raises(AttributeError):
-        domain.no_such_name  # noqa: B018
 
 
 WARM_UP_SCRIPT = """

@@ -19,13 +19,9 @@ from typer.testing import CliRunner
 from kinesio_tui.cli import app
 from kinesio_tui.crash import crash_dir, report_text, write_crash_report
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    create_patient,
-    find_patients,
-    open_episode,
-)
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient, find_patients
 from kinesio_tui.errors import KinesioError, NotFound
 from kinesio_tui.locations import data_dir
 from kinesio_tui.maintenance.audit import verify_chain
@@ -200,7 +196,7 @@ def test_erasure_removes_the_patient_everywhere_but_keeps_the_trail_verifiable(
         assert _count(demo_db, table) == others[table] - counts.get(table, 0), table
     assert demo_db.execute("PRAGMA foreign_key_check").fetchall() == []
     with pytest.raises(NotFound):
-        from kinesio_tui.domain import get_patient
+        from kinesio_tui.domain.patients import get_patient
 
         get_patient(demo_db, RUTA_ID)
     assert find_patients(demo_db, "Žemaitė") == []

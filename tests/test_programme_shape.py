@@ -11,9 +11,13 @@ import pytest
 from conftest import DAY
 from visit_harness import hold
 
-from kinesio_tui import domain, protocol
+from kinesio_tui import protocol
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.domain.roster import roster
+from kinesio_tui.domain.visits import visits_of
 from kinesio_tui.export.context import module_context, summary_context
 from kinesio_tui.views.patients import visit_cell
 
@@ -57,13 +61,9 @@ def short_programme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def one_module_held(db: ClinicDB) -> int:
-    patient_id = domain.create_patient(
-        db, domain.NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=DAY
-    )
-    episode_id = domain.open_episode(
-        db, patient_id, domain.NewEpisode("radiculitis", "lumbar", "L"), today=DAY
-    )
-    visits = domain.visits_of(db, episode_id)
+    patient_id = create_patient(db, NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=DAY)
+    episode_id = open_episode(db, patient_id, NewEpisode("radiculitis", "lumbar", "L"), today=DAY)
+    visits = visits_of(db, episode_id)
     assert len(visits) == 27
     for visit in visits[:9]:
         hold(db, visit)

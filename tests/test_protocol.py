@@ -272,8 +272,10 @@ def test_changing_the_checklist_needs_no_code(
     from datetime import date
 
     from kinesio_tui.data.db import connect
-    from kinesio_tui.domain import NewEpisode, NewPatient, create_patient, open_episode
     from kinesio_tui.domain import visits as visits_module
+    from kinesio_tui.domain.episodes import open_episode
+    from kinesio_tui.domain.models import NewEpisode, NewPatient
+    from kinesio_tui.domain.patients import create_patient
 
     proto, catalog = files
     _edit(

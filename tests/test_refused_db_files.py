@@ -32,7 +32,9 @@ from real_cli import (
 )
 
 from kinesio_tui.data.db import connect
-from kinesio_tui.domain import NewEpisode, NewPatient, create_patient, open_episode
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.maintenance.backup import backup_database
 
 pytestmark = pytest.mark.slow  # real processes: seconds each, a minute when busy

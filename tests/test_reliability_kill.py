@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kinesio_tui.data.db import connect
-from kinesio_tui.domain import checklist_for_visit, get_visit
+from kinesio_tui.domain.visits import checklist_for_visit, get_visit
 from kinesio_tui.maintenance.audit import verify_chain
 
 pytestmark = pytest.mark.slow  # real processes: seconds each, a minute when busy

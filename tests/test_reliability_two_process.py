@@ -11,8 +11,8 @@ from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.data.watch import ChangeWatcher
-from kinesio_tui.domain import NewPatient, create_patient, get_patient, update_patient
-from kinesio_tui.domain.patients import patient_form
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient, get_patient, patient_form, update_patient
 from kinesio_tui.errors import StaleRecord
 
 CHILD = Path(__file__).with_name("writer_child.py")

@@ -17,23 +17,24 @@ import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    PirCycle,
-    checklist_for_visit,
+from kinesio_tui.domain.episodes import (
     close_episode,
-    complete_visit,
-    create_patient,
-    delete_measurement,
     get_episode,
+    latest_red_flag_screen,
+    open_episode,
+    screen_red_flags,
+)
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import (
+    checklist_for_visit,
+    complete_visit,
+    delete_measurement,
     get_visit,
     measurements_of,
-    open_episode,
     pir_cycles_of,
     record_measurement,
     record_pir_cycle,
-    screen_red_flags,
     set_visit_note,
     start_visit,
     tick_item,
@@ -42,7 +43,6 @@ from kinesio_tui.domain import (
     update_pir_cycle,
     visits_of,
 )
-from kinesio_tui.domain.episodes import latest_red_flag_screen
 from kinesio_tui.errors import StaleRecord
 
 CHILD = Path(__file__).with_name("writer_child.py")

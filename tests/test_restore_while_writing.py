@@ -18,7 +18,8 @@ import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import NewPatient, create_patient
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.maintenance.backup import backup_database
 
 pytestmark = pytest.mark.slow  # real processes: seconds each, a minute when busy

@@ -11,8 +11,10 @@ from textual.app import App
 from textual.widget import Widget
 from visit_harness import VisitHarness, clinic, sync
 
-from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.domain.episodes import get_episode
+from kinesio_tui.domain.patients import find_patients, get_patient
+from kinesio_tui.domain.visits import get_visit, set_visit_note, start_visit
 from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.layout import BREAKPOINTS
 from kinesio_tui.views.visit import VisitScreen
@@ -101,11 +103,9 @@ class VisitOnly(App[None]):
         self.db = connect(db_path, actor="Test Therapist")
         self.today = DAY
         self.actor = "Test Therapist"
-        visit = domain.get_visit(self.db, visit_id)
-        episode = domain.get_episode(self.db, visit.episode_id)
-        self.screen_to_show = VisitScreen(
-            visit, episode, domain.get_patient(self.db, episode.patient_id)
-        )
+        visit = get_visit(self.db, visit_id)
+        episode = get_episode(self.db, visit.episode_id)
+        self.screen_to_show = VisitScreen(visit, episode, get_patient(self.db, episode.patient_id))
 
     def on_mount(self) -> None:
         self.push_screen(self.screen_to_show)
@@ -122,7 +122,7 @@ async def test_building_the_visit_screen_writes_nothing(
     """Starting is the opening action's write; the screen built on it only reads."""
     visit_id = clinic(db_path, condition, held)
     with connect(db_path, actor="tester") as db:
-        domain.start_visit(db, visit_id, today=DAY)
+        start_visit(db, visit_id, today=DAY)
     before = audit_entries(db_path)
     app = VisitOnly(db_path, visit_id)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -146,16 +146,16 @@ async def test_enter_starts_the_visit_before_its_screen_is_built(
     app = build_app(db_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        app.open_patient(domain.find_patients(app.db, "bandomoji")[0].id)
+        app.open_patient(find_patients(app.db, "bandomoji")[0].id)
         await pilot.pause()
         with connect(db_path, actor="other") as other:  # a second terminal reschedules it
-            domain.set_visit_note(other, visit_id, "moved", expected_version=None)
+            set_visit_note(other, visit_id, "moved", expected_version=None)
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, VisitScreen)
-        assert domain.get_visit(app.db, visit_id).started_at is None
+        assert get_visit(app.db, visit_id).started_at is None
         assert any("another terminal" in n.message for n in app._notifications)
         await pilot.press("enter")  # the patient screen has reloaded the visit
         await pilot.pause()
         assert isinstance(app.screen, VisitScreen) and app.screen.visit_id == visit_id
-        assert domain.get_visit(app.db, visit_id).started_at is not None
+        assert get_visit(app.db, visit_id).started_at is not None

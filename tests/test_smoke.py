@@ -1,5 +1,5 @@
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import find_patients
+from kinesio_tui.domain.patients import find_patients
 
 
 def test_demo_has_the_three_published_cases(demo_db: ClinicDB) -> None:

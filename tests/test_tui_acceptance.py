@@ -16,14 +16,9 @@ from tui_driver import settle
 
 from kinesio_tui.app import build_app
 from kinesio_tui.data.db import open_db
-from kinesio_tui.domain import (
-    current_episode,
-    find_patients,
-    measurements_of,
-    pir_cycles_of,
-    ticks_of,
-    visits_of,
-)
+from kinesio_tui.domain.episodes import current_episode
+from kinesio_tui.domain.patients import find_patients
+from kinesio_tui.domain.visits import measurements_of, pir_cycles_of, ticks_of, visits_of
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.pir import PirScreen
 from kinesio_tui.views.record_test import RecordTestDialog

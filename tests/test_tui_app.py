@@ -14,7 +14,7 @@ from tui_driver import drive, names, settle
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
-from kinesio_tui.domain import archive_patient, find_patients
+from kinesio_tui.domain.patients import archive_patient, find_patients
 from kinesio_tui.views.help import HelpScreen
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patients import PatientsScreen

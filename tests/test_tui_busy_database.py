@@ -12,8 +12,9 @@ import pytest
 from textual.widgets import Input, Static, TextArea
 from visit_harness import VisitHarness, clinic, press, sync, type_text
 
-from kinesio_tui import domain
 from kinesio_tui.data import db as db_module
+from kinesio_tui.domain.patients import find_patients
+from kinesio_tui.domain.visits import get_visit, measurements_of
 from kinesio_tui.upstream_hooks import shown_notifications
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.doctor import DoctorForm
@@ -69,10 +70,10 @@ async def test_a_note_saved_while_the_database_is_locked_waits_then_saves(
         assert any("Waiting for the database" in m for m in messages(app))
         assert app.screen.query_one("#visit-note", TextArea).text == "Slept badly"
         await press(pilot, "down")  # the screen still answers keys
-        assert domain.get_visit(app.db, visit_id).note == ""
+        assert get_visit(app.db, visit_id).note == ""
         other.let_go()
         await pilot.pause(0.4)
-        assert domain.get_visit(app.db, visit_id).note == "Slept badly"
+        assert get_visit(app.db, visit_id).note == "Slept badly"
         assert not any("Waiting for the database" in m for m in messages(app))
 
 
@@ -93,12 +94,12 @@ async def test_a_note_that_waited_too_long_is_kept_and_saved_later(
         assert any(m.startswith("Database busy: ") for m in messages(app))
         assert not any("Waiting for the database" in m for m in messages(app))
         assert app.screen.query_one("#visit-note", TextArea).text == "Slept badly"
-        assert domain.get_visit(app.db, visit_id).note == ""
+        assert get_visit(app.db, visit_id).note == ""
         await press(pilot, "escape")  # leaving now would lose the note: refused, said
         assert app.results == []
         other.let_go()
         await press(pilot, "n", "escape")
-        assert domain.get_visit(app.db, visit_id).note == "Slept badly"
+        assert get_visit(app.db, visit_id).note == "Slept badly"
 
 
 @sync
@@ -117,10 +118,10 @@ async def test_a_doctors_value_that_waited_too_long_stays_in_its_field(
         await pilot.pause(0.6)
         assert vas.value == "7"
         assert "not saved" in str(form.query_one("#err-vas", Static).render())
-        assert domain.measurements_of(app.db, visit_id) == []
+        assert measurements_of(app.db, visit_id) == []
         other.let_go()
         await press(pilot, "enter")
-        assert [m.value for m in domain.measurements_of(app.db, visit_id)] == [7.0]
+        assert [m.value for m in measurements_of(app.db, visit_id)] == [7.0]
 
 
 @sync
@@ -133,7 +134,7 @@ async def test_quitting_while_the_note_waits_for_the_database_asks_first(
     app = build_app(db_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        app.open_patient(domain.find_patients(app.db, "bandomoji")[0].id)
+        app.open_patient(find_patients(app.db, "bandomoji")[0].id)
         await pilot.pause()
         await press(pilot, "enter")  # the current visit
         assert isinstance(app.screen, VisitScreen) and app.screen.visit_id == visit_id
@@ -145,6 +146,6 @@ async def test_quitting_while_the_note_waits_for_the_database_asks_first(
         assert any("Quit again" in n.message for n in shown_notifications(app))
         other.let_go()
         await pilot.pause(0.4)
-        assert domain.get_visit(app.db, visit_id).note == "Slept badly"
+        assert get_visit(app.db, visit_id).note == "Slept badly"
         await press(pilot, "ctrl+q")
         assert not app.is_running

@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from tui_driver import drive, settle
 
 from kinesio_tui.app import KinesioApp
-from kinesio_tui.domain import find_patients
+from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.upstream_hooks import FooterKey
 from kinesio_tui.views.footer import KeyFooter
 

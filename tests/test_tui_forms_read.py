@@ -11,9 +11,11 @@ from textual.widgets import Input, Static
 from tui_driver import drive, settle
 from visit_harness import VisitHarness, clinic, press, sync, type_text
 
-from kinesio_tui import domain
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.data.db import connect
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import measurements_of
 from kinesio_tui.views.doctor import DoctorForm
 
 
@@ -59,7 +61,7 @@ async def test_a_corrected_value_takes_its_message_away(db_path: Path) -> None:
         vas.value = ""  # emptied: not measured, no longer wrong
         await press(pilot, "enter")
         assert "should be" not in row_message(form, "vas")
-        [saved] = domain.measurements_of(app.db, app.visit_id)
+        [saved] = measurements_of(app.db, app.visit_id)
         assert saved.value == 4.6
 
 
@@ -83,15 +85,13 @@ async def test_each_field_of_a_row_keeps_its_own_message(db_path: Path) -> None:
         await press(pilot, "enter")
         message = row_message(form, "slr_angle")
         assert "L: should be" not in message and "R: should be" in message, message
-        saved = {(m.test_code, m.side) for m in domain.measurements_of(app.db, app.visit_id)}
+        saved = {(m.test_code, m.side) for m in measurements_of(app.db, app.visit_id)}
         assert saved == {("slr_angle", "L")}
 
 
 def test_the_episode_form_asks_for_the_condition_before_the_subtype(db_path: Path) -> None:
     with connect(db_path, actor="tester") as db:
-        patient_id = domain.create_patient(
-            db, domain.NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=DAY
-        )
+        patient_id = create_patient(db, NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=DAY)
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
         app.open_patient(patient_id)

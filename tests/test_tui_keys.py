@@ -20,7 +20,7 @@ from tui_driver import burst, drive, names, settle
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
-from kinesio_tui.domain import find_patients
+from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.upstream_hooks import shown_notifications
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.help import HelpScreen

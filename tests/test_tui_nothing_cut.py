@@ -13,7 +13,7 @@ from tui_driver import drive, settle
 from visit_harness import VisitHarness, clinic, press, sync
 
 from kinesio_tui.app import KinesioApp
-from kinesio_tui.domain import find_patients
+from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.protocol import protocol
 from kinesio_tui.upstream_hooks import FooterKey
 

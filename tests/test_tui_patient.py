@@ -12,8 +12,7 @@ from textual.widgets import Input, Static
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
-from kinesio_tui.domain import find_patients, get_patient, update_patient
-from kinesio_tui.domain.patients import patient_form
+from kinesio_tui.domain.patients import find_patients, get_patient, patient_form, update_patient
 from kinesio_tui.upstream_hooks import shown_notifications
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import PatientForm
@@ -201,7 +200,8 @@ def test_a_patient_without_an_episode_can_open_one(demo_db_path: Path) -> None:
 
 
 def test_timeline_and_sparkline_read_without_colour(demo_db_path: Path) -> None:
-    from kinesio_tui.domain import current_episode, visits_of
+    from kinesio_tui.domain.episodes import current_episode
+    from kinesio_tui.domain.visits import visits_of
     from kinesio_tui.views.widgets import sparkline, timeline_text
 
     with open_db(demo_db_path) as db:
@@ -218,7 +218,8 @@ def test_timeline_and_sparkline_read_without_colour(demo_db_path: Path) -> None:
 
 def test_a_whole_session_moves_the_timeline_and_the_pain_trend(demo_db_path: Path) -> None:
     """Driver case end to end: start today's visit, tick, record VAS, complete, come back."""
-    from kinesio_tui.domain import current_episode, ticks_of, visits_of
+    from kinesio_tui.domain.episodes import current_episode
+    from kinesio_tui.domain.visits import ticks_of, visits_of
 
     pid = patient_id(demo_db_path, "petrauskas")
 

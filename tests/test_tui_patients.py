@@ -11,7 +11,9 @@ from tui_driver import drive, names, settle
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.data.db import open_db
-from kinesio_tui.domain import count_patients, current_episode, find_patients, visits_of
+from kinesio_tui.domain.episodes import current_episode
+from kinesio_tui.domain.patients import count_patients, find_patients
+from kinesio_tui.domain.visits import visits_of
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patient_form import EpisodeForm, PatientForm
 from kinesio_tui.views.patients import PatientsScreen
@@ -154,7 +156,8 @@ def test_empty_database_says_what_to_do(db_path: Path) -> None:
 
 
 def test_list_pages_instead_of_loading_everyone(db_path: Path) -> None:
-    from kinesio_tui.domain import NewPatient, create_patient
+    from kinesio_tui.domain.models import NewPatient
+    from kinesio_tui.domain.patients import create_patient
     from kinesio_tui.views import patients as patients_view
 
     with open_db(db_path) as db:

@@ -9,27 +9,34 @@ from textual.pilot import Pilot
 from textual.widgets import Digits, Input, Select
 from visit_harness import VisitHarness, press, sync
 
-from kinesio_tui import domain
 from kinesio_tui.data.db import connect
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import (
+    complete_visit,
+    next_visit,
+    pir_cycles_of,
+    start_visit,
+    ticks_of,
+)
 from kinesio_tui.views.pir import PirScreen
 from kinesio_tui.views.visit import VisitScreen
 
 
-def module1_session(db_path: Path, condition: str = "radiculitis") -> domain.Visit:
+def module1_session(db_path: Path, condition: str = "radiculitis") -> Visit:
     """A new patient whose intake appointment is done, so a module-1 session (with PIR) is next."""
     with connect(db_path, actor="tester") as db:
-        patient_id = domain.create_patient(
-            db, domain.NewPatient("Ona", "Bandomoji", "1975-06-07", "F"), today=DAY
+        patient_id = create_patient(
+            db, NewPatient("Ona", "Bandomoji", "1975-06-07", "F"), today=DAY
         )
         subtype = "lumbar" if condition == "radiculitis" else "upper"
-        episode_id = domain.open_episode(
-            db, patient_id, domain.NewEpisode(condition, subtype, "L"), today=DAY
-        )
-        intake = domain.next_visit(db, episode_id)
+        episode_id = open_episode(db, patient_id, NewEpisode(condition, subtype, "L"), today=DAY)
+        intake = next_visit(db, episode_id)
         assert intake is not None and intake.kind == "doctor"
-        domain.start_visit(db, intake.id, today=DAY)
-        domain.complete_visit(db, intake.id)
-        session = domain.next_visit(db, episode_id)
+        start_visit(db, intake.id, today=DAY)
+        complete_visit(db, intake.id)
+        session = next_visit(db, episode_id)
         assert session is not None and session.kind == "therapy" and session.module == 1
         return session
 
@@ -80,10 +87,10 @@ async def test_two_cycles_paced_by_fake_clock_are_logged(db_path: Path) -> None:
         app.clock.advance(15)
         pir.tick()
         assert "SLACK" in str(pir.query_one("#pir-phase").render())
-        assert domain.pir_cycles_of(app.db, visit.id) == []
+        assert pir_cycles_of(app.db, visit.id) == []
         app.clock.advance(3)  # first cycle complete: the set is written with cycles = 1
         pir.tick()
-        [(_id, first)] = domain.pir_cycles_of(app.db, visit.id)
+        [(_id, first)] = pir_cycles_of(app.db, visit.id)
         assert (first.muscle, first.side, first.cycles) == ("iliopsoas", "L", 1)
         assert (first.rom_before, first.pain_before, first.tension_s) == (40, 6, 7)
 
@@ -91,7 +98,7 @@ async def test_two_cycles_paced_by_fake_clock_are_logged(db_path: Path) -> None:
             app.clock.advance(5)
             pir.tick()
         assert pir.stage == "after"
-        [(pir_id, second)] = domain.pir_cycles_of(app.db, visit.id)
+        [(pir_id, second)] = pir_cycles_of(app.db, visit.id)
         assert second.cycles == 2
 
         fill(pir, rom_after="55")
@@ -99,20 +106,20 @@ async def test_two_cycles_paced_by_fake_clock_are_logged(db_path: Path) -> None:
         pir.query_one("#pain-after", Input).focus()
         await press(pilot, "enter")
         assert "from 0 to 10" in str(pir.query_one("#pain-after-error").render())
-        assert domain.pir_cycles_of(app.db, visit.id)[0][1].pain_after is None
+        assert pir_cycles_of(app.db, visit.id)[0][1].pain_after is None
         pir.query_one("#pain-after", Input).value = "3"
         await press(pilot, "enter")
         assert isinstance(app.screen, VisitScreen)
-        [(same_id, done)] = domain.pir_cycles_of(app.db, visit.id)
+        [(same_id, done)] = pir_cycles_of(app.db, visit.id)
         assert same_id == pir_id
         assert (done.cycles, done.rom_after, done.pain_after) == (2, 55, 3)
         # the module's PIR item is ticked with what was done
-        tick = domain.ticks_of(app.db, visit.id)["m1_pir"]
+        tick = ticks_of(app.db, visit.id)["m1_pir"]
         assert "iliopsoas L ×2" in tick.note
 
         await press(pilot, "ctrl+z")  # undo removes the set and the tick it made
-        assert domain.pir_cycles_of(app.db, visit.id) == []
-        assert "m1_pir" not in domain.ticks_of(app.db, visit.id)
+        assert pir_cycles_of(app.db, visit.id) == []
+        assert "m1_pir" not in ticks_of(app.db, visit.id)
 
 
 @sync
@@ -132,7 +139,7 @@ async def test_leaving_mid_way_keeps_the_cycles_done(db_path: Path) -> None:
         assert len(bells) == 3  # relax, slack, tense again
         await press(pilot, "escape")
         assert isinstance(app.screen, VisitScreen)
-        [(_id, kept)] = domain.pir_cycles_of(app.db, visit.id)
+        [(_id, kept)] = pir_cycles_of(app.db, visit.id)
         assert (kept.muscle, kept.cycles, kept.tension_s, kept.relaxation_s) == (
             "piriformis",
             1,
@@ -160,7 +167,7 @@ async def test_bad_setup_writes_nothing_and_says_why(db_path: Path) -> None:
         fill(pir, other_muscle="rhomboids")
         await press(pilot, "ctrl+s", "escape")  # leaving before any cycle completes
         assert isinstance(app.screen, VisitScreen)
-        assert domain.pir_cycles_of(app.db, visit.id) == []
+        assert pir_cycles_of(app.db, visit.id) == []
 
 
 @sync

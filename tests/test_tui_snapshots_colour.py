@@ -26,7 +26,7 @@ from visit_harness import press
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
-from kinesio_tui.domain import find_patients
+from kinesio_tui.domain.patients import find_patients
 
 SIZE = (80, 24)
 TERMINALS = ["no-color", "16-colour"]

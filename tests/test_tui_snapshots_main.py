@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
-from kinesio_tui.domain import find_patients
+from kinesio_tui.domain.patients import find_patients
 
 SIZES = [(80, 24), (120, 40)]
 

@@ -9,8 +9,12 @@ from conftest import DAY
 from textual.widgets import Checkbox, Input, Select, Static
 from visit_harness import VisitHarness, clinic, press, sync, type_text
 
-from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.domain.episodes import current_episode, open_episode, raised_red_flags
+from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
+from kinesio_tui.domain.outcomes import latest_results
+from kinesio_tui.domain.patients import create_patient, find_patients
+from kinesio_tui.domain.visits import get_visit, measurements_of, next_visit, ticks_of, visits_of
 from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.record_test import RecordTestDialog
@@ -22,25 +26,23 @@ from kinesio_tui.views.visit import (
 from kinesio_tui.views.widgets import Confirm
 
 
-def next_visit_of(db: ClinicDB, name: str) -> domain.Visit:
-    patient = domain.find_patients(db, name)[0]
-    episode = domain.current_episode(db, patient.id)
+def next_visit_of(db: ClinicDB, name: str) -> Visit:
+    patient = find_patients(db, name)[0]
+    episode = current_episode(db, patient.id)
     assert episode is not None
-    visit = domain.next_visit(db, episode.id)
+    visit = next_visit(db, episode.id)
     assert visit is not None
     return visit
 
 
-def new_patient_visit(db_path: Path) -> domain.Visit:
+def new_patient_visit(db_path: Path) -> Visit:
     """A fresh radiculitis patient whose first visit (a doctor's appointment) is today."""
     with connect(db_path, actor="tester") as db:
-        patient_id = domain.create_patient(
-            db, domain.NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY
+        patient_id = create_patient(db, NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY)
+        episode_id = open_episode(
+            db, patient_id, NewEpisode("radiculitis", "lumbar", "R"), today=DAY
         )
-        episode_id = domain.open_episode(
-            db, patient_id, domain.NewEpisode("radiculitis", "lumbar", "R"), today=DAY
-        )
-        visit = domain.next_visit(db, episode_id)
+        visit = next_visit(db, episode_id)
         assert visit is not None
         return visit
 
@@ -63,14 +65,14 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
         codes = [item.code for item in screen.items]
         # sciatica: the S variants only
         assert "m2_hip_opening" in codes and "m2_twists_breath" not in codes
-        before = set(domain.ticks_of(app.db, visit.id))  # the demo session is under way
+        before = set(ticks_of(app.db, visit.id))  # the demo session is under way
         assert codes[0] in before and codes[2] not in before and codes[3] not in before
         await press(pilot, "space")  # untick item 1
-        assert set(domain.ticks_of(app.db, visit.id)) == before - {codes[0]}
+        assert set(ticks_of(app.db, visit.id)) == before - {codes[0]}
         await press(pilot, "space")  # and tick it again
-        assert set(domain.ticks_of(app.db, visit.id)) == before
+        assert set(ticks_of(app.db, visit.id)) == before
         await press(pilot, "down", "down", "space")
-        ticked = domain.ticks_of(app.db, visit.id)
+        ticked = ticks_of(app.db, visit.id)
         assert set(ticked) == before | {codes[2]} and ticked[codes[2]].note == ""
         shown = len(before) + 1
         assert f"{shown}/4" in text_of(screen, "#checklist-progress")
@@ -79,21 +81,21 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
         assert isinstance(app.screen, NoteDialog)
         await type_text(pilot, "3 x 10 each side")
         await press(pilot, "enter")
-        assert domain.ticks_of(app.db, visit.id)[codes[2]].note == "3 x 10 each side"
+        assert ticks_of(app.db, visit.id)[codes[2]].note == "3 x 10 each side"
         prompt = screen.query_one(Checklist).get_option_at_index(2).prompt
         assert "3 x 10 each side" in str(prompt.columns[1]._cells[0])  # type: ignore[union-attr]
 
         await press(pilot, "down", "enter")  # Enter on an unticked item: a note ticks it
         await type_text(pilot, "blue tape")
         await press(pilot, "enter")
-        assert domain.ticks_of(app.db, visit.id)[codes[3]].note == "blue tape"
+        assert ticks_of(app.db, visit.id)[codes[3]].note == "blue tape"
 
         await press(pilot, "ctrl+z")  # the last change: item 4's dosage -> unticked again
-        assert codes[3] not in domain.ticks_of(app.db, visit.id)
+        assert codes[3] not in ticks_of(app.db, visit.id)
         await press(pilot, "ctrl+z")  # item 3's dosage -> back to no note, still ticked
-        assert domain.ticks_of(app.db, visit.id)[codes[2]].note == ""
+        assert ticks_of(app.db, visit.id)[codes[2]].note == ""
         await press(pilot, "ctrl+z")  # the tick of item 3
-        assert set(domain.ticks_of(app.db, visit.id)) == before
+        assert set(ticks_of(app.db, visit.id)) == before
         assert f"{len(before)}/4" in text_of(screen, "#checklist-progress")
 
 
@@ -110,10 +112,10 @@ async def test_record_vas_and_slr_with_validation(demo_db_path: Path) -> None:
         assert isinstance(dialog, RecordTestDialog) and dialog.test.code == "vas"
         await press(pilot, "1", "1", "enter")
         assert "from 0 to 10" in text_of(dialog, "#value-error")
-        assert domain.measurements_of(app.db, visit.id) == []
+        assert measurements_of(app.db, visit.id) == []
         await press(pilot, "backspace", "backspace", "3", "enter")
         assert app.screen is not dialog
-        [vas] = domain.measurements_of(app.db, visit.id)
+        [vas] = measurements_of(app.db, visit.id)
         assert (vas.test_code, vas.side, vas.value) == ("vas", None, 3.0)
 
         await press(pilot, "t")
@@ -126,17 +128,17 @@ async def test_record_vas_and_slr_with_validation(demo_db_path: Path) -> None:
         dialog.query_one("#value-input", Input).focus()
         await press(pilot, "-", "5", "enter")
         assert "from 0 to 90" in text_of(dialog, "#value-error")
-        assert len(domain.measurements_of(app.db, visit.id)) == 1
+        assert len(measurements_of(app.db, visit.id)) == 1
         dialog.query_one("#value-input", Input).value = ""
         await press(pilot, "6", "0", "enter")
-        slr = domain.measurements_of(app.db, visit.id)[-1]
+        slr = measurements_of(app.db, visit.id)[-1]
         assert (slr.test_code, slr.side, slr.value) == ("slr_angle", "R", 60.0)
         assert "SLR" in text_of(app.screen, "#visit-records") or "Straight-leg" in text_of(
             app.screen, "#visit-records"
         )
 
         await press(pilot, "ctrl+z")  # a new result is removed by undo
-        assert [m.test_code for m in domain.measurements_of(app.db, visit.id)] == ["vas"]
+        assert [m.test_code for m in measurements_of(app.db, visit.id)] == ["vas"]
 
 
 @sync
@@ -149,17 +151,17 @@ async def test_complete_asks_about_unticked_items_and_moves_on(demo_db_path: Pat
         await press(pilot, "space", "n")
         await type_text(pilot, "Calm session")
         await press(pilot, "escape")
-        assert domain.get_visit(app.db, visit.id).note == "Calm session"
+        assert get_visit(app.db, visit.id).note == "Calm session"
         await press(pilot, "c")
         assert isinstance(app.screen, Confirm)
         await press(pilot, "n")  # not yet
-        assert domain.get_visit(app.db, visit.id).status == "planned"
+        assert get_visit(app.db, visit.id).status == "planned"
         await press(pilot, "c", "y")
         await pilot.pause()
         assert app.results == [True]
-        done = domain.get_visit(app.db, visit.id)
+        done = get_visit(app.db, visit.id)
         assert done.status == "done" and done.completed_at is not None
-        following = domain.next_visit(app.db, visit.episode_id)
+        following = next_visit(app.db, visit.episode_id)
         assert following is not None and following.seq == visit.seq + 1
 
 
@@ -167,14 +169,14 @@ async def test_complete_asks_about_unticked_items_and_moves_on(demo_db_path: Pat
 async def test_visit_out_of_order_is_refused(demo_db_path: Path) -> None:
     with connect(demo_db_path) as db:
         current = next_visit_of(db, "petrauskas")
-        later = domain.visits_of(db, current.episode_id)[current.seq + 1]
+        later = visits_of(db, current.episode_id)[current.seq + 1]
     app = VisitHarness(demo_db_path, later.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.results == [False]
         assert not isinstance(app.screen, VisitScreen)
     with connect(demo_db_path) as db:
-        assert domain.get_visit(db, later.id).started_at is None
+        assert get_visit(db, later.id).started_at is None
 
 
 @sync
@@ -189,20 +191,20 @@ async def test_doctor_form_saves_typed_values_and_red_flags(demo_db_path: Path) 
         form = screen.query_one(DoctorForm)
         assert app.focused is form.query_one("#f-vas-x")
         await press(pilot, "7", "enter")
-        [vas] = domain.measurements_of(app.db, visit.id)
+        [vas] = measurements_of(app.db, visit.id)
         assert (vas.test_code, vas.value) == ("vas", 7.0)
 
         slr_left = form.query_one("#f-slr_angle-L", Input)
         slr_left.focus()
         await press(pilot, "9", "5", "tab")  # leaving the field saves it ... if valid
         assert "from 0 to 90" in text_of(form, "#err-slr_angle")
-        assert len(domain.measurements_of(app.db, visit.id)) == 1
+        assert len(measurements_of(app.db, visit.id)) == 1
         slr_left.value = "45"
         slr_left.focus()
         await press(pilot, "enter")
         form.query_one("#f-slr_sign-R", Select).value = "positive"
         await pilot.pause()
-        saved = {(m.test_code, m.side): m.value for m in domain.measurements_of(app.db, visit.id)}
+        saved = {(m.test_code, m.side): m.value for m in measurements_of(app.db, visit.id)}
         assert saved == {
             ("vas", None): 7.0,
             ("slr_angle", "L"): 45.0,
@@ -212,7 +214,7 @@ async def test_doctor_form_saves_typed_values_and_red_flags(demo_db_path: Path) 
         assert not screen.query_one("#visit-alarm").has_class("-raised")
         form.query_one("#flag-saddle_numbness", Checkbox).value = True
         await pilot.pause()
-        assert domain.raised_red_flags(app.db, visit.episode_id) == ["saddle_numbness"]
+        assert raised_red_flags(app.db, visit.episode_id) == ["saddle_numbness"]
         screened_at = app.db.execute(
             "SELECT visit_id FROM red_flag_screens WHERE episode_id = ? ORDER BY id DESC",
             [visit.episode_id],
@@ -223,27 +225,27 @@ async def test_doctor_form_saves_typed_values_and_red_flags(demo_db_path: Path) 
 
         await press(pilot, "ctrl+z")  # undo the Lasegue sign
         assert ("slr_sign", "R") not in {
-            (m.test_code, m.side) for m in domain.measurements_of(app.db, visit.id)
+            (m.test_code, m.side) for m in measurements_of(app.db, visit.id)
         }
         assert form.query_one("#f-slr_sign-R", Select).is_blank()
 
         await press(pilot, "c")  # typed into the field: letters are text there
-        assert domain.get_visit(app.db, visit.id).status == "planned"
+        assert get_visit(app.db, visit.id).status == "planned"
         await press(pilot, "escape", "c")  # out of the field, then complete
-        assert domain.get_visit(app.db, visit.id).status == "done"
+        assert get_visit(app.db, visit.id).status == "done"
         assert app.results == [True]
 
 
 @sync
 async def test_doctor_form_shows_previous_values(db_path: Path) -> None:
     with connect(db_path) as db:
-        visit = domain.get_visit(db, clinic(db_path, "radiculitis", held=7))
+        visit = get_visit(db, clinic(db_path, "radiculitis", held=7))
     assert visit.kind == "doctor" and visit.number == 8  # the control appointment
     app = VisitHarness(db_path, visit.id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.screen.query_one(DoctorForm)
-        earlier = domain.latest_results(app.db, visit.episode_id)
+        earlier = latest_results(app.db, visit.episode_id)
         vas = next(r for r in earlier if r.code == "vas")
         vas_was = "was " + value_with_unit(vas.value, "/10")
         assert vas_was in str(form.query(".check-prev")[0].render())
@@ -251,7 +253,7 @@ async def test_doctor_form_shows_previous_values(db_path: Path) -> None:
         assert (slr.left, slr.right) == (40, 70)
         assert "L 40°  R 70° (v1)" in str(form.query(".check-prev")[1].render())
         assert form.query_one("#f-slr_angle-L", Input).placeholder == ""  # said once, beside
-        assert domain.measurements_of(app.db, visit.id) == []  # shown, never written
+        assert measurements_of(app.db, visit.id) == []  # shown, never written
 
 
 @sync
@@ -263,20 +265,20 @@ async def test_through_the_real_app_from_the_patient_screen(demo_db_path: Path) 
     app = build_app(demo_db_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        patient = domain.find_patients(app.db, "petrauskas")[0]
+        patient = find_patients(app.db, "petrauskas")[0]
         app.open_patient(patient.id)
         await pilot.pause()
         patient_screen = app.screen
         await press(pilot, "enter")  # the cursor sits on the current visit
         screen = app.screen
         assert isinstance(screen, VisitScreen) and screen.visit_id == visit.id
-        assert domain.get_visit(app.db, visit.id).started_at is not None
+        assert get_visit(app.db, visit.id).started_at is not None
         await press(pilot, "space")
-        assert len(domain.ticks_of(app.db, visit.id)) == 1
+        assert len(ticks_of(app.db, visit.id)) == 1
         await press(pilot, "c", "y")
         assert app.screen is patient_screen
-        assert domain.get_visit(app.db, visit.id).status == "done"
-        following = domain.next_visit(app.db, visit.episode_id)
+        assert get_visit(app.db, visit.id).status == "done"
+        following = next_visit(app.db, visit.episode_id)
         assert following is not None and following.seq == visit.seq + 1
 
 
@@ -292,8 +294,8 @@ async def test_note_typed_just_before_quitting_is_kept(
     async with app.run_test(size=(80, 24)) as pilot:
         await press(pilot, "n")
         await type_text(pilot, "Drove 2 h")
-        assert domain.get_visit(app.db, visit.id).note == ""  # still within the typing pause
+        assert get_visit(app.db, visit.id).note == ""  # still within the typing pause
         app.exit()
         await pilot.pause()
     with connect(demo_db_path) as db:
-        assert domain.get_visit(db, visit.id).note == "Drove 2 h"
+        assert get_visit(db, visit.id).note == "Drove 2 h"

@@ -11,10 +11,10 @@ from textual.widgets import Checkbox
 from tui_driver import drive, settle
 from visit_harness import VisitHarness, clinic, press, sync
 
-from kinesio_tui import domain
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.data.db import connect
-from kinesio_tui.domain import find_patients
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient, find_patients
 from kinesio_tui.protocol import protocol
 
 
@@ -37,9 +37,7 @@ def ticked(line: str) -> bool | None:
 
 def test_episode_form_flags_read_ticked_or_not_without_colour(db_path: Path) -> None:
     with connect(db_path, actor="tester") as db:
-        patient_id = domain.create_patient(
-            db, domain.NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=DAY
-        )
+        patient_id = create_patient(db, NewPatient("Ona", "Testaitė", "1970-05-06", "F"), today=DAY)
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
         app.open_patient(patient_id)

@@ -16,8 +16,19 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from kinesio_tui import clock as product_clock
-from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import (
+    checklist_for_visit,
+    complete_visit,
+    next_visit,
+    record_measurement,
+    start_visit,
+    tick_item,
+    visits_of,
+)
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.layout import BREAKPOINTS
@@ -90,9 +101,9 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.pause()
 
 
-def hold(db: ClinicDB, visit: domain.Visit) -> None:
+def hold(db: ClinicDB, visit: Visit) -> None:
     """Hold one visit today, with what a therapist or doctor would record there."""
-    domain.start_visit(db, visit.id, today=DAY)
+    start_visit(db, visit.id, today=DAY)
     if visit.kind == "doctor" and visit.number == 1:
         for code, side, value in [
             ("vas", None, 7),
@@ -103,13 +114,13 @@ def hold(db: ClinicDB, visit: domain.Visit) -> None:
             ("schober", None, 3.5),
             ("sitting_tolerance", None, 20),
         ]:
-            domain.record_measurement(db, visit.id, code, value, side)
+            record_measurement(db, visit.id, code, value, side)
     elif visit.kind == "therapy":
-        for item in domain.checklist_for_visit(db, visit):
+        for item in checklist_for_visit(db, visit):
             if not item.pir:
-                domain.tick_item(db, visit.id, item.code, f"{visit.number} x 10")
-        domain.record_measurement(db, visit.id, "vas", max(0, 7 - visit.seq // 3))
-    domain.complete_visit(db, visit.id)
+                tick_item(db, visit.id, item.code, f"{visit.number} x 10")
+        record_measurement(db, visit.id, "vas", max(0, 7 - visit.seq // 3))
+    complete_visit(db, visit.id)
 
 
 def clinic(db_path: Path, condition: str, held: int) -> int:
@@ -118,15 +129,13 @@ def clinic(db_path: Path, condition: str, held: int) -> int:
     Built here through the domain (not the demo) so the pictures change only with the screens.
     """
     with connect(db_path, actor="tester") as db:
-        patient_id = domain.create_patient(
-            db, domain.NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=DAY
+        patient_id = create_patient(
+            db, NewPatient("Eglė", "Bandomoji", "1981-02-03", "F"), today=DAY
         )
         subtype = "lumbar" if condition == "radiculitis" else "upper"
-        episode_id = domain.open_episode(
-            db, patient_id, domain.NewEpisode(condition, subtype, "L"), today=DAY
-        )
-        for visit in domain.visits_of(db, episode_id)[:held]:
+        episode_id = open_episode(db, patient_id, NewEpisode(condition, subtype, "L"), today=DAY)
+        for visit in visits_of(db, episode_id)[:held]:
             hold(db, visit)
-        upcoming = domain.next_visit(db, episode_id)
+        upcoming = next_visit(db, episode_id)
         assert upcoming is not None
         return upcoming.id

@@ -23,30 +23,23 @@ from pathlib import Path
 from conftest import DAY
 
 from kinesio_tui.data.db import connect, write_transaction
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    PirCycle,
+from kinesio_tui.domain.episodes import close_episode, open_episode, screen_red_flags
+from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
+from kinesio_tui.domain.patients import create_patient, get_patient, patient_form, update_patient
+from kinesio_tui.domain.visits import (
     checklist_for_visit,
-    close_episode,
     complete_visit,
-    create_patient,
     delete_measurement,
     delete_pir_cycle,
-    get_patient,
     get_visit,
-    open_episode,
     record_measurement,
     record_pir_cycle,
-    screen_red_flags,
     set_visit_note,
     start_visit,
     tick_item,
     untick_item,
-    update_patient,
     update_pir_cycle,
 )
-from kinesio_tui.domain.patients import patient_form
 from kinesio_tui.errors import StaleRecord
 
 #: The child writes this note on every visit it completes; the parent checks for it.

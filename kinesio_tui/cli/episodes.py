@@ -36,7 +36,8 @@ def episode_open(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    from kinesio_tui.domain import NewEpisode, open_episode
+    from kinesio_tui.domain.episodes import open_episode
+    from kinesio_tui.domain.models import NewEpisode
     from kinesio_tui.domain.validate import parse_date
     from kinesio_tui.protocol import protocol
 
@@ -70,7 +71,7 @@ def episode_close(
     ] = False,
     db: DbOption = None,
 ) -> None:
-    from kinesio_tui.domain import close_episode, current_episode
+    from kinesio_tui.domain.episodes import close_episode, current_episode
 
     with clinic_db(ctx, db) as conn:
         p = find_one_patient(conn, patient)

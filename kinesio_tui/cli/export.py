@@ -102,7 +102,8 @@ def export(
 
 def _visit_id(conn: ClinicDB, patient_id: int, seq: int) -> int:
     """The id of visit number `seq` in the patient's current episode."""
-    from kinesio_tui.domain import current_episode, visits_of
+    from kinesio_tui.domain.episodes import current_episode
+    from kinesio_tui.domain.visits import visits_of
 
     episode = current_episode(conn, patient_id)
     if episode is None:
@@ -124,7 +125,7 @@ def _export_all(conn: ClinicDB, options: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from kinesio_tui.domain import count_patients, find_patients
+    from kinesio_tui.domain.patients import count_patients, find_patients
     from kinesio_tui.export import ExportExists, ExportWriteFailed, export_patient
 
     patients = find_patients(conn, "", limit=max(1, count_patients(conn)))

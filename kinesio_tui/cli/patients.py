@@ -22,7 +22,7 @@ patients_app = typer.Typer(help=_("List, add and show patients."), no_args_is_he
 
 def find_one_patient(conn: ClinicDB, ref: str) -> Patient:
     """A patient by id, or by a search that matches exactly one active or archived patient."""
-    from kinesio_tui.domain import find_patients, get_patient
+    from kinesio_tui.domain.patients import find_patients, get_patient
 
     if ref.isdigit():
         return get_patient(conn, int(ref))
@@ -108,7 +108,8 @@ def patients_add(
     notes: Annotated[str, typer.Option("--notes")] = "",
     db: DbOption = None,
 ) -> None:
-    from kinesio_tui.domain import NewPatient, create_patient
+    from kinesio_tui.domain.models import NewPatient
+    from kinesio_tui.domain.patients import create_patient
 
     with clinic_db(ctx, db) as conn:
         patient_id = create_patient(
@@ -119,7 +120,8 @@ def patients_add(
 
 @patients_app.command("show", help=_("Show a patient, the current episode and where it stands."))
 def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = None) -> None:
-    from kinesio_tui.domain import current_episode, progress
+    from kinesio_tui.domain.episodes import current_episode
+    from kinesio_tui.domain.outcomes import progress
     from kinesio_tui.protocol import protocol
     from kinesio_tui.units import number_text
 

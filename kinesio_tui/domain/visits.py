@@ -15,6 +15,7 @@ from typing import Any
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
+from kinesio_tui.domain.episodes import check_start, next_visit_day
 from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
 from kinesio_tui.domain.store import (
     check_version,
@@ -537,8 +538,6 @@ def reschedule_planned(
     db: ClinicDB, episode_id: int, start: date, *, today: date | None = None
 ) -> int:
     """Re-plan every remaining planned visit on clinic days from `start`; returns how many moved."""
-    from kinesio_tui.domain.episodes import check_start, next_visit_day
-
     start = check_start(start, today or clock.today())
     weekdays = protocol().timing.visit_weekdays
     day = next_visit_day(start, weekdays, inclusive=True)

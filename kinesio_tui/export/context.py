@@ -17,27 +17,27 @@ from typing import Any, Literal
 from markupsafe import Markup
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain import (
-    Episode,
-    Patient,
-    PirCycle,
-    Visit,
+from kinesio_tui.domain.episodes import current_episode, get_episode, raised_red_flags
+from kinesio_tui.domain.models import Episode, Patient, PirCycle, Visit
+from kinesio_tui.domain.outcomes import (
+    asymmetry_pct,
     change_for_test,
     change_from_baseline,
+    important_threshold,
+    standing,
+)
+from kinesio_tui.domain.patients import get_patient
+from kinesio_tui.domain.visits import (
     checklist_for_visit,
-    current_episode,
-    get_episode,
-    get_patient,
     get_visit,
     measurements_of,
     pir_cycles_of,
-    raised_red_flags,
-    standing,
+    pir_cycles_of_episode,
+    results_of_episode,
+    ticked_counts,
     ticks_of,
     visits_of,
 )
-from kinesio_tui.domain.outcomes import asymmetry_pct, important_threshold
-from kinesio_tui.domain.visits import pir_cycles_of_episode, results_of_episode, ticked_counts
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import charts
 from kinesio_tui.export.fmt import DASH, day, measure, number, percent, signed

@@ -24,8 +24,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain.models import Measurement, Visit
+from kinesio_tui.domain.visits import measurements_of, visits_of
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, protocol
@@ -40,13 +41,13 @@ def field_id(code: str, side: str | None) -> str:
     return f"f-{code}-{side or 'x'}"
 
 
-def previous_values(db: ClinicDB, visit: domain.Visit) -> dict[Key, tuple[float | str, int]]:
+def previous_values(db: ClinicDB, visit: Visit) -> dict[Key, tuple[float | str, int]]:
     """Each test's latest value (and visit number in the programme) before this visit."""
     found: dict[Key, tuple[float | str, int]] = {}
-    for earlier in domain.visits_of(db, visit.episode_id):
+    for earlier in visits_of(db, visit.episode_id):
         if earlier.seq >= visit.seq or earlier.status != "done":
             continue
-        for m in domain.measurements_of(db, earlier.id):
+        for m in measurements_of(db, earlier.id):
             if m.value is not None:
                 found[(m.test_code, m.side)] = (m.value, earlier.seq)
     return found
@@ -184,7 +185,7 @@ class DoctorForm(VerticalScroll):
 
     # --- showing and saving ---------------------------------------------------------------
 
-    def show_measurements(self, measured: Sequence[domain.Measurement]) -> None:
+    def show_measurements(self, measured: Sequence[Measurement]) -> None:
         """Show this visit's recorded values in the fields (after start or an undo)."""
         current = {(m.test_code, m.side): m for m in measured}
         for test in self.checks:
@@ -192,7 +193,7 @@ class DoctorForm(VerticalScroll):
                 self.show_value(test, side, current.get((test.code, side)))
 
     def show_value(
-        self, test: ClinicalTest, side: str | None, measured: domain.Measurement | None
+        self, test: ClinicalTest, side: str | None, measured: Measurement | None
     ) -> None:
         """Put a saved value (or none) in its field, without saving it again."""
         key = (test.code, side)
@@ -257,7 +258,7 @@ class DoctorForm(VerticalScroll):
         side: str | None,
         value: Any,
         problem: KinesioError,
-        newer: domain.Measurement | None,
+        newer: Measurement | None,
     ) -> bool:
         """The screen could not save a value: say why under its row. After another
         terminal's change (`newer`, what it saved) the field shows theirs and keeps ours

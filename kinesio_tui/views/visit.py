@@ -33,9 +33,32 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain.visits import delete_measurement
+from kinesio_tui.domain.episodes import (
+    get_episode,
+    latest_red_flag_screen,
+    raised_red_flags,
+    screen_red_flags,
+)
+from kinesio_tui.domain.models import Episode, Measurement, Patient, PirCycle, Tick, Visit
+from kinesio_tui.domain.patients import get_patient
+from kinesio_tui.domain.visits import (
+    checklist_for_visit,
+    complete_visit,
+    delete_measurement,
+    delete_pir_cycle,
+    doctor_checks_for_visit,
+    get_visit,
+    measurements_of,
+    pir_cycles_of,
+    record_measurement,
+    set_visit_note,
+    start_visit,
+    tick_item,
+    ticks_of,
+    untick_item,
+    visits_of,
+)
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
@@ -73,14 +96,14 @@ class UndoStep:
     run: Callable[[], None]
 
 
-def describe_measurement(m: domain.Measurement) -> str:
+def describe_measurement(m: Measurement) -> str:
     test = protocol().test(m.test_code)
     label = test.label if test else m.test_code
     side = f" {m.side}" if m.side else ""
     return f"{label}{side} {value_with_unit(m.value, test.unit if test else '')}"
 
 
-def describe_pir(cycle: domain.PirCycle) -> str:
+def describe_pir(cycle: PirCycle) -> str:
     text = _("{muscle} {side} ×{n}", muscle=cycle.muscle, side=cycle.side, n=cycle.cycles)
     if cycle.rom_before is not None or cycle.rom_after is not None:
         text += _(
@@ -190,7 +213,7 @@ class Checklist(OptionList):
             self.post_message(self.EditNote(self, self.get_option_at_index(index), index))
 
 
-def checklist_prompt(item: ChecklistItem, tick: domain.Tick | None) -> Table:
+def checklist_prompt(item: ChecklistItem, tick: Tick | None) -> Table:
     """One checklist line: a glyph readable without colour, the label, the note under it.
 
     A two-column grid keeps wrapped labels and the note indented past the glyph.
@@ -221,15 +244,15 @@ def begin_visit(
     started from `expected_version`, the version shown where it was chosen: refused
     (StaleRecord) if another terminal changed it since.
     """
-    visit = domain.start_visit(
+    visit = start_visit(
         host.db,
         visit_id,
         therapist=host.actor,
         today=host.today,
         expected_version=expected_version,
     )
-    episode = domain.get_episode(host.db, visit.episode_id)
-    patient = domain.get_patient(host.db, episode.patient_id)
+    episode = get_episode(host.db, visit.episode_id)
+    patient = get_patient(host.db, episode.patient_id)
     return VisitScreen(visit, episode, patient, pir_clock=pir_clock)
 
 
@@ -254,9 +277,9 @@ class VisitScreen(Screen[bool]):
 
     def __init__(
         self,
-        visit: domain.Visit,
-        episode: domain.Episode,
-        patient: domain.Patient,
+        visit: Visit,
+        episode: Episode,
+        patient: Patient,
         *,
         pir_clock: Callable[[], float] | None = None,
     ) -> None:
@@ -279,7 +302,7 @@ class VisitScreen(Screen[bool]):
         #: What was typed in the note when another terminal's note replaced it on screen.
         self._kept_note = ""
         #: The checklist's ticks as shown (their versions are what a tick is based on).
-        self.shown_ticks: dict[str, domain.Tick] = {}
+        self.shown_ticks: dict[str, Tick] = {}
         #: The version each tick or test result had after this screen's last write to it
         #: (0: none): what undoing that write is based on.
         self.written: dict[tuple[str, ...], int] = {}
@@ -309,12 +332,12 @@ class VisitScreen(Screen[bool]):
                     from kinesio_tui.views.doctor import DoctorForm, previous_values
 
                     yield DoctorForm(
-                        domain.doctor_checks_for_visit(self.visit),
+                        doctor_checks_for_visit(self.visit),
                         previous_values(self.db, self.visit),
-                        domain.latest_red_flag_screen(self.db, self.episode.id),
+                        latest_red_flag_screen(self.db, self.episode.id),
                     )
                 else:
-                    self.items = domain.checklist_for_visit(self.db, self.visit)
+                    self.items = checklist_for_visit(self.db, self.visit)
                     yield Static(markup=False, content="", id="checklist-progress")
                     yield Checklist(id="checklist")
                     last = self.last_session_text()
@@ -353,11 +376,11 @@ class VisitScreen(Screen[bool]):
         text.append(self.module.goal, style="italic")
         return text
 
-    def last_session(self) -> domain.Visit | None:
+    def last_session(self) -> Visit | None:
         """The previous therapy session held in this programme."""
         earlier = [
             v
-            for v in domain.visits_of(self.db, self.visit.episode_id)
+            for v in visits_of(self.db, self.visit.episode_id)
             if v.seq < self.visit.seq and v.status == "done" and not v.is_doctor
         ]
         return earlier[-1] if earlier else None
@@ -379,15 +402,15 @@ class VisitScreen(Screen[bool]):
             ),
             style="bold",
         )
-        ticks = domain.ticks_of(self.db, last.id)
+        ticks = ticks_of(self.db, last.id)
         for item in protocol().module(last.module).checklist:  # in the checklist's order
             tick = ticks.get(item.code)
             if tick is not None:
                 text.append(f"[x] {item.label}")
                 text.append(f" · {tick.note}\n" if tick.note else "\n", style="italic")
-        for _id, cycle in domain.pir_cycles_of(self.db, last.id):
+        for _id, cycle in pir_cycles_of(self.db, last.id):
             text.append(_("PIR: ") + describe_pir(cycle) + "\n")
-        measured = domain.measurements_of(self.db, last.id)
+        measured = measurements_of(self.db, last.id)
         if measured:
             text.append(_("Tests: ") + "; ".join(describe_measurement(m) for m in measured))
         return text
@@ -414,9 +437,7 @@ class VisitScreen(Screen[bool]):
         if self.visit.is_doctor:
             from kinesio_tui.views.doctor import DoctorForm
 
-            self.query_one(DoctorForm).show_measurements(
-                domain.measurements_of(self.db, self.visit_id)
-            )
+            self.query_one(DoctorForm).show_measurements(measurements_of(self.db, self.visit_id))
         else:
             self.refresh_checklist()
 
@@ -439,11 +460,11 @@ class VisitScreen(Screen[bool]):
             or self._note_text.strip() != self._saved_note.strip()
         ):
             return
-        visit = domain.get_visit(self.db, self.visit_id)
+        visit = get_visit(self.db, self.visit_id)
         if visit.version != self.visit.version:
             self.show_visit_note(visit)
 
-    def show_visit_note(self, visit: domain.Visit) -> None:
+    def show_visit_note(self, visit: Visit) -> None:
         """Put the saved note in the field (without saving it again); the visit as shown."""
         self.visit = visit
         with self.prevent(TextArea.Changed):
@@ -451,7 +472,7 @@ class VisitScreen(Screen[bool]):
         self._saved_note = self._note_text = visit.note
 
     def refresh_alarm(self) -> None:
-        flags = domain.raised_red_flags(self.db, self.episode.id)
+        flags = raised_red_flags(self.db, self.episode.id)
         alarm = self.query_one("#visit-alarm", Static)
         labels = [f.label for code in flags if (f := protocol().red_flag(code))]
         alarm.update(
@@ -462,7 +483,7 @@ class VisitScreen(Screen[bool]):
         alarm.set_class(bool(labels), "-raised")
 
     def refresh_checklist(self) -> None:
-        ticks = self.shown_ticks = domain.ticks_of(self.db, self.visit_id)
+        ticks = self.shown_ticks = ticks_of(self.db, self.visit_id)
         checklist = self.query_one(Checklist)
         highlighted = checklist.highlighted
         checklist.clear_options()
@@ -480,10 +501,10 @@ class VisitScreen(Screen[bool]):
 
     def refresh_records(self) -> None:
         lines = []
-        pir = domain.pir_cycles_of(self.db, self.visit_id)
+        pir = pir_cycles_of(self.db, self.visit_id)
         if pir:
             lines.append(_("PIR: ") + "; ".join(describe_pir(c) for _id, c in pir))
-        measured = domain.measurements_of(self.db, self.visit_id)
+        measured = measurements_of(self.db, self.visit_id)
         if measured:
             lines.append(_("Tests: ") + "; ".join(describe_measurement(m) for m in measured))
         if not lines:
@@ -530,7 +551,7 @@ class VisitScreen(Screen[bool]):
     def _item(self, index: int) -> ChecklistItem:
         return self.items[index]
 
-    def _restore_tick(self, code: str, tick: domain.Tick | None, after: int) -> Callable[[], None]:
+    def _restore_tick(self, code: str, tick: Tick | None, after: int) -> Callable[[], None]:
         """An inverse operation putting an item back as it was; `after` is the version the
         change left (0: unticked). It is based on the version this screen wrote last, so
         it is refused if another terminal changed the item since."""
@@ -540,10 +561,10 @@ class VisitScreen(Screen[bool]):
             key = ("tick", code)
             expected = self.written.get(key, 0)
             if tick is None:
-                domain.untick_item(self.db, self.visit_id, code, expected_version=expected)
+                untick_item(self.db, self.visit_id, code, expected_version=expected)
                 self.written[key] = 0
             else:
-                self.written[key] = domain.tick_item(
+                self.written[key] = tick_item(
                     self.db, self.visit_id, code, tick.note, expected_version=expected
                 )
 
@@ -562,8 +583,8 @@ class VisitScreen(Screen[bool]):
         def write() -> int:
             """The tick's version afterwards (0: unticked)."""
             if before is None:
-                return domain.tick_item(self.db, self.visit_id, item.code, expected_version=0)
-            domain.untick_item(self.db, self.visit_id, item.code, expected_version=before.version)
+                return tick_item(self.db, self.visit_id, item.code, expected_version=0)
+            untick_item(self.db, self.visit_id, item.code, expected_version=before.version)
             return 0
 
         def saved(version: int) -> None:
@@ -582,7 +603,7 @@ class VisitScreen(Screen[bool]):
         self.ask_dosage(item, before, shown(before.note) if before else "")
 
     def ask_dosage(
-        self, item: ChecklistItem, before: domain.Tick | None, note: str, conflict: str = ""
+        self, item: ChecklistItem, before: Tick | None, note: str, conflict: str = ""
     ) -> None:
         """The dosage dialog for `item` as shown (`before`); after a refused save it opens
         again with the typed `note` and why (`conflict`)."""
@@ -619,9 +640,7 @@ class VisitScreen(Screen[bool]):
 
             save_patiently(
                 self.app,
-                lambda: domain.tick_item(
-                    self.db, self.visit_id, item.code, typed, expected_version=basis
-                ),
+                lambda: tick_item(self.db, self.visit_id, item.code, typed, expected_version=basis),
                 saved,
                 failed,
             )
@@ -656,7 +675,7 @@ class VisitScreen(Screen[bool]):
                 )
 
                 def undo() -> None:
-                    domain.delete_pir_cycle(self.db, result.pir_id, expected_version=result.version)
+                    delete_pir_cycle(self.db, result.pir_id, expected_version=result.version)
                     if undo_tick is not None:
                         undo_tick()
 
@@ -672,7 +691,7 @@ class VisitScreen(Screen[bool]):
                 summary = result.summary
                 save_patiently(
                     self.app,
-                    lambda: domain.tick_item(
+                    lambda: tick_item(
                         self.db, self.visit_id, pir_item.code, summary, expected_version=0
                     ),
                     recorded,
@@ -712,7 +731,7 @@ class VisitScreen(Screen[bool]):
                 delete_measurement(self.db, result.measurement_id, expected_version=expected)
                 self.written[key] = 0
             else:
-                measurement_id = domain.record_measurement(
+                measurement_id = record_measurement(
                     self.db,
                     self.visit_id,
                     previous.test_code,
@@ -722,7 +741,7 @@ class VisitScreen(Screen[bool]):
                 )
                 self.written[key] = next(
                     m.version
-                    for m in domain.measurements_of(self.db, self.visit_id)
+                    for m in measurements_of(self.db, self.visit_id)
                     if m.id == measurement_id
                 )
 
@@ -752,7 +771,7 @@ class VisitScreen(Screen[bool]):
                 newer = next(
                     (
                         m
-                        for m in domain.measurements_of(self.db, self.visit_id)
+                        for m in measurements_of(self.db, self.visit_id)
                         if m.test_code == test.code and m.side == side
                     ),
                     None,
@@ -767,7 +786,7 @@ class VisitScreen(Screen[bool]):
         form, flags = event.form, event.flags
 
         def write() -> int:
-            return domain.screen_red_flags(
+            return screen_red_flags(
                 self.db,
                 self.episode.id,
                 flags,
@@ -785,7 +804,7 @@ class VisitScreen(Screen[bool]):
             if not isinstance(problem, StaleRecord | DatabaseBusy) or not form.is_attached:
                 return
             form.flags_refused(
-                domain.latest_red_flag_screen(self.db, self.episode.id), event.box, event.wanted
+                latest_red_flag_screen(self.db, self.episode.id), event.box, event.wanted
             )
             self.flags_screened(form.flags_shown)
 
@@ -833,7 +852,7 @@ class VisitScreen(Screen[bool]):
 
         def write() -> tuple[str, int]:
             text = self._note_text
-            version = domain.set_visit_note(
+            version = set_visit_note(
                 self.db, self.visit_id, text, expected_version=self.visit.version
             )
             return text, version
@@ -857,7 +876,7 @@ class VisitScreen(Screen[bool]):
     def note_changed_elsewhere(self) -> None:
         """Show the note another terminal saved; keep what was typed here, below it."""
         typed = self._note_text
-        self.show_visit_note(domain.get_visit(self.db, self.visit_id))
+        self.show_visit_note(get_visit(self.db, self.visit_id))
         if typed.strip() and typed.strip() != self._saved_note.strip():
             self._kept_note = typed
             kept = self.query_one("#note-kept", Static)
@@ -884,7 +903,7 @@ class VisitScreen(Screen[bool]):
         if self._note_text.strip() != self._saved_note.strip() and not self._note_saving:
             # the app may have closed its connection first; nothing more can be done then
             with contextlib.suppress(sqlite3.ProgrammingError, KinesioError):
-                domain.set_visit_note(
+                set_visit_note(
                     self.db, self.visit_id, self._note_text, expected_version=self.visit.version
                 )
 
@@ -956,7 +975,7 @@ class VisitScreen(Screen[bool]):
         self.app.push_screen(Confirm(question), lambda yes: self._complete() if yes else None)
 
     def _complete(self) -> None:
-        def completed(_visit: domain.Visit) -> None:
+        def completed(_visit: Visit) -> None:
             self.notify(
                 markup=False,
                 message=_(
@@ -970,9 +989,7 @@ class VisitScreen(Screen[bool]):
 
         save_patiently(
             self.app,
-            lambda: domain.complete_visit(
-                self.db, self.visit_id, expected_version=self.visit.version
-            ),
+            lambda: complete_visit(self.db, self.visit_id, expected_version=self.visit.version),
             completed,
             self.write_failed,
         )
