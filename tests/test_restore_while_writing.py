@@ -32,7 +32,8 @@ import sqlite3, sys, time
 from datetime import date
 from pathlib import Path
 from kinesio_tui.data.db import connect
-from kinesio_tui.domain import NewPatient, create_patient
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.errors import KinesioError
 
 path, mode = Path(sys.argv[1]), sys.argv[2]
