@@ -342,6 +342,8 @@ class PatientScreen(Screen[None]):
                 severity="warning",
             )
             return
+        # Deferred: the visit screen and its text editor are +1.3 MiB, and 7 % of the time
+        # Textual's own import takes (measured with `python -X importtime` and ru_maxrss).
         from kinesio_tui.views.visit import VisitScreen, begin_visit
 
         def start() -> VisitScreen:
@@ -358,12 +360,6 @@ class PatientScreen(Screen[None]):
 
         # on_screen_resume reloads this screen when the visit is left
         save_patiently(self.app, start, started, not_started)
-        # Deferred: the visit screen and its text editor are +1.3 MiB, and 7 % of the time
-        # Textual's own import takes (measured with `python -X importtime` and ru_maxrss).
-
-        # started from the version shown here (refused if another terminal changed it since);
-        # on_screen_resume reloads afterwards
-        self.app.push_screen(VisitScreen(visit_id, expected_version=nxt.version))
 
     def action_export(self) -> None:
         """Export this patient's summary, a visit or a module."""
