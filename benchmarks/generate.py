@@ -27,7 +27,7 @@ from kinesio_tui.domain.patients import search_text_for
 from kinesio_tui.protocol import protocol
 
 #: Bump when the generated data changes; the cache key includes it and the schema.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: checklists and doctor's checks per subtype
 SEED = 20261125
 TODAY = date(2026, 11, 25)
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -161,11 +161,19 @@ def generate(path: Path, patients: int, *, seed: int = SEED) -> dict[str, int]:
     proto = protocol()
     cycle_kinds = {(m.number, s.number): s.kind for m in proto.modules for s in proto.cycle}
     checklists = {
-        (m.number, cond): [i.code for i in m.checklist_for(cond)]
+        (m.number, cond, sub): [i.code for i in m.checklist_for(cond, sub)]
         for m in proto.modules
-        for cond in SUBTYPES
+        for cond, subs in SUBTYPES.items()
+        for sub in subs
     }
-    doctor_checks = {m.number: list(m.doctor_checks) for m in proto.modules}
+    doctor_checks = {
+        (m.number, cond, sub): [
+            t.code for t in proto.doctor_checks_for(m.number, "initial", cond, sub)
+        ]
+        for m in proto.modules
+        for cond, subs in SUBTYPES.items()
+        for sub in subs
+    }
     db = connect(path, actor="benchmark")
     conn = db.conn
     conn.execute("PRAGMA synchronous = OFF")  # a throw-away file, rebuilt from the seed
@@ -229,12 +237,13 @@ def generate(path: Path, patients: int, *, seed: int = SEED) -> dict[str, int]:
             if status != "active":
                 closed_on = plan[min(done, 45) - 1].planned_date.isoformat()
             stamp = _stamp(start)
+            subtype = rng.choice(SUBTYPES[condition])
             episode_rows.append(
                 (
                     episode_id,
                     pid,
                     condition,
-                    rng.choice(SUBTYPES[condition]),
+                    subtype,
                     rng.choice(("L", "R", "both")),
                     rng.choice(("acute", "chronic")),
                     (start - timedelta(days=rng.randrange(10, 200))).isoformat(),
@@ -284,7 +293,7 @@ def generate(path: Path, patients: int, *, seed: int = SEED) -> dict[str, int]:
                     continue
                 vstamp = _stamp(pv.planned_date)
                 if pv.kind == "therapy":
-                    items = checklists[(pv.module, condition)]
+                    items = checklists[(pv.module, condition, subtype)]
                     for code in rng.sample(items, min(len(items), rng.choice((1, 2)))):
                         tick_rows.append((visit_id, code, "", vstamp))
                     if pv.module == 1:
@@ -308,7 +317,7 @@ def generate(path: Path, patients: int, *, seed: int = SEED) -> dict[str, int]:
                 else:
                     vas = max(0.0, vas - rng.uniform(0.5, 2.0))
                     meas_rows.append((visit_id, "vas", None, round(vas, 1), None, vstamp))
-                    for code in doctor_checks[pv.module][1:4]:
+                    for code in doctor_checks[(pv.module, condition, subtype)][1:4]:
                         test = proto.test(code)
                         if test is None or test.kind != "number":
                             continue

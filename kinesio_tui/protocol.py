@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -55,15 +55,24 @@ class RedFlag:
     label: str
 
 
+def fits(only: tuple[str, ...], condition: str, subtype: str) -> bool:
+    """Whether a patient with this condition and subtype is among `only` ("radiculitis",
+    "radiculitis.cervical", ...); an empty `only` is every patient."""
+    return not only or condition in only or f"{condition}.{subtype}" in only
+
+
 @dataclass(frozen=True)
 class ChecklistItem:
     code: str
     label: str
-    only: str | None  # a condition code, or None for every condition
+    #: conditions ("sciatica") or subtypes ("radiculitis.cervical"); empty: every patient
+    only: tuple[str, ...] = ()
     pir: bool = False
+    #: Where a standard default comes from; empty for what the clinic's own programme says.
+    default: str = ""
 
-    def applies_to(self, condition: str) -> bool:
-        return self.only is None or self.only == condition
+    def applies_to(self, condition: str, subtype: str) -> bool:
+        return fits(self.only, condition, subtype)
 
 
 @dataclass(frozen=True)
@@ -73,9 +82,11 @@ class Module:
     goal: str
     checklist: tuple[ChecklistItem, ...]
     doctor_checks: tuple[str, ...]
+    #: Checks added at the module's final doctor's appointment.
+    final_checks: tuple[str, ...] = ()
 
-    def checklist_for(self, condition: str) -> tuple[ChecklistItem, ...]:
-        return tuple(item for item in self.checklist if item.applies_to(condition))
+    def checklist_for(self, condition: str, subtype: str) -> tuple[ChecklistItem, ...]:
+        return tuple(item for item in self.checklist if item.applies_to(condition, subtype))
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,13 @@ class ClinicalTest:
     sided: bool = False
     higher_is_better: bool | None = None
     short: str = ""  # where room is tight; the label itself when that is short enough
+    #: Where a standard default comes from; empty for what the clinic's own programme says.
+    default: str = ""
+    #: Who the test is for as a doctor's check (protocol.toml's `checks_only`); empty: all.
+    only: tuple[str, ...] = ()
+
+    def fits(self, condition: str, subtype: str) -> bool:
+        return fits(self.only, condition, subtype)
 
     @property
     def short_label(self) -> str:
@@ -155,6 +173,8 @@ class Protocol:
     modules: tuple[Module, ...]
     pir: PirDefaults
     tests: tuple[ClinicalTest, ...]
+    #: The neurological screen of every doctor's appointment (each test kept to its region).
+    neuro_screen: tuple[str, ...] = ()
 
     @property
     def visits_per_module(self) -> int:
@@ -193,6 +213,21 @@ class Protocol:
 
     def test(self, code: str) -> ClinicalTest | None:
         return next((t for t in self.tests if t.code == code), None)
+
+    def doctor_checks_for(
+        self, module: int, role: str, condition: str, subtype: str
+    ) -> tuple[ClinicalTest, ...]:
+        """The checks of a doctor's appointment (`role`: initial, control, final) for a
+        patient with this condition and subtype: the module's, the final appointment's
+        additions, then the neurological screen, each only where it fits the patient."""
+        mod = self.module(module)
+        codes = mod.doctor_checks + (mod.final_checks if role == "final" else ())
+        out: list[ClinicalTest] = []
+        for code in dict.fromkeys(codes + self.neuro_screen):
+            test = self.test(code)
+            if test is not None and test.fits(condition, subtype):
+                out.append(test)
+        return tuple(out)
 
     def red_flag(self, code: str) -> RedFlag | None:
         return next((f for f in self.red_flags if f.code == code), None)
@@ -315,6 +350,7 @@ def parse_catalog(file: Path) -> tuple[ClinicalTest, ...]:
             sided=t.get("sided", bool, False),
             higher_is_better=t.get("higher_is_better", bool, None),
             short=t.get("short", str, ""),
+            default=_note(t),
         )
         if len(test.short_label) > SHORT_LABEL_WIDTH:
             raise t.fail(
@@ -354,7 +390,6 @@ def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
     if not conditions:
         raise root.fail("conditions", "needs at least one condition")
     _unique(root, "conditions", [c.code for c in conditions])
-    condition_codes = {c.code for c in conditions}
 
     red_flags = tuple(RedFlag(f.text("code"), f.text("label")) for f in root.tables("red_flags"))
     _unique(root, "red_flags", [f.code for f in red_flags])
@@ -388,21 +423,18 @@ def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
             raise m.fail("number", f"should be {index} (modules are numbered in order)")
         items = []
         for item in m.tables("checklist"):
-            only = item.get("only", str, None)
-            if only is not None and only not in condition_codes:
-                raise item.fail(
-                    "only", f"unknown condition {only!r}; known: {sorted(condition_codes)}"
-                )
             items.append(
                 ChecklistItem(
-                    item.text("code"), item.text("label"), only, item.get("pir", bool, False)
+                    item.text("code"),
+                    item.text("label"),
+                    _patients(item, "only", conditions),
+                    item.get("pir", bool, False),
+                    _note(item),
                 )
             )
-        checks = tuple(m.get("doctor_checks", list))
-        for code in checks:
-            if code not in test_codes:
-                raise m.fail("doctor_checks", f"unknown test {code!r} (not in {CATALOG_FILE.name})")
-        modules.append(Module(number, m.text("title"), m.text("goal"), tuple(items), checks))
+        checks = _test_codes(m, "doctor_checks", test_codes)
+        final = _test_codes(m, "final_checks", test_codes, default=[])
+        modules.append(Module(number, m.text("title"), m.text("goal"), tuple(items), checks, final))
         all_items.extend(i.code for i in items)
     if not modules:
         raise root.fail("modules", "needs at least one module")
@@ -415,6 +447,18 @@ def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
         raise timing.fail("visit_weekdays", "should list weekdays 0 (Monday) to 6")
     if list(weekdays) != sorted(set(weekdays)):
         raise timing.fail("visit_weekdays", "should be increasing without repeats")
+
+    neuro = root.table("neuro_screen")
+    neuro_screen = _test_codes(neuro, "checks", test_codes)
+    neuro.text("default")  # the screen is a standard default: it says where from
+    only = root.table("checks_only")
+    for code in only.data:
+        if code not in test_codes:
+            raise only.fail(code, f"unknown test {code!r} (not in {CATALOG_FILE.name})")
+    tests = tuple(
+        replace(t, only=_patients(only, t.code, conditions)) if t.code in only.data else t
+        for t in tests
+    )
 
     pir = root.table("pir")
     muscles = tuple(pir.get("muscles", list))
@@ -450,7 +494,42 @@ def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
             cycles=pir.get("default_cycles", int),
         ),
         tests=tests,
+        neuro_screen=neuro_screen,
     )
+
+
+def _note(reader: _Reader) -> str:
+    """A standard default's source note: absent for what the clinic's text says, never empty."""
+    note: str | None = reader.text("default", None)
+    return note or ""
+
+
+def _test_codes(
+    reader: _Reader, key: str, test_codes: set[str], default: Any = ...
+) -> tuple[str, ...]:
+    """A list of catalog test codes, each known."""
+    codes = reader.get(key, list, default)
+    for code in codes:
+        if code not in test_codes:
+            raise reader.fail(key, f"unknown test {code!r} (not in {CATALOG_FILE.name})")
+    return tuple(codes)
+
+
+def _patients(reader: _Reader, key: str, conditions: list[Condition]) -> tuple[str, ...]:
+    """Who something is for: a condition or "condition.subtype", or a list of them."""
+    value = reader.get(key, (str, list), [])
+    targets = [value] if isinstance(value, str) else value
+    known = {c.code: {s.code for s in c.subtypes} for c in conditions}
+    for target in targets:
+        condition, _dot, subtype = str(target).partition(".")
+        if not isinstance(target, str) or condition not in known:
+            raise reader.fail(key, f"unknown condition {target!r}; known: {sorted(known)}")
+        if subtype and subtype not in known[condition]:
+            raise reader.fail(
+                key,
+                f"unknown subtype {target!r}; {condition} has: {sorted(known[condition])}",
+            )
+    return tuple(targets)
 
 
 def load_protocol(

@@ -94,8 +94,8 @@ def test_checklist_follows_module_and_condition(db: ClinicDB) -> None:
     assert "m2_taping_lumbar" in {i.code for i in checklist_for_visit(db, r[16])}
     assert "m2_taping_gluteal" in {i.code for i in checklist_for_visit(db, s[16])}
     assert "m3_biofeedback" in {i.code for i in checklist_for_visit(db, s[31])}
-    assert [t.code for t in doctor_checks_for_visit(r[15])][:2] == ["vas", "emg_amplitude"]
-    assert doctor_checks_for_visit(r[1]) == ()
+    assert [t.code for t in doctor_checks_for_visit(db, r[15])][:2] == ["vas", "emg_amplitude"]
+    assert doctor_checks_for_visit(db, r[1]) == ()
 
 
 def test_ticks_only_items_of_this_visits_checklist(db: ClinicDB) -> None:

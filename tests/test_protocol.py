@@ -51,25 +51,36 @@ def test_module_titles_and_goals() -> None:
     assert all(m.goal for m in protocol().modules)
 
 
-def _codes(module: int, condition: str) -> set[str]:
-    return {i.code for i in protocol().module(module).checklist_for(condition)}
+def _codes(module: int, condition: str, subtype: str) -> set[str]:
+    return {i.code for i in protocol().module(module).checklist_for(condition, subtype)}
 
 
-def test_module_1_checklist_radiculitis_vs_sciatica() -> None:
+def test_module_1_checklist_lumbar_radiculitis_vs_sciatica() -> None:
     shared = {"m1_myofascial_rollers", "m1_pir", "m1_orthopaedic_table"}
-    assert _codes(1, "radiculitis") == shared | {"m1_decompression_hangs", "m1_cat_cow"}
-    assert _codes(1, "sciatica") == shared | {"m1_pelvic_traction", "m1_figure_four"}
+    assert _codes(1, "radiculitis", "lumbar") == shared | {"m1_decompression_hangs", "m1_cat_cow"}
+    assert _codes(1, "sciatica", "upper") == shared | {
+        "m1_pelvic_traction",
+        "m1_figure_four",
+        "m1_pelvic_correction",
+    }
+    assert _codes(1, "sciatica", "lower") == _codes(1, "sciatica", "upper") | {
+        "m1_ankle_mobilisation"
+    }
     pir_items = [i.code for i in protocol().module(1).checklist if i.pir]
     assert pir_items == ["m1_pir"]
 
 
-def test_module_2_checklist_radiculitis_vs_sciatica() -> None:
+def test_module_2_checklist_lumbar_radiculitis_vs_sciatica() -> None:
     shared = {"m2_asymmetric", "m2_unstable_platforms"}
-    assert _codes(2, "radiculitis") == shared | {"m2_twists_breath", "m2_taping_lumbar"}
-    assert _codes(2, "sciatica") == shared | {"m2_hip_opening", "m2_taping_gluteal"}
+    assert _codes(2, "radiculitis", "lumbar") == shared | {"m2_twists_breath", "m2_taping_lumbar"}
+    assert _codes(2, "sciatica", "middle") == shared | {
+        "m2_hip_opening",
+        "m2_gluteal_activation",
+        "m2_taping_gluteal",
+    }
 
 
-def test_module_3_checklist_is_the_same_for_both() -> None:
+def test_module_3_checklist_is_the_same_for_every_subtype() -> None:
     expected = {
         "m3_functional",
         "m3_biofeedback",
@@ -77,7 +88,9 @@ def test_module_3_checklist_is_the_same_for_both() -> None:
         "m3_breath_movement",
         "m3_self_correction",
     }
-    assert _codes(3, "radiculitis") == _codes(3, "sciatica") == expected
+    for condition in protocol().conditions:
+        for subtype in condition.subtypes:
+            assert _codes(3, condition.code, subtype.code) == expected
 
 
 def test_doctors_checks_per_module() -> None:
@@ -285,8 +298,11 @@ def test_changing_the_checklist_needs_no_code(
         'code = "m1_heat_pack"\nonly = "sciatica"',
     )
     changed = load_protocol(proto, catalog)
-    assert "m1_heat_pack" in {i.code for i in changed.module(1).checklist_for("sciatica")}
-    assert "m1_heat_pack" not in {i.code for i in changed.module(1).checklist_for("radiculitis")}
+    heat_pack_for = {
+        (c, s): "m1_heat_pack" in {i.code for i in changed.module(1).checklist_for(c, s)}
+        for c, s in (("sciatica", "upper"), ("radiculitis", "lumbar"))
+    }
+    assert heat_pack_for == {("sciatica", "upper"): True, ("radiculitis", "lumbar"): False}
 
     day = date(2026, 11, 25)
     db = connect(tmp_path / "c.db")

@@ -155,19 +155,23 @@ def start_visit(
 
 
 def checklist_for_visit(db: ClinicDB, visit: Visit) -> tuple[ChecklistItem, ...]:
-    """The therapy-session checklist of the visit's module for the episode's condition."""
+    """The therapy-session checklist of the visit's module for the episode's condition and
+    subtype."""
     if visit.kind != "therapy":
         return ()
     episode = fetch_row(db, "episodes", visit.episode_id)
-    return protocol().module(visit.module).checklist_for(episode["condition"])
+    return protocol().module(visit.module).checklist_for(episode["condition"], episode["subtype"])
 
 
-def doctor_checks_for_visit(visit: Visit) -> tuple[ClinicalTest, ...]:
-    """The doctor's checks of the visit's module, as catalog tests."""
+def doctor_checks_for_visit(db: ClinicDB, visit: Visit) -> tuple[ClinicalTest, ...]:
+    """The checks of a doctor's appointment, as catalog tests: its module's and role's, for
+    the episode's condition and subtype, with the neurological screen."""
     if visit.kind != "doctor":
         return ()
     proto = protocol()
-    return tuple(t for code in proto.module(visit.module).doctor_checks if (t := proto.test(code)))
+    episode = fetch_row(db, "episodes", visit.episode_id)
+    role = proto.slot(visit.number).role
+    return proto.doctor_checks_for(visit.module, role, episode["condition"], episode["subtype"])
 
 
 def ticks_of(db: ClinicDB, visit_id: int) -> dict[str, Tick]:

@@ -252,7 +252,10 @@ def attendance(visits: list[Visit]) -> dict[str, int]:
 
 def checklist_completion(data: EpisodeData, visits: list[Visit], proto: Protocol) -> dict[str, Any]:
     """Ticked items over the items due in held therapy sessions."""
-    per_visit = {m.number: len(m.checklist_for(data.episode.condition)) for m in proto.modules}
+    episode = data.episode
+    per_visit = {
+        m.number: len(m.checklist_for(episode.condition, episode.subtype)) for m in proto.modules
+    }
     held = [v for v in visits if v.kind == "therapy" and v.status == "done"]
     due = sum(per_visit[v.module] for v in held)
     done = sum(min(data.ticks.get(v.id, 0), per_visit[v.module]) for v in held)
@@ -565,7 +568,8 @@ def module_context(
             _("No module report yet"),
             _("Module {m} has no control or final doctor's appointment held yet.", m=module),
         )
-    tests = [t for code in proto.module(module).doctor_checks if (t := proto.test(code))]
+    # the final appointment's checks: the module's, its additions and the neurological screen
+    tests = list(proto.doctor_checks_for(module, "final", episode.condition, episode.subtype))
     appointments: list[dict[str, Any]] = []
     last_seq = 0
     for n in reported(module):

@@ -233,7 +233,7 @@ class PatientScreen(Screen[None]):
             results_text(prog.results, max(24, self.size.width - self._visits_width() - 3))
         )
         self.query_one("#module-info", Static).update(
-            module_text(prog.standing.module, prog.episode.condition)
+            module_text(prog.standing.module, prog.episode.condition, prog.episode.subtype)
             if prog.episode.status == "active"
             else ""
         )

@@ -332,7 +332,7 @@ class VisitScreen(Screen[bool]):
                     from kinesio_tui.views.doctor import DoctorForm, previous_values
 
                     yield DoctorForm(
-                        doctor_checks_for_visit(self.visit),
+                        doctor_checks_for_visit(self.db, self.visit),
                         previous_values(self.db, self.visit),
                         latest_red_flag_screen(self.db, self.episode.id),
                     )

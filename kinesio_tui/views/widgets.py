@@ -250,8 +250,8 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
     return out
 
 
-def module_text(module: int, condition: str, proto: Protocol | None = None) -> Text:
-    """The current module's goal and this condition's session checklist, for a glance."""
+def module_text(module: int, condition: str, subtype: str, proto: Protocol | None = None) -> Text:
+    """The current module's goal and this subtype's session checklist, for a glance."""
     proto = proto or protocol()
     if not 1 <= module <= len(proto.modules):
         return Text("")
@@ -259,7 +259,7 @@ def module_text(module: int, condition: str, proto: Protocol | None = None) -> T
     out = Text()
     out.append(_("Module {n}: {title}", n=mod.number, title=mod.title), style="bold")
     out.append(f"\n{mod.goal}", style="italic")
-    for item in mod.checklist_for(condition):
+    for item in mod.checklist_for(condition, subtype):
         out.append(f"\n • {item.label}")
     return out
 
