@@ -63,8 +63,70 @@ class Case:
     archived: bool = False
     first_note: str = ""
     final_note: str = ""
-    pir_muscles: tuple[str, ...] = ("piriformis", "quadratus lumborum")
+    #: Doctor's notes at other visits (programme position 1-45 -> note).
+    notes_at: dict[int, str] = field(default_factory=dict)
+    #: Days from onset to the first visit; None: a plausible draw for an acute or chronic case.
+    onset_days: int | None = None
+    pir_muscles: tuple[str, ...] = ()  # () : the subtype's usual muscles (PIR_MUSCLES)
     extra: dict[str, float] = field(default_factory=dict)
+
+
+#: The muscles a therapist would relax first for each subtype.
+PIR_MUSCLES = {
+    "cervical": ("upper trapezius", "levator scapulae"),
+    "thoracic": ("erector spinae", "pectoralis major"),
+    "lumbar": ("quadratus lumborum", "iliopsoas"),
+    "upper": ("piriformis", "gluteus medius"),
+    "middle": ("hamstrings", "adductors"),
+    "lower": ("gastrocnemius", "hamstrings"),
+}
+#: The nerve roots (or the thoracic band) each subtype's demo patients have trouble with.
+AFFECTED_ROOTS = {
+    "cervical": {"C6"},
+    "thoracic": {"T"},
+    "lumbar": {"L5"},
+    "upper": {"L5", "S1"},
+    "middle": {"S1"},
+    "lower": {"L5"},
+}
+#: The root each neurological test examines.
+TEST_ROOT = {
+    "sensation_c5": "C5", "sensation_c6": "C6", "sensation_c7": "C7", "sensation_c8": "C8",
+    "sensation_thoracic": "T", "sensation_l4": "L4", "sensation_l5": "L5", "sensation_s1": "S1",
+    "reflex_biceps": "C5", "reflex_brachioradialis": "C6", "reflex_triceps": "C7",
+    "reflex_abdominal": "T", "reflex_knee": "L4", "reflex_ankle": "S1",
+    "myotome_c5": "C5", "myotome_c6": "C6", "myotome_c7": "C7", "myotome_c8": "C8",
+    "myotome_t1": "T1", "myotome_l4": "L4", "myotome_l5": "L5", "myotome_s1": "S1",
+}  # fmt: skip
+#: What an EMG of the problem area finds before recovery, per subtype.
+EMG_FINDINGS = {
+    "cervical": "Reduced C6 recruitment (biceps, wrist extensors) on the affected side",
+    "thoracic": "Reduced recruitment of the thoracic paraspinals at the affected level",
+    "lumbar": "Reduced L5-S1 recruitment on the affected side",
+    "upper": "Reduced gluteus maximus and hamstring recruitment on the affected side",
+    "middle": "Reduced hamstring and calf recruitment on the affected side",
+    "lower": "Reduced tibialis anterior and peroneal recruitment on the affected side",
+}
+POSTURE_BEFORE = {
+    "cervical": "Forward head posture, rounded shoulders",
+    "thoracic": "Increased thoracic kyphosis, guarded shallow breathing",
+    "lumbar": "Antalgic lean, lumbar lordosis flattened",
+}
+#: Normal and impaired values of the number tests, for plausible histories.
+NORMAL = {
+    "slr_angle": 80, "schober": 5.0, "hip_flexion": 120, "hip_internal_rotation": 40,
+    "hip_external_rotation": 45, "emg_amplitude": 900, "strength_kg": 40, "strength_mrc": 5,
+    "sitting_tolerance": 120, "cervical_flexion": 50, "cervical_extension": 60,
+    "cervical_rotation": 75, "cervical_lateral_flexion": 40, "grip_strength": 38,
+    "thoracic_rotation": 45, "chest_expansion": 5.5, "ankle_dorsiflexion": 40,
+}  # fmt: skip
+IMPAIRED = {
+    "slr_angle": 35, "schober": 2.5, "hip_flexion": 85, "hip_internal_rotation": 25,
+    "hip_external_rotation": 30, "emg_amplitude": 450, "strength_kg": 26, "strength_mrc": 3,
+    "sitting_tolerance": 20, "cervical_flexion": 30, "cervical_extension": 35,
+    "cervical_rotation": 45, "cervical_lateral_flexion": 20, "grip_strength": 26,
+    "thoracic_rotation": 25, "chest_expansion": 3.0, "ankle_dorsiflexion": 28,
+}  # fmt: skip
 
 
 CASES = (
@@ -85,8 +147,13 @@ CASES = (
         relief_by=24,
         notes="Cannot sit over 20 minutes at intake; drives a delivery van.",
         phone="+370 612 40451",
+        onset_days=12,
         first_note="Acute low-back pain radiating into the right leg. Sitting tolerance 20 min.",
-        final_note="Pain-free at 8 weeks; back at work.",
+        # module 2 ends: pain gone since week 8, back at work; module 3 trains his working day
+        notes_at={
+            30: "Pain-free since week 8; back at work driving. Module 3: stabilisation in "
+            "simulated working postures (cab seat, loading)."
+        },
         pir_muscles=("quadratus lumborum", "iliopsoas"),
     ),
     Case(
@@ -106,8 +173,10 @@ CASES = (
         in_progress=True,
         notes="Buttock pain, evening numbness in the left leg.",
         phone="+370 655 18230",
-        first_note="Piriformis pattern; numbness in the evening after sitting.",
-        final_note="At 5 weeks sensation normal, no pain.",
+        onset_days=30,
+        first_note="Piriformis pattern; numbness in the evening after sitting (L5, S1 reduced).",
+        # the final appointment of module 1, 5 weeks in: what the clinic reports
+        notes_at={15: "At 5 weeks sensation normal, no pain."},
         pir_muscles=("piriformis", "gluteus medius"),
     ),
     Case(
@@ -128,6 +197,7 @@ CASES = (
         missed=(9, 27),
         notes="Constant aching pain for 3 years.",
         phone="+370 698 77104",
+        onset_days=3 * 365 + 20,
         first_note="Chronic constant aching pain, dependent on painkillers.",
         final_note="After 3 months 80% less pain, no medication.",
         pir_muscles=("erector spinae", "hamstrings"),
@@ -202,7 +272,7 @@ def _extra_cases(rng: random.Random) -> list[Case]:
             last = rng.choice(_LAST)[1 if sex == "F" else 0]
         used.add((first, last))
         condition = proto.conditions[i % 2]
-        subtype = rng.choice(condition.subtypes).code
+        subtype = condition.subtypes[(i // 2) % len(condition.subtypes)].code  # each in turn
         done = rng.choice([0, 1, 3, 7, 8, 12, 15, 16, 20, 23, 29, 31, 38, 44])
         vas0 = rng.choice([5, 6, 7, 8, 9])
         cases.append(
@@ -233,46 +303,37 @@ def _extra_cases(rng: random.Random) -> list[Case]:
     return cases
 
 
+def _onset_days(case: Case, rng: random.Random) -> int:
+    """Days from onset to the first visit: chronic means over 3 months, acute under 6 weeks."""
+    if case.onset_days is not None:
+        return case.onset_days
+    return rng.randint(100, 900) if case.course == "chronic" else rng.randint(5, 40)
+
+
 def _value_for(
     test: ClinicalTest, case: Case, t: float, side: str | None, rng: random.Random
 ) -> object:
     """A plausible result at programme fraction `t` (0 = intake, 1 = relief reached)."""
     affected = side is None or case.side == "both" or side == case.side
+    root = TEST_ROOT.get(test.code)
+    if root is not None:  # the neurological screen: only the subtype's roots are affected
+        affected = affected and root in AFFECTED_ROOTS[case.subtype]
     if test.kind == "scale":
         worst = len(test.choices) - 1
-        level = 0 if not affected else round(min(worst, 2 if worst > 1 else 1) * (1 - t))
+        # sensation and reflexes are reduced, not gone; signs turn positive
+        cap = 1 if root is not None else min(worst, 2)
+        level = 0 if not affected else round(cap * (1 - t))
         return test.choices[level]
     if test.kind == "text":
         if test.code == "emg_finding":
-            return (
-                "Reduced L5-S1 recruitment on the affected side"
-                if t < 0.8
-                else "Recruitment within normal limits"
-            )
-        return "Antalgic lean, lumbar lordosis flattened" if t < 0.7 else "Upright, symmetrical"
+            return EMG_FINDINGS[case.subtype] if t < 0.8 else "Recruitment within normal limits"
+        before = POSTURE_BEFORE.get(case.subtype, "Weight shifted off the affected leg")
+        return before if t < 0.7 else "Upright, symmetrical"
     assert test.min is not None and test.max is not None
-    normal = {
-        "slr_angle": 80,
-        "schober": 5.0,
-        "hip_flexion": 120,
-        "hip_internal_rotation": 40,
-        "hip_external_rotation": 45,
-        "emg_amplitude": 900,
-        "strength_kg": 40,
-        "strength_mrc": 5,
-        "sitting_tolerance": 120,
-    }.get(test.code, test.max)
-    impaired = {
-        "slr_angle": 35,
-        "schober": 2.5,
-        "hip_flexion": 85,
-        "hip_internal_rotation": 25,
-        "hip_external_rotation": 30,
-        "emg_amplitude": 450,
-        "strength_kg": 26,
-        "strength_mrc": 3,
-        "sitting_tolerance": 20,
-    }.get(test.code, test.min)
+    if root is not None:  # a myotome's MRC grade
+        return 5 if not affected or t >= 0.6 else 4
+    normal = NORMAL.get(test.code, test.max)
+    impaired = IMPAIRED.get(test.code, test.min)
     start = impaired if affected else normal * 0.97
     value = start + (normal - start) * t + (rng.uniform(-0.04, 0.04) * normal if 0 < t < 1 else 0)
     value = max(test.min, min(test.max, value))
@@ -312,8 +373,7 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
             case.subtype,
             case.side,
             case.course,
-            onset_date=start
-            - timedelta(days=rng.randint(10, 400 if case.course == "chronic" else 40)),
+            onset_date=start - timedelta(days=_onset_days(case, rng)),
             pain_medication=case.medication,
             red_flags=case.red_flags,
         ),
@@ -354,7 +414,7 @@ def _hold_visit(
     vas = _vas(case, visit.seq)
     if visit.kind == "doctor":
         t = min(1.0, (visit.seq - 1) / max(1, case.relief_by - 1))
-        for test in doctor_checks_for_visit(visit):
+        for test in doctor_checks_for_visit(db, visit):
             if test.code == "vas":
                 record_measurement(db, visit.id, "vas", vas)
             elif test.sided:
@@ -364,10 +424,9 @@ def _hold_visit(
                     )
             else:
                 record_measurement(db, visit.id, test.code, _value_for(test, case, t, None, rng))
-        if visit.seq == 1 and case.first_note:
-            set_visit_note(db, visit.id, case.first_note)
-        if visit.seq == 45 and case.final_note:
-            set_visit_note(db, visit.id, case.final_note)
+        note = {1: case.first_note, 45: case.final_note, **case.notes_at}.get(visit.seq)
+        if note:
+            set_visit_note(db, visit.id, note)
     else:
         record_measurement(db, visit.id, "vas", vas)
         items = checklist_for_visit(db, visit)
@@ -379,7 +438,7 @@ def _hold_visit(
                 tick_item(db, visit.id, item.code, _dosage(item.code, visit.number, rng))
         if visit.module == 1 and (complete or visit.number % 2):
             side = "both" if case.side == "both" else case.side
-            for muscle in case.pir_muscles:
+            for muscle in case.pir_muscles or PIR_MUSCLES[case.subtype]:
                 rom0 = rng.randint(20, 45)
                 record_pir_cycle(
                     db,
@@ -402,6 +461,8 @@ def _hold_visit(
 
 
 def _dosage(code: str, number: int, rng: random.Random) -> str:
+    if code == "m1_cervical_traction":
+        return f"{rng.choice([6, 8, 10])} kg, {3 + number // 3} x 30 s"
     if "hangs" in code or "traction" in code:
         return f"{3 + number // 3} x 30 s, {rng.choice([20, 25, 30])} % body weight"
     if "taping" in code:

@@ -15,7 +15,13 @@ from kinesio_tui.domain.episodes import current_episode, raised_red_flags
 from kinesio_tui.domain.outcomes import progress
 from kinesio_tui.domain.patients import find_patients, get_patient
 from kinesio_tui.domain.store import signed_entry_hash
-from kinesio_tui.domain.visits import measurements_of, next_visit, ticks_of, visits_of
+from kinesio_tui.domain.visits import (
+    doctor_checks_for_visit,
+    measurements_of,
+    next_visit,
+    ticks_of,
+    visits_of,
+)
 from kinesio_tui.protocol import protocol
 
 #: Columns that hold wall-clock times or hashes over them.
@@ -100,7 +106,7 @@ def test_the_office_worker_has_a_visit_in_progress_today(demo_db: ClinicDB) -> N
     assert pr.vas[-1].value == 0
     # no pain after 5 weeks (15 visits)
     assert all(pt.value == 0 for pt in pr.vas if pt.seq >= 15)
-    codes = {i.code for i in protocol().module(2).checklist_for("sciatica")}
+    codes = {i.code for i in protocol().module(2).checklist_for("sciatica", "upper")}
     assert set(ticks_of(demo_db, nxt.id)) <= codes
 
 
@@ -151,10 +157,12 @@ def test_histories_obey_the_programme(demo_db: ClinicDB) -> None:
             if visit.kind == "doctor":
                 assert not ticks
             else:
-                allowed = {
-                    i.code for i in proto.module(visit.module).checklist_for(episode.condition)
-                }
-                assert ticks <= allowed
+                items = proto.module(visit.module).checklist_for(episode.condition, episode.subtype)
+                assert ticks <= {i.code for i in items}
+            if visit.kind == "doctor" and visit.status == "done":
+                # every value at a doctor's appointment is one of its checks for this patient
+                checks = {t.code for t in doctor_checks_for_visit(demo_db, visit)}
+                assert {m.test_code for m in measurements_of(demo_db, visit.id)} <= checks
             if visit.status != "done" and not visit.in_progress:
                 assert not ticks and not measurements_of(demo_db, visit.id)
             if visit.held_on is not None:
@@ -186,3 +194,89 @@ def test_the_audit_trail_is_populated_and_chained(demo_db: ClinicDB) -> None:
     patients_with_history = {r[5] for r in rows}
     assert all(p.id in patients_with_history for p in find_patients(demo_db, limit=1000))
     assert get_patient(demo_db, 1).last_name == "Petrauskas"
+
+
+# --- every subtype reads true -------------------------------------------------------------------
+
+LUMBAR_ONLY = {"slr_angle", "slr_sign", "schober", "hip_flexion", "hip_internal_rotation"}
+
+
+def _episodes(db: ClinicDB) -> list[Any]:
+    patients = find_patients(db, limit=1000) + find_patients(db, archived=True, limit=1000)
+    return [e for p in patients if (e := current_episode(db, p.id)) is not None]
+
+
+def _values(db: ClinicDB, visit: Any) -> dict[tuple[str, str | None], Any]:
+    return {(m.test_code, m.side): m.value for m in measurements_of(db, visit.id)}
+
+
+def test_the_demo_has_every_subtype(demo_db: ClinicDB) -> None:
+    shown = {(e.condition, e.subtype) for e in _episodes(demo_db) if e.status == "active"}
+    for condition in protocol().conditions:
+        for subtype in condition.subtypes:
+            assert (condition.code, subtype.code) in shown
+
+
+def test_neck_and_thoracic_patients_have_their_regions_tests(demo_db: ClinicDB) -> None:
+    region = {
+        "cervical": {"cervical_rotation", "spurling", "ultt", "grip_strength", "sensation_c6"},
+        "thoracic": {"thoracic_rotation", "chest_expansion", "rib_springing", "sensation_thoracic"},
+    }
+    seen = set()
+    for episode in _episodes(demo_db):
+        if episode.subtype not in region:
+            continue
+        for visit in visits_of(demo_db, episode.id):
+            values = _values(demo_db, visit)
+            codes = {code for code, _side in values}
+            assert not codes & LUMBAR_ONLY, (episode.subtype, visit.seq, codes & LUMBAR_ONLY)
+            if visit.seq == 1 and visit.status == "done":
+                assert region[episode.subtype] <= codes
+                seen.add(episode.subtype)
+            finding = str(values.get(("emg_finding", None), ""))
+            assert "L5" not in finding and "S1" not in finding
+            posture = str(values.get(("posture_note", None), ""))
+            assert "lumbar" not in posture
+        ticks = {code for v in visits_of(demo_db, episode.id) for code in ticks_of(demo_db, v.id)}
+        assert not ticks & {"m1_decompression_hangs", "m2_taping_lumbar"}
+        pir = demo_db.execute(
+            "SELECT DISTINCT p.muscle FROM pir_cycles p JOIN visits v ON v.id = p.visit_id "
+            "WHERE v.episode_id = ?",
+            [episode.id],
+        ).fetchall()
+        assert not {m for (m,) in pir} & {"piriformis", "quadratus lumborum"}
+    assert seen == {"cervical", "thoracic"}
+
+
+def test_the_chronic_case_has_had_pain_for_3_years(demo_db: ClinicDB) -> None:
+    episode = current_episode(demo_db, _patient(demo_db, "Šimkus").id)
+    assert episode is not None and episode.onset_date is not None
+    assert round((episode.opened_on - episode.onset_date).days / 365.25) == 3
+    for other in _episodes(demo_db):  # chronic: over 3 months; acute: under 6 weeks
+        assert other.onset_date is not None
+        weeks = (other.opened_on - other.onset_date).days / 7
+        assert weeks > 13 if other.course == "chronic" else weeks < 6
+
+
+def test_the_driver_is_back_at_work_at_the_end_of_module_2(demo_db: ClinicDB) -> None:
+    episode = current_episode(demo_db, _patient(demo_db, "Petrauskas").id)
+    assert episode is not None
+    end_of_module = visits_of(demo_db, episode.id)[29]
+    assert (end_of_module.module, end_of_module.number, end_of_module.status) == (2, 15, "done")
+    assert "back at work" in end_of_module.note and "Pain-free" in end_of_module.note
+    assert _values(demo_db, end_of_module)[("vas", None)] == 0
+
+
+def test_the_office_workers_sensation_is_normal_at_5_weeks(demo_db: ClinicDB) -> None:
+    episode = current_episode(demo_db, _patient(demo_db, "Žemaitė").id)
+    assert episode is not None
+    visits = visits_of(demo_db, episode.id)
+    intake, five_weeks = visits[0], visits[14]
+    assert (five_weeks.module, five_weeks.number, five_weeks.status) == (1, 15, "done")
+    assert 4 <= (five_weeks.day - intake.day).days / 7 <= 6
+    assert "sensation normal" in five_weeks.note
+    before = _values(demo_db, intake)
+    after = _values(demo_db, five_weeks)
+    assert before[("sensation_s1", "L")] == "reduced"  # numbness in the left leg
+    sensation = {k: v for k, v in after.items() if k[0].startswith("sensation_")}
+    assert len(sensation) == 6 and set(sensation.values()) == {"normal"}
