@@ -290,3 +290,16 @@ def test_an_empty_source_note_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ProtocolError, match=r"tests\[\d+\]\.default: is empty"):
         load_protocol(PROTOCOL_FILE, catalog)
+
+
+def test_a_side_recorded_at_an_older_visit_says_so() -> None:
+    from kinesio_tui.domain.outcomes import LatestResult
+    from kinesio_tui.views.widgets import results_text
+
+    slr = LatestResult("slr_angle", "Lasegue angle", "°", None, 40.0, 75.0, 8, DAY, 1, 8)
+    vas = LatestResult("vas", "VAS pain", "/10", 3.0, None, None, 9, DAY, None, None)
+    lines = results_text([slr, vas], 60).plain.splitlines()
+    assert lines[1] == "At visit 9 (M1·9), 25 Nov"
+    assert lines[2].startswith("VAS pain") and lines[2].endswith(" 3/10")
+    assert lines[3] == "At visit 8 (M1·8), 25 Nov"
+    assert "40° (v1)" in lines[4] and "75°" in lines[4] and "(v8)" not in lines[4]

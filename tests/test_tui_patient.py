@@ -238,7 +238,7 @@ def test_a_whole_session_moves_the_timeline_and_the_pain_trend(demo_db_path: Pat
         assert "visit 5/15" in programme_part(app, "standing")
         assert programme_part(app, "timeline").splitlines()[2].startswith("M3 ◆ ●●●○○○ ◇")
         vas = programme_part(app, "vas")
-        assert vas.endswith(" 3  (-5, -62%) ✓ clinically important")
+        assert vas.endswith(" 3  (v1→v34: -5, -62%) ✓ clinically important")
 
     on_patient(demo_db_path, "petrauskas", script)
     with open_db(demo_db_path) as db:
@@ -257,7 +257,7 @@ def test_resizing_lays_the_programme_out_for_the_new_width(demo_db_path: Path) -
         await pilot.resize_terminal(100, 24)  # same width class: the programme only
         await pilot.pause()
         wider = text_of(app, "#results").splitlines()
-        assert len(wider) == len(narrow) and len(wider[1]) > len(narrow[1])
+        assert len(wider) == len(narrow) and len(wider[0]) > len(narrow[0])
         await pilot.resize_terminal(120, 30)  # wide: one legend line, onset in the header
         await pilot.pause()
         assert len(programme_part(app, "legend").splitlines()) == 1
@@ -301,5 +301,28 @@ def test_the_next_patient_reuses_the_screen_and_shows_only_their_data(demo_db_pa
         banner = app.screen.query_one("#red-flags", Static)
         assert not banner.display and "RED FLAG" not in str(banner.content)
         assert not app.screen.has_class("-red-flag")
+
+    on_patient(demo_db_path, "petrauskas", script)
+
+
+def test_every_value_on_the_patient_screen_says_which_visit_it_is_from(
+    demo_db_path: Path,
+) -> None:
+    """The driver is in module 3: his EMG is from module 2's final appointment, his VAS from
+    the last session; each value stands under the visit (and date) it was recorded at."""
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        lines = text_of(app, "#results").splitlines()
+        headings = [i for i, line in enumerate(lines) if line.startswith("At visit ")]
+        assert headings and headings[0] == 1  # under the column titles, before any value
+
+        def heading_of(label: str) -> str:
+            row = next(i for i, line in enumerate(lines) if line.startswith(label))
+            return lines[max(h for h in headings if h < row)]
+
+        assert heading_of("VAS pain") == "At visit 33 (M3·3), 20 Nov"
+        assert heading_of("EMG amplitude") == "At visit 30 (M2·15), 13 Nov"
+        assert heading_of("Lasegue angle").startswith("At visit 31 (M3·1)")
+        assert "(v1→v33: -8, -100%)" in programme_part(app, "vas")
 
     on_patient(demo_db_path, "petrauskas", script)

@@ -201,7 +201,11 @@ class LatestResult:
     value: float | str | None  # unsided tests
     left: float | str | None
     right: float | str | None
-    seq: int  # visit it was recorded at
+    seq: int  # visit it was recorded at (the later side's, when the sides differ)
+    day: date | None = None  # the day of that visit
+    #: Each side's own visit, for a sided test whose sides were recorded at different visits.
+    left_seq: int | None = None
+    right_seq: int | None = None
 
     @property
     def asymmetry(self) -> float | None:
@@ -216,13 +220,16 @@ def latest_results(
     """Each test's most recent value(s), in catalog order, with left/right side by side."""
     proto = proto or protocol()
     rows = db.execute(
-        "SELECT m.test_code, m.side, m.value_num, m.value_text, v.seq FROM measurements m "
+        "SELECT m.test_code, m.side, m.value_num, m.value_text, v.seq, "
+        "COALESCE(v.held_on, v.planned_date) FROM measurements m "
         "JOIN visits v ON v.id = m.visit_id WHERE v.episode_id = ? ORDER BY v.seq, m.id",
         [episode_id],
     ).fetchall()
     latest: dict[tuple[str, str | None], tuple[Any, int]] = {}
-    for code, side, num, text, seq in rows:
+    days: dict[int, date] = {}
+    for code, side, num, text, seq, day in rows:
         latest[(code, side)] = (num if num is not None else text, seq)
+        days[seq] = date.fromisoformat(day)
     out = []
     for test in proto.tests:
         keys = [(test.code, "L"), (test.code, "R")] if test.sided else [(test.code, None)]
@@ -240,6 +247,9 @@ def latest_results(
                     found[0][0] if found[0] else None,
                     found[1][0] if found[1] else None,
                     seq,
+                    days.get(seq),
+                    found[0][1] if found[0] else None,
+                    found[1][1] if found[1] else None,
                 )
             )
         else:
@@ -252,6 +262,7 @@ def latest_results(
                     None,
                     None,
                     seq,
+                    days.get(seq),
                 )
             )
     return out

@@ -226,7 +226,7 @@ class PatientScreen(Screen[None]):
             timeline=timeline_text(prog.visits, today, titles=wide),
             standing=standing_text(prog.standing, prog.episode.status),
             legend=legend_text(lines=1 if wide else 2),
-            vas=vas_text(prog.vas, prog.vas_change, width=max(10, self.size.width - 56)),
+            vas=vas_text(prog.vas, prog.vas_change, width=max(10, self.size.width - 64)),
             width=inner,
         )
         self.query_one("#results", Static).update(

@@ -143,10 +143,13 @@ def vas_text(points: Sequence[SeriesPoint], change: Change | None, *, width: int
     out.append(f"{number_text(points[0].value)} ")
     out.append(sparkline(values), style="bold cyan")
     out.append(f" {number_text(points[-1].value)}")
+    # which visits the first and the latest value are from
+    span = f"v{points[0].seq}→v{points[-1].seq}" if len(points) > 1 else f"v{points[0].seq}"
     if change is None:
+        out.append(f"  ({span})")
         return out
     percent = f", {change.percent:+.0f}%" if change.percent is not None else ""
-    out.append(f"  ({change.delta:+g}{percent}) ")
+    out.append(f"  ({span}: {change.delta:+g}{percent}) ")
     if change.important:
         out.append(_("✓ clinically important"), style="bold green")
     elif change.improved:
@@ -205,8 +208,23 @@ def _fit(text: str, width: int, *, right: bool = False) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
+def visit_heading(result: LatestResult, proto: Protocol | None = None) -> str:
+    """The visit a latest result is from, as a heading: "At visit 30 (M2·15), 16 Nov"."""
+    per = (proto or protocol()).visits_per_module
+    module, number = (result.seq - 1) // per + 1, (result.seq - 1) % per + 1
+    where = _("At visit {seq} (M{m}·{n})", seq=result.seq, m=module, n=number)
+    return f"{where}, {result.day.strftime('%d %b')}" if result.day else where
+
+
+def _side_value(value: float | str | None, unit: str, seq: int | None, shown: int) -> str:
+    """One side's value; marked with its own visit when that is older than the row's."""
+    text = value_with_unit(value, unit)
+    return f"{text} (v{seq})" if value is not None and seq is not None and seq != shown else text
+
+
 def results_text(results: Sequence[LatestResult], width: int) -> Text:
-    """Latest test results in `width` cells: left / right side by side with the asymmetry %."""
+    """Latest test results in `width` cells: left / right side by side with the asymmetry %,
+    under the visit (and date) each was recorded at, the latest visit first."""
     if not results:
         return Text(_("No test results yet."), style="dim")
     width = min(width, 84)  # wider only spreads the columns apart: harder to read across
@@ -219,7 +237,11 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
     out.append(" " + _fit(_("Asym"), 4, right=True), style="bold")
     rest = width - label_w - 1  # the cells right of the label
     indent = "\n" + " " * (label_w + 1)
-    for result in results:
+    heading_of: int | None = None
+    for result in sorted(results, key=lambda r: -r.seq):  # stable: catalog order within
+        if result.seq != heading_of:
+            heading_of = result.seq
+            out.append("\n" + _fit(visit_heading(result), width).rstrip(), style="italic")
         label = result.label
         if len(label) > label_w and (test := protocol().test(result.code)) is not None:
             label = test.short_label  # the catalog's name for a narrow column
@@ -231,10 +253,8 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
             else:  # words (a finding, a posture): wrapped under each other, never cut
                 out.append(" " + indent.join(textwrap.wrap(value, rest)))
             continue
-        left, right = (
-            value_with_unit(result.left, result.unit),
-            value_with_unit(result.right, result.unit),
-        )
+        left = _side_value(result.left, result.unit, result.left_seq, result.seq)
+        right = _side_value(result.right, result.unit, result.right_seq, result.seq)
         if max(len(left), len(right)) > value_w:  # a side each, on lines of their own
             out.append(" " + indent.join(textwrap.wrap(_("L {v}", v=left), rest)))
             out.append(indent + indent.join(textwrap.wrap(_("R {v}", v=right), rest)))
