@@ -272,7 +272,7 @@ def _extra_cases(rng: random.Random) -> list[Case]:
             last = rng.choice(_LAST)[1 if sex == "F" else 0]
         used.add((first, last))
         condition = proto.conditions[i % 2]
-        subtype = condition.subtypes[(i // 2) % len(condition.subtypes)].code  # each in turn
+        subtype = rng.choice(condition.subtypes).code
         done = rng.choice([0, 1, 3, 7, 8, 12, 15, 16, 20, 23, 29, 31, 38, 44])
         vas0 = rng.choice([5, 6, 7, 8, 9])
         cases.append(
