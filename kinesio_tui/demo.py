@@ -320,9 +320,9 @@ def _value_for(
         affected = affected and root in AFFECTED_ROOTS[case.subtype]
     if test.kind == "scale":
         worst = len(test.choices) - 1
-        # sensation and reflexes are reduced, not gone; signs turn positive
-        cap = 1 if root is not None else min(worst, 2)
-        level = 0 if not affected else round(cap * (1 - t))
+        if root is not None:  # sensation and reflexes reduced, not gone, until nearly relieved
+            return test.choices[1 if affected and t < 0.9 else 0]
+        level = 0 if not affected else round(min(worst, 2) * (1 - t))
         return test.choices[level]
     if test.kind == "text":
         if test.code == "emg_finding":
@@ -331,7 +331,7 @@ def _value_for(
         return before if t < 0.7 else "Upright, symmetrical"
     assert test.min is not None and test.max is not None
     if root is not None:  # a myotome's MRC grade
-        return 5 if not affected or t >= 0.6 else 4
+        return 5 if not affected or t >= 0.8 else 4
     normal = NORMAL.get(test.code, test.max)
     impaired = IMPAIRED.get(test.code, test.min)
     start = impaired if affected else normal * 0.97
@@ -351,7 +351,10 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
     # Start far enough back that `visits_done` clinic days have passed before today.
     start = today - timedelta(days=(case.visits_done * 7) // len(weekdays) + 3)
     start = next_visit_day(start, weekdays, inclusive=True)
-    birth = date(today.year - case.age, 1 + rng.randrange(12), 1 + rng.randrange(28))
+    month, day = 1 + rng.randrange(12), 1 + rng.randrange(28)
+    # born early enough in the year that the case is its published age today
+    year = today.year - case.age - ((month, day) > (today.month, today.day))
+    birth = date(year, month, day)
     patient_id = create_patient(
         db,
         NewPatient(

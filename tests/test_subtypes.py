@@ -3,10 +3,10 @@ neurological screen at every doctor's appointment."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 from textual.widgets import Input, Select
 from visit_harness import VisitHarness, sync
 
@@ -24,8 +24,6 @@ from kinesio_tui.domain import (
 from kinesio_tui.errors import ProtocolError
 from kinesio_tui.protocol import CATALOG_FILE, PROTOCOL_FILE, load_protocol, protocol
 from kinesio_tui.views.doctor import DoctorForm
-
-DAY = date(2026, 11, 25)
 
 SUBTYPES = [
     ("radiculitis", "cervical"),

@@ -75,7 +75,7 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
         ticked = ticks_of(app.db, visit.id)
         assert set(ticked) == before | {codes[2]} and ticked[codes[2]].note == ""
         shown = len(before) + 1
-        assert f"{shown}/4" in text_of(screen, "#checklist-progress")
+        assert f"{shown}/5" in text_of(screen, "#checklist-progress")
 
         await press(pilot, "d")
         assert isinstance(app.screen, NoteDialog)
@@ -96,7 +96,7 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
         assert ticks_of(app.db, visit.id)[codes[2]].note == ""
         await press(pilot, "ctrl+z")  # the tick of item 3
         assert set(ticks_of(app.db, visit.id)) == before
-        assert f"{len(before)}/4" in text_of(screen, "#checklist-progress")
+        assert f"{len(before)}/5" in text_of(screen, "#checklist-progress")
 
 
 @sync
