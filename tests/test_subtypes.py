@@ -57,7 +57,7 @@ async def test_a_cervical_patients_doctors_appointment_offers_neck_tests_not_slr
 ) -> None:
     with connect(db_path, actor="tester") as db:
         first = _visits(db, "radiculitis", "cervical")[0]
-    app = VisitHarness(db_path, first.id, DAY)
+    app = VisitHarness(db_path, first.id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.screen.query_one(DoctorForm)
