@@ -10,17 +10,11 @@ from conftest import DAY
 from textual.widgets import Input, Select
 from visit_harness import VisitHarness, sync
 
-from kinesio_tui import domain
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    checklist_for_visit,
-    create_patient,
-    doctor_checks_for_visit,
-    open_episode,
-    visits_of,
-)
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import checklist_for_visit, doctor_checks_for_visit, visits_of
 from kinesio_tui.errors import ProtocolError
 from kinesio_tui.protocol import CATALOG_FILE, PROTOCOL_FILE, load_protocol, protocol
 from kinesio_tui.views.doctor import DoctorForm
@@ -37,17 +31,17 @@ LUMBAR_TESTS = {"slr_angle", "slr_sign", "schober", "hip_flexion", "hip_internal
 LUMBAR_WORK = {"m1_decompression_hangs", "m1_cat_cow", "m2_taping_lumbar"}
 
 
-def _visits(db: ClinicDB, condition: str, subtype: str) -> list[domain.Visit]:
+def _visits(db: ClinicDB, condition: str, subtype: str) -> list[Visit]:
     pid = create_patient(db, NewPatient("Ona", "Bandomoji", "1975-04-05", "F"), today=DAY)
     eid = open_episode(db, pid, NewEpisode(condition, subtype, "R"), start=DAY, today=DAY)
     return visits_of(db, eid)
 
 
-def _checks(db: ClinicDB, visit: domain.Visit) -> set[str]:
+def _checks(db: ClinicDB, visit: Visit) -> set[str]:
     return {t.code for t in doctor_checks_for_visit(db, visit)}
 
 
-def _items(db: ClinicDB, visit: domain.Visit) -> set[str]:
+def _items(db: ClinicDB, visit: Visit) -> set[str]:
     return {i.code for i in checklist_for_visit(db, visit)}
 
 
