@@ -29,6 +29,18 @@ MAX_VISITS_PER_MODULE = 15
 
 VisitKind = Literal["doctor", "therapy"]
 TestKind = Literal["number", "scale", "text"]
+#: How a change of a test is judged (catalog.toml [change_rules]): a 0-10 pain scale by
+#: points, a ratio measure by percent of baseline, an ordinal scale by grades (a sign that
+#: turned is one grade), a nominal finding by whether it changed; free text is not judged.
+ScaleKind = Literal["pain", "ratio", "ordinal", "nominal", "none"]
+SCALE_KINDS: dict[str, tuple[TestKind, ...]] = {
+    "pain": ("number",),
+    "ratio": ("number",),
+    "ordinal": ("number", "scale"),
+    "nominal": ("scale",),
+    "none": ("number", "scale", "text"),
+}
+DEFAULT_SCALE: dict[TestKind, ScaleKind] = {"number": "ratio", "scale": "ordinal", "text": "none"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +148,9 @@ class ClinicalTest:
     default: str = ""
     #: Who the test is for as a doctor's check (protocol.toml's `checks_only`); empty: all.
     only: tuple[str, ...] = ()
+    scale: ScaleKind = "none"
+    #: The test's own threshold (in its unit, or grades), replacing its scale's rule.
+    important_change: float | None = None
 
     def fits(self, condition: str, subtype: str) -> bool:
         return fits(self.only, condition, subtype)
@@ -161,12 +176,26 @@ def _fmt(value: float | None) -> str:
 
 
 @dataclass(frozen=True)
+class ChangeRules:
+    """When a change from baseline matters clinically, per kind of scale (catalog.toml)."""
+
+    pain_points: float  # 0-10 pain: at least this many points; the percentage is shown only
+    ratio_percent: float  # ratio measures: at least this percentage of the baseline
+    ordinal_grades: int  # ordinal scales: at least this many grades (a sign that turned: 1)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    tests: tuple[ClinicalTest, ...]
+    change_rules: ChangeRules
+
+
+@dataclass(frozen=True)
 class Protocol:
     name: str
     recommended_sessions: tuple[int, int]
     timing: Timing
-    important_change_points: float
-    important_change_percent: float
+    change_rules: ChangeRules
     conditions: tuple[Condition, ...]
     red_flags: tuple[RedFlag, ...]
     cycle: tuple[VisitSlot, ...]
@@ -331,17 +360,45 @@ def _unique(reader: _Reader, key: str, codes: list[str]) -> None:
         seen.add(code)
 
 
-def parse_catalog(file: Path) -> tuple[ClinicalTest, ...]:
+def parse_change_rules(root: _Reader) -> ChangeRules:
+    rules = root.table("change_rules")
+    pain, ratio, ordinal = rules.table("pain"), rules.table("ratio"), rules.table("ordinal")
+    found = ChangeRules(
+        pain_points=pain.get("points", (int, float)),
+        ratio_percent=ratio.get("percent", (int, float)),
+        ordinal_grades=ordinal.get("grades", int),
+    )
+    for reader, key, value in (
+        (pain, "points", found.pain_points),
+        (ratio, "percent", found.ratio_percent),
+        (ordinal, "grades", found.ordinal_grades),
+    ):
+        if value <= 0:
+            raise reader.fail(key, "should be more than 0")
+    return found
+
+
+def parse_catalog(file: Path) -> Catalog:
     root = _Reader(file, _read_toml(file))
+    rules = parse_change_rules(root)
     tests = []
     for t in root.tables("tests"):
         kind = t.text("kind")
         if kind not in ("number", "scale", "text"):
             raise t.fail("kind", "should be number, scale or text")
+        kind = cast(TestKind, kind)
+        scale = t.get("scale", str, DEFAULT_SCALE[kind])
+        if scale not in SCALE_KINDS:
+            raise t.fail("scale", "should be pain, ratio, ordinal, nominal or none")
+        if kind not in SCALE_KINDS[scale]:
+            raise t.fail("scale", f"a {scale} scale cannot judge a {kind} test")
+        threshold = t.get("important_change", (int, float), None)
+        if threshold is not None and threshold <= 0:
+            raise t.fail("important_change", "should be more than 0")
         test = ClinicalTest(
             code=t.text("code"),
             label=t.text("label"),
-            kind=cast(TestKind, kind),
+            kind=kind,
             unit=t.get("unit", str, ""),
             min=t.get("min", (int, float), None),
             max=t.get("max", (int, float), None),
@@ -351,6 +408,8 @@ def parse_catalog(file: Path) -> tuple[ClinicalTest, ...]:
             higher_is_better=t.get("higher_is_better", bool, None),
             short=t.get("short", str, ""),
             default=_note(t),
+            scale=cast(ScaleKind, scale),
+            important_change=threshold,
         )
         if len(test.short_label) > SHORT_LABEL_WIDTH:
             raise t.fail(
@@ -360,20 +419,22 @@ def parse_catalog(file: Path) -> tuple[ClinicalTest, ...]:
             )
         if kind == "number" and (test.min is None or test.max is None or test.min >= test.max):
             raise t.fail("min", "a number test needs min < max")
+        if kind == "number" and scale != "none" and test.higher_is_better is None:
+            raise t.fail("higher_is_better", f"a {scale} scale needs to know which way is better")
         if kind == "scale" and (
             len(test.choices) < 2 or not all(isinstance(c, str) for c in test.choices)
         ):
             raise t.fail("choices", "a scale needs at least two text choices")
         tests.append(test)
     _unique(root, "tests", [t.code for t in tests])
-    return tuple(tests)
+    return Catalog(tuple(tests), rules)
 
 
-def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
+def parse_protocol(file: Path, catalog: Catalog) -> Protocol:
     root = _Reader(file, _read_toml(file))
     programme = root.table("programme")
     timing = root.table("timing")
-    outcomes = root.table("outcomes")
+    tests = catalog.tests
 
     conditions = []
     for c in root.tables("conditions"):
@@ -480,8 +541,7 @@ def parse_protocol(file: Path, tests: tuple[ClinicalTest, ...]) -> Protocol:
             automatic_reps=timing.pair("automatic_reps"),
             visit_weekdays=weekdays,
         ),
-        important_change_points=outcomes.get("important_change_points", (int, float)),
-        important_change_percent=outcomes.get("important_change_percent", (int, float)),
+        change_rules=catalog.change_rules,
         conditions=tuple(conditions),
         red_flags=red_flags,
         cycle=tuple(cycle),

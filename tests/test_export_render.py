@@ -113,8 +113,8 @@ def test_module_report_compares_doctor_checks(demo_db: ClinicDB) -> None:
     assert "## Final doctor's appointment: visit 15" in text
     vas_row = next(line for line in text.splitlines() if line.startswith("| VAS pain |"))
     assert vas_row.split("|")[3].strip() == "8/10"  # baseline
-    assert "**yes**" in vas_row
-    assert "step" in text  # scales move along the scale
+    assert "**yes, better**" in vas_row
+    assert "step" not in text  # a grade, a sign that turned, a changed finding: never steps
     latest = render_export(demo_db, pid, kind="module", fmt="md", today=DAY)
     assert "## Module 2:" in latest  # module 3 has no control appointment held yet
 

@@ -125,7 +125,25 @@ def test_timing_facts() -> None:
 
 def test_clinically_important_change_threshold() -> None:
     p = protocol()
-    assert (p.important_change_points, p.important_change_percent) == (2, 30)
+    rules = p.change_rules
+    assert (rules.pain_points, rules.ratio_percent, rules.ordinal_grades) == (2, 30, 1)
+    scales = {t.code: t.scale for t in p.tests}
+    assert (scales["vas"], scales["nrs"], scales["slr_angle"], scales["schober"]) == (
+        "pain",
+        "pain",
+        "ratio",
+        "ratio",
+    )
+    assert (scales["strength_mrc"], scales["slr_sign"], scales["palpation_tone"]) == (
+        "ordinal",
+        "ordinal",
+        "ordinal",
+    )
+    assert (scales["pelvic_position"], scales["gait"], scales["posture_note"]) == (
+        "nominal",
+        "nominal",
+        "none",
+    )
 
 
 def test_red_flags() -> None:
@@ -211,7 +229,6 @@ def test_a_copy_loads_like_the_built_in(files: tuple[Path, Path]) -> None:
         ),
         ("visit_weekdays = [0, 2, 4]", "visit_weekdays = [4, 2]", "timing.visit_weekdays"),
         ('muscles = ["piriformis"', 'muscle = ["piriformis"', "pir.muscles: is missing"),
-        ("important_change_points = 2", 'important_change_points = "2"', "outcomes.important"),
         ('role = "control"', "", "cycle[2].role: is missing"),
     ],
 )
@@ -234,6 +251,14 @@ def test_a_broken_protocol_names_file_and_key(
         ("max = 10", "max = 0", "tests[0].min"),
         ('code = "nrs"', 'code = "vas"', "tests"),
         ('label = "VAS pain"', "label = 7", "tests[0].label"),
+        ("points = 2", 'points = "2"', "change_rules.pain.points"),
+        ("grades = 1", "grades = 0", "change_rules.ordinal.grades"),
+        (
+            'scale = "nominal"',
+            'scale = "ratio"',
+            "].scale: a ratio scale cannot judge a scale test",
+        ),
+        ('scale = "pain"', 'scale = "loud"', "tests[0].scale"),
     ],
 )
 def test_a_broken_catalog_names_file_and_key(
@@ -264,8 +289,8 @@ def test_a_missing_file_is_a_protocol_error(tmp_path: Path) -> None:
 def test_a_missing_section_is_named(files: tuple[Path, Path]) -> None:
     proto, catalog = files
     text = proto.read_text(encoding="utf-8")
-    proto.write_text(text.replace("[outcomes]", "[outcome]"), encoding="utf-8")
-    with pytest.raises(ProtocolError, match="outcomes: is missing"):
+    proto.write_text(text.replace("[timing]", "[timings]"), encoding="utf-8")
+    with pytest.raises(ProtocolError, match="timing: is missing"):
         load_protocol(proto, catalog)
 
 

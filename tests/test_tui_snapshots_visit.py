@@ -62,6 +62,17 @@ def test_doctors_appointment(snap_compare: Any, db_path: Path, size: tuple[int, 
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_doctors_appointment_worse_than_baseline(
+    snap_compare: Any, db_path: Path, size: tuple[int, int]
+) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await press(pilot, "9", "enter")  # VAS 7 at intake: 2 points worse, said as saved
+
+    app = doctor(db_path)
+    assert snap_compare(app, terminal_size=size, run_before=still(before))
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_pir_mid_countdown(snap_compare: Any, db_path: Path, size: tuple[int, int]) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         app = pilot.app

@@ -216,6 +216,10 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
                     percent=_(" ({percent:+.0f}%)", percent=c.percent)
                     if c.percent is not None
                     else "",
-                    important=_(" clinically important") if c.important else "",
+                    important=_(" clinically important improvement")
+                    if c.important_improvement
+                    else _(" clinically important worsening")
+                    if c.important_worsening
+                    else "",
                 )
             )

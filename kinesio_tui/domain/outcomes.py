@@ -9,10 +9,11 @@ from typing import Any
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain.change_rules import Judgement, judge_change, judge_numbers
 from kinesio_tui.domain.episodes import get_episode, raised_red_flags
 from kinesio_tui.domain.models import Episode, Visit
 from kinesio_tui.domain.visits import visits_of
-from kinesio_tui.protocol import ClinicalTest, Protocol, protocol
+from kinesio_tui.protocol import ClinicalTest, Protocol, ScaleKind, protocol
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,26 @@ class Standing:
 
 @dataclass(frozen=True)
 class Change:
-    """Change of a score from baseline to latest, judged against the clinic's threshold."""
+    """Change of a score from baseline to latest, judged by its scale's rule (catalog)."""
 
     baseline: float
     latest: float
     delta: float  # latest - baseline
     percent: float | None  # of baseline, None when the baseline is 0
-    important: bool  # >= 2 points or >= 30 %
+    important: bool  # crossed the threshold, better or worse
     improved: bool
+
+    @property
+    def worsened(self) -> bool:
+        return not self.improved and self.delta != 0
+
+    @property
+    def important_improvement(self) -> bool:
+        return self.important and self.improved
+
+    @property
+    def important_worsening(self) -> bool:
+        return self.important and self.worsened
 
 
 @dataclass(frozen=True)
@@ -139,49 +152,63 @@ def change_from_baseline(
     values: list[float],
     *,
     higher_is_better: bool = False,
-    points: bool = True,
+    scale: ScaleKind = "pain",
+    threshold: float | None = None,
     proto: Protocol | None = None,
 ) -> Change | None:
-    """Baseline (first) to latest; important at >= 2 points or >= 30 % (the clinic's threshold).
+    """Baseline (first) to latest, judged by `scale`'s rule from the catalog.
 
-    `points=False` judges by the percentage alone: the 2-point rule belongs to 0-10 pain
-    scales, and on degrees or microvolts it would call a trivial change important.
+    A 0-10 pain score matters at 2 points, better or worse (the percentage is shown, it
+    does not decide: 1.0 -> 0.7 is not important); a ratio measure at 30 % of its baseline
+    or the test's own `threshold`; an ordinal number (MRC) at one grade.
     """
     if len(values) < 2:
         return None
     proto = proto or protocol()
-    baseline, latest = values[0], values[-1]
-    # Rounded so that 8.2 -> 6.2 counts as the 2 points it is (binary floats give 1.9999...).
-    delta = round(latest - baseline, 9)
-    percent = round(delta / baseline * 100, 9) if baseline else None
-    improved = delta > 0 if higher_is_better else delta < 0
-    important = improved and (
-        (points and abs(delta) >= proto.important_change_points)
-        or (percent is not None and abs(percent) >= proto.important_change_percent)
+    j = judge_numbers(
+        scale,
+        values[0],
+        values[-1],
+        higher_is_better=higher_is_better,
+        rules=proto.change_rules,
+        threshold=threshold,
     )
-    return Change(baseline, latest, delta, percent, important, improved)
+    delta = j.delta if j.delta is not None else 0.0
+    return Change(values[0], values[-1], delta, j.percent, j.important, j.improved)
 
 
 def change_for_test(
     test: ClinicalTest, values: list[float], proto: Protocol | None = None
 ) -> Change | None:
-    """`change_from_baseline` with the rule that fits the test (points only on a /10 scale)."""
+    """`change_from_baseline` by the test's own scale and threshold from the catalog."""
     return change_from_baseline(
         values,
         higher_is_better=bool(test.higher_is_better),
-        points=test.unit == "/10",
+        scale=test.scale,
+        threshold=test.important_change,
         proto=proto,
     )
+
+
+def important_step(test: ClinicalTest, baseline: float, proto: Protocol | None = None) -> float:
+    """How far from `baseline` a change of `test` first counts as clinically important."""
+    rules = (proto or protocol()).change_rules
+    if test.important_change is not None:
+        return test.important_change
+    if test.scale == "pain":
+        return rules.pain_points
+    if test.scale == "ordinal":
+        return rules.ordinal_grades
+    if test.scale == "ratio" and baseline:
+        return abs(baseline) * rules.ratio_percent / 100
+    return math.inf
 
 
 def important_threshold(
     test: ClinicalTest, baseline: float, proto: Protocol | None = None
 ) -> float:
-    """The value at which a change from `baseline` first counts as clinically important."""
-    proto = proto or protocol()
-    step = float(proto.important_change_points) if test.unit == "/10" else math.inf
-    if baseline:
-        step = min(step, abs(baseline) * proto.important_change_percent / 100)
+    """The value at which an improvement from `baseline` first counts as clinically important."""
+    step = important_step(test, baseline, proto)
     if math.isinf(step):
         return baseline
     return baseline + step if test.higher_is_better else baseline - step
@@ -206,12 +233,37 @@ class LatestResult:
     #: Each side's own visit, for a sided test whose sides were recorded at different visits.
     left_seq: int | None = None
     right_seq: int | None = None
+    scale: ScaleKind = "ratio"
+    #: Each shown value's change from its baseline (the value; or left, right), if judged.
+    changes: tuple[Judgement | None, ...] = ()
 
     @property
     def asymmetry(self) -> float | None:
+        """Left/right difference in % of the stronger side: ratio measures only."""
+        if self.scale != "ratio":
+            return None
         if isinstance(self.left, float) and isinstance(self.right, float):
             return asymmetry_pct(self.left, self.right)
         return None
+
+    @property
+    def grades_apart(self) -> float | None:
+        """Left/right difference in grades on an ordinal number scale (MRC), never a %."""
+        if (
+            self.scale == "ordinal"
+            and isinstance(self.left, float)
+            and isinstance(self.right, float)
+        ):
+            return abs(self.left - self.right)
+        return None
+
+    @property
+    def important_worsening(self) -> bool:
+        return any(j is not None and j.important_worsening for j in self.changes)
+
+    @property
+    def important_improvement(self) -> bool:
+        return any(j is not None and j.important_improvement for j in self.changes)
 
 
 def latest_results(
@@ -227,9 +279,14 @@ def latest_results(
     ).fetchall()
     latest: dict[tuple[str, str | None], tuple[Any, int]] = {}
     days: dict[int, date] = {}
+    first: dict[tuple[str, str | None], tuple[Any, int]] = {}
     for code, side, num, text, seq, day in rows:
-        latest[(code, side)] = (num if num is not None else text, seq)
         days[seq] = date.fromisoformat(day)
+        value = float(num) if num is not None else text
+        if value is None:
+            continue
+        latest[(code, side)] = (value, seq)
+        first.setdefault((code, side), (value, seq))
     out = []
     for test in proto.tests:
         keys = [(test.code, "L"), (test.code, "R")] if test.sided else [(test.code, None)]
@@ -237,6 +294,12 @@ def latest_results(
         if not any(found):
             continue
         seq = max(f[1] for f in found if f)
+        changes = tuple(
+            judge_change(test, first[k][0], latest[k][0], proto.change_rules)
+            if k in latest and first[k][1] != latest[k][1]
+            else None
+            for k in keys
+        )
         if test.sided:
             out.append(
                 LatestResult(
@@ -250,6 +313,8 @@ def latest_results(
                     days.get(seq),
                     found[0][1] if found[0] else None,
                     found[1][1] if found[1] else None,
+                    scale=test.scale,
+                    changes=changes,
                 )
             )
         else:
@@ -263,6 +328,8 @@ def latest_results(
                     None,
                     seq,
                     days.get(seq),
+                    scale=test.scale,
+                    changes=changes,
                 )
             )
     return out
@@ -287,12 +354,37 @@ def progress(db: ClinicDB, episode_id: int, *, today: date | None = None) -> Pro
     episode = get_episode(db, episode_id)
     visits = visits_of(db, episode_id)
     vas = series(db, episode_id, "vas")
+    vas_test = protocol().test("vas")
+    values = [p.value for p in vas]
     return Progress(
         episode=episode,
         visits=visits,
         standing=standing(visits, today),
         vas=vas,
-        vas_change=change_from_baseline([p.value for p in vas]),
+        vas_change=change_for_test(vas_test, values) if vas_test else None,
         results=latest_results(db, episode_id),
         red_flags=raised_red_flags(db, episode_id),
     )
+
+
+def change_at_visit(
+    db: ClinicDB, visit_id: int, test_code: str, side: str | None, proto: Protocol | None = None
+) -> Judgement | None:
+    """A test's value at this visit against the episode's baseline (its first earlier value),
+    judged by the test's scale: what a screen says as the value is recorded."""
+    proto = proto or protocol()
+    test = proto.test(test_code)
+    if test is None:
+        return None
+    rows = db.execute(
+        "SELECT v.id, m.value_num, m.value_text FROM measurements m "
+        "JOIN visits v ON v.id = m.visit_id "
+        "JOIN visits this ON this.episode_id = v.episode_id AND this.id = ? "
+        "WHERE m.test_code = ? AND m.side IS ? AND v.seq <= this.seq ORDER BY v.seq",
+        [visit_id, test_code, side],
+    ).fetchall()
+    values = [(vid, float(num) if num is not None else text) for vid, num, text in rows]
+    values = [(vid, value) for vid, value in values if value is not None]
+    if len(values) < 2 or values[-1][0] != visit_id:
+        return None
+    return judge_change(test, values[0][1], values[-1][1], proto.change_rules)

@@ -14,15 +14,15 @@ from datetime import date
 from statistics import mean
 from typing import Any, Literal
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain.change_rules import change_words, judge_change
 from kinesio_tui.domain.episodes import current_episode, get_episode, raised_red_flags
 from kinesio_tui.domain.models import Episode, Patient, PirCycle, Visit
 from kinesio_tui.domain.outcomes import (
     asymmetry_pct,
     change_for_test,
-    change_from_baseline,
     important_threshold,
     standing,
 )
@@ -140,41 +140,44 @@ def display(test: ClinicalTest, value: Value | None) -> Markup | str:
 def judge(
     test: ClinicalTest, baseline: Value | None, now: Value | None, proto: Protocol
 ) -> dict[str, Any]:
-    """Change from baseline and whether it matters clinically.
-
-    Numbers use the clinic's threshold (domain `change_from_baseline`); a scale moves in
-    steps along its choices (the first is the best), and reaching the best from a worse
-    finding counts as important.
-    """
+    """Change from baseline and whether it matters clinically, by the test's scale
+    (catalog): pain by points (the percentage beside), ratio measures by percent of the
+    baseline or the test's own threshold, ordinal scales by grades or a sign that turned,
+    nominal findings changed or not. Worse by the threshold is flagged like better."""
     none: dict[str, Any] = {"change": Markup(DASH), "direction": "", "important": None}
-    if baseline is None or now is None:
+    judged = judge_change(test, baseline, now, proto.change_rules)
+    if judged is None:
+        if test.kind == "number" and isinstance(baseline, float) and isinstance(now, float):
+            return {"change": signed(now - baseline, test.unit), "direction": "", "important": None}
         return none
-    if test.kind == "number" and isinstance(baseline, float) and isinstance(now, float):
-        change = change_for_test(test, [baseline, now], proto=proto)
-        assert change is not None
-        text = signed(change.delta, test.unit)
-        if change.percent is not None:
-            text = Markup(f"{text} ({percent(change.percent, signed_=True)})")
-        if test.higher_is_better is None:
-            return {"change": text, "direction": "", "important": None}
-        direction = "better" if change.improved else "unchanged" if change.delta == 0 else "worse"
-        return {"change": text, "direction": direction, "important": change.important}
-    if test.kind == "scale" and baseline in test.choices and now in test.choices:
-        steps = test.choices.index(str(baseline)) - test.choices.index(str(now))
-        if steps == 0:
-            return {"change": Markup("0 steps"), "direction": "unchanged", "important": False}
-        word = "step" if abs(steps) == 1 else "steps"
-        direction = "better" if steps > 0 else "worse"
-        return {
-            "change": Markup(f"{abs(steps)} {word} along the scale"),
-            "direction": direction,
-            "important": steps > 0 and now == test.choices[0],
-        }
-    return none
+    if judged.scale in ("pain", "ratio") and judged.delta is not None:
+        text = signed(judged.delta, test.unit)
+        if judged.percent is not None:
+            text = Markup(f"{text} ({percent(judged.percent, signed_=True)})")
+        if judged.direction in ("better", "worse"):
+            text = Markup(f"{text} {_(judged.direction)}")
+    else:
+        text = Markup(escape(change_words(test, judged)))
+    return {"change": text, "direction": judged.direction, "important": judged.important}
 
 
 def sides(test: ClinicalTest) -> tuple[str | None, ...]:
     return ("L", "R") if test.sided else (None,)
+
+
+def rule_words(test: ClinicalTest, proto: Protocol) -> str:
+    """The threshold the test is judged by, from the catalog: '2 points', '30 %', '1 grade'."""
+    rules = proto.change_rules
+    if test.important_change is not None:
+        if test.scale == "ordinal":
+            return _("{n} grades", n=number(test.important_change))
+        return str(measure(test.important_change, test.unit, decimals=2))
+    if test.scale == "pain":
+        return _("{n} points", n=number(rules.pain_points))
+    if test.scale == "ordinal":
+        grades = rules.ordinal_grades
+        return _("1 grade") if grades == 1 else _("{n} grades", n=grades)
+    return _("{pct} %", pct=number(rules.ratio_percent))
 
 
 def chart(
@@ -196,18 +199,13 @@ def chart(
         return None
     line: float | None = None
     line_label = ""
-    if test.higher_is_better is not None and len(series) == 1:
+    if test.higher_is_better is not None and test.scale != "none" and len(series) == 1:
         line = important_threshold(test, series[0].points[0][1], proto)
         line_label = _(
             "clinically important change ({how}): {value}",
-            how=_(
-                "{points} points or {pct} %",
-                points=number(proto.important_change_points),
-                pct=number(proto.important_change_percent),
-            )
-            if test.unit == "/10"
-            else _("{pct} %", pct=number(proto.important_change_percent)),
-            value=measure(line, test.unit, decimals=1),  # a computed figure
+            how=rule_words(test, proto),
+            # the threshold as computed (2.5 cm + 30 % is 3.25 cm, not a rounded 3.2)
+            value=measure(line, test.unit, decimals=2),
         )
     spec = charts.Chart(
         title=f"{test.label} ({test.unit})" if test.unit else test.label,
@@ -336,7 +334,7 @@ def outcome_rows(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
             continue
         asym: dict[str, Markup] | None = None
         left, right = found.get("L"), found.get("R")
-        if test.sided and test.kind == "number":
+        if test.sided and test.scale == "ratio":  # never a % of grades or of a sign
             asym = {"baseline": Markup(DASH), "latest": Markup(DASH)}
             for key, pick in (("baseline", 0), ("latest", -1)):
                 lv, rv = (left[pick][1], right[pick][1]) if left and right else (None, None)
@@ -380,7 +378,8 @@ def module_info(data: EpisodeData, number_: int, proto: Protocol) -> dict[str, A
 
 def vas_info(data: EpisodeData, proto: Protocol) -> dict[str, Any] | None:
     points = [v for _s, v in data.values.get(("vas", None), []) if isinstance(v, float)]
-    change = change_from_baseline(points, proto=proto)
+    vas = proto.test("vas")
+    change = change_for_test(vas, points, proto=proto) if vas else None
     if change is None:
         return None
     return {
@@ -390,6 +389,7 @@ def vas_info(data: EpisodeData, proto: Protocol) -> dict[str, Any] | None:
         "percent": percent(change.percent, signed_=True),
         "important": change.important,
         "improved": change.improved,
+        "worsened": change.worsened,
     }
 
 
@@ -415,8 +415,9 @@ def _common(db: ClinicDB, data: EpisodeData, kind: Kind, title: str, today: date
         "today": day(today),
         "programme": proto.name,
         "rule": {
-            "points": number(proto.important_change_points),
-            "percent": number(proto.important_change_percent),
+            "points": number(proto.change_rules.pain_points),
+            "percent": number(proto.change_rules.ratio_percent),
+            "grades": proto.change_rules.ordinal_grades,
         },
         "patient": patient_info(data.patient, today),
         "episode": episode_info(db, data.episode, proto),

@@ -115,6 +115,8 @@ class DoctorForm(VerticalScroll):
         self.problems: dict[Key, str] = {}
         #: The last value saved on each row, said under it ("✔ VAS pain 4/10").
         self.confirmed: dict[str, str] = {}
+        #: Rows whose last saved value is a clinically important worsening since baseline.
+        self.worse: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -248,7 +250,11 @@ class DoctorForm(VerticalScroll):
         self.saved[key] = value
         self.versions[key] = result.version
         self.kept.pop(field_id(test.code, side), None)
-        self.confirmed[test.code] = f"✔ {result.description}"
+        self.confirmed[test.code] = f"✔ {result.said}"
+        if result.worse:
+            self.worse.add(test.code)
+        else:
+            self.worse.discard(test.code)
         self.problems.pop(key, None)
         self.show_row_messages(test)
 
@@ -300,6 +306,7 @@ class DoctorForm(VerticalScroll):
         message = self.query_one(f"#err-{test.code}", Static)
         message.update("\n".join(lines))
         message.set_class(bool(refused), "-shown")
+        message.set_class(not refused and test.code in self.worse, "-worse")
         message.display = bool(lines)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

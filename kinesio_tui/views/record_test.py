@@ -12,7 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from kinesio_tui.domain.change_rules import since_baseline_words
 from kinesio_tui.domain.models import Measurement
+from kinesio_tui.domain.outcomes import change_at_visit
 from kinesio_tui.domain.visits import measurements_of, record_measurement
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
@@ -33,6 +35,19 @@ class RecordedResult:
     description: str
     #: The result's version now (what an undo or the next correction is based on).
     version: int
+    #: Its change since the episode's baseline, by the test's scale ("" when not judged).
+    since_baseline: str = ""
+    #: That change is a clinically important worsening.
+    worse: bool = False
+
+    @property
+    def said(self) -> str:
+        """What the screen says as it is recorded: the value and its change since baseline."""
+        return (
+            f"{self.description} · {self.since_baseline}"
+            if self.since_baseline
+            else self.description
+        )
 
 
 def record_result(
@@ -60,8 +75,18 @@ def record_result(
         host.db, visit_id, test_code, value, side, expected_version=expected_version
     )
     new = next(m for m in measurements_of(host.db, visit_id) if m.id == measurement_id)
+    judged = change_at_visit(host.db, visit_id, test_code, side)
+    test = protocol().test(test_code)
+    since = since_baseline_words(test, judged) if judged and test else ""
     return RecordedResult(
-        measurement_id, test_code, side, previous, describe_measurement(new), new.version
+        measurement_id,
+        test_code,
+        side,
+        previous,
+        describe_measurement(new),
+        new.version,
+        since,
+        worse=bool(judged and judged.important_worsening),
     )
 
 
@@ -216,7 +241,11 @@ class RecordTestDialog(ModalScreen[RecordedResult | None]):
 
         def saved(result: RecordedResult) -> None:
             self.saving = False
-            self.notify(markup=False, message=_("Recorded: {what}", what=result.description))
+            self.notify(
+                markup=False,
+                message=_("Recorded: {what}", what=result.said),
+                severity="warning" if result.worse else "information",
+            )
             if self.is_current:
                 self.dismiss(result)
 

@@ -150,20 +150,15 @@ def vas_text(points: Sequence[SeriesPoint], change: Change | None, *, width: int
         return out
     percent = f", {change.percent:+.0f}%" if change.percent is not None else ""
     out.append(f"  ({span}: {change.delta:+g}{percent}) ")
-    if change.important:
+    needed = f"{protocol().change_rules.pain_points:g}"
+    if change.important_improvement:
         out.append(_("✓ clinically important"), style="bold green")
+    elif change.important_worsening:
+        out.append(_("! clinically important worsening"), style="bold red")
     elif change.improved:
-        proto = protocol()
-        out.append(
-            _(
-                "improved, below the {points:g}-point/{pct:g}% threshold",
-                points=proto.important_change_points,
-                pct=proto.important_change_percent,
-            ),
-            style="yellow",
-        )
-    elif change.delta > 0:
-        out.append(_("▲ worse"), style="bold red")
+        out.append(_("improved, below the {n}-point threshold", n=needed), style="yellow")
+    elif change.worsened:
+        out.append(_("worse, below the {n}-point threshold", n=needed), style="red")
     else:
         out.append(_("no change"), style="dim")
     return out
@@ -230,7 +225,9 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
     width = min(width, 84)  # wider only spreads the columns apart: harder to read across
     value_w = min(16, max(8, width // 5))
     label_w = max(8, width - 2 * value_w - 4 - 3)
-    out = Text()
+    out = worsening_text(results, width)
+    if out.plain:
+        out.append("\n")
     out.append(_fit(_("Latest test"), label_w), style="bold")
     out.append(" " + _fit(_("Left"), value_w, right=True), style="bold")
     out.append(" " + _fit(_("Right"), value_w, right=True), style="bold")
@@ -262,12 +259,32 @@ def results_text(results: Sequence[LatestResult], width: int) -> Text:
         out.append(" " + left.rjust(value_w))
         out.append(" " + right.rjust(value_w))
         asym = result.asymmetry
+        grades = result.grades_apart
         if asym is not None:
             out.append(
                 " " + _fit(f"{asym:.0f}%", 4, right=True),
                 style="bold yellow" if asym >= 15 else "",
             )
+        elif grades:  # an ordinal scale: grades apart, never a percentage
+            out.append(" " + _fit(f"{grades:g} gr", 4, right=True), style="bold yellow")
     return out
+
+
+def worsening_text(results: Sequence[LatestResult], width: int) -> Text:
+    """Which tests are worse than at baseline by a clinically important change (their
+    scale's rule), named with their side: what the patient screen says first."""
+    worse = []
+    for result in results:
+        test = protocol().test(result.code)
+        name = test.short_label if test else result.label
+        sides = ("L", "R") if len(result.changes) == 2 else ("",)
+        for side, judged in zip(sides, result.changes, strict=True):
+            if judged is not None and judged.important_worsening:
+                worse.append(f"{name} {side}".rstrip())
+    if not worse:
+        return Text()
+    line = _("! Worse since baseline, clinically important: {tests}", tests=", ".join(worse))
+    return Text("\n".join(textwrap.wrap(line, max(width, 20))), style="bold red")
 
 
 def module_text(module: int, condition: str, subtype: str, proto: Protocol | None = None) -> Text:
