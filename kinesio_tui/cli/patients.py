@@ -223,3 +223,27 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
                     else "",
                 )
             )
+        for outcome in pr.proms:
+            q, change = outcome.questionnaire, outcome.change
+            scored = [r.score for r in outcome.results if r.score.score is not None]
+            if not scored:
+                continue
+            first, last = scored[0], scored[-1]
+            unit = "%" if q.scoring == "percent" else q.unit
+            line = _("{short} {score:g}{unit}", short=q.short, score=first.score, unit=unit)
+            if change is not None:
+                line += _(
+                    " -> {latest:g}{unit}: {delta:+g}{percent}{important}",
+                    latest=last.score,
+                    unit=unit,
+                    delta=change.delta,
+                    percent=_(" ({percent:+.0f}%)", percent=change.percent)
+                    if change.percent is not None
+                    else "",
+                    important=_(" clinically important improvement")
+                    if change.important_improvement
+                    else _(" clinically important worsening")
+                    if change.important_worsening
+                    else "",
+                )
+            typer.echo(line)

@@ -302,6 +302,29 @@ def _m0005_keyed_audit(db: Database) -> None:
     )
 
 
+# Patient-reported outcomes: each item's answer as the patient marked it on the validated
+# form, at a doctor's appointment (scores and rules are in questionnaires.toml; unanswered
+# items have no row). One answer per form item per visit.
+_PROMS_0007 = (
+    """CREATE TABLE prom_answers (
+        id INTEGER PRIMARY KEY,
+        visit_id INTEGER NOT NULL REFERENCES visits (id),
+        questionnaire TEXT NOT NULL,
+        item TEXT NOT NULL,
+        score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 5),
+        recorded_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (visit_id, questionnaire, item)
+    )""",
+)
+
+
+@migrations(name="0007_proms")
+def _m0007_proms(db: Database) -> None:
+    for statement in _PROMS_0007:
+        db.execute(statement)
+
+
 # Steps run in the order they are registered above: in their numbered order, as checked here
 # through sqlite-utils' public view of the set (every step is pending on an empty database).
 registered = tuple(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -12,6 +12,7 @@ from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.change_rules import Judgement, judge_change, judge_numbers
 from kinesio_tui.domain.episodes import get_episode, raised_red_flags
 from kinesio_tui.domain.models import Episode, Visit
+from kinesio_tui.domain.proms import PromOutcome, prom_outcomes
 from kinesio_tui.domain.visits import visits_of
 from kinesio_tui.protocol import ClinicalTest, Protocol, ScaleKind, protocol
 
@@ -346,6 +347,8 @@ class Progress:
     vas_change: Change | None
     results: list[LatestResult]
     red_flags: list[str]
+    #: Each questionnaire filled in, its scores and baseline-to-latest change.
+    proms: list[PromOutcome] = field(default_factory=list)
 
 
 def progress(db: ClinicDB, episode_id: int, *, today: date | None = None) -> Progress:
@@ -364,6 +367,7 @@ def progress(db: ClinicDB, episode_id: int, *, today: date | None = None) -> Pro
         vas_change=change_for_test(vas_test, values) if vas_test else None,
         results=latest_results(db, episode_id),
         red_flags=raised_red_flags(db, episode_id),
+        proms=prom_outcomes(db, episode_id),
     )
 
 

@@ -38,6 +38,7 @@ CLINICAL_TABLES = (
     "pir_cycles",
     "measurements",
     "red_flag_screens",
+    "prom_answers",
 )
 
 

@@ -27,6 +27,8 @@ from kinesio_tui.domain.outcomes import (
     standing,
 )
 from kinesio_tui.domain.patients import get_patient
+from kinesio_tui.domain.prom_scoring import change_text, score_text
+from kinesio_tui.domain.proms import prom_outcomes
 from kinesio_tui.domain.visits import (
     checklist_for_visit,
     get_visit,
@@ -393,6 +395,42 @@ def vas_info(data: EpisodeData, proto: Protocol) -> dict[str, Any] | None:
     }
 
 
+def proms_info(
+    db: ClinicDB, data: EpisodeData, proto: Protocol, *, upto: int = 45
+) -> list[dict[str, Any]]:
+    """Each questionnaire filled in: its score and band at each doctor's appointment, and
+    baseline to latest judged by its MCID (better or worse; the percentage beside)."""
+    out = []
+    for outcome in prom_outcomes(db, data.episode.id, upto_seq=upto):
+        q = outcome.questionnaire
+        rows = [
+            {
+                "seq": r.seq,
+                "label": visit_label(data.by_seq[r.seq], proto) if r.seq in data.by_seq else "",
+                "date": day(r.day),
+                "score": score_text(q, r.score) or _("no score"),
+                "band": r.score.band or DASH,
+                "answered": _("{a} of {n}", a=r.score.answered, n=r.score.items)
+                + (_(", prorated") if r.score.prorated else ""),
+            }
+            for r in outcome.results
+        ]
+        change = outcome.change
+        unit = _("points")
+        out.append(
+            {
+                "title": q.label,
+                "short": q.short,
+                "mcid": f"{number(q.mcid)} {unit}",
+                "rows": rows,
+                "change": change_text(change) if change else None,
+                "direction": change.direction if change else "",
+                "important": change.important if change else None,
+            }
+        )
+    return out
+
+
 # --- the three reports ------------------------------------------------------------------
 
 
@@ -594,6 +632,7 @@ def module_context(
         "module": module_info(data, module, proto),
         "appointments": appointments,
         "charts": [made] if made else [],
+        "proms": proms_info(db, data, proto, upto=last_seq),
     }
     return ctx
 
@@ -628,6 +667,7 @@ def summary_context(db: ClinicDB, patient_id: int, today: date) -> dict[str, Any
         "vas": vas_info(data, proto),
         "charts": [c for c in made if c],
         "notes": notes,
+        "proms": proms_info(db, data, proto),
     }
     return ctx
 

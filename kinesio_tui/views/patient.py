@@ -230,7 +230,11 @@ class PatientScreen(Screen[None]):
             width=inner,
         )
         self.query_one("#results", Static).update(
-            results_text(prog.results, max(24, self.size.width - self._visits_width() - 3))
+            results_text(
+                prog.results,
+                max(24, self.size.width - self._visits_width() - 3),
+                prog.proms,
+            )
         )
         self.query_one("#module-info", Static).update(
             module_text(prog.standing.module, prog.episode.condition, prog.episode.subtype)

@@ -265,6 +265,7 @@ class VisitScreen(Screen[bool]):
         Binding("escape", "back", _("Back")),
         Binding("p", "pir", _("PIR")),
         Binding("t", "record_test", _("Test")),
+        Binding("f", "questionnaires", _("Forms"), tooltip=_("Questionnaires: ODI, NDI, RMDQ")),
         # the note's border says "(n)"; leaving it out of the footer keeps Undo visible at 80 columns
         Binding("n", "focus_note", _("Note"), show=False),
         Binding("l", "last_session", _("Last"), tooltip=_("The last session in full")),
@@ -652,7 +653,15 @@ class VisitScreen(Screen[bool]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "put_note_back":
             return bool(self._kept_note)
+        if action == "questionnaires":
+            return self.visit.is_doctor
         return not (action in ("pir", "last_session") and self.visit.is_doctor)
+
+    def action_questionnaires(self) -> None:
+        """The patient's questionnaires at this doctor's appointment (ODI, NDI, RMDQ)."""
+        from kinesio_tui.views.proms import PromScreen
+
+        self.app.push_screen(PromScreen(self.visit_id))
 
     def action_last_session(self) -> None:
         """Show the last session in full (beside the checklist on a wide screen anyway)."""

@@ -23,6 +23,8 @@ from textual.widgets import Button, Static
 
 from kinesio_tui.domain.models import Visit
 from kinesio_tui.domain.outcomes import Change, LatestResult, SeriesPoint, Standing
+from kinesio_tui.domain.prom_scoring import change_text, score_text
+from kinesio_tui.domain.proms import PromOutcome
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import Protocol, protocol
 from kinesio_tui.units import number_text, value_with_unit
@@ -217,16 +219,50 @@ def _side_value(value: float | str | None, unit: str, seq: int | None, shown: in
     return f"{text} (v{seq})" if value is not None and seq is not None and seq != shown else text
 
 
-def results_text(results: Sequence[LatestResult], width: int) -> Text:
+def proms_text(proms: Sequence[PromOutcome]) -> Text:
+    """Each questionnaire: baseline and latest score, and whether the change matters (MCID)."""
+    out = Text()
+    for outcome in proms:
+        q = outcome.questionnaire
+        scored = [r for r in outcome.results if r.score.score is not None]
+        if not scored:
+            continue
+        if out.plain:
+            out.append("\n")
+        out.append(f"{q.short} ", style="bold")
+        out.append(score_text(q, scored[0].score))
+        change = outcome.change
+        if change is None:
+            out.append(f" · {scored[0].score.band}" if scored[0].score.band else "")
+            continue
+        out.append(f" → {score_text(q, scored[-1].score)} ({change_text(change)}) ")
+        if change.important_worsening:
+            out.append(_("! clinically important worsening"), style="bold red")
+        elif change.important_improvement:
+            out.append(_("✓ clinically important"), style="bold green")
+        else:
+            out.append(_("below the MCID"), style="dim")
+    return out
+
+
+def results_text(
+    results: Sequence[LatestResult], width: int, proms: Sequence[PromOutcome] = ()
+) -> Text:
     """Latest test results in `width` cells: left / right side by side with the asymmetry %,
     under the visit (and date) each was recorded at, the latest visit first."""
+    said = proms_text(proms)
     if not results:
+        if said.plain:
+            return said
         return Text(_("No test results yet."), style="dim")
     width = min(width, 84)  # wider only spreads the columns apart: harder to read across
     value_w = min(16, max(8, width // 5))
     label_w = max(8, width - 2 * value_w - 4 - 3)
     out = worsening_text(results, width)
     if out.plain:
+        out.append("\n")
+    if said.plain:
+        out.append_text(said)
         out.append("\n")
     out.append(_fit(_("Latest test"), label_w), style="bold")
     out.append(" " + _fit(_("Left"), value_w, right=True), style="bold")
