@@ -243,3 +243,18 @@ def test_patients_show_says_worse(db_path: Path) -> None:
     result = CliRunner().invoke(cli_app, ["--db", str(db_path), "patients", "show", str(pid)])
     assert result.exit_code == 0, result.output
     assert "clinically important worsening" in result.output
+
+
+def test_every_mrc_graded_test_is_judged_in_grades_and_reflexes_as_findings() -> None:
+    """A /5 muscle grade is ordinal (never an L/R %); a reflex (normal/reduced/absent/brisk) is
+    a finding that changed or not, since 'brisk' is no step beyond 'absent'."""
+    from kinesio_tui.protocol import protocol
+
+    tests = protocol().tests
+    graded = [t.code for t in tests if t.unit == "/5"]
+    reflexes = [t.code for t in tests if t.code.startswith("reflex_")]
+    assert graded and reflexes
+    assert {t.code: t.scale for t in tests if t.code in graded} == dict.fromkeys(graded, "ordinal")
+    assert {t.code: t.scale for t in tests if t.code in reflexes} == dict.fromkeys(
+        reflexes, "nominal"
+    )

@@ -313,7 +313,7 @@ def worsening_text(results: Sequence[LatestResult], width: int) -> Text:
     for result in results:
         test = protocol().test(result.code)
         name = test.short_label if test else result.label
-        sides = ("L", "R") if len(result.changes) == 2 else ("",)
+        sides = ("L", "R") if len(result.changes) == 2 else ("",) * len(result.changes)
         for side, judged in zip(sides, result.changes, strict=True):
             if judged is not None and judged.important_worsening:
                 worse.append(f"{name} {side}".rstrip())
