@@ -65,6 +65,17 @@ class Condition:
 class RedFlag:
     code: str
     label: str
+    #: The condition (and its subtypes) the flag is asked about; None: every episode.
+    condition: str | None = None
+    subtypes: tuple[str, ...] = ()
+    #: Where the flag comes from: the clinic's text or a standard default.
+    source: str = ""
+
+    def applies_to(self, condition: str, subtype: str) -> bool:
+        """Whether the doctor's screen asks about this flag for such an episode."""
+        if self.condition is None:
+            return True
+        return self.condition == condition and (not self.subtypes or subtype in self.subtypes)
 
 
 def fits(only: tuple[str, ...], condition: str, subtype: str) -> bool:
@@ -273,9 +284,39 @@ class Protocol:
             )
         )
 
+    def red_flags_for(self, condition: str, subtype: str) -> tuple[RedFlag, ...]:
+        """The red flags the doctor's screen asks about for an episode of this condition."""
+        return tuple(f for f in self.red_flags if f.applies_to(condition, subtype))
+
     def red_flag_words(self, codes: Iterable[str]) -> list[str]:
         """The red flags' labels, in the order given (an unknown code as it is)."""
         return [flag.label if (flag := self.red_flag(code)) else code for code in codes]
+
+
+def _red_flag(table: _Reader, conditions: list[Condition]) -> RedFlag:
+    """One red flag; its condition and subtypes must be ones the file defines."""
+    condition = table.text("condition", None)
+    subtypes = tuple(table.get("subtypes", list, []))
+    if condition is not None:
+        found = next((c for c in conditions if c.code == condition), None)
+        if found is None:
+            raise table.fail(
+                "condition",
+                f"unknown condition {condition!r}; known: {sorted(c.code for c in conditions)}",
+            )
+        known = [s.code for s in found.subtypes]
+        for subtype in subtypes:
+            if subtype not in known:
+                raise table.fail("subtypes", f"unknown subtype {subtype!r}; known: {known}")
+    elif subtypes:
+        raise table.fail("subtypes", "needs a condition")
+    return RedFlag(
+        table.text("code"),
+        table.text("label"),
+        condition,
+        subtypes,
+        table.text("source", ""),
+    )
 
 
 class _Reader:
@@ -452,7 +493,7 @@ def parse_protocol(file: Path, catalog: Catalog) -> Protocol:
         raise root.fail("conditions", "needs at least one condition")
     _unique(root, "conditions", [c.code for c in conditions])
 
-    red_flags = tuple(RedFlag(f.text("code"), f.text("label")) for f in root.tables("red_flags"))
+    red_flags = tuple(_red_flag(f, conditions) for f in root.tables("red_flags"))
     _unique(root, "red_flags", [f.code for f in red_flags])
 
     cycle: list[VisitSlot] = []

@@ -39,6 +39,8 @@ CLINICAL = (
     "pir_cycles",
     "measurements",
     "red_flag_screens",
+    "episode_holds",
+    "hold_overrides",
 )
 
 

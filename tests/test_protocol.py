@@ -150,7 +150,11 @@ def test_red_flags() -> None:
     labels = " / ".join(f.label.lower() for f in protocol().red_flags)
     for words in ("bladder or bowel", "saddle numbness", "foot drop", "fever", "cancer", "trauma"):
         assert words in labels
-    assert len(protocol().red_flags) == 6
+    # the clinic's own flags and the standard defaults, each saying where it comes from
+    assert len(protocol().red_flags) == 14
+    assert all(
+        f.source.startswith(("clinic text", "standard default")) for f in protocol().red_flags
+    )
 
 
 def test_catalog_covers_the_tests_the_issue_asks_for() -> None:

@@ -49,6 +49,7 @@ SCHEMA_STEPS: tuple[str, ...] = (
     "0003_search_index",
     "0004_audit_guard",
     "0005_keyed_audit",
+    "0006_red_flag_holds",
     "0007_proms",
 )
 #: sqlite-utils' record of applied steps, and our set's name in it.

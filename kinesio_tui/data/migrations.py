@@ -302,6 +302,79 @@ def _m0005_keyed_audit(db: Database) -> None:
     )
 
 
+# A raised red flag puts the episode on hold (domain/holds.py): the hold names the flags and
+# the screen that raised them, the referral (to whom, when, why) and the doctor's clearance
+# at a doctor's appointment; at most one hold of an episode is open at a time. Each therapy
+# session started while on hold keeps the override's reason. An episode still active with
+# flags raised at its latest screen is put on hold by this step, through the audited write
+# path like any other hold, so a clinic's file upgrades to the same safety as a new one.
+_HOLDS_0006 = (
+    """CREATE TABLE episode_holds (
+        id INTEGER PRIMARY KEY,
+        episode_id INTEGER NOT NULL REFERENCES episodes (id),
+        screen_id INTEGER REFERENCES red_flag_screens (id),
+        flags TEXT NOT NULL DEFAULT '[]',
+        raised_on TEXT NOT NULL,
+        referred_to TEXT NOT NULL DEFAULT '',
+        referred_on TEXT,
+        referral_reason TEXT NOT NULL DEFAULT '',
+        cleared_on TEXT,
+        cleared_visit_id INTEGER REFERENCES visits (id),
+        cleared_by TEXT NOT NULL DEFAULT '',
+        clearance_note TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX episode_holds_episode ON episode_holds (episode_id, id)",
+    "CREATE UNIQUE INDEX episode_holds_one_open ON episode_holds (episode_id) "
+    "WHERE cleared_on IS NULL",
+    """CREATE TABLE hold_overrides (
+        id INTEGER PRIMARY KEY,
+        hold_id INTEGER NOT NULL REFERENCES episode_holds (id),
+        visit_id INTEGER NOT NULL REFERENCES visits (id),
+        reason TEXT NOT NULL,
+        overridden_by TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX hold_overrides_hold ON hold_overrides (hold_id, id)",
+)
+
+
+@migrations(name="0006_red_flag_holds")
+def _m0006_red_flag_holds(db: Database) -> None:
+    import json
+
+    from kinesio_tui.domain.store import insert_row, now_iso
+
+    for statement in _HOLDS_0006:
+        db.execute(statement)
+    flagged = db.execute(
+        """SELECT e.id, e.patient_id, s.id, s.flags, s.screened_on FROM episodes e
+        JOIN red_flag_screens s ON s.id = (
+            SELECT id FROM red_flag_screens WHERE episode_id = e.id
+            ORDER BY screened_on DESC, id DESC LIMIT 1)
+        WHERE e.status = 'active' AND s.flags != '[]' ORDER BY e.id"""
+    ).fetchall()
+    db.actor = "schema upgrade"  # type: ignore[attr-defined]  # named on the audit trail
+    for episode_id, patient_id, screen_id, flags, screened_on in flagged:
+        stamp = now_iso()
+        insert_row(
+            db,  # type: ignore[arg-type]  # sqlite-utils' Database runs the same SQL
+            "episode_holds",
+            {
+                "episode_id": episode_id,
+                "screen_id": screen_id,
+                "flags": json.dumps(sorted(json.loads(flags))),
+                "raised_on": screened_on,
+                "recorded_at": stamp,
+                "updated_at": stamp,
+            },
+            patient_id=patient_id,
+        )
+
+
 # Patient-reported outcomes: each item's answer as the patient marked it on the validated
 # form, at a doctor's appointment (scores and rules are in questionnaires.toml; unanswered
 # items have no row). One answer per form item per visit.

@@ -10,6 +10,7 @@ from typing import Any
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
+from kinesio_tui.domain.holds import hold_after_screen
 from kinesio_tui.domain.models import Episode, NewEpisode
 from kinesio_tui.domain.store import check_version, fetch_row, insert_row, now_iso, update_row
 from kinesio_tui.errors import KinesioError, ValidationError
@@ -166,7 +167,9 @@ def _insert_screen(
     day: date,
     note: str,
 ) -> int:
-    return insert_row(
+    """Record a screen; a flag it raises anew puts the episode on hold (domain/holds.py)."""
+    _latest, previous = latest_red_flag_screen(db, episode_id)
+    screen_id = insert_row(
         db,
         "red_flag_screens",
         {
@@ -179,6 +182,8 @@ def _insert_screen(
         },
         patient_id=patient_id,
     )
+    hold_after_screen(db, episode_id, patient_id, screen_id, list(flags), previous, day)
+    return screen_id
 
 
 def screen_red_flags(

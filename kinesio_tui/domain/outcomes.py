@@ -11,6 +11,7 @@ from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.change_rules import Judgement, judge_change, judge_numbers
 from kinesio_tui.domain.episodes import get_episode, raised_red_flags
+from kinesio_tui.domain.holds import Hold, active_hold
 from kinesio_tui.domain.models import Episode, Visit
 from kinesio_tui.domain.proms import PromOutcome, prom_outcomes
 from kinesio_tui.domain.visits import visits_of
@@ -349,6 +350,8 @@ class Progress:
     red_flags: list[str]
     #: Each questionnaire filled in, its scores and baseline-to-latest change.
     proms: list[PromOutcome] = field(default_factory=list)
+    #: The open red-flag hold (therapy stopped until a doctor clears it), or None.
+    hold: Hold | None = None
 
 
 def progress(db: ClinicDB, episode_id: int, *, today: date | None = None) -> Progress:
@@ -368,6 +371,7 @@ def progress(db: ClinicDB, episode_id: int, *, today: date | None = None) -> Pro
         results=latest_results(db, episode_id),
         red_flags=raised_red_flags(db, episode_id),
         proms=prom_outcomes(db, episode_id),
+        hold=active_hold(db, episode_id),
     )
 
 

@@ -28,6 +28,7 @@ class RosterRow:
     red_flags: bool
     next_started: bool = False  # the next visit is under way (started, not completed)
     module_visits: int | None = None  # visits planned in the next visit's module
+    on_hold: bool = False  # a red flag holds therapy until a doctor clears it
 
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year
@@ -43,7 +44,8 @@ SELECT e.id, e.patient_id, e.condition, e.subtype, e.side, e.status,
      WHERE v.episode_id = e.id AND m.test_code = 'vas' ORDER BY v.seq DESC, m.id DESC LIMIT 1),
   (SELECT flags FROM red_flag_screens WHERE episode_id = e.id ORDER BY screened_on DESC, id DESC LIMIT 1),
   nv.started_at IS NOT NULL,
-  (SELECT max(number) FROM visits WHERE episode_id = e.id AND module = nv.module)
+  (SELECT max(number) FROM visits WHERE episode_id = e.id AND module = nv.module),
+  EXISTS (SELECT 1 FROM episode_holds WHERE episode_id = e.id AND cleared_on IS NULL)
 FROM episodes e
 LEFT JOIN visits nv ON nv.id = (
   SELECT id FROM visits WHERE episode_id = e.id AND status = 'planned' ORDER BY seq LIMIT 1)
@@ -92,6 +94,7 @@ def roster(
                 red_flags=bool(e and e[10] and e[10] != "[]"),
                 next_started=bool(e and e[11]),
                 module_visits=e[12] if e else None,
+                on_hold=bool(e and e[13] and e[5] == "active"),
             )
         )
     return out

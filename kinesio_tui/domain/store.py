@@ -39,6 +39,8 @@ CLINICAL_TABLES = (
     "measurements",
     "red_flag_screens",
     "prom_answers",
+    "episode_holds",
+    "hold_overrides",
 )
 
 

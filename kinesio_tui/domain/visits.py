@@ -16,6 +16,7 @@ from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.episodes import check_start, next_visit_day
+from kinesio_tui.domain.holds import check_therapy_may_start
 from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
 from kinesio_tui.domain.store import (
     check_version,
@@ -106,8 +107,13 @@ def start_visit(
     therapist: str = "",
     today: date | None = None,
     expected_version: int | None = None,
+    hold_override: str | None = None,
 ) -> Visit:
-    """Begin the next visit of an active episode (visits are held in programme order)."""
+    """Begin the next visit of an active episode (visits are held in programme order).
+
+    A therapy session of an episode on hold (a red flag raised, no doctor's clearance yet)
+    is refused (OnHold) unless `hold_override` gives the reason to go on, which is recorded.
+    """
     therapist = v.bounded_text("therapist", therapist, max_len=v.MAX_NAME)
     day = today or clock.today()
     with write_transaction(db):
@@ -138,6 +144,7 @@ def start_visit(
                     seq=visit["seq"],
                 ),
             )
+        check_therapy_may_start(db, visit, episode["patient_id"], hold_override)
         new = update_row(
             db,
             "visits",
