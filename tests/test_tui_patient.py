@@ -146,7 +146,9 @@ def test_red_flag_banner_cannot_be_missed(demo_db_path: Path) -> None:
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
         banner = app.screen.query_one("#red-flags", Static)
         assert banner.display
-        assert "refer to a doctor now" in str(banner.content)
+        # the demo's referred patient: on hold, the referral on the banner
+        assert "THERAPY ON HOLD" in str(banner.content)
+        assert "referred to Neurologist" in str(banner.content)
 
     with open_db(demo_db_path) as db:
         flagged = db.execute(

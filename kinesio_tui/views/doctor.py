@@ -29,7 +29,7 @@ from kinesio_tui.domain.models import Measurement, Visit
 from kinesio_tui.domain.visits import measurements_of, visits_of
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
-from kinesio_tui.protocol import ClinicalTest, protocol
+from kinesio_tui.protocol import ClinicalTest, RedFlag, protocol
 from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.flags import FlagBox
 from kinesio_tui.views.record_test import RecordedResult, allowed_text
@@ -97,6 +97,7 @@ class DoctorForm(VerticalScroll):
         checks: Sequence[ClinicalTest],
         previous: dict[Key, tuple[float | str, int]],
         flags_screen: tuple[int, list[str]],
+        asked_flags: Sequence[RedFlag],
     ) -> None:
         super().__init__(id="doctor-form")
         self.checks = tuple(checks)
@@ -111,6 +112,8 @@ class DoctorForm(VerticalScroll):
         self.kept: dict[str, object] = {}
         #: The red-flag screen as shown: its id (the version a new screen is based on), flags.
         self.flags_version, self.flags_shown = flags_screen
+        #: The flags asked about (the episode's condition's, and any raised besides).
+        self.red_flags = tuple(asked_flags)
         #: Why a field's value was not saved, per field, until it is fixed or emptied.
         self.problems: dict[Key, str] = {}
         #: The last value saved on each row, said under it ("✔ VAS pain 4/10").
@@ -134,7 +137,7 @@ class DoctorForm(VerticalScroll):
             classes="section-title",
         )
         raised = set(self.flags_shown)
-        for flag in protocol().red_flags:
+        for flag in self.red_flags:
             yield FlagBox(flag.label, flag.code in raised, id=f"flag-{flag.code}", compact=True)
 
     def check_row(self, test: ClinicalTest) -> ComposeResult:
@@ -343,11 +346,12 @@ class DoctorForm(VerticalScroll):
     def flag_changed(self, event: Checkbox.Changed) -> None:
         """Any change of the red-flag boxes asks for a new screen at this visit, based on
         the screen the boxes showed."""
+        asked = {flag.code for flag in self.red_flags}
         flags = [
             flag.code
-            for flag in protocol().red_flags
+            for flag in self.red_flags
             if self.query_one(f"#flag-{flag.code}", Checkbox).value
-        ]
+        ] + [code for code in self.flags_shown if code not in asked]  # raised elsewhere: kept
         if set(flags) == set(self.flags_shown):
             return
         self.post_message(
@@ -372,5 +376,5 @@ class DoctorForm(VerticalScroll):
         """Tick the boxes as the latest red-flag screen says, without recording a new one."""
         self.flags_version, self.flags_shown = latest
         with self.prevent(Checkbox.Changed):
-            for flag in protocol().red_flags:
+            for flag in self.red_flags:
                 self.query_one(f"#flag-{flag.code}", Checkbox).value = flag.code in self.flags_shown

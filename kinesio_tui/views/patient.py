@@ -21,6 +21,7 @@ from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
 from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.footer import KeyFooter
+from kinesio_tui.views.hold import OverrideDialog, ReferralDialog, hold_words
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.patient_form import EpisodeForm, PatientForm
 from kinesio_tui.views.row_table import Column, RowTable
@@ -108,6 +109,12 @@ class PatientScreen(Screen[None]):
         Binding("d", "edit", _("Details"), tooltip=_("Change the patient's details")),
         Binding("o", "open_episode", _("New episode"), tooltip=_("Open an episode of care")),
         Binding("a", "toggle_archive", _("Archive"), tooltip=_("Archive or restore the patient")),
+        Binding(
+            "r",
+            "referral",
+            _("Refer"),
+            tooltip=_("Record the referral of a red-flag hold: to whom, when, why"),
+        ),
     ]
 
     def __init__(self, patient_id: int) -> None:
@@ -194,11 +201,21 @@ class PatientScreen(Screen[None]):
             (f.label if (f := proto.red_flag(code)) else code)
             for code in (prog.red_flags if prog else [])
         ]
-        self.query_one(RedFlagBanner).show_flags(flags)
-        self.set_class(bool(flags), "-red-flag")
+        banner = self.query_one(RedFlagBanner)
+        hold = prog.hold if prog else None
+        if hold is not None:
+            banner.show_hold(hold_words(hold, wide=self.size.width >= 110))
+        else:
+            banner.show_flags(flags)
+        self.set_class(bool(flags) or hold is not None, "-red-flag")
         self._show_programme(prog)
         self._show_visits(prog.visits if prog else [], prog.standing.next_visit if prog else None)
-        state = (self.episode is None, self.can_start_visit(), self.patient.archived)
+        state = (
+            self.episode is None,
+            self.can_start_visit(),
+            self.patient.archived,
+            hold is not None,
+        )
         if state != self._binding_state:
             # the Footer rebuilds itself on every refresh_bindings: only when keys change
             self._binding_state = state
@@ -303,6 +320,8 @@ class PatientScreen(Screen[None]):
             return self.episode is None or self.episode.status != "active"  # hidden otherwise
         if action == "export":
             return None if self.episode is None else True
+        if action == "referral":  # only while a red flag holds therapy
+            return self.progress is not None and self.progress.hold is not None
         return True
 
     # --- actions -----------------------------------------------------------------------------
@@ -350,20 +369,49 @@ class PatientScreen(Screen[None]):
         # Textual's own import takes (measured with `python -X importtime` and ru_maxrss).
         from kinesio_tui.views.visit import VisitScreen, begin_visit
 
-        def start() -> VisitScreen:
-            # from the version shown here: refused if another terminal changed it since
-            return begin_visit(self.kapp, visit_id, expected_version=nxt.version)
+        def begin(hold_override: str | None) -> None:
+            def start() -> VisitScreen:
+                # from the version shown here: refused if another terminal changed it since
+                return begin_visit(
+                    self.kapp, visit_id, expected_version=nxt.version, hold_override=hold_override
+                )
 
-        def started(screen: VisitScreen) -> None:
-            self.app.push_screen(screen)
+            def started(screen: VisitScreen) -> None:
+                self.app.push_screen(screen)
 
-        def not_started(error: KinesioError) -> None:
-            say_failed(self.app, error)
-            if self.is_current:
-                self.refresh_data()  # what the other terminal did
+            def not_started(error: KinesioError) -> None:
+                say_failed(self.app, error)
+                if self.is_current:
+                    self.refresh_data()  # what the other terminal did
 
-        # on_screen_resume reloads this screen when the visit is left
-        save_patiently(self.app, start, started, not_started)
+            # on_screen_resume reloads this screen when the visit is left
+            save_patiently(self.app, start, started, not_started)
+
+        hold = prog.hold
+        if hold is not None and not nxt.is_doctor and nxt.started_at is None:
+            # a red flag stops therapy: starting needs a reason, asked before the start and
+            # kept with the hold
+            def overridden(reason: bool | str | None) -> None:
+                if isinstance(reason, str) and reason:
+                    begin(reason)
+
+            self.app.push_screen(OverrideDialog(hold), overridden)
+            return
+        begin(None)
+
+    def action_referral(self) -> None:
+        """Record to whom, when and why the patient on hold was referred."""
+        hold = self.progress.hold if self.progress else None
+        if hold is None:
+            self.notify(_("No red-flag hold: nothing to refer."), severity="warning")
+            return
+
+        def saved(done: bool | str | None) -> None:
+            if done:
+                self.notify(_("Referral recorded."))
+            self.refresh_data()
+
+        self.app.push_screen(ReferralDialog(hold), saved)
 
     def action_export(self) -> None:
         """Export this patient's summary, a visit or a module."""

@@ -53,7 +53,9 @@ def visit_cell(row: RosterRow) -> str:
 
 
 def next_cell(row: RosterRow, today: date, *, narrow: bool) -> str | Text:
-    """The next visit: under way ("▶ started"), else the day it is planned for."""
+    """The next visit: under way ("▶ started"), on hold (a red flag), else its day."""
+    if row.on_hold and not row.next_started:
+        return Text(_("on hold"), style="bold red")
     if row.next_started:
         return Text(_("▶ started"), style="bold")
     return day_cell(row.next_planned, today, narrow=narrow)
@@ -302,8 +304,9 @@ class PatientsScreen(Screen[None]):
         )
 
     def _cells(self, row: RosterRow, today: date, narrow: bool) -> list[str | Text]:
-        flag = Text("!", style="bold red") if row.red_flags else Text(" ")
-        name = Text(row.name, style="bold red" if row.red_flags else "")
+        flagged = row.red_flags or row.on_hold
+        flag = Text("!", style="bold red") if flagged else Text(" ")
+        name = Text(row.name, style="bold red" if flagged else "")
         cells: list[str | Text] = [flag, name, str(row.age_on(today))]
         if not narrow:
             cells.append(row.phone or "-")

@@ -40,6 +40,7 @@ from kinesio_tui.domain.episodes import (
     raised_red_flags,
     screen_red_flags,
 )
+from kinesio_tui.domain.holds import Hold, active_hold
 from kinesio_tui.domain.models import Episode, Measurement, Patient, PirCycle, Tick, Visit
 from kinesio_tui.domain.patients import get_patient
 from kinesio_tui.domain.visits import (
@@ -62,10 +63,11 @@ from kinesio_tui.domain.visits import (
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
-from kinesio_tui.protocol import ChecklistItem, protocol
+from kinesio_tui.protocol import ChecklistItem, RedFlag, protocol
 from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
+from kinesio_tui.views.hold import ClearanceDialog, ReferralDialog
 
 if TYPE_CHECKING:
     from kinesio_tui.views.doctor import DoctorForm
@@ -236,13 +238,15 @@ def begin_visit(
     *,
     expected_version: int | None = None,
     pir_clock: Callable[[], float] | None = None,
+    hold_override: str | None = None,
 ) -> VisitScreen:
     """Start (or continue) a visit and build its screen on the started visit.
 
     Starting is the one write of opening a visit; it is made here, by whoever opens the
     screen (the patient screen's Enter), so building the screen only reads. The visit is
     started from `expected_version`, the version shown where it was chosen: refused
-    (StaleRecord) if another terminal changed it since.
+    (StaleRecord) if another terminal changed it since. A therapy session of an episode on
+    red-flag hold starts only with `hold_override`, the reason asked for before (OnHold else).
     """
     visit = start_visit(
         host.db,
@@ -250,10 +254,11 @@ def begin_visit(
         therapist=host.actor,
         today=host.today,
         expected_version=expected_version,
+        hold_override=hold_override,
     )
     episode = get_episode(host.db, visit.episode_id)
     patient = get_patient(host.db, episode.patient_id)
-    return VisitScreen(visit, episode, patient, pir_clock=pir_clock)
+    return VisitScreen(visit, episode, patient, pir_clock=pir_clock, hold_override=hold_override)
 
 
 class VisitScreen(Screen[bool]):
@@ -272,6 +277,18 @@ class VisitScreen(Screen[bool]):
         Binding("c", "complete", _("Complete")),
         Binding("ctrl+z", "undo", _("Undo")),
         Binding("ctrl+r", "put_note_back", _("Put my note back")),
+        Binding(
+            "h",
+            "clear_hold",
+            _("Clear hold"),
+            tooltip=_("Doctor's clearance: end the red-flag hold (doctor's appointment)"),
+        ),
+        Binding(
+            "r",
+            "referral",
+            _("Referral"),
+            tooltip=_("Record the referral of a red-flag hold: to whom, when, why"),
+        ),
     ]
 
     help_title = _("Visit")
@@ -283,6 +300,7 @@ class VisitScreen(Screen[bool]):
         patient: Patient,
         *,
         pir_clock: Callable[[], float] | None = None,
+        hold_override: str | None = None,
     ) -> None:
         super().__init__(classes="-doctor" if visit.is_doctor else "-therapy")
         #: The visit as shown: its version is what the next write to it is based on.
@@ -293,6 +311,10 @@ class VisitScreen(Screen[bool]):
         self.module = protocol().module(visit.module)
         #: The session's checklist (none at a doctor's appointment), read as it is built.
         self.items: tuple[ChecklistItem, ...] = ()
+        #: Why a therapy session started although a red flag holds therapy (asked before).
+        self.hold_override = hold_override
+        #: The episode's open red-flag hold as shown, or None.
+        self.hold: Hold | None = None
         self.pir_clock = pir_clock
         self.undo_stack: list[UndoStep] = []
         self._note_timer: Timer | None = None
@@ -332,10 +354,12 @@ class VisitScreen(Screen[bool]):
                 if self.visit.is_doctor:
                     from kinesio_tui.views.doctor import DoctorForm, previous_values
 
+                    flags_screen = latest_red_flag_screen(self.db, self.episode.id)
                     yield DoctorForm(
                         doctor_checks_for_visit(self.db, self.visit),
                         previous_values(self.db, self.visit),
-                        latest_red_flag_screen(self.db, self.episode.id),
+                        flags_screen,
+                        self.asked_flags(flags_screen[1]),
                     )
                 else:
                     self.items = checklist_for_visit(self.db, self.visit)
@@ -472,16 +496,41 @@ class VisitScreen(Screen[bool]):
             self.query_one("#visit-note", TextArea).load_text(shown(visit.note))
         self._saved_note = self._note_text = visit.note
 
+    def asked_flags(self, raised: list[str]) -> tuple[RedFlag, ...]:
+        """The red flags the doctor's form asks: those of the episode's condition, and any
+        raised besides (kept, never dropped unseen)."""
+        episode = self.episode
+        return tuple(
+            flag
+            for flag in protocol().red_flags
+            if flag.applies_to(episode.condition, episode.subtype) or flag.code in raised
+        )
+
     def refresh_alarm(self) -> None:
         flags = raised_red_flags(self.db, self.episode.id)
         alarm = self.query_one("#visit-alarm", Static)
         labels = [f.label for code in flags if (f := protocol().red_flag(code))]
-        alarm.update(
+        text = (
             _("⚠ RED FLAG: {flags} — refer to a doctor now", flags="; ".join(labels))
             if labels
             else ""
         )
-        alarm.set_class(bool(labels), "-raised")
+        hold = active_hold(self.db, self.episode.id)
+        if hold is not None:
+            how = (
+                _("h: doctor's clearance, r: referral")
+                if self.visit.is_doctor
+                else _("overridden: {reason}", reason=self.hold_override)
+                if self.hold_override
+                else _("a doctor's appointment clears it")
+            )
+            text = (text + " · " if text else "") + _("⛔ therapy on hold ({how})", how=how)
+        alarm.update(text)
+        alarm.set_class(bool(text), "-raised")
+        if (hold is None) != (self.hold is None):
+            self.hold = hold
+            self.refresh_bindings()
+        self.hold = hold
 
     def refresh_checklist(self) -> None:
         ticks = self.shown_ticks = ticks_of(self.db, self.visit_id)
@@ -653,9 +702,42 @@ class VisitScreen(Screen[bool]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "put_note_back":
             return bool(self._kept_note)
+        is_doctor = self.visit.is_doctor
         if action == "questionnaires":
-            return self.visit.is_doctor
-        return not (action in ("pir", "last_session") and self.visit.is_doctor)
+            return is_doctor
+        if action in ("clear_hold", "referral"):  # a doctor's appointment, while on hold
+            return is_doctor and self.hold is not None
+        return not (action in ("pir", "last_session") and is_doctor)
+
+    def action_clear_hold(self) -> None:
+        """A doctor's clearance, at this doctor's appointment: therapy may go on."""
+        hold = active_hold(self.db, self.episode.id)
+        if hold is None or not self.visit.is_doctor:
+            self.notify(markup=False, message=_("No red-flag hold to clear at this visit."))
+            return
+
+        def cleared(done: bool | str | None) -> None:
+            if done:
+                self.notify(markup=False, message=_("Hold cleared: therapy may go on."))
+            if self.on_stack:
+                self.refresh_alarm()
+
+        self.app.push_screen(ClearanceDialog(hold, self.visit_id), cleared)
+
+    def action_referral(self) -> None:
+        """Record to whom, when and why the patient on hold was referred."""
+        hold = active_hold(self.db, self.episode.id)
+        if hold is None:
+            self.notify(markup=False, message=_("No red-flag hold: nothing to refer."))
+            return
+
+        def saved(done: bool | str | None) -> None:
+            if done:
+                self.notify(markup=False, message=_("Referral recorded."))
+            if self.on_stack:
+                self.refresh_alarm()
+
+        self.app.push_screen(ReferralDialog(hold), saved)
 
     def action_questionnaires(self) -> None:
         """The patient's questionnaires at this doctor's appointment (ODI, NDI, RMDQ)."""
@@ -827,7 +909,10 @@ class VisitScreen(Screen[bool]):
         if flags:
             self.notify(
                 markup=False,
-                message=_("Red flag raised: refer the patient to a doctor now."),
+                message=_(
+                    "Red flag raised: refer the patient to a doctor now (r records the "
+                    "referral). Therapy is on hold until a doctor clears it (h)."
+                ),
                 title=_("Red flag"),
                 severity="error",
             )

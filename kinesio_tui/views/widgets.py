@@ -362,6 +362,11 @@ class RedFlagBanner(Static):
             else ""
         )
 
+    def show_hold(self, words: Text) -> None:
+        """Show the episode's red-flag hold (what stops therapy and what ends it)."""
+        self.set_class(True, "-raised")
+        self.update(words)
+
 
 #: Blank columns between the timeline and what stands beside it.
 PROGRAMME_GAP = 2

@@ -1,0 +1,206 @@
+"""A red-flag hold through the real app: the override, the referral and the clearance keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Static
+
+from kinesio_tui import domain
+from kinesio_tui.app import KinesioApp, build_app
+from kinesio_tui.data.db import connect
+from kinesio_tui.views.patient import PatientScreen
+from kinesio_tui.views.visit import VisitScreen
+
+DAY = date(2026, 11, 25)
+
+
+def new_patient(db_path: Path, flags: tuple[str, ...] = ()) -> tuple[int, int]:
+    """A lumbar radiculitis patient whose first visit (a doctor's appointment) is today."""
+    with connect(db_path, actor="tester") as db:
+        pid = domain.create_patient(
+            db, domain.NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY
+        )
+        eid = domain.open_episode(
+            db,
+            pid,
+            domain.NewEpisode("radiculitis", "lumbar", "R", red_flags=flags),
+            start=DAY,
+            today=DAY,
+        )
+    return pid, eid
+
+
+def on_patient(
+    db_path: Path,
+    pid: int,
+    script: Callable[[KinesioApp, Pilot[None]], Awaitable[None]],
+    *,
+    size: tuple[int, int] = (80, 24),
+) -> None:
+    async def main() -> None:
+        app = build_app(db_path, today=DAY)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            app.open_patient(pid)
+            await pilot.pause()
+            assert isinstance(app.screen, PatientScreen)
+            await script(app, pilot)
+
+    asyncio.run(main())
+
+
+async def keys(pilot: Pilot[None], *pressed: str) -> None:
+    for key in pressed:
+        await pilot.press(key)
+        await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def typed(pilot: Pilot[None], text: str) -> None:
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+def banner(app: KinesioApp) -> str:
+    return str(app.screen.query_one("#red-flags", Static).content)
+
+
+def footer_keys(app: KinesioApp) -> set[str]:
+    return {b.binding.key for b in app.screen.active_bindings.values() if b.enabled}
+
+
+def test_a_flag_ticked_at_the_appointment_stops_the_next_session(db_path: Path) -> None:
+    """Tick a red flag, `c` completes the appointment, Enter on the next session: it used
+    to start the session; now it asks for an override and starts nothing without one."""
+    pid, eid = new_patient(db_path)
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await keys(pilot, "enter")  # the doctor's appointment
+        visit = app.screen
+        assert isinstance(visit, VisitScreen) and visit.visit.is_doctor
+        visit.query_one("#flag-saddle_numbness", Checkbox).value = True
+        await keys(pilot, "escape", "c")  # out of the field, complete
+        assert isinstance(app.screen, PatientScreen)
+        session = domain.next_visit(app.db, eid)
+        assert session is not None and session.kind == "therapy"
+        await keys(pilot, "enter")
+        assert not isinstance(app.screen, VisitScreen), "a therapy session started on hold"
+        from kinesio_tui.views.hold import OverrideDialog
+
+        assert isinstance(app.screen, OverrideDialog)
+        await keys(pilot, "enter")  # no reason: refused, the dialog stays
+        assert isinstance(app.screen, OverrideDialog)
+        assert "needed" in str(app.screen.query_one("#hold-error", Static).content)
+        await keys(pilot, "escape")
+        assert isinstance(app.screen, PatientScreen)
+        assert domain.get_visit(app.db, session.id).started_at is None
+        assert "THERAPY ON HOLD" in banner(app)
+
+        await keys(pilot, "enter")
+        await typed(pilot, "Doctor phoned: mild, go on gently")
+        await keys(pilot, "enter")
+        assert isinstance(app.screen, VisitScreen) and not app.screen.visit.is_doctor
+        alarm = str(app.screen.query_one("#visit-alarm", Static).content)
+        assert "therapy on hold" in alarm and "go on gently" in alarm
+        hold = domain.active_hold(app.db, eid)
+        assert hold is not None
+        assert [o.reason for o in hold.overrides] == ["Doctor phoned: mild, go on gently"]
+
+    on_patient(db_path, pid, script)
+
+
+def test_r_records_the_referral_on_the_patient_screen(db_path: Path) -> None:
+    pid, eid = new_patient(db_path, ("bladder_bowel",))
+    calm, _calm_episode = new_patient(db_path)
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        assert "r" in footer_keys(app)
+        assert "Not referred yet: refer to a doctor now (r records it)" in banner(app)
+        assert "only a doctor's clearance ends it" in banner(app)
+        await keys(pilot, "r")
+        from kinesio_tui.views.hold import ReferralDialog
+
+        assert isinstance(app.screen, ReferralDialog)
+        await typed(pilot, "Emergency department")
+        await keys(pilot, "enter", "enter")  # the date is today's already
+        await keys(pilot, "enter")  # no reason yet: refused
+        assert isinstance(app.screen, ReferralDialog)
+        await typed(pilot, "Urinary retention [b]today[/b]")
+        await keys(pilot, "enter")
+        assert isinstance(app.screen, PatientScreen)
+        hold = domain.active_hold(app.db, eid)
+        assert hold is not None
+        assert (hold.referred_to, hold.referred_on, hold.referral_reason) == (
+            "Emergency department",
+            DAY,
+            "Urinary retention [b]today[/b]",
+        )
+        # wide: the reason too, as typed (never markup)
+        assert (
+            "referred to Emergency department on 2026-11-25: Urinary retention [b]today[/b]"
+            in banner(app)
+        )
+        app.open_patient(calm)  # no hold: no referral key
+        await pilot.pause()
+        assert "r" not in footer_keys(app)
+
+    on_patient(db_path, pid, script, size=(120, 40))
+
+
+def test_h_at_the_doctors_appointment_clears_the_hold(db_path: Path) -> None:
+    pid, eid = new_patient(db_path, ("cancer_history",))
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await keys(pilot, "enter")  # a doctor's appointment starts without an override
+        visit = app.screen
+        assert isinstance(visit, VisitScreen) and visit.visit.is_doctor
+        assert "h: doctor's clearance" in str(visit.query_one("#visit-alarm", Static).content)
+        await keys(pilot, "escape")  # out of the first field: keys are commands
+        assert {"h", "r"} <= footer_keys(app)
+        await keys(pilot, "h")
+        from kinesio_tui.views.hold import ClearanceDialog
+
+        assert isinstance(app.screen, ClearanceDialog)
+        await typed(pilot, "Dr Jonaitis")
+        await keys(pilot, "enter")
+        await typed(pilot, "Remission 10 years; oncologist agrees")
+        await keys(pilot, "enter")
+        assert app.screen is visit
+        assert domain.active_hold(app.db, eid) is None
+        [hold] = domain.holds_of(app.db, eid)
+        assert (hold.cleared_by, hold.cleared_visit_id) == ("Dr Jonaitis", visit.visit_id)
+        assert "on hold" not in str(visit.query_one("#visit-alarm", Static).content)
+        assert "h" not in footer_keys(app)
+        await keys(pilot, "c")
+        assert isinstance(app.screen, PatientScreen)
+        await keys(pilot, "enter")  # the next session starts: no override asked
+        assert isinstance(app.screen, VisitScreen) and not app.screen.visit.is_doctor
+
+    on_patient(db_path, pid, script)
+
+
+def test_a_therapy_session_has_no_clearance_key(db_path: Path) -> None:
+    pid, eid = new_patient(db_path, ("recent_trauma",))
+    with connect(db_path, actor="tester") as db:
+        doctor = domain.next_visit(db, eid)
+        assert doctor is not None
+        domain.start_visit(db, doctor.id, today=DAY)
+        domain.complete_visit(db, doctor.id)
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await keys(pilot, "enter")
+        await typed(pilot, "Minor fall, doctor agreed by phone")
+        await keys(pilot, "enter")
+        assert isinstance(app.screen, VisitScreen) and not app.screen.visit.is_doctor
+        assert "h" not in footer_keys(app)
+        await keys(pilot, "h")  # nothing happens
+        assert isinstance(app.screen, VisitScreen)
+        assert domain.active_hold(app.db, eid) is not None
+
+    on_patient(db_path, pid, script)
