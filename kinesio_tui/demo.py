@@ -15,6 +15,7 @@ from pathlib import Path
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
 from kinesio_tui.domain.episodes import next_visit_day, open_episode, screen_red_flags
+from kinesio_tui.domain.holds import record_referral
 from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle, Visit
 from kinesio_tui.domain.patients import archive_patient, create_patient
 from kinesio_tui.domain.visits import (
@@ -398,6 +399,16 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
     if case.red_flags:
         screen_red_flags(
             db, episode_id, list(case.red_flags), note="Reported at intake; referred", today=start
+        )
+        # the red flag put the episode on hold at intake; the doctor referred the patient on
+        record_referral(
+            db,
+            episode_id,
+            to="Neurologist, Santaros klinikos",
+            on=start,
+            why="; ".join(protocol().red_flag_words(case.red_flags))
+            + ": urgent neurological assessment and imaging",
+            today=today,
         )
     if case.archived:
         archive_patient(db, patient_id)

@@ -128,3 +128,17 @@ def test_first_run_on_an_empty_database(
     snap_compare: Callable[..., bool], tmp_path: Path, size: tuple[int, int]
 ) -> None:
     assert snap(snap_compare, tmp_path / "new.db", size)
+
+
+def test_patient_screen_on_hold(snap_compare: Callable[..., bool], demo_db_path: Path) -> None:
+    """The demo's patient referred for a red flag: therapy on hold, the referral, the `r` key."""
+    with open_db(demo_db_path) as db:
+        (pid,) = db.execute(
+            "SELECT e.patient_id FROM episode_holds h JOIN episodes e ON e.id = h.episode_id "
+            "WHERE h.cleared_on IS NULL"
+        ).fetchone()
+
+    async def open_held(app: KinesioApp, pilot: Pilot[Any]) -> None:
+        app.open_patient(pid)
+
+    assert snap(snap_compare, demo_db_path, (80, 24), open_held)

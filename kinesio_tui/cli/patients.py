@@ -82,7 +82,14 @@ def patients_list(
             # Text, not str: Rich reads a str cell as markup (a surname `Closing[/]` crashed it)
             table.add_row(
                 *(Text(shown(cell)) for cell in cells),
-                Text(_("RED FLAG"), style="bold red") if r.red_flags else "",
+                Text(
+                    " · ".join(
+                        word
+                        for word, on in ((_("RED FLAG"), r.red_flags), (_("ON HOLD"), r.on_hold))
+                        if on
+                    ),
+                    style="bold red",
+                ),
             )
         console = Console()
         if not console.is_terminal:
@@ -121,6 +128,7 @@ def patients_add(
 @patients_app.command("show", help=_("Show a patient, the current episode and where it stands."))
 def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = None) -> None:
     from kinesio_tui.domain.episodes import current_episode
+    from kinesio_tui.domain.holds import describe_hold, latest_hold
     from kinesio_tui.domain.outcomes import progress
     from kinesio_tui.protocol import protocol
     from kinesio_tui.units import number_text
@@ -171,6 +179,11 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
                 ),
                 fg=typer.colors.RED,
             )
+        last = latest_hold(conn, episode.id)
+        if last is not None and (last.active or pr.red_flags):
+            # the open hold, or the clearance of the flags still raised
+            for line in describe_hold(last, proto.red_flag_words(last.flags)):
+                typer.secho(shown(line), fg=typer.colors.RED)
         if s.finished:
             typer.echo(
                 _(

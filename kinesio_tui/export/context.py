@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.change_rules import change_words, judge_change
 from kinesio_tui.domain.episodes import current_episode, get_episode, raised_red_flags
+from kinesio_tui.domain.holds import describe_hold, holds_of
 from kinesio_tui.domain.models import Episode, Patient, PirCycle, Visit
 from kinesio_tui.domain.outcomes import (
     asymmetry_pct,
@@ -123,6 +124,10 @@ def episode_info(db: ClinicDB, episode: Episode, proto: Protocol) -> dict[str, A
         "opened_on": day(episode.opened_on),
         "closed_on": day(episode.closed_on) if episode.closed_on else None,
         "red_flags": flags,
+        "holds": [
+            {"active": hold.active, "lines": describe_hold(hold, proto.red_flag_words(hold.flags))}
+            for hold in holds_of(db, episode.id)
+        ],
     }
 
 
