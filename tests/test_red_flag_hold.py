@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB, connect, write_transaction
 from kinesio_tui.domain import (
@@ -23,8 +24,6 @@ from kinesio_tui.domain import (
 from kinesio_tui.domain.visits import complete_visit
 from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.protocol import protocol
-
-DAY = date(2026, 11, 25)
 
 
 def _episode(db: ClinicDB, flags: tuple[str, ...] = ()) -> int:

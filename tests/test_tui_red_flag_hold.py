@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 
+from conftest import DAY
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Static
 
@@ -15,8 +15,6 @@ from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import connect
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.visit import VisitScreen
-
-DAY = date(2026, 11, 25)
 
 
 def new_patient(db_path: Path, flags: tuple[str, ...] = ()) -> tuple[int, int]:

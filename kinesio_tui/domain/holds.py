@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.store import check_version, fetch_row, insert_row, now_iso, update_row
@@ -198,7 +199,7 @@ def record_referral(
     expected_version: int | None = None,
 ) -> int:
     """Record (or correct) the referral of the episode's open hold; returns its new version."""
-    today = today or date.today()
+    today = today or clock.today()
     to_text = v.bounded_text("referred to", to, max_len=v.MAX_NAME).strip()
     if not to_text:
         raise ValidationError("referred to", _("should name the doctor or service"))
