@@ -41,7 +41,7 @@ def on_patient(
     size: tuple[int, int] = (80, 24),
 ) -> None:
     async def main() -> None:
-        app = build_app(db_path, today=DAY)
+        app = build_app(db_path)
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             app.open_patient(pid)
@@ -105,7 +105,7 @@ def test_a_flag_ticked_at_the_appointment_stops_the_next_session(db_path: Path) 
         await keys(pilot, "enter")
         assert isinstance(app.screen, VisitScreen) and not app.screen.visit.is_doctor
         alarm = str(app.screen.query_one("#visit-alarm", Static).content)
-        assert "therapy on hold" in alarm and "go on gently" in alarm
+        assert "THERAPY ON HOLD" in alarm and "go on gently" in alarm
         hold = domain.active_hold(app.db, eid)
         assert hold is not None
         assert [o.reason for o in hold.overrides] == ["Doctor phoned: mild, go on gently"]
@@ -173,10 +173,15 @@ def test_h_at_the_doctors_appointment_clears_the_hold(db_path: Path) -> None:
         assert domain.active_hold(app.db, eid) is None
         [hold] = domain.holds_of(app.db, eid)
         assert (hold.cleared_by, hold.cleared_visit_id) == ("Dr Jonaitis", visit.visit_id)
-        assert "on hold" not in str(visit.query_one("#visit-alarm", Static).content)
+        alarm = str(visit.query_one("#visit-alarm", Static).content)
+        assert "ON HOLD" not in alarm
+        # the flag stays ticked: seen and cleared, no longer "refer now"
+        assert "History of cancer — cleared for therapy by Dr Jonaitis on 2026-11-25" in alarm
         assert "h" not in footer_keys(app)
         await keys(pilot, "c")
         assert isinstance(app.screen, PatientScreen)
+        assert "cleared for therapy by Dr Jonaitis" in banner(app)
+        assert "refer to a doctor now" not in banner(app)
         await keys(pilot, "enter")  # the next session starts: no override asked
         assert isinstance(app.screen, VisitScreen) and not app.screen.visit.is_doctor
 

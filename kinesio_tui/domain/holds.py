@@ -134,6 +134,30 @@ def active_hold(db: ClinicDB, episode_id: int) -> Hold | None:
     return Hold.from_row(rows[0], _overrides(db, rows[0]["id"])) if rows else None
 
 
+def latest_hold(db: ClinicDB, episode_id: int) -> Hold | None:
+    """The episode's most recent hold, open or cleared, or None."""
+    rows = _rows(
+        db,
+        "SELECT * FROM episode_holds WHERE episode_id = ? ORDER BY id DESC LIMIT 1",
+        [episode_id],
+    )
+    return Hold.from_row(rows[0], _overrides(db, rows[0]["id"])) if rows else None
+
+
+def flags_words(labels: list[str], last: Hold | None) -> str:
+    """The raised flags' warning. With no hold open, flags still raised were all seen by the
+    doctor who cleared the last hold (a new flag would have put a new hold on)."""
+    flags = "; ".join(labels)
+    if last is not None and not last.active:
+        return _(
+            "⚠ RED FLAG: {flags} — cleared for therapy by {doctor} on {day}",
+            flags=flags,
+            doctor=last.cleared_by,
+            day=last.cleared_on,
+        )
+    return _("⚠ RED FLAG — refer to a doctor now: {flags}", flags=flags)
+
+
 def hold_after_screen(
     db: ClinicDB,
     episode_id: int,

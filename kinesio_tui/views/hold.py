@@ -123,7 +123,12 @@ class OverrideDialog(_HoldDialog):
                 _("Start the session anyway? Say why (recorded on the audit trail):"),
                 classes="dialog-hint",
             )
-            yield Input(placeholder=_("reason to go on"), id="override-reason", max_length=500)
+            yield Input(
+                placeholder=_("reason to go on"),
+                id="override-reason",
+                max_length=500,
+                compact=True,
+            )
             yield self.error_line()
         yield KeyFooter()
 
@@ -153,6 +158,7 @@ class ReferralDialog(_HoldDialog):
                     placeholder=_("doctor or service"),
                     id="referral-to",
                     max_length=80,
+                    compact=True,
                 )
             with Horizontal(classes="field-row"):
                 yield Label(_("On"), classes="field-label")
@@ -161,6 +167,7 @@ class ReferralDialog(_HoldDialog):
                     placeholder=_("date (YYYY-MM-DD)"),
                     id="referral-on",
                     max_length=10,
+                    compact=True,
                 )
             with Horizontal(classes="field-row"):
                 yield Label(_("Why"), classes="field-label")
@@ -169,6 +176,7 @@ class ReferralDialog(_HoldDialog):
                     placeholder=_("reason for the referral"),
                     id="referral-why",
                     max_length=500,
+                    compact=True,
                 )
             yield Label(_("Enter in the last field saves; Esc cancels."), classes="dialog-hint")
             yield self.error_line()
@@ -218,11 +226,19 @@ class ClearanceDialog(_HoldDialog):
             yield Static(hold_words(self.hold), markup=False)
             with Horizontal(classes="field-row"):
                 yield Label(_("Doctor"), classes="field-label")
-                yield Input(placeholder=_("doctor's name"), id="clearance-doctor", max_length=80)
+                yield Input(
+                    placeholder=_("doctor's name"),
+                    id="clearance-doctor",
+                    max_length=80,
+                    compact=True,
+                )
             with Horizontal(classes="field-row"):
                 yield Label(_("Why"), classes="field-label")
                 yield Input(
-                    placeholder=_("why therapy may go on"), id="clearance-note", max_length=500
+                    placeholder=_("why therapy may go on"),
+                    id="clearance-note",
+                    max_length=500,
+                    compact=True,
                 )
             yield Label(_("Enter in the last field saves; Esc cancels."), classes="dialog-hint")
             yield self.error_line()

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from kinesio_tui.domain.episodes import current_episode
+from kinesio_tui.domain.holds import flags_words, latest_hold
 from kinesio_tui.domain.models import Episode, Patient, Visit
 from kinesio_tui.domain.outcomes import Progress, progress
 from kinesio_tui.domain.patients import archive_patient, get_patient, restore_patient
@@ -205,6 +206,8 @@ class PatientScreen(Screen[None]):
         hold = prog.hold if prog else None
         if hold is not None:
             banner.show_hold(hold_words(hold, wide=self.size.width >= 110))
+        elif flags and self.episode is not None:
+            banner.show_flags(flags, flags_words(flags, latest_hold(db, self.episode.id)))
         else:
             banner.show_flags(flags)
         self.set_class(bool(flags) or hold is not None, "-red-flag")

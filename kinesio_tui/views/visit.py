@@ -40,7 +40,7 @@ from kinesio_tui.domain.episodes import (
     raised_red_flags,
     screen_red_flags,
 )
-from kinesio_tui.domain.holds import Hold, active_hold
+from kinesio_tui.domain.holds import Hold, active_hold, flags_words, latest_hold
 from kinesio_tui.domain.models import Episode, Measurement, Patient, PirCycle, Tick, Visit
 from kinesio_tui.domain.patients import get_patient
 from kinesio_tui.domain.visits import (
@@ -510,12 +510,14 @@ class VisitScreen(Screen[bool]):
         flags = raised_red_flags(self.db, self.episode.id)
         alarm = self.query_one("#visit-alarm", Static)
         labels = [f.label for code in flags if (f := protocol().red_flag(code))]
+        hold = active_hold(self.db, self.episode.id)
         text = (
             _("⚠ RED FLAG: {flags} — refer to a doctor now", flags="; ".join(labels))
+            if labels and hold is not None
+            else flags_words(labels, latest_hold(self.db, self.episode.id))
             if labels
             else ""
         )
-        hold = active_hold(self.db, self.episode.id)
         if hold is not None:
             how = (
                 _("h: doctor's clearance, r: referral")
@@ -524,7 +526,7 @@ class VisitScreen(Screen[bool]):
                 if self.hold_override
                 else _("a doctor's appointment clears it")
             )
-            text = (text + " · " if text else "") + _("⛔ therapy on hold ({how})", how=how)
+            text = (text + " · " if text else "⚠ ") + _("THERAPY ON HOLD ({how})", how=how)
         alarm.update(text)
         alarm.set_class(bool(text), "-raised")
         if (hold is None) != (self.hold is None):

@@ -352,12 +352,13 @@ class RedFlagBanner(Static):
     RedFlagBanner.-raised { display: block; }
     """
 
-    def show_flags(self, labels: Sequence[str]) -> None:
-        """Show the banner for these flag labels, or hide it when there are none."""
+    def show_flags(self, labels: Sequence[str], words: str | None = None) -> None:
+        """Show the banner for these flag labels (in `words` if given), or hide it when
+        there are none."""
         self.set_class(bool(labels), "-raised")
         # cleared when none: the screen is reused for the next patient
         self.update(
-            _("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels))
+            Text(words or _("⚠ RED FLAG — refer to a doctor now: {flags}", flags="; ".join(labels)))
             if labels
             else ""
         )
