@@ -11,17 +11,13 @@ import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB, connect, write_transaction
-from kinesio_tui.domain import (
-    NewEpisode,
-    NewPatient,
-    create_patient,
-    next_visit,
-    open_episode,
-    screen_red_flags,
-    start_visit,
-    visits_of,
-)
-from kinesio_tui.domain.visits import complete_visit
+from kinesio_tui.domain.episodes import open_episode, screen_red_flags
+from kinesio_tui.domain.holds import active_hold, clear_hold, holds_of, record_referral
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.roster import roster
+from kinesio_tui.domain.store import insert_row, now_iso
+from kinesio_tui.domain.visits import complete_visit, next_visit, start_visit, visits_of
 from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.protocol import protocol
 
@@ -59,7 +55,6 @@ def test_a_flag_raised_at_the_doctors_appointment_stops_the_next_therapy_session
 
 
 def test_an_override_needs_a_reason_and_is_recorded_and_audited(db: ClinicDB) -> None:
-    from kinesio_tui.domain import active_hold
 
     eid = _episode(db, ("progressive_weakness",))
     doctor = _hold_doctor_visit(db, eid)
@@ -90,7 +85,6 @@ def test_a_doctors_appointment_starts_while_on_hold(db: ClinicDB) -> None:
 
 
 def test_referral_records_to_whom_when_and_why(db: ClinicDB) -> None:
-    from kinesio_tui.domain import active_hold, record_referral
 
     eid = _episode(db, ("bladder_bowel",))
     hold = active_hold(db, eid)
@@ -128,7 +122,6 @@ def test_referral_records_to_whom_when_and_why(db: ClinicDB) -> None:
 
 
 def test_only_a_doctors_clearance_at_a_doctors_appointment_ends_the_hold(db: ClinicDB) -> None:
-    from kinesio_tui.domain import active_hold, clear_hold, holds_of
 
     eid = _episode(db, ("saddle_numbness",))
     visits = visits_of(db, eid)
@@ -169,7 +162,6 @@ def test_only_a_doctors_clearance_at_a_doctors_appointment_ends_the_hold(db: Cli
 
 
 def test_a_flag_the_doctor_cleared_holds_again_only_when_raised_anew(db: ClinicDB) -> None:
-    from kinesio_tui.domain import active_hold, clear_hold, holds_of
 
     eid = _episode(db, ("cancer_history",))
     doctor = _hold_doctor_visit(db, eid)
@@ -239,8 +231,6 @@ def test_a_red_flag_for_an_unknown_subtype_is_refused(tmp_path: Path) -> None:
 def test_upgrading_a_file_puts_an_active_flagged_episode_on_hold(db_path: Path) -> None:
     """A clinic's file from before holds: its flagged active episode is on hold after the
     upgrade, written through the audited path, and the trail still verifies."""
-    from kinesio_tui.domain import active_hold
-    from kinesio_tui.domain.store import insert_row, now_iso
     from kinesio_tui.maintenance.audit import verify_chain
 
     with connect(db_path, actor="tester") as db:
@@ -288,8 +278,6 @@ def _referred_demo_patient(db: ClinicDB) -> tuple[int, int]:
 
 
 def test_the_demos_referred_patient_is_on_hold_with_the_referral(demo_db: ClinicDB) -> None:
-    from kinesio_tui.domain import active_hold
-    from kinesio_tui.domain.roster import roster
 
     pid, eid = _referred_demo_patient(demo_db)
     hold = active_hold(demo_db, eid)
@@ -313,7 +301,7 @@ def test_every_report_shows_the_hold(demo_db: ClinicDB) -> None:
     pid, _eid = _referred_demo_patient(demo_db)
     for fmt in ("md", "html"):
         for kind in ("summary", "visit"):
-            text = render_export(demo_db, pid, kind=kind, fmt=fmt, today=DAY)  # type: ignore[arg-type]
+            text = render_export(demo_db, pid, kind=kind, fmt=fmt, today=DAY)
             assert "THERAPY ON HOLD" in text, (kind, fmt)
             assert "Referred to Neurologist, Santaros klinikos on" in text, (kind, fmt)
             assert "Ends only with a doctor&#39;s clearance" in text or (
@@ -322,7 +310,6 @@ def test_every_report_shows_the_hold(demo_db: ClinicDB) -> None:
 
 
 def test_a_report_keeps_a_cleared_hold_and_its_override(db: ClinicDB) -> None:
-    from kinesio_tui.domain import clear_hold, record_referral
     from kinesio_tui.export import render_export
 
     eid = _episode(db, ("recent_trauma",))

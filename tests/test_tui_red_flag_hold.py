@@ -10,9 +10,14 @@ from conftest import DAY
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Static
 
-from kinesio_tui import domain
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import connect
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.holds import active_hold, holds_of
+from kinesio_tui.domain.models import NewEpisode, NewPatient
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import complete_visit, get_visit, next_visit, start_visit
+from kinesio_tui.views.hold import ClearanceDialog, OverrideDialog, ReferralDialog
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.visit import VisitScreen
 
@@ -20,13 +25,11 @@ from kinesio_tui.views.visit import VisitScreen
 def new_patient(db_path: Path, flags: tuple[str, ...] = ()) -> tuple[int, int]:
     """A lumbar radiculitis patient whose first visit (a doctor's appointment) is today."""
     with connect(db_path, actor="tester") as db:
-        pid = domain.create_patient(
-            db, domain.NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY
-        )
-        eid = domain.open_episode(
+        pid = create_patient(db, NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY)
+        eid = open_episode(
             db,
             pid,
-            domain.NewEpisode("radiculitis", "lumbar", "R", red_flags=flags),
+            NewEpisode("radiculitis", "lumbar", "R", red_flags=flags),
             start=DAY,
             today=DAY,
         )
@@ -85,19 +88,17 @@ def test_a_flag_ticked_at_the_appointment_stops_the_next_session(db_path: Path) 
         visit.query_one("#flag-saddle_numbness", Checkbox).value = True
         await keys(pilot, "escape", "c")  # out of the field, complete
         assert isinstance(app.screen, PatientScreen)
-        session = domain.next_visit(app.db, eid)
+        session = next_visit(app.db, eid)
         assert session is not None and session.kind == "therapy"
         await keys(pilot, "enter")
         assert not isinstance(app.screen, VisitScreen), "a therapy session started on hold"
-        from kinesio_tui.views.hold import OverrideDialog
-
         assert isinstance(app.screen, OverrideDialog)
         await keys(pilot, "enter")  # no reason: refused, the dialog stays
         assert isinstance(app.screen, OverrideDialog)
         assert "needed" in str(app.screen.query_one("#hold-error", Static).content)
         await keys(pilot, "escape")
         assert isinstance(app.screen, PatientScreen)
-        assert domain.get_visit(app.db, session.id).started_at is None
+        assert get_visit(app.db, session.id).started_at is None
         assert "THERAPY ON HOLD" in banner(app)
 
         await keys(pilot, "enter")
@@ -106,7 +107,7 @@ def test_a_flag_ticked_at_the_appointment_stops_the_next_session(db_path: Path) 
         assert isinstance(app.screen, VisitScreen) and not app.screen.visit.is_doctor
         alarm = str(app.screen.query_one("#visit-alarm", Static).content)
         assert "THERAPY ON HOLD" in alarm and "go on gently" in alarm
-        hold = domain.active_hold(app.db, eid)
+        hold = active_hold(app.db, eid)
         assert hold is not None
         assert [o.reason for o in hold.overrides] == ["Doctor phoned: mild, go on gently"]
 
@@ -122,8 +123,6 @@ def test_r_records_the_referral_on_the_patient_screen(db_path: Path) -> None:
         assert "Not referred yet: refer to a doctor now (r records it)" in banner(app)
         assert "only a doctor's clearance ends it" in banner(app)
         await keys(pilot, "r")
-        from kinesio_tui.views.hold import ReferralDialog
-
         assert isinstance(app.screen, ReferralDialog)
         await typed(pilot, "Emergency department")
         await keys(pilot, "enter", "enter")  # the date is today's already
@@ -132,7 +131,7 @@ def test_r_records_the_referral_on_the_patient_screen(db_path: Path) -> None:
         await typed(pilot, "Urinary retention [b]today[/b]")
         await keys(pilot, "enter")
         assert isinstance(app.screen, PatientScreen)
-        hold = domain.active_hold(app.db, eid)
+        hold = active_hold(app.db, eid)
         assert hold is not None
         assert (hold.referred_to, hold.referred_on, hold.referral_reason) == (
             "Emergency department",
@@ -162,16 +161,14 @@ def test_h_at_the_doctors_appointment_clears_the_hold(db_path: Path) -> None:
         await keys(pilot, "escape")  # out of the first field: keys are commands
         assert {"h", "r"} <= footer_keys(app)
         await keys(pilot, "h")
-        from kinesio_tui.views.hold import ClearanceDialog
-
         assert isinstance(app.screen, ClearanceDialog)
         await typed(pilot, "Dr Jonaitis")
         await keys(pilot, "enter")
         await typed(pilot, "Remission 10 years; oncologist agrees")
         await keys(pilot, "enter")
-        assert app.screen is visit
-        assert domain.active_hold(app.db, eid) is None
-        [hold] = domain.holds_of(app.db, eid)
+        assert visit.is_current
+        assert active_hold(app.db, eid) is None
+        [hold] = holds_of(app.db, eid)
         assert (hold.cleared_by, hold.cleared_visit_id) == ("Dr Jonaitis", visit.visit_id)
         alarm = str(visit.query_one("#visit-alarm", Static).content)
         assert "ON HOLD" not in alarm
@@ -191,10 +188,10 @@ def test_h_at_the_doctors_appointment_clears_the_hold(db_path: Path) -> None:
 def test_a_therapy_session_has_no_clearance_key(db_path: Path) -> None:
     pid, eid = new_patient(db_path, ("recent_trauma",))
     with connect(db_path, actor="tester") as db:
-        doctor = domain.next_visit(db, eid)
+        doctor = next_visit(db, eid)
         assert doctor is not None
-        domain.start_visit(db, doctor.id, today=DAY)
-        domain.complete_visit(db, doctor.id)
+        start_visit(db, doctor.id, today=DAY)
+        complete_visit(db, doctor.id)
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
         await keys(pilot, "enter")
@@ -204,6 +201,6 @@ def test_a_therapy_session_has_no_clearance_key(db_path: Path) -> None:
         assert "h" not in footer_keys(app)
         await keys(pilot, "h")  # nothing happens
         assert isinstance(app.screen, VisitScreen)
-        assert domain.active_hold(app.db, eid) is not None
+        assert active_hold(app.db, eid) is not None
 
     on_patient(db_path, pid, script)
