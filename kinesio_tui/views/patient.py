@@ -205,7 +205,7 @@ class PatientScreen(Screen[None]):
         banner = self.query_one(RedFlagBanner)
         hold = prog.hold if prog else None
         if hold is not None:
-            banner.show_hold(hold_words(hold, wide=self.size.width >= 110))
+            banner.show_hold(hold_words(hold, wide=is_wide(self.size.width)))
         elif flags and self.episode is not None:
             banner.show_flags(flags, flags_words(flags, latest_hold(db, self.episode.id)))
         else:
