@@ -226,14 +226,8 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
                     baseline=number_text(c.baseline),
                     latest=number_text(c.latest),
                     delta=("+" if c.delta > 0 else "") + number_text(c.delta),
-                    percent=_(" ({percent:+.0f}%)", percent=c.percent)
-                    if c.percent is not None
-                    else "",
-                    important=_(" clinically important improvement")
-                    if c.important_improvement
-                    else _(" clinically important worsening")
-                    if c.important_worsening
-                    else "",
+                    percent=_percent_words(c.percent),
+                    important=_verdict_words(c.important_improvement, c.important_worsening),
                 )
             )
         for outcome in pr.proms:
@@ -241,22 +235,32 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
             scored = [r.score for r in outcome.results if r.score.score is not None]
             if not scored:
                 continue
-            first, last = scored[0], scored[-1]
+            first_score, last_score = scored[0], scored[-1]
             unit = "%" if q.scoring == "percent" else q.unit
-            line = _("{short} {score:g}{unit}", short=q.short, score=first.score, unit=unit)
+            line = _("{short} {score:g}{unit}", short=q.short, score=first_score.score, unit=unit)
             if change is not None:
                 line += _(
                     " -> {latest:g}{unit}: {delta:+g}{percent}{important}",
-                    latest=last.score,
+                    latest=last_score.score,
                     unit=unit,
                     delta=change.delta,
-                    percent=_(" ({percent:+.0f}%)", percent=change.percent)
-                    if change.percent is not None
-                    else "",
-                    important=_(" clinically important improvement")
-                    if change.important_improvement
-                    else _(" clinically important worsening")
-                    if change.important_worsening
-                    else "",
+                    percent=_percent_words(change.percent),
+                    important=_verdict_words(
+                        change.important_improvement, change.important_worsening
+                    ),
                 )
             typer.echo(line)
+
+
+def _percent_words(percent: float | None) -> str:
+    """The change in percent beside a verdict, as ' (+40%)', or nothing."""
+    return _(" ({percent:+.0f}%)", percent=percent) if percent is not None else ""
+
+
+def _verdict_words(improvement: bool, worsening: bool) -> str:
+    """Whether a change is clinically important, and which way."""
+    if improvement:
+        return _(" clinically important improvement")
+    if worsening:
+        return _(" clinically important worsening")
+    return ""
