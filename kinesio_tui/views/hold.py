@@ -151,33 +151,36 @@ class ReferralDialog(_HoldDialog):
         hold = self.hold
         with Vertical(classes="dialog-box", id="referral-box"):
             yield Static(markup=False, content=_("Referral"), classes="dialog-title")
-            with Horizontal(classes="field-row"):
-                yield Label(_("To"), classes="field-label")
-                yield Input(
+            yield field_row(
+                _("To"),
+                Input(
                     hold.referred_to,
                     placeholder=_("doctor or service"),
                     id="referral-to",
                     max_length=80,
                     compact=True,
-                )
-            with Horizontal(classes="field-row"):
-                yield Label(_("On"), classes="field-label")
-                yield Input(
+                ),
+            )
+            yield field_row(
+                _("On"),
+                Input(
                     (hold.referred_on or self.host.today).isoformat(),
                     placeholder=_("date (YYYY-MM-DD)"),
                     id="referral-on",
                     max_length=10,
                     compact=True,
-                )
-            with Horizontal(classes="field-row"):
-                yield Label(_("Why"), classes="field-label")
-                yield Input(
+                ),
+            )
+            yield field_row(
+                _("Why"),
+                Input(
                     hold.referral_reason,
                     placeholder=_("reason for the referral"),
                     id="referral-why",
                     max_length=500,
                     compact=True,
-                )
+                ),
+            )
             yield Label(_("Enter in the last field saves; Esc cancels."), classes="dialog-hint")
             yield self.error_line()
         yield KeyFooter()
@@ -224,22 +227,24 @@ class ClearanceDialog(_HoldDialog):
                 markup=False, content=_("Doctor's clearance: end the hold"), classes="dialog-title"
             )
             yield Static(hold_words(self.hold), markup=False)
-            with Horizontal(classes="field-row"):
-                yield Label(_("Doctor"), classes="field-label")
-                yield Input(
+            yield field_row(
+                _("Doctor"),
+                Input(
                     placeholder=_("doctor's name"),
                     id="clearance-doctor",
                     max_length=80,
                     compact=True,
-                )
-            with Horizontal(classes="field-row"):
-                yield Label(_("Why"), classes="field-label")
-                yield Input(
+                ),
+            )
+            yield field_row(
+                _("Why"),
+                Input(
                     placeholder=_("why therapy may go on"),
                     id="clearance-note",
                     max_length=500,
                     compact=True,
-                )
+                ),
+            )
             yield Label(_("Enter in the last field saves; Esc cancels."), classes="dialog-hint")
             yield self.error_line()
         yield KeyFooter()
@@ -268,3 +273,8 @@ class ClearanceDialog(_HoldDialog):
             lambda _none: self.saved(),
             self.failed,
         )
+
+
+def field_row(label: str, field: Input) -> Horizontal:
+    """One labelled field of a hold dialog: the label, then the input, on one line."""
+    return Horizontal(Label(label, classes="field-label"), field, classes="field-row")
