@@ -101,6 +101,13 @@ class KinesioApp(CalmCrashApp):
             priority=True,
         ),
         Binding("question_mark", "help", _("Help"), tooltip=_("Help: every key that works here")),
+        Binding(
+            "ctrl+t",
+            "switch_therapist",
+            _("Who treats"),
+            tooltip=_("Who is treating: switch the therapist"),
+            show=False,
+        ),
     ]
 
     def __init__(
@@ -110,8 +117,11 @@ class KinesioApp(CalmCrashApp):
         actor: str | None = None,
         clock: Callable[[], float] | None = None,
         daily_backup: bool = False,
+        ask_therapist: bool = False,
     ) -> None:
         super().__init__()
+        #: No name was given or remembered: ask who is treating before anything else.
+        self.ask_therapist = ask_therapist
         #: Take today's automatic backup once the list is on screen.
         self.daily_backup = daily_backup
         #: Monotonic seconds that pace the PIR countdown (a fake one in tests, never sleeps).
@@ -159,6 +169,8 @@ class KinesioApp(CalmCrashApp):
         """Start watching for other processes' commits; warm up once the list is drawn."""
         self.set_interval(POLL_SECONDS, self.poll_changes)
         self.call_after_refresh(self.warm_up)
+        if self.ask_therapist:
+            self.ask_who_treats(first=True)
         if self.daily_backup:
             self.call_after_refresh(self.take_daily_backup)
 
@@ -263,6 +275,47 @@ class KinesioApp(CalmCrashApp):
             path = None
         return Text(calm_message(path))
 
+    def ask_who_treats(self, *, first: bool = False) -> None:
+        """Ask who is treating (at the first start: nothing else until a name is given)."""
+        from kinesio_tui.domain.therapist import remember_name
+        from kinesio_tui.views.asked import AskDialog, checked_name
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            self.set_therapist(name)
+            try:
+                remember_name(name)
+            except KinesioError as error:
+                self.notify(error.message, title=error.title, severity="warning", timeout=15)
+            self.notify(_("Who is treating: {name}.", name=name))
+
+        hint = _(
+            "Your name goes on every visit, audit entry and report; it is remembered for "
+            "your login, and Ctrl+T switches. Type it, then Enter."
+        )
+        self.push_screen(
+            AskDialog(
+                _("Who is treating?"),
+                hint,
+                check=checked_name("therapist"),
+                placeholder=_("e.g. Rūta Paupienė"),
+                value="" if first else self.actor,
+                can_cancel=not first,
+                dialog_id="who-treats",
+            ),
+            chosen,
+        )
+
+    def set_therapist(self, name: str) -> None:
+        """From now on `name` signs every write of this workstation."""
+        self.actor = name
+        self.db.actor = name
+
+    def action_switch_therapist(self) -> None:
+        """Ctrl+T: another therapist takes over the workstation."""
+        self.ask_who_treats()
+
     def action_help(self) -> None:
         """Show every key of the current screen and of the app."""
         if isinstance(self.screen, HelpScreen):
@@ -298,12 +351,16 @@ def build_app(
     demo: bool = False,
     clock: Callable[[], float] | None = None,
     daily_backup: bool = False,
+    ask_therapist: bool = False,
 ) -> KinesioApp:
     """The workstation over `db_path` (created and migrated if needed).
 
     `clock` paces the PIR countdown (monotonic seconds; a fake one in tests).
+    `ask_therapist`: no name was given or remembered, so the first screen asks who treats.
     """
-    app = KinesioApp(db_path, actor=actor, clock=clock, daily_backup=daily_backup)
+    app = KinesioApp(
+        db_path, actor=actor, clock=clock, daily_backup=daily_backup, ask_therapist=ask_therapist
+    )
     if demo:
         app.sub_title = _("demo clinic")
     return app

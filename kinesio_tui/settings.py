@@ -70,3 +70,51 @@ def load_settings(path: Path | None = None) -> Settings:
             "Broken settings file", f"{path}: backups.automatic should be true or false."
         )
     return Settings(backups_to_keep=keep, automatic_backups=automatic)
+
+
+# --- who treats: the name the workstation asked for, remembered per OS user --------------
+
+#: Written by the workstation (never hand-edited like settings.toml), beside it.
+REMEMBERED_NAME = "therapists.toml"
+
+
+def remembered_path() -> Path:
+    """The file of remembered therapists' names: beside the settings file."""
+    return settings_path().parent / REMEMBERED_NAME
+
+
+def _remembered(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}  # a name is asked again, and written afresh: nothing clinical is lost
+    names = data.get("therapist", {})
+    if not isinstance(names, dict):
+        return {}
+    return {user: name for user, name in names.items() if isinstance(name, str)}
+
+
+def remembered_therapist(user: str, path: Path | None = None) -> str | None:
+    """The therapist's name this OS user gave last, as written (the caller checks it like a
+    typed one); None if none."""
+    return _remembered(path or remembered_path()).get(user)
+
+
+def remember_therapist(user: str, name: str, path: Path | None = None) -> None:
+    """Keep `name` as this OS user's therapist for the next start (a private file, 0600,
+    written whole). A file that cannot be written raises OSError."""
+    import json
+
+    from kinesio_tui.locations import private_dir
+    from kinesio_tui.private_files import write_private_file
+
+    path = path or remembered_path()
+    names = _remembered(path) | {user: name}
+    lines = ["# Who is treating, per OS user: written by kinesio-tui when asked.", "[therapist]"]
+    # a JSON string is a valid TOML basic string (both escape quotes, backslashes, controls)
+    lines += [f"{json.dumps(u)} = {json.dumps(n, ensure_ascii=False)}" for u, n in names.items()]
+    if not path.parent.exists():
+        private_dir(path.parent)
+    write_private_file(path, ("\n".join(lines) + "\n").encode("utf-8"), replace=True)

@@ -42,10 +42,12 @@ app.add_typer(templates_app, name="templates")
 @app.callback(invoke_without_command=True)
 def root(ctx: typer.Context, db: RootDbOption = None, therapist: TherapistOption = None) -> None:
     """Open the workstation (with no command), or run a command."""
-    from kinesio_tui.domain.validate import therapist_name
+    from kinesio_tui.domain.therapist import who_treats
 
     try:
-        actor = therapist_name(therapist)  # before any command opens the file
+        # before any command opens the file; without one, the name the workstation was
+        # given last by this OS user, else (None) the OS user's name as always
+        actor = who_treats(therapist)
     except KinesioError as error:
         raise fail(error) from None
     ctx.obj = RootOptions(db_path=db, actor=actor)

@@ -398,6 +398,35 @@ def _m0007_proms(db: Database) -> None:
         db.execute(statement)
 
 
+# Who treats and what was amended. A doctor's appointment names the doctor who held it
+# (`visits.therapist` is who was at the keyboard; at a session they are the same person).
+# An amendment is a held visit reopened, or a recorded value (a test result, a PIR set, a
+# dosage) corrected or removed after the fact: who, when, why, and the value as it was.
+# The audit trail keeps every change as well; this table is where reports read the reason.
+_WHO_TREATS_0010 = (
+    "ALTER TABLE visits ADD COLUMN doctor TEXT NOT NULL DEFAULT ''",
+    """CREATE TABLE amendments (
+        id INTEGER PRIMARY KEY,
+        visit_id INTEGER NOT NULL REFERENCES visits (id),
+        kind TEXT NOT NULL CHECK (kind IN ('reopen', 'correct', 'remove')),
+        what TEXT NOT NULL DEFAULT '',
+        old_value TEXT NOT NULL DEFAULT '',
+        new_value TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL,
+        amended_by TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX amendments_visit ON amendments (visit_id, id)",
+)
+
+
+@migrations(name="0010_who_treats_and_amendments")
+def _m0010_who_treats_and_amendments(db: Database) -> None:
+    for statement in _WHO_TREATS_0010:
+        db.execute(statement)
+
+
 # Steps run in the order they are registered above: in their numbered order, as checked here
 # through sqlite-utils' public view of the set (every step is pending on an empty database).
 registered = tuple(

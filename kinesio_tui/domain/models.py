@@ -98,6 +98,8 @@ class Visit:
     therapist: str
     note: str
     version: int
+    #: Who held a doctor's appointment ('' at a session, and before it was recorded).
+    doctor: str = ""
 
     @property
     def is_doctor(self) -> bool:
@@ -129,6 +131,7 @@ class Visit:
             therapist=row["therapist"],
             note=row["note"],
             version=row["version"],
+            doctor=row.get("doctor") or "",
         )
 
 

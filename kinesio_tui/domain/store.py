@@ -41,6 +41,7 @@ CLINICAL_TABLES = (
     "prom_answers",
     "episode_holds",
     "hold_overrides",
+    "amendments",
 )
 
 

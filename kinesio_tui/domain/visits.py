@@ -145,18 +145,41 @@ def start_visit(
                 ),
             )
         check_therapy_may_start(db, visit, episode["patient_id"], hold_override)
+        who = therapist or getattr(db, "actor", "")
+        started = {"started_at": now_iso(), "held_on": day.isoformat(), "therapist": who}
+        if visit["kind"] == "doctor":  # the one at the keyboard, until the doctor is named
+            started["doctor"] = who
         new = update_row(
             db,
             "visits",
             visit_id,
-            {
-                "started_at": now_iso(),
-                "held_on": day.isoformat(),
-                "therapist": therapist or getattr(db, "actor", ""),
-                "updated_at": now_iso(),
-            },
+            {**started, "updated_at": now_iso()},
             patient_id=episode["patient_id"],
             action="start",
+        )
+    return Visit.from_row(new)
+
+
+def set_visit_doctor(
+    db: ClinicDB, visit_id: int, doctor: str, *, expected_version: int | None = None
+) -> Visit:
+    """Name the doctor who holds a doctor's appointment (when the person at the keyboard is
+    not the doctor); the appointment must be in progress. Audited like every change."""
+    doctor = v.required_text("doctor", doctor, max_len=v.MAX_NAME)
+    with write_transaction(db):
+        visit, episode = _require_open(db, visit_id)
+        check_version("visit", visit["seq"], visit["version"], expected_version)
+        if visit["kind"] != "doctor":
+            raise KinesioError(
+                _("Not a doctor's appointment"),
+                _("Visit {seq} is a therapy session: it has no doctor.", seq=visit["seq"]),
+            )
+        new = update_row(
+            db,
+            "visits",
+            visit_id,
+            {"doctor": doctor, "updated_at": now_iso()},
+            patient_id=episode["patient_id"],
         )
     return Visit.from_row(new)
 

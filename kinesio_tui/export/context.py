@@ -564,6 +564,7 @@ def visit_context(
             "date": day(visit.day),
             "status": status,
             "therapist": visit.therapist,
+            "doctor": visit.doctor,
             "note": visit.note,
         },
         "checklist": {
@@ -626,6 +627,7 @@ def module_context(
                 "number": visit.number,
                 "date": day(visit.day),
                 "therapist": visit.therapist,
+                "doctor": visit.doctor or visit.therapist,
                 "note": visit.note,
                 "checks": check_rows(data, tests, visit.seq, proto),
             }
@@ -673,8 +675,20 @@ def summary_context(db: ClinicDB, patient_id: int, today: date) -> dict[str, Any
         "charts": [c for c in made if c],
         "notes": notes,
         "proms": proms_info(db, data, proto),
+        "treated_by": treated_by(data.visits),
     }
     return ctx
+
+
+def treated_by(visits: list[Visit]) -> dict[str, str]:
+    """Who held the visits: the therapists of the sessions and the doctors of the
+    appointments, each named once in the order they first held one ('' when none)."""
+    therapists = [v.therapist for v in visits if v.status == "done" and not v.is_doctor]
+    doctors = [v.doctor or v.therapist for v in visits if v.status == "done" and v.is_doctor]
+    return {
+        "therapists": ", ".join(dict.fromkeys(n for n in therapists if n)),
+        "doctors": ", ".join(dict.fromkeys(n for n in doctors if n)),
+    }
 
 
 def build_context(

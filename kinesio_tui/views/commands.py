@@ -10,6 +10,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.markup import escape
 
 from kinesio_tui.domain.search import fold
 from kinesio_tui.i18n import _
@@ -47,6 +48,14 @@ class KinesioCommands(Provider):
             out.append((_("Edit patient details"), screen.action_edit, ""))
         home = screen if isinstance(screen, PatientsScreen) else None
         out.append((_("New patient"), partial(self._new_patient, home), _("Register a patient")))
+        out.append(
+            (
+                _("Who is treating: switch therapist"),
+                self.kapp.action_switch_therapist,
+                # the palette reads help text as markup: a name is text
+                _("Now: {name} (Ctrl+T)", name=escape(self.kapp.actor)),
+            )
+        )
         out.append((_("Help: keys on this screen"), self.kapp.action_help, ""))
         return out
 

@@ -53,6 +53,7 @@ from kinesio_tui.domain.visits import (
     measurements_of,
     pir_cycles_of,
     record_measurement,
+    set_visit_doctor,
     set_visit_note,
     start_visit,
     tick_item,
@@ -120,6 +121,15 @@ def describe_pir(cycle: PirCycle) -> str:
             b=value_with_unit(cycle.pain_after),
         )
     return text
+
+
+def held_by(visit: Visit) -> str:
+    """Who held the visit, as its header and its read-only view say it."""
+    if visit.is_doctor and visit.doctor and visit.doctor != visit.therapist:
+        return _("Doctor {doctor} (typed by {who}). ", doctor=visit.doctor, who=visit.therapist)
+    if visit.is_doctor:
+        return _("Doctor {doctor}. ", doctor=visit.doctor or visit.therapist or "?")
+    return _("Held by {who}. ", who=visit.therapist or "?")
 
 
 class LastSessionDialog(ModalScreen[None]):
@@ -289,6 +299,13 @@ class VisitScreen(Screen[bool]):
             _("Referral"),
             tooltip=_("Record the referral of a red-flag hold: to whom, when, why"),
         ),
+        Binding(
+            "w",
+            "name_doctor",
+            _("Doctor"),
+            tooltip=_("Name the doctor holding this appointment (if not the one at the keyboard)"),
+            show=False,
+        ),
     ]
 
     help_title = _("Visit")
@@ -397,6 +414,7 @@ class VisitScreen(Screen[bool]):
 
     def goal_text(self) -> Text:
         text = Text()
+        text.append(held_by(self.visit), style="bold")  # the header is cut at 80 columns
         text.append(_("Module {m}: {title}. ", m=self.module.number, title=self.module.title))
         text.append(self.module.goal, style="italic")
         return text
@@ -707,9 +725,45 @@ class VisitScreen(Screen[bool]):
         is_doctor = self.visit.is_doctor
         if action == "questionnaires":
             return is_doctor
+        if action == "name_doctor":
+            return is_doctor
         if action in ("clear_hold", "referral"):  # a doctor's appointment, while on hold
             return is_doctor and self.hold is not None
         return not (action in ("pir", "last_session") and is_doctor)
+
+    def action_name_doctor(self) -> None:
+        """`w` at a doctor's appointment: name the doctor, when someone else types for them."""
+        from kinesio_tui.views.asked import AskDialog, checked_name
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+
+            def named(visit: Visit) -> None:
+                self.visit = replace(self.visit, doctor=visit.doctor, version=visit.version)
+                if self.on_stack:
+                    self.query_one("#visit-goal", Static).update(self.goal_text())
+                self.notify(markup=False, message=_("Doctor: {name}.", name=visit.doctor))
+
+            save_patiently(
+                self.app,
+                lambda: set_visit_doctor(
+                    self.db, self.visit_id, name, expected_version=self.visit.version
+                ),
+                named,
+                self.write_failed,
+            )
+
+        self.app.push_screen(
+            AskDialog(
+                _("Doctor of this appointment"),
+                _("Who is the doctor? (You stay named as the one who typed it.)"),
+                check=checked_name("doctor"),
+                value=self.visit.doctor,
+                dialog_id="name-doctor",
+            ),
+            chosen,
+        )
 
     def action_clear_hold(self) -> None:
         """A doctor's clearance, at this doctor's appointment: therapy may go on."""

@@ -28,6 +28,8 @@ class Workstation(Protocol):
 
     def action_help(self) -> None: ...
 
+    def action_switch_therapist(self) -> None: ...
+
 
 def workstation(app: App[Any]) -> Workstation:
     """`app` (a screen's or widget's `self.app`) as the workstation it is."""
