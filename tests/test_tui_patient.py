@@ -62,11 +62,15 @@ def test_enter_on_the_current_visit_starts_it_and_the_screen_refreshes(
     demo_db_path: Path,
 ) -> None:
     from kinesio_tui.views.visit import VisitScreen
+    from kinesio_tui.views.visit_record import VisitRecordScreen
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
         table = app.screen.query_one("#visits", RowTable)
         assert "today" in str(table.get_row_at(table.cursor_row)[-1])
-        await pilot.press("up", "enter")  # a done visit: not startable
+        await pilot.press("up", "enter")  # a done visit: read back, not started
+        await pilot.pause()
+        assert isinstance(app.screen, VisitRecordScreen)
+        await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, PatientScreen)
         await pilot.press("down", "enter")

@@ -17,6 +17,7 @@ from kinesio_tui.cli.options import RootDbOption, RootOptions, TherapistOption
 from kinesio_tui.cli.patients import patients_app
 from kinesio_tui.cli.refusal import OneLineUsageErrors, fail
 from kinesio_tui.cli.templates import templates_app
+from kinesio_tui.cli.visits import visit_app
 from kinesio_tui.cli.workstation import open_the_workstation, workstation_app
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
@@ -37,6 +38,7 @@ app.add_typer(patients_app, name="patients")
 app.add_typer(episode_app, name="episode")
 app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates")
+app.add_typer(visit_app, name="visit")
 
 
 @app.callback(invoke_without_command=True)

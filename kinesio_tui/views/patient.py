@@ -53,16 +53,55 @@ class VisitTable(RowTable):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "enter", "select_cursor", _("Start"), tooltip=_("Start or continue the current visit")
+            "enter",
+            "select_cursor",
+            _("Start"),
+            tooltip=_("Start or continue the current visit"),
+        ),
+        Binding(
+            "enter", "open_held", _("Open"), tooltip=_("Open the highlighted held visit, read-only")
+        ),
+        # the same, left out of a footer that never had Enter (a programme over: no room)
+        Binding(
+            "enter",
+            "read_held",
+            _("Open"),
+            tooltip=_("Open the highlighted held visit, read-only"),
+            show=False,
         ),
     ]
+    #: The cursor is on a held visit (Enter opens it rather than starting one).
+    _on_held = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Enter is offered while a visit is left to start (dimmed for an archived patient)."""
+        """Enter is offered while a visit is left to start (dimmed for an archived patient),
+        and as Open on a held visit."""
         screen = self.screen
-        if action == "select_cursor" and isinstance(screen, PatientScreen):
-            return screen.can_start_visit()
+        if not isinstance(screen, PatientScreen):
+            return True
+        if action == "select_cursor":
+            return False if screen.held_visit_highlighted() else screen.can_start_visit()
+        if action in ("open_held", "read_held"):
+            footer_has_enter = screen.can_start_visit() is not False
+            return screen.held_visit_highlighted() and (action == "open_held") == footer_has_enter
         return True
+
+    def action_open_held(self) -> None:
+        """Enter on a held visit: its read-only view."""
+        self.action_select_cursor()
+
+    def action_read_held(self) -> None:
+        """Enter on a held visit of a programme that is over: its read-only view."""
+        self.action_select_cursor()
+
+    def on_row_table_row_highlighted(self, event: RowTable.RowHighlighted) -> None:
+        """The Enter hint follows the cursor: Open on a held visit, else Start."""
+        screen = self.screen
+        if isinstance(screen, PatientScreen):
+            held = screen.held_visit_highlighted()
+            if held != self._on_held:
+                self._on_held = held
+                screen.refresh_bindings()
 
 
 def header_text(
@@ -346,10 +385,24 @@ class PatientScreen(Screen[None]):
             return
         self.start_visit(nxt.id)
 
+    def held_visit_highlighted(self) -> bool:
+        """The visit list's cursor is on a held visit (Enter reads it back)."""
+        prog = self.progress
+        key = self.query_one(VisitTable).row_key(self.query_one(VisitTable).cursor_row)
+        return prog is not None and any(
+            str(v.id) == key and v.status == "done" for v in prog.visits
+        )
+
     def start_visit(self, visit_id: int) -> None:
-        """Open the visit screen on `visit_id` if it is the one to hold next."""
+        """Open the visit screen on `visit_id` if it is the one to hold next; a held visit
+        opens read-only (its history, corrections and reopening)."""
         prog = self.progress
         if prog is None:
+            return
+        if any(v.id == visit_id and v.status == "done" for v in prog.visits):
+            from kinesio_tui.views.visit_record import VisitRecordScreen
+
+            self.app.push_screen(VisitRecordScreen(visit_id))
             return
         if self.patient is not None and self.patient.archived:
             self.notify(_("This patient is archived: restore them first (a)."), severity="warning")
