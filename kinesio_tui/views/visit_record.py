@@ -212,7 +212,8 @@ class VisitRecordScreen(Screen[None]):
                 text.append("\n")
             text.append(f"{KIND_WORDS.get(a.kind, a.kind)} {a.what}", style="bold")
             if a.kind != "reopen":
-                change = f"{a.old_value} → {a.new_value}" if a.new_value else a.old_value
+                was = a.old_value or _("none")
+                change = f"{was} → {a.new_value}" if a.kind == "correct" else was
                 text.append(f" ({change})")
             text.append(
                 _(
@@ -392,6 +393,7 @@ class VisitRecordScreen(Screen[None]):
                 hint,
                 check=check,
                 value=shown(entry.value),
+                placeholder=_("the corrected value"),
                 max_length=500,
                 dialog_id="amend-value",
             ),
