@@ -223,12 +223,15 @@ async def test_doctor_form_saves_typed_values_and_red_flags(demo_db_path: Path) 
         assert screen.query_one("#visit-alarm").has_class("-raised")
         assert "refer to a doctor now" in text_of(screen, "#visit-alarm")
 
-        await press(pilot, "ctrl+z")  # undo the Lasegue sign
+        typing_in = screen.focused
+        assert isinstance(typing_in, Input)
+        await press(pilot, "escape", "ctrl+z")  # out of the field: undo the Lasegue sign
         assert ("slr_sign", "R") not in {
             (m.test_code, m.side) for m in measurements_of(app.db, visit.id)
         }
         assert form.query_one("#f-slr_sign-R", Select).is_blank()
 
+        typing_in.focus()
         await press(pilot, "c")  # typed into the field: letters are text there
         assert get_visit(app.db, visit.id).status == "planned"
         await press(pilot, "escape", "c")  # out of the field, then complete

@@ -346,6 +346,8 @@ class VisitScreen(Screen[bool]):
         #: The version each tick or test result had after this screen's last write to it
         #: (0: none): what undoing that write is based on.
         self.written: dict[tuple[str, ...], int] = {}
+        #: What each one-line field held as it was typed in (Ctrl+Z there steps back).
+        self._typed: dict[Input, list[str]] = {}
 
     @property
     def host(self) -> VisitHost:
@@ -591,8 +593,35 @@ class VisitScreen(Screen[bool]):
         """Remember how to take back the change just made."""
         self.undo_stack.append(UndoStep(description, run))
 
+    @on(events.DescendantFocus)
+    def field_entered(self, event: events.DescendantFocus) -> None:
+        """Typing in a one-line field starts its own undo from what it holds now."""
+        if isinstance(event.widget, Input):
+            self._typed[event.widget] = [event.widget.value]
+
+    @on(Input.Changed)
+    def field_typed(self, event: Input.Changed) -> None:
+        history = self._typed.get(event.input)
+        if history is not None and history[-1] != event.value:
+            history.append(event.value)
+
+    def undo_typing(self, field: Input) -> None:
+        """Ctrl+Z in a one-line field: its text as it was before the last keystroke (the
+        note's text area has its own undo); nothing saved is touched."""
+        history = self._typed.get(field)
+        if not history or len(history) < 2:
+            self.notify(markup=False, message=_("Nothing typed to undo in this field."))
+            return
+        history.pop()
+        field.value = history[-1]
+        field.cursor_position = len(field.value)
+
     def action_undo(self) -> None:
-        """Take back the last change (tick, dosage, PIR set or test result)."""
+        """Ctrl+Z: in a one-line field, the typing there; elsewhere, take back the last
+        change recorded at this visit (tick, dosage, PIR set or test result) and say which."""
+        if isinstance(self.focused, Input):
+            self.undo_typing(self.focused)
+            return
         if not self.undo_stack:
             self.notify(markup=False, message=_("Nothing to undo."))
             return
