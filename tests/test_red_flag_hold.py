@@ -354,3 +354,23 @@ def test_erasure_removes_the_hold_and_its_referral(demo_db: ClinicDB, demo_db_pa
     ).fetchone()[0]
     assert left == 0
     assert b"Santaros klinikos" not in demo_db_path.read_bytes()
+
+
+def test_patients_show_says_cleared_after_the_doctors_clearance(db_path: Path) -> None:
+    """The real `kinesio` process: a flag the doctor cleared, still ticked, is no longer
+    "refer to a doctor now"; show says who cleared it, when and why."""
+    from real_cli import run
+
+    with connect(db_path, actor="tester") as db:
+        eid = _episode(db, ("cancer_history",))
+        record_referral(db, eid, to="Oncologist", on=DAY, why="History of cancer", today=DAY)
+        doctor = _hold_doctor_visit(db, eid)
+        clear_hold(db, eid, visit_id=doctor, doctor="Dr Petraitė", note="Remission for 10 years")
+        screen_red_flags(db, eid, ["cancer_history"], visit_id=doctor, today=DAY)
+        pid = db.execute("SELECT patient_id FROM episodes WHERE id = ?", [eid]).fetchone()[0]
+    shown = run("patients", "show", str(pid), "--db", db_path)
+    assert shown.code == 0, shown
+    assert "refer to a doctor now" not in shown.out
+    assert "Therapy on hold since" not in shown.out
+    assert f"cleared for therapy by Dr Petraitė on {DAY}" in shown.out
+    assert "Cleared by Dr Petraitė: Remission for 10 years" in shown.out

@@ -128,7 +128,7 @@ def patients_add(
 @patients_app.command("show", help=_("Show a patient, the current episode and where it stands."))
 def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = None) -> None:
     from kinesio_tui.domain.episodes import current_episode
-    from kinesio_tui.domain.holds import describe_hold, latest_hold
+    from kinesio_tui.domain.holds import describe_hold, flags_words, latest_hold
     from kinesio_tui.domain.outcomes import progress
     from kinesio_tui.protocol import protocol
     from kinesio_tui.units import number_text
@@ -171,15 +171,13 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
                 )
             )
         )
+        last = latest_hold(conn, episode.id)
         if pr.red_flags:
+            # a flag the doctor cleared, still ticked, reads "cleared", not "refer now"
             typer.secho(
-                _(
-                    "RED FLAGS - refer to a doctor now: {flags}",
-                    flags="; ".join(proto.red_flag_words(pr.red_flags)),
-                ),
+                shown(flags_words(proto.red_flag_words(pr.red_flags), last)),
                 fg=typer.colors.RED,
             )
-        last = latest_hold(conn, episode.id)
         if last is not None and (last.active or pr.red_flags):
             # the open hold, or the clearance of the flags still raised
             for line in describe_hold(last, proto.red_flag_words(last.flags)):
