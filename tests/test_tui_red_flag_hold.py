@@ -204,3 +204,38 @@ def test_a_therapy_session_has_no_clearance_key(db_path: Path) -> None:
         assert active_hold(app.db, eid) is not None
 
     on_patient(db_path, pid, script)
+
+
+def test_the_visit_list_says_each_planned_session_is_on_hold(db_path: Path) -> None:
+    """Planned therapy sessions read "on hold" while the hold lasts; the doctor's
+    appointments, where the patient is seen, stay planned; a clearance lifts it."""
+    from kinesio_tui.domain.holds import clear_hold
+    from kinesio_tui.views.patient import VisitTable
+
+    pid, eid = new_patient(db_path, ("saddle_numbness",))
+
+    def statuses(app: KinesioApp) -> dict[str, str]:
+        table = app.screen.query_one(VisitTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        return {str(row[1]).strip(): str(row[-1]) for row in rows}
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        shown = statuses(app)
+        assert shown["M1·1  Doctor"] == "today"
+        assert shown["M1·2  Session"] == "on hold"
+        assert shown["M1·8  Doctor"] == "planned"
+        assert shown["M3·14 Session"] == "on hold"
+        sessions = [status for label, status in shown.items() if "Session" in label]
+        assert len(sessions) == 36 and set(sessions) == {"on hold"}
+        with connect(db_path, actor="tester") as db:
+            doctor = next_visit(db, eid)
+            assert doctor is not None
+            start_visit(db, doctor.id, today=DAY)
+            clear_hold(db, eid, visit_id=doctor.id, doctor="Dr Jonaitis", note="MRI normal")
+        assert isinstance(app.screen, PatientScreen)
+        app.screen.refresh_data()
+        await pilot.pause()
+        shown = statuses(app)
+        assert shown["M1·2  Session"] == "planned" and "on hold" not in shown.values()
+
+    on_patient(db_path, pid, script, size=(120, 40))

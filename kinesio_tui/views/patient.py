@@ -251,7 +251,11 @@ class PatientScreen(Screen[None]):
             banner.show_flags(flags)
         self.set_class(bool(flags) or hold is not None, "-red-flag")
         self._show_programme(prog)
-        self._show_visits(prog.visits if prog else [], prog.standing.next_visit if prog else None)
+        self._show_visits(
+            prog.visits if prog else [],
+            prog.standing.next_visit if prog else None,
+            on_hold=hold is not None,
+        )
         state = (
             self.episode is None,
             self.can_start_visit(),
@@ -304,8 +308,11 @@ class PatientScreen(Screen[None]):
     def _visits_width(self) -> int:
         return 48 if is_wide(self.size.width) else 41
 
-    def _show_visits(self, visits: list[Visit], current: Visit | None) -> None:
-        shown = (visits, current, is_wide(self.size.width))
+    def _show_visits(
+        self, visits: list[Visit], current: Visit | None, *, on_hold: bool = False
+    ) -> None:
+        """The visit list; while a red flag holds therapy, each planned session says so."""
+        shown = (visits, current, is_wide(self.size.width), on_hold)
         if shown == self._shown_visits:
             return  # unchanged: keep the cursor where the user left it
         self._shown_visits = shown
@@ -320,12 +327,18 @@ class PatientScreen(Screen[None]):
             label = Text(f"M{visit.module}·{visit.number:<2} {kind}")
             if visit.is_doctor:
                 label.stylize("bold")
-            status = status_label(visit, today)
+            held_back = on_hold and not visit.is_doctor and visit.status == "planned"
+            status = Text(
+                _("on hold") if held_back and not visit.in_progress else status_label(visit, today),
+                style="bold" if current and visit.id == current.id else "",
+            )
+            if held_back:
+                status.stylize("red")
             cells: list[str | Text] = [
                 visit_glyph(visit, today),
                 label,
                 visit.day.strftime(date_format),
-                Text(status, style="bold" if current and visit.id == current.id else ""),
+                status,
             ]
             rows.append((str(visit.id), cells))
         table.add_rows(rows)
