@@ -134,6 +134,30 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class PublishedOutcome:
+    """A result the clinic publishes for one condition (its share of patients pain-free)."""
+
+    condition: str
+    pain_gone_percent: float
+    source: str
+
+
+@dataclass(frozen=True)
+class OutcomeRules:
+    """How the clinic's outcome summary counts (protocol.toml [outcomes])."""
+
+    #: A completed programme's last VAS at most this: pain gone.
+    pain_gone_vas_at_most: float = 1.0
+    #: Fewer episodes than this in a group: counts only, no percentage.
+    fewest_for_percent: int = 5
+    published: tuple[PublishedOutcome, ...] = ()
+    default: str = ""
+
+    def published_for(self, condition: str) -> PublishedOutcome | None:
+        return next((p for p in self.published if p.condition == condition), None)
+
+
+@dataclass(frozen=True)
 class PirDefaults:
     muscles: tuple[str, ...]
     tension_s: int
@@ -215,6 +239,8 @@ class Protocol:
     tests: tuple[ClinicalTest, ...]
     #: The neurological screen of every doctor's appointment (each test kept to its region).
     neuro_screen: tuple[str, ...] = ()
+    #: How the clinic's outcome summary counts, and the clinic's published results.
+    outcomes: OutcomeRules = OutcomeRules()
 
     @property
     def visits_per_module(self) -> int:
@@ -562,6 +588,8 @@ def parse_protocol(file: Path, catalog: Catalog) -> Protocol:
         for t in tests
     )
 
+    outcomes = _outcome_rules(root.table("outcomes"), conditions)
+
     pir = root.table("pir")
     muscles = tuple(pir.get("muscles", list))
     if not muscles:
@@ -596,7 +624,31 @@ def parse_protocol(file: Path, catalog: Catalog) -> Protocol:
         ),
         tests=tests,
         neuro_screen=neuro_screen,
+        outcomes=outcomes,
     )
+
+
+def _outcome_rules(table: _Reader, conditions: list[Condition]) -> OutcomeRules:
+    """protocol.toml [outcomes]: the pain-gone cut-off, and a published figure per condition."""
+    at_most = table.get("pain_gone_vas_at_most", (int, float))
+    if not 0 <= at_most <= 10:
+        raise table.fail("pain_gone_vas_at_most", "should be a VAS from 0 to 10")
+    fewest = table.get("fewest_for_percent", int)
+    if fewest < 1:
+        raise table.fail("fewest_for_percent", "should be at least 1")
+    published = []
+    codes = [c.code for c in conditions]
+    for row in table.tables("published") if "published" in table.data else []:
+        condition = row.text("condition")
+        if condition not in codes:
+            raise row.fail("condition", f"unknown condition {condition!r}; known: {codes}")
+        percent = row.get("pain_gone_percent", (int, float))
+        if not 0 <= percent <= 100:
+            raise row.fail("pain_gone_percent", "should be a percentage from 0 to 100")
+        published.append(PublishedOutcome(condition, float(percent), row.text("source")))
+    if len({p.condition for p in published}) != len(published):
+        raise table.fail("published", "names a condition twice")
+    return OutcomeRules(float(at_most), fewest, tuple(published), table.text("default"))
 
 
 def _note(reader: _Reader) -> str:
