@@ -99,13 +99,17 @@ def test_bad_input_exits_2_without_traceback(demo_db_path: Path, tmp_path: Path)
 def test_templates_path_and_copy(tmp_path: Path) -> None:
     code, stdout, _ = kinesio("templates", "path")
     assert code == 0 and Path(stdout.strip()) == override_dir()
+    from kinesio_tui.export.render import builtin_template_files
+
+    n = len(list(builtin_template_files()))
     code, stdout, _ = kinesio("templates", "copy")
-    assert code == 0 and stdout.startswith("10 templates copied, 0 already there")
+    assert code == 0 and stdout.startswith(f"{n} templates copied, 0 already there")
     assert (override_dir() / "summary.html.j2").is_file()
+    assert (override_dir() / "clinic_outcomes.html.j2").is_file()
     assert (override_dir() / "partials" / "report.css").is_file()
     (override_dir() / "summary.md.j2").write_text("mine")
     code, stdout, _ = kinesio("templates", "copy")
-    assert stdout.startswith("0 templates copied, 10 already there")
+    assert stdout.startswith(f"0 templates copied, {n} already there")
     assert (override_dir() / "summary.md.j2").read_text() == "mine"
 
 

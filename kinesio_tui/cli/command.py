@@ -14,6 +14,7 @@ from kinesio_tui.cli.episodes import episode_app
 from kinesio_tui.cli.export import export_app
 from kinesio_tui.cli.maintenance import maintenance_app
 from kinesio_tui.cli.options import RootDbOption, RootOptions, TherapistOption
+from kinesio_tui.cli.outcomes import outcomes_app
 from kinesio_tui.cli.patients import patients_app
 from kinesio_tui.cli.refusal import OneLineUsageErrors, fail
 from kinesio_tui.cli.templates import templates_app
@@ -30,10 +31,11 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
 )
-# Commands first (init, demo, backup, restore, check, erase, export), then the groups.
+# Commands first (init, demo, backup, restore, check, erase, export, outcomes), then the groups.
 app.add_typer(workstation_app)
 app.add_typer(maintenance_app)
 app.add_typer(export_app)
+app.add_typer(outcomes_app)
 app.add_typer(patients_app, name="patients")
 app.add_typer(episode_app, name="episode")
 app.add_typer(audit_app, name="audit")

@@ -14,6 +14,7 @@ import typer
 
 from kinesio_tui.cli.database import clinic_db
 from kinesio_tui.cli.options import DbOption
+from kinesio_tui.cli.outcomes import FromOption, ToOption
 from kinesio_tui.cli.patients import find_one_patient
 from kinesio_tui.cli.refusal import fail
 from kinesio_tui.errors import KinesioError
@@ -28,6 +29,7 @@ class KindChoice(StrEnum):
     summary = "summary"
     visit = "visit"
     module = "module"
+    outcomes = "outcomes"
 
 
 class FormatChoice(StrEnum):
@@ -40,7 +42,10 @@ export_app = typer.Typer()
 
 @export_app.command(
     "export",
-    help=_("Write a patient summary, visit note or module report as Markdown or printable HTML."),
+    help=_(
+        "Write a patient summary, visit note or module report, or the clinic's outcome "
+        "report (--kind outcomes, no patient), as Markdown or printable HTML."
+    ),
 )
 def export(
     ctx: typer.Context,
@@ -49,7 +54,10 @@ def export(
     ] = None,
     kind: Annotated[
         KindChoice,
-        typer.Option("--kind", help=_("Report: summary, visit note or module report.")),
+        typer.Option(
+            "--kind",
+            help=_("Report: summary, visit note, module report, or the clinic's outcomes."),
+        ),
     ] = KindChoice.summary,
     fmt: Annotated[
         FormatChoice, typer.Option("--format", help=_("md or html."))
@@ -72,11 +80,20 @@ def export(
         bool, typer.Option("--all", help=_("Every active patient, with a progress bar."))
     ] = False,
     force: Annotated[bool, typer.Option("--force", help=_("Replace files that exist."))] = False,
+    since: FromOption = None,
+    until: ToOption = None,
     db: DbOption = None,
 ) -> None:
     from kinesio_tui.export import export_patient
     from kinesio_tui.export.files import export_dir_path
 
+    if kind is KindChoice.outcomes:
+        _export_outcomes(
+            ctx, patient, all_patients, visit, module, fmt, out, force, since, until, db
+        )
+        return
+    if since is not None or until is not None:
+        raise fail(KinesioError(_("Which report?"), _("--from and --to are for --kind outcomes.")))
     if all_patients == (patient is not None):
         raise fail(KinesioError(_("Which patient?"), _("Give a patient id or search, or --all.")))
     if all_patients and visit is not None:
@@ -180,3 +197,38 @@ def _export_all(conn: ClinicDB, options: dict[str, Any]) -> None:
     )
     if refused:
         raise typer.Exit(code=2)
+
+
+def _export_outcomes(
+    ctx: typer.Context,
+    patient: str | None,
+    all_patients: bool,
+    visit: int | None,
+    module: int | None,
+    fmt: FormatChoice,
+    out: Path | None,
+    force: bool,
+    since: str | None,
+    until: str | None,
+    db: Path | None,
+) -> None:
+    """The clinic's outcome report: counts over every patient, so no patient is named."""
+    from kinesio_tui.domain.validate import parse_date
+    from kinesio_tui.export.files import export_dir_path
+    from kinesio_tui.export.outcomes import export_outcomes
+
+    if patient is not None or all_patients or visit is not None or module is not None:
+        raise fail(
+            KinesioError(
+                _("One report for the clinic"),
+                _("--kind outcomes takes no patient, --all, --visit or --module."),
+            )
+        )
+    with clinic_db(ctx, db) as conn:
+        first = parse_date("--from", since) if since is not None else None
+        last = parse_date("--to", until) if until is not None else None
+        out_dir = out.expanduser() if out else export_dir_path()
+        written = export_outcomes(
+            conn, fmt.value, out_dir, since=first, until=last, overwrite=force
+        )
+        typer.echo(shown(written))

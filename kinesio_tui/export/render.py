@@ -24,7 +24,12 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 Format = Literal["md", "html"]
-TEMPLATE_NAMES = {"summary": "summary", "visit": "visit_note", "module": "module_report"}
+TEMPLATE_NAMES = {
+    "summary": "summary",
+    "visit": "visit_note",
+    "module": "module_report",
+    "outcomes": "clinic_outcomes",
+}
 #: The built-in templates are package data: kinesio_tui/templates (partials/ inside it).
 TEMPLATE_PACKAGE = "kinesio_tui"
 TEMPLATE_FOLDER = "templates"
