@@ -14,10 +14,16 @@ from pathlib import Path
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
-from kinesio_tui.domain.episodes import next_visit_day, open_episode, screen_red_flags
+from kinesio_tui.domain.episodes import (
+    close_episode,
+    next_visit_day,
+    open_episode,
+    screen_red_flags,
+)
 from kinesio_tui.domain.holds import record_referral
 from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle, Visit
 from kinesio_tui.domain.patients import archive_patient, create_patient
+from kinesio_tui.domain.proms import record_prom_answer
 from kinesio_tui.domain.visits import (
     checklist_for_visit,
     complete_visit,
@@ -33,6 +39,7 @@ from kinesio_tui.domain.visits import (
 )
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.protocol import ClinicalTest, protocol
+from kinesio_tui.questionnaires import offered_for
 
 SEED = 20261125
 DEMO_ACTOR = "demo"
@@ -70,6 +77,13 @@ class Case:
     onset_days: int | None = None
     pir_muscles: tuple[str, ...] = ()  # () : the subtype's usual muscles (PIR_MUSCLES)
     extra: dict[str, float] = field(default_factory=dict)
+    #: A past patient: the first visit was this many weeks before today (None: a current one).
+    weeks_ago: int | None = None
+    #: How a past patient's episode ended after `visits_done` visits: "completed" (the
+    #: doctor ends the programme at that final appointment) or "closed" (stopped coming).
+    ended: str = ""
+    #: The questionnaire of the subtype (ODI, NDI) filled in at each doctor's appointment.
+    proms: bool = False
 
 
 #: The muscles a therapist would relax first for each subtype.
@@ -304,6 +318,59 @@ def _extra_cases(rng: random.Random) -> list[Case]:
     return cases
 
 
+#: Past patients whose programmes ended: what the clinic's outcome summary counts. Most end
+#: with pain gone; some only better; one of each condition stopped coming. A programme the
+#: doctor ends at a module's final appointment (pain gone, goals met) is completed too.
+PAST_CASES = (
+    Case("Vaida", "Stankevičienė", "F", 41, "Accountant", "radiculitis", "cervical", "R",
+         "acute", visits_done=15, vas_start=6, vas_end=0, relief_by=13, weeks_ago=40,
+         ended="completed", proms=True, phone="+370 611 20417",
+         final_note="Module 1 goals met: no neck or arm pain, grip equal. Programme ends."),
+    Case("Mantas", "Mažeika", "M", 53, "Bus driver", "radiculitis", "cervical", "L",
+         "chronic", visits_done=30, vas_start=7, vas_end=2, relief_by=28, weeks_ago=30,
+         ended="completed", proms=True, phone="+370 622 51904",
+         final_note="Pain 2/10 at the end of module 2; continues the home exercises."),
+    Case("Irena", "Balčiūnienė", "F", 58, "Teacher", "radiculitis", "thoracic", "R",
+         "acute", visits_done=15, vas_start=5, vas_end=0, relief_by=12, weeks_ago=25,
+         ended="completed", phone="+370 633 80126",
+         final_note="Intercostal pain gone, breathing free. Programme ends."),
+    Case("Rimantas", "Rimkus", "M", 66, "Retired", "radiculitis", "thoracic", "L",
+         "acute", visits_done=15, vas_start=6, vas_end=1, relief_by=13, weeks_ago=36,
+         ended="completed", phone="+370 644 31578"),
+    Case("Saulius", "Lukoševičius", "M", 39, "Warehouse worker", "radiculitis", "lumbar",
+         "R", "acute", visits_done=15, vas_start=8, vas_end=1, relief_by=13, weeks_ago=20,
+         ended="completed", proms=True, phone="+370 655 62230",
+         final_note="Lifts at work without pain after module 1. Programme ends."),
+    Case("Laima", "Kavaliauskienė", "F", 47, "Nurse", "radiculitis", "lumbar", "L",
+         "acute", visits_done=9, vas_start=7, vas_end=5, relief_by=45, weeks_ago=18,
+         ended="closed", phone="+370 666 10984"),
+    Case("Kristina", "Sakalauskienė", "F", 34, "Programmer", "sciatica", "upper", "L",
+         "acute", visits_done=15, vas_start=6, vas_end=0, relief_by=12, weeks_ago=44,
+         ended="completed", proms=True, phone="+370 677 40251",
+         final_note="Sits through the working day without pain. Programme ends."),
+    Case("Gediminas", "Grigas", "M", 61, "Farmer", "sciatica", "upper", "R", "chronic",
+         visits_done=30, vas_start=7, vas_end=3, relief_by=28, weeks_ago=33,
+         ended="completed", proms=True, phone="+370 688 73302",
+         final_note="Pain 3/10 after long days in the field; better, not gone."),
+    Case("Rasa", "Jakštienė", "F", 45, "Cashier", "sciatica", "middle", "R", "acute",
+         visits_done=15, vas_start=5, vas_end=1, relief_by=13, weeks_ago=28,
+         ended="completed", proms=True, phone="+370 699 21845"),
+    Case("Tadas", "Adomaitis", "M", 50, "Electrician", "sciatica", "middle", "L", "acute",
+         visits_done=15, vas_start=8, vas_end=0, relief_by=13, weeks_ago=22,
+         ended="completed", phone="+370 610 58411"),
+    Case("Aldona", "Ramanauskienė", "F", 69, "Retired", "sciatica", "lower", "R", "chronic",
+         visits_done=45, vas_start=7, vas_end=1, relief_by=42, weeks_ago=48, missed=(20,),
+         ended="completed", proms=True, phone="+370 621 94470",
+         final_note="Heel walk normal, no pain walking to the shop. Programme completed."),
+    Case("Vilius", "Bielskis", "M", 29, "Builder", "sciatica", "lower", "L", "acute",
+         visits_done=15, vas_start=5, vas_end=0, relief_by=12, weeks_ago=24,
+         ended="completed", phone="+370 632 17760"),
+    Case("Eglė", "Tamošiūnienė", "F", 36, "Hairdresser", "sciatica", "middle", "L",
+         "chronic", visits_done=5, vas_start=6, vas_end=6, relief_by=45, weeks_ago=16,
+         ended="closed", phone="+370 643 62009"),
+)  # fmt: skip
+
+
 def _onset_days(case: Case, rng: random.Random) -> int:
     """Days from onset to the first visit: chronic means over 3 months, acute under 6 weeks."""
     if case.onset_days is not None:
@@ -351,6 +418,8 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
     weekdays = proto.timing.visit_weekdays
     # Start far enough back that `visits_done` clinic days have passed before today.
     start = today - timedelta(days=(case.visits_done * 7) // len(weekdays) + 3)
+    if case.weeks_ago is not None:  # a past patient
+        start = today - timedelta(weeks=case.weeks_ago)
     start = next_visit_day(start, weekdays, inclusive=True)
     month, day = 1 + rng.randrange(12), 1 + rng.randrange(28)
     # born early enough in the year that the case is its published age today
@@ -391,7 +460,12 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
             mark_missed(db, visit.id, today=visit.planned_date)
             continue
         _hold_visit(db, case, visit, therapist, rng, complete=True)
-    if case.visits_done < len(visits):
+    if case.ended and case.visits_done < len(visits):  # the 45th visit completes it itself
+        last = visits_of(db, episode_id)[case.visits_done - 1]
+        # completed at the final appointment; stopped coming: closed after two weeks of calls
+        end = last.day if case.ended == "completed" else last.day + timedelta(days=14)
+        close_episode(db, episode_id, today=end, status=case.ended)
+    elif not case.ended and case.visits_done < len(visits):
         reschedule_planned(db, episode_id, today + timedelta(days=case.next_in_days), today=today)
     if case.in_progress and case.visits_done < len(visits):
         nxt = visits_of(db, episode_id)[case.visits_done]
@@ -438,7 +512,10 @@ def _hold_visit(
                     )
             else:
                 record_measurement(db, visit.id, test.code, _value_for(test, case, t, None, rng))
-        note = {1: case.first_note, 45: case.final_note, **case.notes_at}.get(visit.seq)
+        if case.proms:
+            _fill_in_questionnaire(db, case, visit, vas)
+        last = case.visits_done if case.ended else 45
+        note = {1: case.first_note, last: case.final_note, **case.notes_at}.get(visit.seq)
         if note:
             set_visit_note(db, visit.id, note)
     else:
@@ -472,6 +549,20 @@ def _hold_visit(
                 )
     if complete:
         complete_visit(db, visit.id)
+
+
+def _fill_in_questionnaire(db: ClinicDB, case: Case, visit: Visit, vas: float) -> None:
+    """The subtype's disability questionnaire (ODI, NDI) as a patient in this much pain
+    marks it: each section a little above or below what the pain suggests."""
+    offered = offered_for(case.condition, case.subtype)
+    if not offered:
+        return
+    form = offered[0]
+    for index, item in enumerate(form.items):
+        level = vas * 0.35 + (index % 3 - 1) * 0.5
+        record_prom_answer(
+            db, visit.id, form.code, item.id, max(0, min(form.item_max, round(level)))
+        )
 
 
 def _dosage(code: str, number: int, rng: random.Random) -> str:
@@ -521,7 +612,7 @@ def build_demo(path: Path, *, today: date | None = None) -> Path:
     db = connect(path, actor=DEMO_ACTOR)
     try:
         with write_transaction(db):
-            for case in (*CASES, *_extra_cases(rng)):
+            for case in (*CASES, *_extra_cases(rng), *PAST_CASES):
                 _write_case(db, case, today, rng)
             # A registered patient with no episode yet: the list shows "no episode".
             create_patient(
