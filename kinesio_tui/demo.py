@@ -84,6 +84,8 @@ class Case:
     ended: str = ""
     #: The questionnaire of the subtype (ODI, NDI) filled in at each doctor's appointment.
     proms: bool = False
+    #: Checklist items a session in progress today has begun with (else the list's first).
+    started_with: tuple[str, ...] = ()
 
 
 #: The muscles a therapist would relax first for each subtype.
@@ -193,6 +195,8 @@ CASES = (
         # the final appointment of module 1, 5 weeks in: what the clinic reports
         notes_at={15: "At 5 weeks sensation normal, no pain."},
         pir_muscles=("piriformis", "gluteus medius"),
+        # module 2 begins with the gluteal activation the clinic names for her
+        started_with=("m2_asymmetric", "m2_gluteal_activation"),
     ),
     Case(
         "Algirdas",
@@ -521,6 +525,8 @@ def _hold_visit(
     else:
         record_measurement(db, visit.id, "vas", vas)
         items = checklist_for_visit(db, visit)
+        if not complete:  # begun with what the case names first
+            items = tuple(sorted(items, key=lambda item: item.code not in case.started_with))
         skip = rng.random() < 0.2
         for index, item in enumerate(items):
             if skip and index == len(items) - 1 and complete:

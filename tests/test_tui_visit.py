@@ -66,7 +66,7 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
         # sciatica: the S variants only
         assert "m2_hip_opening" in codes and "m2_twists_breath" not in codes
         before = set(ticks_of(app.db, visit.id))  # the demo session is under way
-        assert codes[0] in before and codes[2] not in before and codes[3] not in before
+        assert codes[0] in before and codes[2] not in before and codes[4] not in before
         await press(pilot, "space")  # untick item 1
         assert set(ticks_of(app.db, visit.id)) == before - {codes[0]}
         await press(pilot, "space")  # and tick it again
@@ -85,13 +85,13 @@ async def test_space_ticks_dosage_note_and_undo(demo_db_path: Path) -> None:
         prompt = screen.query_one(Checklist).get_option_at_index(2).prompt
         assert "3 x 10 each side" in str(prompt.columns[1]._cells[0])  # type: ignore[union-attr]
 
-        await press(pilot, "down", "enter")  # Enter on an unticked item: a note ticks it
+        await press(pilot, "down", "down", "enter")  # Enter on an unticked item: a note ticks it
         await type_text(pilot, "blue tape")
         await press(pilot, "enter")
-        assert ticks_of(app.db, visit.id)[codes[3]].note == "blue tape"
+        assert ticks_of(app.db, visit.id)[codes[4]].note == "blue tape"
 
-        await press(pilot, "ctrl+z")  # the last change: item 4's dosage -> unticked again
-        assert codes[3] not in ticks_of(app.db, visit.id)
+        await press(pilot, "ctrl+z")  # the last change: item 5's dosage -> unticked again
+        assert codes[4] not in ticks_of(app.db, visit.id)
         await press(pilot, "ctrl+z")  # item 3's dosage -> back to no note, still ticked
         assert ticks_of(app.db, visit.id)[codes[2]].note == ""
         await press(pilot, "ctrl+z")  # the tick of item 3
