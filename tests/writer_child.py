@@ -24,8 +24,10 @@ from conftest import DAY
 
 from kinesio_tui.data.db import connect, write_transaction
 from kinesio_tui.domain.episodes import close_episode, open_episode, screen_red_flags
+from kinesio_tui.domain.holds import clear_hold, record_referral
 from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle
 from kinesio_tui.domain.patients import create_patient, get_patient, patient_form, update_patient
+from kinesio_tui.domain.proms import record_prom_answer
 from kinesio_tui.domain.visits import (
     checklist_for_visit,
     complete_visit,
@@ -181,6 +183,18 @@ WRITES: dict[str, Callable[..., object]] = {
     ),
     "close": lambda db, episode, expected: close_episode(
         db, episode, today=DAY, expected_version=expected
+    ),
+    "refer": lambda db, episode, expected, to, why: record_referral(
+        db, episode, to=to, on=DAY, why=why, today=DAY, expected_version=expected
+    ),
+    "clear": lambda db, episode, expected, visit, doctor, note: clear_hold(
+        db, episode, visit_id=visit, doctor=doctor, note=note, expected_version=expected
+    ),
+    "override": lambda db, visit, expected, reason: start_visit(
+        db, visit, today=DAY, expected_version=expected, hold_override=reason
+    ),
+    "prom": lambda db, visit, expected, questionnaire, item, score: record_prom_answer(
+        db, visit, questionnaire, item, score, expected_version=expected
     ),
 }
 
