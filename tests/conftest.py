@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -13,6 +13,10 @@ import pytest
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.demo import build_demo
+from kinesio_tui.domain.episodes import open_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
+from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.visits import complete_visit, start_visit, visits_of
 
 #: The fixed day every test runs on (a Wednesday, a clinic day).
 DAY = date(2026, 11, 25)
@@ -69,6 +73,33 @@ def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _audit_key_fi
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.delenv("KINESIO_DB", raising=False)
     monkeypatch.setenv("KINESIO_THERAPIST", "Test Therapist")
+
+
+def held_episode(
+    db: ClinicDB,
+    episode: NewEpisode,
+    *,
+    patient: NewPatient | None = None,
+    start: date = DAY,
+    held: int = 0,
+    at: Callable[[Visit], None] | None = None,
+    leave_last_open: bool = False,
+) -> tuple[int, int, list[Visit]]:
+    """A patient (`patient`, else a made-up one) with `episode` opened on `start`, its first
+    `held` visits held on their planned days, `at(visit)` recording what each records while
+    it is open; `leave_last_open` leaves the last of them in progress. Returns the patient's
+    and the episode's ids, and the episode's visits as first planned."""
+    patient = patient or NewPatient("Ona", "Bandomoji", "1975-04-05", "F")
+    pid = create_patient(db, patient, today=start)
+    eid = open_episode(db, pid, episode, start=start, today=start)
+    planned = visits_of(db, eid)
+    for index, visit in enumerate(planned[:held]):
+        start_visit(db, visit.id, today=visit.planned_date)
+        if at is not None:
+            at(visit)
+        if not (leave_last_open and index == held - 1):
+            complete_visit(db, visit.id)
+    return pid, eid, planned
 
 
 @pytest.fixture

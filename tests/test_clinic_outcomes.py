@@ -6,15 +6,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DAY
+from conftest import DAY, held_episode
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.clinic_outcomes import GroupOutcome, Share, clinic_outcomes
-from kinesio_tui.domain.episodes import close_episode, open_episode
-from kinesio_tui.domain.models import NewEpisode, NewPatient
-from kinesio_tui.domain.patients import create_patient
+from kinesio_tui.domain.episodes import close_episode
+from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
 from kinesio_tui.domain.proms import record_prom_answer
-from kinesio_tui.domain.visits import complete_visit, record_measurement, start_visit, visits_of
+from kinesio_tui.domain.visits import record_measurement
 from kinesio_tui.errors import ProtocolError, ValidationError
 from kinesio_tui.protocol import PROTOCOL_FILE, load_protocol
 
@@ -36,24 +35,23 @@ def episode(
     `end` on `closed` (None: left active). `odi`: every ODI item's score at the first and
     the second doctor's appointment (visits 1 and 8)."""
     n = db.execute("SELECT count(*) FROM patients").fetchone()[0]
-    pid = create_patient(db, NewPatient("Ona", f"Test{n}", "1970-01-01", "F"), today=START)
-    eid = open_episode(
-        db,
-        pid,
-        NewEpisode(condition, subtype, "L", red_flags=flags),
-        start=START,
-        today=START,
-    )
-    held = max(len(vas), 8 if odi else 0)
-    for index, visit in enumerate(visits_of(db, eid)[:held]):
-        start_visit(db, visit.id, today=visit.planned_date, hold_override="seen" if flags else None)
-        if index < len(vas):
-            record_measurement(db, visit.id, "vas", vas[index])
+
+    def recorded(visit: Visit) -> None:
+        if visit.seq <= len(vas):
+            record_measurement(db, visit.id, "vas", vas[visit.seq - 1])
         if odi and visit.seq in (1, 8):
             score = odi[0] if visit.seq == 1 else odi[1]
             for item in range(1, 11):
                 record_prom_answer(db, visit.id, "odi", f"odi{item:02d}", score)
-        complete_visit(db, visit.id)
+
+    _pid, eid, _planned = held_episode(
+        db,
+        NewEpisode(condition, subtype, "L", red_flags=flags),
+        patient=NewPatient("Ona", f"Test{n}", "1970-01-01", "F"),
+        start=START,
+        held=max(len(vas), 8 if odi else 0),
+        at=recorded,
+    )
     if end is not None:
         close_episode(db, eid, today=closed, status=end)
     return eid

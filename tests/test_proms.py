@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from conftest import DAY
+from conftest import DAY, held_episode
 from rich.console import Console
 from textual.screen import Screen
 from textual.widgets import OptionList
@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from visit_harness import VisitHarness, clinic, press, sync
 
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import episodes, models, patients, visits
+from kinesio_tui.domain import models, visits
 from kinesio_tui.domain import outcomes as outcome_facts
 from kinesio_tui.domain.proms import prom_answers_of, prom_outcomes, record_prom_answer
 from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
@@ -25,6 +25,7 @@ from kinesio_tui.views.help import bindings_table
 from kinesio_tui.views.proms import PromScreen
 
 START = date(2026, 9, 7)
+ALDONA = models.NewPatient("Aldona", "Klausimyte", "1975-02-02", "F")
 
 
 def episode_with_doctor_visits(
@@ -33,19 +34,20 @@ def episode_with_doctor_visits(
     """A lumbar radiculitis patient through module 1's control appointment, which is left
     open; `forms` fills a questionnaire at a visit number. Returns the patient, the episode
     and the ids of the intake and control appointments."""
-    pid = patients.create_patient(
-        db, models.NewPatient("Aldona", "Klausimyte", "1975-02-02", "F"), today=START
-    )
-    eid = episodes.open_episode(
-        db, pid, models.NewEpisode("radiculitis", "lumbar", "L"), start=START, today=START
-    )
-    planned = visits.visits_of(db, eid)
-    for visit in planned[:8]:
-        visits.start_visit(db, visit.id, today=visit.planned_date)
+
+    def answered(visit: models.Visit) -> None:
         if forms and visit.number in forms:
             fill(db, visit.id, *forms[visit.number])
-        if visit.number != 8:
-            visits.complete_visit(db, visit.id)
+
+    pid, eid, planned = held_episode(
+        db,
+        models.NewEpisode("radiculitis", "lumbar", "L"),
+        patient=ALDONA,
+        start=START,
+        held=8,
+        at=answered,
+        leave_last_open=True,
+    )
     return pid, eid, [planned[0].id, planned[7].id]
 
 
@@ -116,19 +118,21 @@ def test_the_trail_verifies_with_answers_in_it(db_path: Path) -> None:
 
 def worse_patient(db: ClinicDB) -> tuple[int, int]:
     """Cervical radiculitis, NDI 10/50 at intake and 16/50 at the control appointment."""
-    pid = patients.create_patient(
-        db, models.NewPatient("Aldona", "Klausimyte", "1975-02-02", "F"), today=START
-    )
-    eid = episodes.open_episode(
-        db, pid, models.NewEpisode("radiculitis", "cervical", "L"), start=START, today=START
-    )
-    for visit in visits.visits_of(db, eid)[:8]:
-        visits.start_visit(db, visit.id, today=visit.planned_date)
+
+    def answered(visit: models.Visit) -> None:
         if visit.number == 1:
             fill(db, visit.id, "ndi", [1, 1, 1, 1, 1, 1, 1, 1, 1, 1])  # 10/50
         if visit.number == 8:
             fill(db, visit.id, "ndi", [2, 2, 2, 2, 2, 2, 1, 1, 1, 1])  # 16/50: 6 worse
-        visits.complete_visit(db, visit.id)
+
+    pid, eid, _planned = held_episode(
+        db,
+        models.NewEpisode("radiculitis", "cervical", "L"),
+        patient=ALDONA,
+        start=START,
+        held=8,
+        at=answered,
+    )
     return pid, eid
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DAY
+from conftest import DAY, held_episode
 from textual.widgets import Input, Select
 from visit_harness import VisitHarness, sync
 
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain.episodes import open_episode
-from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
-from kinesio_tui.domain.patients import create_patient
-from kinesio_tui.domain.visits import checklist_for_visit, doctor_checks_for_visit, visits_of
+from kinesio_tui.domain.models import NewEpisode, Visit
+from kinesio_tui.domain.visits import checklist_for_visit, doctor_checks_for_visit
 from kinesio_tui.errors import ProtocolError
 from kinesio_tui.protocol import CATALOG_FILE, PROTOCOL_FILE, load_protocol, protocol
 from kinesio_tui.views.doctor import DoctorForm
@@ -32,9 +30,7 @@ LUMBAR_WORK = {"m1_decompression_hangs", "m1_cat_cow", "m2_taping_lumbar"}
 
 
 def _visits(db: ClinicDB, condition: str, subtype: str) -> list[Visit]:
-    pid = create_patient(db, NewPatient("Ona", "Bandomoji", "1975-04-05", "F"), today=DAY)
-    eid = open_episode(db, pid, NewEpisode(condition, subtype, "R"), start=DAY, today=DAY)
-    return visits_of(db, eid)
+    return held_episode(db, NewEpisode(condition, subtype, "R"))[2]
 
 
 def _checks(db: ClinicDB, visit: Visit) -> set[str]:

@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import DAY
+from conftest import DAY, held_episode
 from typer.testing import CliRunner
 from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.domain import episodes, models, patients, visits
+from kinesio_tui.domain import models, visits
 from kinesio_tui.domain import outcomes as outcome_facts
 from kinesio_tui.domain.outcomes import change_for_test, latest_results
 from kinesio_tui.export import render_export
@@ -117,14 +117,8 @@ def test_a_nominal_finding_is_changed_or_not_never_steps() -> None:
 def worsening_patient(db: ClinicDB) -> tuple[int, int]:
     """A lumbar radiculitis patient through module 1's control appointment, worse at it:
     VAS 5 -> 7, SLR right 80 -> 55, MRC right 5 -> 4, Lasegue sign turned positive."""
-    pid = patients.create_patient(
-        db, models.NewPatient("Rimas", "Blogesnis", "1970-05-05", "M"), today=START
-    )
-    eid = episodes.open_episode(
-        db, pid, models.NewEpisode("radiculitis", "lumbar", "R"), start=START, today=START
-    )
-    for visit in visits.visits_of(db, eid)[:8]:
-        visits.start_visit(db, visit.id, today=visit.planned_date)
+
+    def recorded(visit: models.Visit) -> None:
         if visit.seq == 1:
             for code, side, value in [
                 ("vas", None, 5),
@@ -144,7 +138,15 @@ def worsening_patient(db: ClinicDB) -> tuple[int, int]:
                 ("slr_sign", "R", "positive"),
             ]:
                 visits.record_measurement(db, visit.id, code, value, side)
-        visits.complete_visit(db, visit.id)
+
+    pid, eid, _planned = held_episode(
+        db,
+        models.NewEpisode("radiculitis", "lumbar", "R"),
+        patient=models.NewPatient("Rimas", "Blogesnis", "1970-05-05", "M"),
+        start=START,
+        held=8,
+        at=recorded,
+    )
     return pid, eid
 
 
