@@ -68,7 +68,8 @@ def outcomes(
             from kinesio_tui.export.outcomes import outcomes_context
             from kinesio_tui.export.render import render
 
-            typer.echo(render("outcomes", "md", outcomes_context(summary, today)), nl=False)
+            report = render("outcomes", "md", outcomes_context(summary, today))
+            typer.echo(report, nl=False)
         else:
             for line in _text(summary, today):
                 typer.echo(shown(line))
