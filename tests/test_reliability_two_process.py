@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import DAY
 
-from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.data.db import ClinicDB, connect, connect_reader
 from kinesio_tui.data.watch import ChangeWatcher
 from kinesio_tui.domain.models import NewPatient
 from kinesio_tui.domain.patients import create_patient, get_patient, patient_form, update_patient
@@ -99,3 +99,45 @@ def test_an_open_screen_notices_the_other_process_commit(db_path: Path) -> None:
         assert get_patient(screen, int(done.stdout)).first_name == "Child2"
     finally:
         screen.close()
+
+
+def test_a_second_connection_in_this_process_keeps_the_first_ones_lock(db: ClinicDB) -> None:
+    """The workstation opens more connections to its file (search reader, export) while its
+    main one is open. Reading the file's header for them must not drop the main connection's
+    lock: POSIX locks belong to the process, and closing any descriptor of the file releases
+    them all. Without the lock, another program closing the file thinks it is the last one,
+    deletes the -wal and -shm, and the workstation's later saves never reach the file."""
+    create_patient(db, NewPatient("Ona", "Before", "1980-01-01", "F"), today=DAY)
+    reader = connect_reader(db.path)
+    try:
+        other = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+                " c.execute('SELECT count(*) FROM patients').fetchone(); c.close()",
+                str(db.path),
+            ],
+            timeout=60,
+        )
+        assert other.returncode == 0
+        saved_after = create_patient(db, NewPatient("Ona", "After", "1980-01-01", "F"), today=DAY)
+        fresh = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+                " print(c.execute('SELECT last_name FROM patients WHERE id = ?',"
+                " (int(sys.argv[2]),)).fetchone())",
+                str(db.path),
+                str(saved_after),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        reader.close()
+    assert fresh.stdout.strip() == "('After',)", (
+        "a save after another program closed the file was lost"
+    )

@@ -19,6 +19,7 @@ import getpass
 import os
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -62,6 +63,47 @@ Parameters = Sequence[Any] | Mapping[str, Any]
 BackupFirst = Callable[["ClinicDB", list[str]], object]
 
 
+class _OpenFiles:
+    """The database files this process has connections to, by (device, inode).
+
+    SQLite's locks are POSIX locks, which belong to the process: closing ANY descriptor of a
+    file releases every lock the process holds on it, including those of connections that
+    are still open. SQLite guards its own descriptors against this; a plain `open()` of the
+    file is not guarded. So a file this process already has open is never opened outside
+    SQLite again: had the workstation's second connection (search reader, export) read the
+    header, its main connection would lose its shared lock, the next program to close the
+    file would take itself for the last one and delete the -wal and -shm, and every save
+    after that would go into a deleted log.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count: dict[tuple[int, int], int] = {}
+
+    def opened(self, key: tuple[int, int]) -> None:
+        with self._lock:
+            self._count[key] = self._count.get(key, 0) + 1
+
+    def closed(self, key: tuple[int, int]) -> None:
+        with self._lock:
+            left = self._count.get(key, 0) - 1
+            if left > 0:
+                self._count[key] = left
+            else:
+                self._count.pop(key, None)
+
+    def holds(self, key: tuple[int, int]) -> bool:
+        with self._lock:
+            return key in self._count
+
+
+_OPEN_FILES = _OpenFiles()
+
+
+def _file_key(st: os.stat_result) -> tuple[int, int]:
+    return (st.st_dev, st.st_ino)
+
+
 class ClinicDB:
     """The clinic's open database: its connection, its file and who is working (for the audit)."""
 
@@ -69,6 +111,8 @@ class ClinicDB:
         self.conn = conn
         self.path = path
         self.actor = actor
+        #: The file this connection holds (see `_OpenFiles`), once `connect` has opened it.
+        self._file: tuple[int, int] | None = None
         #: How long `write_transaction` waits for another program's write lock (seconds).
         self.write_wait_s = WRITE_WAIT_S
         #: Called once when a write has waited WAIT_NOTICE_S for the lock (e.g. to say so).
@@ -82,6 +126,9 @@ class ClinicDB:
 
     def close(self) -> None:
         self.conn.close()
+        if self._file is not None:
+            _OPEN_FILES.closed(self._file)
+            self._file = None
 
     def __enter__(self) -> ClinicDB:
         return self
@@ -157,6 +204,8 @@ def inspect_file(path: Path) -> FileKind:
         raise path_error(path, error) from None
     if stat.S_ISDIR(st.st_mode):
         raise KinesioError("Not a database file", f"{path} is a folder.")
+    if _OPEN_FILES.holds(_file_key(st)):
+        return "kinesio"  # inspected when this process first opened it; never reopen it here
     if not stat.S_ISREG(st.st_mode):
         raise KinesioError(
             "Not a database file", f"{path} is a device, pipe or socket, not a file; left as it is."
@@ -304,11 +353,14 @@ def connect(
             "Cannot open database", f"{path} cannot be created ({error.strerror})."
         ) from None
     conn: sqlite3.Connection | None = None
+    db: ClinicDB | None = None
     try:
         conn = sqlite3.connect(
             str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not any_thread
         )
         db = ClinicDB(conn, path, actor or current_user())
+        db._file = _file_key(os.stat(path))
+        _OPEN_FILES.opened(db._file)
         if write_wait_s is not None:
             db.write_wait_s = write_wait_s
         db.on_wait = on_wait
@@ -316,17 +368,23 @@ def connect(
         if migrate:
             migrate_schema(db, backup_first)
     except sqlite3.DatabaseError as error:
-        if conn is not None:
-            conn.close()
+        _close_unfinished(conn, db)
         raise explain_sqlite_error(path, error) from None
     except BaseException:
-        if conn is not None:
-            conn.close()
+        _close_unfinished(conn, db)
         raise
     if migrate:  # a main connection: sweep what interrupted backups and restores left
         sweep_leftovers(path.parent)
         sweep_leftovers(data_dir() / "backups")
     return db
+
+
+def _close_unfinished(conn: sqlite3.Connection | None, db: ClinicDB | None) -> None:
+    """Close what a failed `connect` opened, and forget the file as open."""
+    if db is not None:
+        db.close()
+    elif conn is not None:
+        conn.close()
 
 
 def _configure(db: ClinicDB, cache_kib: int | None) -> ClinicDB:
