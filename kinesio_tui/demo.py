@@ -24,6 +24,8 @@ from kinesio_tui.domain.holds import record_referral
 from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle, Visit
 from kinesio_tui.domain.patients import archive_patient, create_patient
 from kinesio_tui.domain.proms import record_prom_answer
+from kinesio_tui.domain.schedule import move_visit, record_absence
+from kinesio_tui.domain.today import day_list
 from kinesio_tui.domain.visits import (
     checklist_for_visit,
     complete_visit,
@@ -316,7 +318,8 @@ def _extra_cases(rng: random.Random) -> list[Case]:
                 archived=i == 7,
                 in_progress=i in (2, 9),
                 # not everyone is due today (no rng draw: the published cases stay as they are)
-                next_in_days=0 if i in (2, 9) else (0, 1, 2, 5, 0, 6)[i % 6],
+                # one patient did not come on the last clinic day: overdue on today's list
+                next_in_days=-2 if i == 10 else 0 if i in (2, 9) else (0, 1, 2, 5, 0, 6)[i % 6],
             )
         )
     return cases
@@ -583,6 +586,21 @@ def _dosage(code: str, number: int, rng: random.Random) -> str:
     return ""
 
 
+#: The day's appointment times, handed out in the list's order.
+_DAY_TIMES = ("08:30", "09:15", "10:00", "10:45", "11:30", "13:00", "13:45", "14:30", "15:15")
+
+
+def _clinic_day(db: ClinicDB, today: date) -> None:
+    """A believable day: today's visits at times of day, and the first one a no-show."""
+    due = [row for row in day_list(db, today) if row.status == "due"]
+    for row, at in zip(due, _DAY_TIMES, strict=False):
+        move_visit(db, row.visit.id, today, time=at, today=today)
+    if len(due) > 2:
+        record_absence(
+            db, due[0].visit.id, "missed", "No-show; did not answer the phone", today=today
+        )
+
+
 def is_demo_file(path: Path) -> bool:
     """True if `path` was created by `build_demo` (its first audit entry is the demo's)."""
     try:
@@ -620,6 +638,7 @@ def build_demo(path: Path, *, today: date | None = None) -> Path:
         with write_transaction(db):
             for case in (*CASES, *_extra_cases(rng), *PAST_CASES):
                 _write_case(db, case, today, rng)
+            _clinic_day(db, today)
             # A registered patient with no episode yet: the list shows "no episode".
             create_patient(
                 db,

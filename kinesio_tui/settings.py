@@ -6,22 +6,37 @@
     keep = 14          # automatic daily backups to keep
     automatic = true   # take one when the workstation opens
 
+    [workstation]
+    opens_on = "today" # or "patients": the screen the workstation opens on
+
+The clinic's closed days are a second file beside it, `closures.toml`, which `kinesio
+closures` writes (public holidays by country, from data/holidays.toml, and the clinic's own
+dates); a person may edit it too.
+
 A missing file means the defaults; a broken file is an error naming the file and key,
 never a silent fallback (a clinic that asked for 60 backups must not get 14 quietly).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.holidays import NO_HOLIDAYS, holiday_tables, public_holidays
 from kinesio_tui.locations import config_dir
+from kinesio_tui.private_files import write_private_file
 
 DEFAULT_BACKUPS_TO_KEEP = 14
 MAX_BACKUPS_TO_KEEP = 3650
+#: The screens the workstation may open on.
+OPENS_ON = ("patients", "today")
+#: Public holidays when the clinic chose none (data/holidays.toml).
+DEFAULT_PUBLIC_HOLIDAYS = "lithuania"
 #: Overrides the config file's location (tests, a shared clinic install).
 SETTINGS_ENV = "KINESIO_SETTINGS"
 
@@ -32,6 +47,7 @@ class Settings:
 
     backups_to_keep: int = DEFAULT_BACKUPS_TO_KEEP
     automatic_backups: bool = True
+    opens_on: str = "patients"  # "today": the day's visits; "patients": the patient list
 
 
 def settings_path() -> Path:
@@ -69,7 +85,104 @@ def load_settings(path: Path | None = None) -> Settings:
         raise KinesioError(
             "Broken settings file", f"{path}: backups.automatic should be true or false."
         )
-    return Settings(backups_to_keep=keep, automatic_backups=automatic)
+    workstation = data.get("workstation", {})
+    if not isinstance(workstation, dict):
+        raise KinesioError("Broken settings file", f"{path}: [workstation] should be a table.")
+    opens_on = workstation.get("opens_on", "patients")
+    if opens_on not in OPENS_ON:
+        raise KinesioError(
+            "Broken settings file",
+            f"{path}: workstation.opens_on should be one of: {', '.join(OPENS_ON)}.",
+        )
+    return Settings(backups_to_keep=keep, automatic_backups=automatic, opens_on=opens_on)
+
+
+# --- the clinic's closed days -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    """A day the clinic itself is closed (a holiday week, a training day), with why."""
+
+    day: date
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Closures:
+    """Days no visit is planned on: the country's public holidays and the clinic's own."""
+
+    public_holidays: str = DEFAULT_PUBLIC_HOLIDAYS
+    own: tuple[ClosedDay, ...] = ()
+
+    def closed_on(self, day: date) -> str | None:
+        """Why the clinic is closed on `day` (a holiday's or the clinic's reason), else None."""
+        for closed in self.own:
+            if closed.day == day:
+                return closed.reason or "clinic closed"
+        return public_holidays(self.public_holidays, day.year).get(day)
+
+
+def closures_path() -> Path:
+    """The closures file: beside the settings file."""
+    return settings_path().with_name("closures.toml")
+
+
+def load_closures(path: Path | None = None) -> Closures:
+    """Read the clinic's closures (Lithuania's public holidays when there is no file)."""
+    path = path or closures_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Closures()
+    except OSError as error:
+        raise KinesioError("Cannot read closures", f"{path}: {error.strerror}.") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as error:
+        raise KinesioError("Broken closures file", f"{path}: {error}.") from None
+    country = data.get("public_holidays", DEFAULT_PUBLIC_HOLIDAYS)
+    known = [*holiday_tables(), NO_HOLIDAYS]
+    if country not in known:
+        raise KinesioError(
+            "Broken closures file", f"{path}: public_holidays should be one of: {', '.join(known)}."
+        )
+    own = []
+    for entry in data.get("closed", []):
+        day = entry.get("date") if isinstance(entry, dict) else None
+        reason = entry.get("reason", "") if isinstance(entry, dict) else None
+        if not isinstance(day, date) or isinstance(day, datetime) or not isinstance(reason, str):
+            raise KinesioError(
+                "Broken closures file",
+                f"{path}: each [[closed]] needs date = YYYY-MM-DD and an optional reason text.",
+            )
+        own.append(ClosedDay(day, reason))
+    return Closures(country, tuple(sorted(own, key=lambda c: c.day)))
+
+
+def _toml_text(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's (the text has no control characters)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def save_closures(closures: Closures, path: Path | None = None) -> Path:
+    """Write the closures file whole (atomically, private), replacing the one there."""
+    path = path or closures_path()
+    lines = [
+        "# The clinic's closed days: no visit is planned on them (nor on a weekend).",
+        "# Written by `kinesio closures`; edit by hand if you like.",
+        f"public_holidays = {_toml_text(closures.public_holidays)}  "
+        f"# one of: {', '.join([*holiday_tables(), NO_HOLIDAYS])}",
+    ]
+    for closed in sorted(closures.own, key=lambda c: c.day):
+        lines += ["", "[[closed]]", f"date = {closed.day.isoformat()}"]
+        if closed.reason:
+            lines.append(f"reason = {_toml_text(closed.reason)}")
+    if not path.parent.exists():
+        from kinesio_tui.locations import private_dir
+
+        private_dir(path.parent)
+    return write_private_file(path, ("\n".join(lines) + "\n").encode("utf-8"), replace=True)
 
 
 # --- who treats: the name the workstation asked for, remembered per OS user --------------

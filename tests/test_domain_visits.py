@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from conftest import DAY
@@ -212,16 +212,17 @@ def test_reschedule_planned_moves_remaining_visits_onto_clinic_days(db: ClinicDB
     eid = _episode(db)
     _hold(db, eid, 3)
     held = [(v.id, v.planned_date) for v in visits_of(db, eid)[:3]]
-    new_start = DAY + timedelta(days=30)  # a Friday
+    new_start = DAY + timedelta(days=30)  # Friday 25 December: Christmas, closed
     moved = reschedule_planned(db, eid, new_start)
     visits = visits_of(db, eid)
     assert moved == 42
     assert [(v.id, v.planned_date) for v in visits[:3]] == held
     planned = [v.planned_date for v in visits[3:]]
-    assert planned[0] == new_start
+    assert planned[:3] == [date(2026, 12, 28), date(2026, 12, 30), date(2027, 1, 4)]
     assert all(d.weekday() in (0, 2, 4) for d in planned)
     assert all(b > a for a, b in itertools.pairwise(planned))
-    assert all((b - a).days <= 3 for a, b in itertools.pairwise(planned))
+    # Mon/Wed/Fri, save a holiday's gap (Fri 1 Jan: Wed 30 Dec to Mon 4 Jan)
+    assert all((b - a).days <= 5 for a, b in itertools.pairwise(planned))
     assert reschedule_planned(db, eid, new_start) == 0  # nothing left to move
 
 

@@ -10,6 +10,7 @@ import sys
 import typer
 
 from kinesio_tui.cli.audit import audit_app
+from kinesio_tui.cli.day import closures_app, day_app
 from kinesio_tui.cli.episodes import episode_app
 from kinesio_tui.cli.export import export_app
 from kinesio_tui.cli.maintenance import maintenance_app
@@ -38,9 +39,11 @@ app.add_typer(export_app)
 app.add_typer(outcomes_app)
 app.add_typer(patients_app, name="patients")
 app.add_typer(episode_app, name="episode")
+app.add_typer(day_app)
+app.add_typer(visit_app, name="visit")
+app.add_typer(closures_app, name="closures")
 app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates")
-app.add_typer(visit_app, name="visit")
 
 
 @app.callback(invoke_without_command=True)

@@ -76,7 +76,11 @@ def patients_list(
                 else _("no episode"),
                 str(r.module or "-"),
                 f"{r.number}/{r.module_visits}" if r.number else (r.episode_status or "-"),
-                r.next_planned.isoformat() if r.next_planned else "-",
+                _("▶ started")
+                if r.next_started
+                else r.next_planned.isoformat()
+                if r.next_planned
+                else "-",
                 number_text(r.last_vas) if r.last_vas is not None else "-",
             ]
             # Text, not str: Rich reads a str cell as markup (a surname `Closing[/]` crashed it)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +15,18 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
 
-visit_app = typer.Typer(help=_("Act on one visit of a patient's programme."), no_args_is_help=True)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from kinesio_tui.domain.models import Episode
+
+visit_app = typer.Typer(
+    help=_(
+        "Act on one visit of a patient's programme: reopen it, mark it missed or cancelled, "
+        "move it."
+    ),
+    no_args_is_help=True,
+)
 
 VisitNumberOption = Annotated[
     int, typer.Option("--visit", min=1, help=_("Visit number in the programme (1-45)."))
@@ -69,3 +80,123 @@ def visit_reopen(
                 )
             )
         )
+
+
+VisitOption = Annotated[
+    int | None,
+    typer.Option(
+        "--visit",
+        help=_("The visit's number in the programme, 1-45 (default: the current visit)."),
+        show_default=False,
+    ),
+]
+
+
+def _episode_and_visit(conn: ClinicDB, patient: str, seq: int | None) -> tuple[Episode, Visit]:
+    from kinesio_tui.domain import validate as v
+    from kinesio_tui.domain.episodes import current_episode
+    from kinesio_tui.domain.visits import next_visit, visits_of
+
+    p = find_one_patient(conn, patient)
+    episode = current_episode(conn, p.id)
+    if episode is None or episode.status != "active":
+        raise KinesioError(_("No active episode"), _("Patient {id} has no open episode.", id=p.id))
+    if seq is None:
+        current = next_visit(conn, episode.id)
+        if current is None:
+            raise KinesioError(_("No visit left"), _("No visit is left to hold."))
+        return episode, current
+    number = v.whole_number("visit", seq, 1, 45)
+    for visit in visits_of(conn, episode.id):
+        if visit.seq == number:
+            return episode, visit
+    raise KinesioError(_("Not found"), _("The episode has no visit {n}.", n=number))
+
+
+def _absence(
+    ctx: typer.Context, db: Path | None, patient: str, seq: int | None, reason: str, status: str
+) -> None:
+    from kinesio_tui.domain.schedule import record_absence
+
+    with clinic_db(ctx, db) as conn:
+        _episode, visit = _episode_and_visit(conn, patient, seq)
+        record_absence(conn, visit.id, status, reason, expected_version=visit.version)
+        typer.echo(
+            _("Visit {seq} ({m}.{n}) marked missed.", seq=visit.seq, m=visit.module, n=visit.number)
+            if status == "missed"
+            else _(
+                "Visit {seq} ({m}.{n}) cancelled.", seq=visit.seq, m=visit.module, n=visit.number
+            )
+        )
+
+
+@visit_app.command("miss", help=_("The patient did not come: mark the visit missed."))
+def visit_miss(
+    ctx: typer.Context,
+    patient: PatientArgument,
+    reason: ReasonOption,
+    visit: VisitOption = None,
+    db: DbOption = None,
+) -> None:
+    _absence(ctx, db, patient, visit, reason, "missed")
+
+
+@visit_app.command("cancel", help=_("Call off a planned visit; the programme goes on."))
+def visit_cancel(
+    ctx: typer.Context,
+    patient: PatientArgument,
+    reason: ReasonOption,
+    visit: VisitOption = None,
+    db: DbOption = None,
+) -> None:
+    _absence(ctx, db, patient, visit, reason, "cancelled")
+
+
+@visit_app.command(
+    "move",
+    help=_(
+        "Move a planned visit to another day (and time), or with --shift-rest move it and "
+        "re-plan every later visit after it in the plan's rhythm."
+    ),
+)
+def visit_move(
+    ctx: typer.Context,
+    patient: PatientArgument,
+    to: Annotated[str, typer.Option("--to", help=_("The new date, YYYY-MM-DD."))],
+    visit: VisitOption = None,
+    time: Annotated[
+        str | None, typer.Option("--time", help=_("Planned time of day, HH:MM."))
+    ] = None,
+    shift_rest: Annotated[
+        bool, typer.Option("--shift-rest", help=_("Move the visits after it along."))
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    from kinesio_tui.domain.schedule import KEEP_TIME, move_visit, plan_version
+
+    with clinic_db(ctx, db) as conn:
+        episode, chosen = _episode_and_visit(conn, patient, visit)
+        result = move_visit(
+            conn,
+            chosen.id,
+            to,
+            time=KEEP_TIME if time is None else time,
+            shift_rest=shift_rest,
+            expected_version=plan_version(conn, episode.id),
+        )
+        if not result.moved:
+            typer.echo(_("Nothing to move: the visit is planned then already."))
+        for m in result.moved:
+            typer.echo(
+                _(
+                    "Visit {seq} ({m}.{n}): {was} -> {now}{at}",
+                    seq=m.seq,
+                    m=m.module,
+                    n=m.number,
+                    was=m.was.isoformat(),
+                    now=m.now.isoformat(),
+                    at=f" {m.time}" if m.time else "",
+                )
+            )
+        for warning in result.warnings:
+            typer.secho(_("Warning: {w}", w=shown(warning)), fg=typer.colors.YELLOW)

@@ -398,6 +398,23 @@ def _m0007_proms(db: Database) -> None:
         db.execute(statement)
 
 
+# The clinic's day: a visit's planned time of day (optional; orders the Today list) and why a
+# visit was missed or cancelled (required when it is marked so; empty for older rows and for
+# the visits an episode closed early cancelled).
+_DAY_0009 = (
+    "ALTER TABLE visits ADD COLUMN planned_time TEXT "
+    "CHECK (planned_time IS NULL OR planned_time GLOB '[0-2][0-9]:[0-5][0-9]')",
+    "ALTER TABLE visits ADD COLUMN absence_reason TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX visits_held ON visits (held_on)",
+)
+
+
+@migrations(name="0009_day")
+def _m0009_day(db: Database) -> None:
+    for statement in _DAY_0009:
+        db.execute(statement)
+
+
 # Who treats and what was amended. A doctor's appointment names the doctor who held it
 # (`visits.therapist` is who was at the keyboard; at a session they are the same person).
 # An amendment is a held visit reopened, or a recorded value (a test result, a PIR set, a

@@ -10,12 +10,14 @@ from typing import Any
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
+from kinesio_tui.domain.calendar import clinic_closures, next_open_day
 from kinesio_tui.domain.holds import hold_after_screen
 from kinesio_tui.domain.models import Episode, NewEpisode
 from kinesio_tui.domain.store import check_version, fetch_row, insert_row, now_iso, update_row
 from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import Protocol, protocol
+from kinesio_tui.settings import Closures
 
 SIDES = ("L", "R", "both")
 COURSES = ("acute", "chronic")
@@ -54,18 +56,22 @@ def check_start(start: object, today: date) -> date:
     return day
 
 
-def plan_visits(start: date, proto: Protocol | None = None) -> list[PlannedVisit]:
-    """The programme's visits, in order, on the clinic's visit weekdays from `start` on."""
+def plan_visits(
+    start: date, proto: Protocol | None = None, closures: Closures | None = None
+) -> list[PlannedVisit]:
+    """The programme's visits, in order, on the clinic's visit weekdays from `start` on,
+    never on a weekend or a day the clinic is closed (public holidays, its own dates)."""
     proto = proto or protocol()
+    closures = closures if closures is not None else clinic_closures()
     weekdays = proto.timing.visit_weekdays
-    day = next_visit_day(start, weekdays, inclusive=True)
+    day = next_open_day(start, weekdays, closures, inclusive=True)
     plan = []
     seq = 0
     for module in proto.modules:
         for slot in proto.cycle:
             seq += 1
             plan.append(PlannedVisit(module.number, slot.number, seq, slot.kind, day))
-            day = next_visit_day(day, weekdays)
+            day = next_open_day(day, weekdays, closures)
     return plan
 
 

@@ -100,6 +100,8 @@ class Visit:
     version: int
     #: Who held a doctor's appointment ('' at a session, and before it was recorded).
     doctor: str = ""
+    planned_time: str | None = None  # "HH:MM", optional: orders the day's list
+    absence_reason: str = ""  # why it was missed or cancelled
 
     @property
     def is_doctor(self) -> bool:
@@ -132,6 +134,8 @@ class Visit:
             note=row["note"],
             version=row["version"],
             doctor=row.get("doctor") or "",
+            planned_time=row.get("planned_time"),
+            absence_reason=row.get("absence_reason") or "",
         )
 
 

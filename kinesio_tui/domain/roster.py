@@ -23,7 +23,7 @@ class RosterRow:
     episode_status: str | None
     module: int | None
     number: int | None  # visit n of 15 within the module
-    next_planned: date | None
+    next_planned: date | None  # the next visit not yet started (never the one under way)
     last_vas: float | None
     red_flags: bool
     next_started: bool = False  # the next visit is under way (started, not completed)
@@ -39,7 +39,9 @@ class RosterRow:
 # 45 visits); the page of patients comes as bare rows, not Patient objects.
 _EPISODE_SQL = """
 SELECT e.id, e.patient_id, e.condition, e.subtype, e.side, e.status,
-  nv.module, nv.number, nv.planned_date,
+  nv.module, nv.number,
+  (SELECT planned_date FROM visits WHERE episode_id = e.id AND status = 'planned'
+     AND started_at IS NULL ORDER BY seq LIMIT 1),
   (SELECT m.value_num FROM measurements m JOIN visits v ON v.id = m.visit_id
      WHERE v.episode_id = e.id AND m.test_code = 'vas' ORDER BY v.seq DESC, m.id DESC LIMIT 1),
   (SELECT flags FROM red_flag_screens WHERE episode_id = e.id ORDER BY screened_on DESC, id DESC LIMIT 1),

@@ -15,7 +15,8 @@ from typing import Any
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, write_transaction
 from kinesio_tui.domain import validate as v
-from kinesio_tui.domain.episodes import check_start, next_visit_day
+from kinesio_tui.domain.calendar import clinic_closures, next_open_day
+from kinesio_tui.domain.episodes import check_start
 from kinesio_tui.domain.holds import check_therapy_may_start
 from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
 from kinesio_tui.domain.store import (
@@ -571,10 +572,12 @@ def _complete_episode_if_over(db: ClinicDB, episode: dict[str, Any], day: str) -
 def reschedule_planned(
     db: ClinicDB, episode_id: int, start: date, *, today: date | None = None
 ) -> int:
-    """Re-plan every remaining planned visit on clinic days from `start`; returns how many moved."""
+    """Re-plan every remaining planned visit on open clinic days from `start`; returns how
+    many moved."""
     start = check_start(start, today or clock.today())
     weekdays = protocol().timing.visit_weekdays
-    day = next_visit_day(start, weekdays, inclusive=True)
+    closures = clinic_closures()
+    day = next_open_day(start, weekdays, closures, inclusive=True)
     moved = 0
     with write_transaction(db):
         episode = fetch_row(db, "episodes", episode_id)
@@ -591,5 +594,5 @@ def reschedule_planned(
                     action="reschedule",
                 )
                 moved += 1
-            day = next_visit_day(day, weekdays)
+            day = next_open_day(day, weekdays, closures)
     return moved
