@@ -169,10 +169,25 @@ class KinesioApp(CalmCrashApp):
         """Start watching for other processes' commits; warm up once the list is drawn."""
         self.set_interval(POLL_SECONDS, self.poll_changes)
         self.call_after_refresh(self.warm_up)
+        self.open_first_screen()
         if self.ask_therapist:
             self.ask_who_treats(first=True)
         if self.daily_backup:
             self.call_after_refresh(self.take_daily_backup)
+
+    def open_first_screen(self) -> None:
+        """Today's visits on top of the list when the settings ask for it (`opens_on`)."""
+        from kinesio_tui.settings import load_settings
+
+        try:
+            opens_on = load_settings().opens_on
+        except KinesioError as error:  # a broken settings file: say so, open on the list
+            self.notify(error.message, title=error.title, severity="warning", timeout=15)
+            return
+        if opens_on == "today":
+            from kinesio_tui.views.today import TodayScreen
+
+            self.push_screen(TodayScreen())
 
     @work(thread=True, group="backup", exit_on_error=False)
     def take_daily_backup(self) -> None:

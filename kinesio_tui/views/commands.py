@@ -47,6 +47,8 @@ class KinesioCommands(Provider):
             )
             out.append((_("Edit patient details"), screen.action_edit, ""))
         home = screen if isinstance(screen, PatientsScreen) else None
+        out.append((_("Today's visits"), self._today, _("Every visit due today, in time order")))
+        out.append((_("Patient list"), self._patients, _("Find a patient")))
         out.append((_("New patient"), partial(self._new_patient, home), _("Register a patient")))
         out.append(
             (
@@ -58,6 +60,17 @@ class KinesioCommands(Provider):
         )
         out.append((_("Help: keys on this screen"), self.kapp.action_help, ""))
         return out
+
+    def _patients(self) -> None:
+        app = self.app
+        while len(app.screen_stack) > 1:
+            app.pop_screen()
+
+    def _today(self) -> None:
+        from kinesio_tui.views.today import TodayScreen
+
+        self._patients()
+        self.app.push_screen(TodayScreen())
 
     def _new_patient(self, home: object) -> None:
         app = self.app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -9,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from kinesio_tui.domain.episodes import current_episode
@@ -20,12 +21,20 @@ from kinesio_tui.domain.patients import archive_patient, get_patient, restore_pa
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
-from kinesio_tui.views.db_wait import save_patiently, say_failed
+from kinesio_tui.views.attendance import (
+    DAY_ACTIONS,
+    DAY_BINDINGS,
+    AbsenceDialog,
+    MoveDialog,
+    say_planned,
+)
+from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.footer import KeyFooter
-from kinesio_tui.views.hold import OverrideDialog, ReferralDialog, hold_words
+from kinesio_tui.views.hold import ReferralDialog, hold_words
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.patient_form import EpisodeForm, PatientForm
 from kinesio_tui.views.row_table import Column, RowTable
+from kinesio_tui.views.visit_start import start_current_visit
 from kinesio_tui.views.widgets import (
     Confirm,
     ProgrammePanel,
@@ -155,6 +164,7 @@ class PatientScreen(Screen[None]):
             _("Refer"),
             tooltip=_("Record the referral of a red-flag hold: to whom, when, why"),
         ),
+        *DAY_BINDINGS,
     ]
 
     def __init__(self, patient_id: int) -> None:
@@ -377,6 +387,8 @@ class PatientScreen(Screen[None]):
             return None if self.episode is None else True
         if action == "referral":  # only while a red flag holds therapy
             return self.progress is not None and self.progress.hold is not None
+        if action in DAY_ACTIONS:  # while the programme runs
+            return self.progress is not None and self.progress.episode.status == "active"
         return True
 
     # --- actions -----------------------------------------------------------------------------
@@ -417,56 +429,47 @@ class PatientScreen(Screen[None]):
 
             self.app.push_screen(VisitRecordScreen(visit_id))
             return
-        if self.patient is not None and self.patient.archived:
-            self.notify(_("This patient is archived: restore them first (a)."), severity="warning")
+        archived = self.patient is not None and self.patient.archived
+        start_current_visit(self, prog, visit_id, archived=archived, refused=self.refresh_data)
+
+    def visit_to_plan(self) -> Visit | None:
+        """The visit `m`, `x` and `v` act on: the highlighted one if it is still planned and
+        not started, else the current one."""
+        prog = self.progress
+        if prog is None or prog.episode.status != "active":
+            return None
+        table = self.query_one(VisitTable)
+        key = table.row_key(table.cursor_row) if table.row_count else None
+        chosen = next((v for v in prog.visits if str(v.id) == key), None)
+        if chosen is not None and chosen.status == "planned" and not chosen.in_progress:
+            return chosen
+        return prog.standing.next_visit
+
+    def _plan_dialog(self, make: Callable[[Visit], ModalScreen[object]]) -> None:
+        visit = self.visit_to_plan()
+        if visit is None:
+            self.notify(_("No planned visit to change."), severity="warning")
             return
-        nxt = prog.standing.next_visit if prog.episode.status == "active" else None
-        if nxt is None or nxt.id != visit_id:
-            visit = next((v for v in prog.visits if v.id == visit_id), None)
-            where = _("visit {seq}", seq=nxt.seq) if nxt else _("none: the programme is over")
-            what = status_label(visit, self.kapp.today) if visit else "?"
-            self.notify(
-                _(
-                    "This visit is {what}. Only the current visit can be started ({where}).",
-                    what=what,
-                    where=where,
-                ),
-                severity="warning",
-            )
-            return
-        # Deferred: the visit screen and its text editor are +1.3 MiB, and 7 % of the time
-        # Textual's own import takes (measured with `python -X importtime` and ru_maxrss).
-        from kinesio_tui.views.visit import VisitScreen, begin_visit
+        self.app.push_screen(make(visit), self._planned)
 
-        def begin(hold_override: str | None) -> None:
-            def start() -> VisitScreen:
-                # from the version shown here: refused if another terminal changed it since
-                return begin_visit(
-                    self.kapp, visit_id, expected_version=nxt.version, hold_override=hold_override
-                )
+    def _planned(self, result: object) -> None:
+        if result is not None:
+            say_planned(self.app, result)
+        self.refresh_data()
 
-            def started(screen: VisitScreen) -> None:
-                self.app.push_screen(screen)
+    def action_mark_missed(self) -> None:
+        """The patient did not come to the highlighted visit: mark it missed, with why."""
+        self._plan_dialog(lambda visit: AbsenceDialog(visit, "missed"))
 
-            def not_started(error: KinesioError) -> None:
-                say_failed(self.app, error)
-                if self.is_current:
-                    self.refresh_data()  # what the other terminal did
+    def action_cancel_visit(self) -> None:
+        """Call off the highlighted visit, with why; the programme goes on."""
+        self._plan_dialog(lambda visit: AbsenceDialog(visit, "cancelled"))
 
-            # on_screen_resume reloads this screen when the visit is left
-            save_patiently(self.app, start, started, not_started)
-
-        hold = prog.hold
-        if hold is not None and not nxt.is_doctor and nxt.started_at is None:
-            # a red flag stops therapy: starting needs a reason, asked before the start and
-            # kept with the hold
-            def overridden(reason: bool | str | None) -> None:
-                if isinstance(reason, str) and reason:
-                    begin(reason)
-
-            self.app.push_screen(OverrideDialog(hold), overridden)
-            return
-        begin(None)
+    def action_move_visit(self) -> None:
+        """Move the highlighted visit, or shift the rest of the plan from it."""
+        prog = self.progress
+        version = sum(v.version for v in prog.visits) if prog else 0  # domain.plan_version
+        self._plan_dialog(lambda visit: MoveDialog(visit, version))
 
     def action_referral(self) -> None:
         """Record to whom, when and why the patient on hold was referred."""

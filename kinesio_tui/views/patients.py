@@ -131,6 +131,12 @@ class PatientsScreen(Screen[None]):
             tooltip=_("Show archived patients (Ctrl+R again: active ones)"),
         ),
         Binding("escape", "clear_search", _("Clear"), tooltip=_("Clear the search")),
+        Binding(
+            "ctrl+t",
+            "show_today",
+            _("Today"),
+            tooltip=_("Today's visits (Ctrl+T there comes back here)"),
+        ),
     ]
 
     def __init__(self) -> None:
@@ -407,6 +413,12 @@ class PatientsScreen(Screen[None]):
         search = self.query_one("#search", Input)
         search.value = ""
         search.focus()
+
+    def action_show_today(self) -> None:
+        """The clinic's day: every visit due today, in time order."""
+        from kinesio_tui.views.today import TodayScreen  # loaded when first asked for
+
+        self.app.push_screen(TodayScreen())
 
     def action_clear_search(self) -> None:
         """Escape clears the search (then leaves the archived view) and goes back to the list."""
