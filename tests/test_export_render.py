@@ -97,7 +97,7 @@ def test_summary_carries_the_clinical_content(demo_db: ClinicDB) -> None:
     assert text.startswith("# Discharge letter")  # the programme is completed
     assert "Pain (VAS) went from 7/10 to 1.4/10" in text and "(−80\u00a0%)" in text
     assert "| erector spinae | both sides |" in text  # PIR log per muscle and side
-    assert "20 Nov 2026" in text  # dates for people
+    assert "23 Nov 2026" in text  # dates for people (the plan skipped All Souls' Day, 2 Nov)
     html = render_export(
         demo_db, patient_id(demo_db, "zemaite"), kind="summary", fmt="html", today=DAY
     )

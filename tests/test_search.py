@@ -262,7 +262,8 @@ def test_random_clinic_matches_a_plain_filter(tmp_path: Path) -> None:
 
 
 def test_roster_rows_match_the_patients_and_their_next_visit(demo_db: ClinicDB) -> None:
-    """The list's page: same patients as find_patients, next visit = first planned by seq."""
+    """The list's page: same patients as find_patients, the visit = first planned by seq,
+    "Next" = the first one not yet started."""
     from kinesio_tui.domain.roster import roster
 
     for query in ("", "r", "zem", "612", "petrauskas tomas"):
@@ -285,8 +286,18 @@ def test_roster_rows_match_the_patients_and_their_next_visit(demo_db: ClinicDB) 
             "AND status = 'planned' ORDER BY seq LIMIT 1",
             [episode[0]],
         ).fetchone()
+        # "Next" is the first visit not yet started: never the date of the one under way
+        upcoming = demo_db.execute(
+            "SELECT planned_date FROM visits WHERE episode_id = ? "
+            "AND status = 'planned' AND started_at IS NULL ORDER BY seq LIMIT 1",
+            [episode[0]],
+        ).fetchone()
         got = (row.module, row.number, row.next_planned)
-        want = (planned[0], planned[1], date.fromisoformat(planned[2])) if planned else (None,) * 3
+        want = (
+            (planned[0], planned[1], date.fromisoformat(upcoming[0]) if upcoming else None)
+            if planned
+            else (None,) * 3
+        )
         assert got == want
 
 

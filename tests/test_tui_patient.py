@@ -326,8 +326,9 @@ def test_every_value_on_the_patient_screen_says_which_visit_it_is_from(
             row = next(i for i, line in enumerate(lines) if line.startswith(label))
             return lines[max(h for h in headings if h < row)]
 
-        assert heading_of("VAS pain") == "At visit 33 (M3·3), 20 Nov"
-        assert heading_of("EMG amplitude") == "At visit 30 (M2·15), 13 Nov"
+        # the plan skipped All Souls' Day (Mon 2 Nov), a public holiday: one clinic day later
+        assert heading_of("VAS pain") == "At visit 33 (M3·3), 23 Nov"
+        assert heading_of("EMG amplitude") == "At visit 30 (M2·15), 16 Nov"
         assert heading_of("Lasegue angle").startswith("At visit 31 (M3·1)")
         assert "(v1→v33: -8, -100%)" in programme_part(app, "vas")
 

@@ -49,7 +49,7 @@ def _clinic(db: ClinicDB) -> dict[str, int]:
 
 
 async def _today(pilot: Pilot[Any]) -> TodayScreen:
-    await pilot.press("ctrl+t")
+    await pilot.press("ctrl+o")
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, TodayScreen)
@@ -70,10 +70,10 @@ def test_today_lists_the_day_in_order_and_is_one_key_from_the_list(
             ]
             assert [r.status for r in screen.rows] == ["overdue", "due", "due"]
             assert screen.rows[2].on_hold
-            await pilot.press("ctrl+t")
+            await pilot.press("ctrl+o")
             await pilot.pause()
             assert isinstance(pilot.app.screen, PatientsScreen)
-            await pilot.press("ctrl+t", "escape")
+            await pilot.press("ctrl+o", "escape")
             await pilot.pause()
             assert isinstance(pilot.app.screen, PatientsScreen)
 

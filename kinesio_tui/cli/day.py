@@ -120,7 +120,15 @@ def closures_list(
     for day in sorted({*days, *own}):
         what = own.get(day) or days[day]
         mark = _("clinic") if day in own else _("holiday")
-        typer.echo(f"{day.isoformat()}  {day.strftime('%a')}  {mark:<8} {shown(what)}")
+        typer.echo(
+            _(
+                "{day}  {weekday}  {mark} {what}",
+                day=day.isoformat(),
+                weekday=day.strftime("%a"),
+                mark=mark.ljust(8),
+                what=shown(what),
+            )
+        )
 
 
 @closures_app.command("add", help=_("Close the clinic on a day (no visit is planned on it)."))

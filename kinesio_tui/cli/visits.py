@@ -121,13 +121,11 @@ def _absence(
     with clinic_db(ctx, db) as conn:
         _episode, visit = _episode_and_visit(conn, patient, seq)
         record_absence(conn, visit.id, status, reason, expected_version=visit.version)
-        typer.echo(
-            _("Visit {seq} ({m}.{n}) marked missed.", seq=visit.seq, m=visit.module, n=visit.number)
-            if status == "missed"
-            else _(
-                "Visit {seq} ({m}.{n}) cancelled.", seq=visit.seq, m=visit.module, n=visit.number
-            )
-        )
+        where = {"seq": visit.seq, "m": visit.module, "n": visit.number}
+        if status == "missed":
+            typer.echo(_("Visit {seq} ({m}.{n}) marked missed.", **where))
+        else:
+            typer.echo(_("Visit {seq} ({m}.{n}) cancelled.", **where))
 
 
 @visit_app.command("miss", help=_("The patient did not come: mark the visit missed."))

@@ -8,7 +8,7 @@ current visit's later planned visits are not listed (they cannot start before it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from kinesio_tui.data.db import ClinicDB
@@ -84,18 +84,15 @@ def day_list(db: ClinicDB, day: date, *, therapist: str | None = None) -> list[D
                 plan_version=int(row["p_plan"] or 0),
             )
         )
-    rows.sort(key=lambda r: (r.status != "overdue", _time_of(r.visit), r.patient.casefold()))
+    rows.sort(key=_order)
     return rows
 
 
-def _time_of(visit: Visit) -> str:
-    """When in the day a visit comes: its planned time, else the time it was started, else
-    after every timed one ("~" sorts after digits)."""
-    if visit.planned_time:
-        return visit.planned_time
-    if visit.started_at:
-        return datetime.fromisoformat(visit.started_at).astimezone().strftime("%H:%M")
-    return "~"
+def _order(row: DayVisit) -> tuple[int, str, str]:
+    """Overdue first (they need a decision), then the visits under way, then the rest by
+    planned time (untimed last: "~" sorts after digits), then by name."""
+    rank = 0 if row.status == "overdue" else 1 if row.status == "in progress" else 2
+    return rank, row.visit.planned_time or "~", row.patient.casefold()
 
 
 def status_words(row: DayVisit, day: date) -> str:
@@ -113,7 +110,7 @@ def day_row_cells(row: DayVisit, day: date) -> list[str]:
     the screen and `kinesio today` show it."""
     visit = row.visit
     return [
-        _time_of(visit).replace("~", "-"),
+        visit.planned_time or "-",
         row.patient,
         _("{m}.{n} ({seq}/45)", m=visit.module, n=visit.number, seq=visit.seq),
         _("doctor's") if visit.is_doctor else _("session"),

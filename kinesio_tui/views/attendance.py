@@ -127,6 +127,14 @@ class AbsenceDialog(_DayDialog):
         )
 
 
+def _rest_label(on: bool) -> str:
+    return (
+        _("Shift the rest of the plan after it, in its rhythm: yes")
+        if on
+        else _("Shift the rest of the plan after it, in its rhythm: no")
+    )
+
+
 class MoveDialog(_DayDialog):
     """Move a visit to a date and time of day, or shift the rest of the plan from it.
     Returns the Reschedule as saved."""
@@ -160,17 +168,18 @@ class MoveDialog(_DayDialog):
                     compact=True,
                 ),
             )
-            yield Checkbox(
-                _("Shift the rest of the plan after it, in its rhythm"),
-                id="move-rest",
-                compact=True,
-            )
+            yield Checkbox(_rest_label(False), id="move-rest", compact=True)
             yield Label(
                 _("Enter saves · Tab next field · Space ticks · Esc cancels."),
                 classes="dialog-hint",
             )
             yield self.error_line()
         yield KeyFooter()
+
+    @on(Checkbox.Changed, "#move-rest")
+    def rest_changed(self, event: Checkbox.Changed) -> None:
+        """Say the choice in words: the box's mark alone is only a colour."""
+        event.checkbox.label = _rest_label(event.value)
 
     @on(Input.Submitted)
     def submitted(self) -> None:

@@ -132,10 +132,10 @@ class PatientsScreen(Screen[None]):
         ),
         Binding("escape", "clear_search", _("Clear"), tooltip=_("Clear the search")),
         Binding(
-            "ctrl+t",
+            "ctrl+o",
             "show_today",
             _("Today"),
-            tooltip=_("Today's visits (Ctrl+T there comes back here)"),
+            tooltip=_("Today's visits (Ctrl+O there comes back here)"),
         ),
     ]
 

@@ -41,7 +41,11 @@ _STATUS_STYLE = {
 
 
 class DayTable(RowTable):
-    """The day's visits, one a line."""
+    """The day's visits, one a line; Enter starts or continues the highlighted one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", _("Start"), tooltip=_("Start or continue this visit")),
+    ]
 
 
 class TodayScreen(Screen[None]):
@@ -54,10 +58,10 @@ class TodayScreen(Screen[None]):
         *DAY_BINDINGS,
         Binding("p", "open_patient", _("Patient"), tooltip=_("Open this visit's patient")),
         Binding(
-            "ctrl+t,escape",
+            "ctrl+o,escape",
             "show_patients",
             _("Patients"),
-            tooltip=_("The patient list (Ctrl+T there comes back here)"),
+            tooltip=_("The patient list (Ctrl+O there comes back here)"),
         ),
     ]
 
@@ -125,6 +129,7 @@ class TodayScreen(Screen[None]):
             cells: list[str | Text] = list(day_row_cells(row, today))
             if narrow:
                 del cells[4]  # the therapist: the status says more on a narrow screen
+                cells[2] = f"{row.visit.module}.{row.visit.number}"  # "(n/45)": room for names
             status_at = 4 if narrow else 5
             cells[status_at] = Text(str(cells[status_at]), style=_STATUS_STYLE.get(row.status, ""))
             cells[-1] = Text(str(cells[-1]), style="bold red")
@@ -133,7 +138,7 @@ class TodayScreen(Screen[None]):
         if keep is not None and table.has_row(keep):
             table.move_cursor(table.get_row_index(keep))
         empty = self.query_one("#today-empty", Static)
-        empty.update("" if self.rows else _("No visits due today. Ctrl+T: the patient list."))
+        empty.update("" if self.rows else _("No visits due today. Ctrl+O: the patient list."))
         empty.display = not self.rows
         self.refresh_bindings()
 
