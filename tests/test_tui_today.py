@@ -42,15 +42,24 @@ def _clinic(db: ClinicDB) -> dict[str, int]:
         ids[last] = open_episode(
             db, pid, NewEpisode("sciatica", "upper", "L"), start=start, today=DAY
         )
-    first = visits_of(db, ids["Žemaitė"])[0]
-    move_visit(db, first.id, DAY, time="09:00", today=DAY)
+    nine = visits_of(db, ids["Žemaitė"])[0]
+    move_visit(db, nine.id, DAY, time="09:00", today=DAY)
     screen_red_flags(db, ids["Petraitienė"], ["progressive_weakness"], today=DAY)
     return ids
 
 
+async def _on(pilot: Pilot[Any], kind: type) -> None:
+    """Wait (a few frames at most) until the screen on top is `kind`."""
+    for _frame in range(20):
+        if isinstance(pilot.app.screen, kind):
+            return
+        await pilot.pause(0.05)
+
+
 async def _today(pilot: Pilot[Any]) -> TodayScreen:
+    await pilot.app.workers.wait_for_complete()
     await pilot.press("ctrl+o")
-    await pilot.pause()
+    await _on(pilot, TodayScreen)
     screen = pilot.app.screen
     assert isinstance(screen, TodayScreen)
     return screen
@@ -71,10 +80,13 @@ def test_today_lists_the_day_in_order_and_is_one_key_from_the_list(
             assert [r.status for r in screen.rows] == ["overdue", "due", "due"]
             assert screen.rows[2].on_hold
             await pilot.press("ctrl+o")
-            await pilot.pause()
+            await _on(pilot, PatientsScreen)
             assert isinstance(pilot.app.screen, PatientsScreen)
-            await pilot.press("ctrl+o", "escape")
-            await pilot.pause()
+            await pilot.press("ctrl+o")
+            await _on(pilot, TodayScreen)
+            assert isinstance(pilot.app.screen, TodayScreen)
+            await pilot.press("escape")
+            await _on(pilot, PatientsScreen)
             assert isinstance(pilot.app.screen, PatientsScreen)
 
     asyncio.run(main())
@@ -237,3 +249,21 @@ def test_the_setting_opens_on_today_and_help_names_the_keys(db_path: Path, db: C
                 assert words in text, words
 
     asyncio.run(main())
+
+
+def test_the_missed_dialog_can_cancel_instead(db_path: Path, db: ClinicDB) -> None:
+    ids = _clinic(db)
+
+    async def main() -> None:
+        async with build_app(db_path).run_test(size=(80, 24)) as pilot:
+            await _today(pilot)
+            await pilot.press("m")  # Urbonas, overdue: offered as missed
+            await _on(pilot, AbsenceDialog)
+            await pilot.press("shift+tab", "down", "space", "tab", *"Phoned on Monday", "enter")
+            await pilot.app.workers.wait_for_complete()
+            await _on(pilot, TodayScreen)
+            assert isinstance(pilot.app.screen, TodayScreen)
+
+    asyncio.run(main())
+    visit = visits_of(db, ids["Urbonas"])[0]
+    assert (visit.status, visit.absence_reason) == ("cancelled", "Phoned on Monday")

@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, Static
+from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from kinesio_tui.domain.models import Visit
 from kinesio_tui.domain.schedule import MAX_REASON, Reschedule, move_visit, record_absence
@@ -80,22 +80,26 @@ class _DayDialog(ModalScreen[object]):
 
 
 class AbsenceDialog(_DayDialog):
-    """Mark a visit missed (no-show) or cancelled; the reason is required. Returns the
-    visit as saved."""
+    """Mark a visit missed (no-show) or cancelled, chosen in the dialog (`status` is the one
+    offered first); the reason is required. Returns the visit as saved."""
 
     def __init__(self, visit: Visit, status: str) -> None:
         super().__init__(visit)
         self.status = status
 
     def compose(self) -> ComposeResult:
-        title = (
-            _("Missed: the patient did not come")
-            if self.status == "missed"
-            else _("Cancel the visit")
-        )
         with Vertical(classes="dialog-box", id="absence-box"):
-            yield Static(markup=False, content=title, classes="dialog-title")
+            yield Static(
+                markup=False, content=_("The visit did not take place"), classes="dialog-title"
+            )
             yield Static(markup=False, content=visit_words(self.visit))
+            with RadioSet(id="absence-kind", compact=True):
+                yield RadioButton(
+                    _("Missed: the patient did not come"), value=self.status == "missed"
+                )
+                yield RadioButton(
+                    _("Cancelled: called off beforehand"), value=self.status == "cancelled"
+                )
             yield field_row(
                 _("Why"),
                 Input(
@@ -106,21 +110,28 @@ class AbsenceDialog(_DayDialog):
                 ),
             )
             yield Label(
-                _("The programme goes on with the next visit. Enter saves; Esc cancels."),
+                _(
+                    "The programme goes on with the next visit. Enter saves; Tab: missed or "
+                    "cancelled (arrows); Esc cancels."
+                ),
                 classes="dialog-hint",
             )
             yield self.error_line()
         yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#absence-reason", Input).focus()
 
     @on(Input.Submitted, "#absence-reason")
     def submitted(self, event: Input.Submitted) -> None:
         """Enter: save with this reason (an empty one is refused by the domain, said here)."""
         reason = event.value
         db, today, visit = self.host.db, self.host.today, self.visit
+        status = "cancelled" if self.query_one(RadioSet).pressed_index == 1 else "missed"
         save_patiently(
             self.app,
             lambda: record_absence(
-                db, visit.id, self.status, reason, today=today, expected_version=visit.version
+                db, visit.id, status, reason, today=today, expected_version=visit.version
             ),
             self.saved,
             self.failed,
@@ -210,20 +221,25 @@ DAY_BINDINGS: list[BindingType] = [
         "mark_missed",
         _("Missed"),
         tooltip=_("The patient did not come to this visit: mark it missed (asks why)"),
+        show=False,  # hinted above the visit list: the footer has no room at 80 columns
     ),
     Binding(
         "x",
         "cancel_visit",
         _("Cancel visit"),
         tooltip=_("Call this visit off (asks why); the programme goes on"),
+        show=False,
     ),
     Binding(
         "v",
         "move_visit",
         _("Move"),
         tooltip=_("Move this visit to another day and time, or the rest of the plan with it"),
+        show=False,
     ),
 ]
+#: Where the screens say those keys (their footers are full at 80 columns).
+DAY_KEYS_HINT = _(" m missed · x cancelled · v move ")
 DAY_ACTIONS = ("mark_missed", "cancel_visit", "move_visit")
 
 

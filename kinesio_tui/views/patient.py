@@ -24,6 +24,7 @@ from kinesio_tui.protocol import protocol
 from kinesio_tui.views.attendance import (
     DAY_ACTIONS,
     DAY_BINDINGS,
+    DAY_KEYS_HINT,
     AbsenceDialog,
     MoveDialog,
     say_planned,
@@ -186,7 +187,8 @@ class PatientScreen(Screen[None]):
         yield Static(id="patient-header")
         yield RedFlagBanner(id="red-flags")
         yield ProgrammePanel(id="programme")
-        with Horizontal(id="patient-bottom"):
+        with Horizontal(id="patient-bottom") as bottom:
+            bottom.border_title = DAY_KEYS_HINT  # the visit list's keys (no room in the footer)
             with VerticalScroll(id="results-box"):  # Tab here, then arrows, when it overflows
                 yield Static(id="results")
                 yield Static(id="module-info")

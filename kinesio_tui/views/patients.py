@@ -77,6 +77,9 @@ class PatientTable(RowTable):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", _("Open"), tooltip=_("Open the highlighted patient")),
+        # the hint, while there is room for it (no search to clear); the screen's own
+        # Ctrl+O works always
+        Binding("ctrl+o", "screen.show_today_hint", _("Today"), tooltip=_("Today's visits")),
     ]
 
     #: The search box printable keys go to (set by the screen).
@@ -136,6 +139,7 @@ class PatientsScreen(Screen[None]):
             "show_today",
             _("Today"),
             tooltip=_("Today's visits (Ctrl+O there comes back here)"),
+            show=False,  # shown by the table: while searching the footer has no room
         ),
     ]
 
@@ -414,6 +418,10 @@ class PatientsScreen(Screen[None]):
         search.value = ""
         search.focus()
 
+    def action_show_today_hint(self) -> None:
+        """Ctrl+O as the list's footer shows it."""
+        self.action_show_today()
+
     def action_show_today(self) -> None:
         """The clinic's day: every visit due today, in time order."""
         from kinesio_tui.views.today import TodayScreen  # loaded when first asked for
@@ -433,6 +441,8 @@ class PatientsScreen(Screen[None]):
         """Escape is offered only when there is something to clear."""
         if action == "clear_search":
             return bool(self._query or self.archived)
+        if action == "show_today_hint":  # Esc's "Clear" takes its place in the footer
+            return not (self._query or self.archived)
         return True
 
     # --- actions -----------------------------------------------------------------------------

@@ -55,7 +55,12 @@ class TodayScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "start_visit", _("Start"), tooltip=_("Start or continue this visit")),
-        *DAY_BINDINGS,
+        # the same keys as the patient screen's, in this footer where there is room
+        *(
+            Binding(b.key, b.action, b.description, tooltip=b.tooltip, show=b.key != "x")
+            for b in DAY_BINDINGS
+            if isinstance(b, Binding)
+        ),
         Binding("p", "open_patient", _("Patient"), tooltip=_("Open this visit's patient")),
         Binding(
             "ctrl+o,escape",
