@@ -90,7 +90,9 @@ class AbsenceDialog(_DayDialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box", id="absence-box"):
             yield Static(
-                markup=False, content=_("The visit did not take place"), classes="dialog-title"
+                markup=False,
+                content=_("The visit did not take place: the programme goes on"),
+                classes="dialog-title",
             )
             yield Static(markup=False, content=visit_words(self.visit))
             with RadioSet(id="absence-kind", compact=True):
@@ -110,10 +112,7 @@ class AbsenceDialog(_DayDialog):
                 ),
             )
             yield Label(
-                _(
-                    "The programme goes on with the next visit. Enter saves; Tab: missed or "
-                    "cancelled (arrows); Esc cancels."
-                ),
+                _("Enter saves · Shift+Tab: missed or cancelled · Esc cancels."),
                 classes="dialog-hint",
             )
             yield self.error_line()
