@@ -49,8 +49,8 @@ def _clinic(db: ClinicDB) -> dict[str, int]:
 
 
 async def _on(pilot: Pilot[Any], kind: type) -> None:
-    """Wait (a few frames at most) until the screen on top is `kind`."""
-    for _frame in range(20):
+    """Wait until the screen on top is `kind`."""
+    for _frame in range(100):  # 5 s at most: a busy machine is slow to push a screen
         if isinstance(pilot.app.screen, kind):
             return
         await pilot.pause(0.05)
