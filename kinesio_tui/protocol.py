@@ -18,6 +18,7 @@ from kinesio_tui.errors import ProtocolError
 DATA_DIR = Path(__file__).parent / "data"
 PROTOCOL_FILE = DATA_DIR / "protocol.toml"
 CATALOG_FILE = DATA_DIR / "catalog.toml"
+HOME_EXERCISES_FILE = DATA_DIR / "home_exercises.toml"
 
 #: What the database schema stores (CHECK constraints on visits.module / number / seq).
 MAX_MODULES = 3
@@ -99,6 +100,23 @@ class ChecklistItem:
 
 
 @dataclass(frozen=True)
+class HomeExercise:
+    """One exercise the patient does at home, with the dosage and instructions they read."""
+
+    code: str
+    label: str
+    dosage: str
+    instructions: str
+    #: conditions ("sciatica") or subtypes ("radiculitis.cervical"); empty: every patient
+    only: tuple[str, ...] = ()
+    #: Where a standard default comes from; empty for what the clinic's own programme says.
+    default: str = ""
+
+    def applies_to(self, condition: str, subtype: str) -> bool:
+        return fits(self.only, condition, subtype)
+
+
+@dataclass(frozen=True)
 class Module:
     number: int
     title: str
@@ -107,9 +125,14 @@ class Module:
     doctor_checks: tuple[str, ...]
     #: Checks added at the module's final doctor's appointment.
     final_checks: tuple[str, ...] = ()
+    #: The module's home exercises (home_exercises.toml), each kept to whom it fits.
+    home_exercises: tuple[HomeExercise, ...] = ()
 
     def checklist_for(self, condition: str, subtype: str) -> tuple[ChecklistItem, ...]:
         return tuple(item for item in self.checklist if item.applies_to(condition, subtype))
+
+    def home_exercises_for(self, condition: str, subtype: str) -> tuple[HomeExercise, ...]:
+        return tuple(e for e in self.home_exercises if e.applies_to(condition, subtype))
 
 
 @dataclass(frozen=True)
@@ -685,11 +708,53 @@ def _patients(reader: _Reader, key: str, conditions: list[Condition]) -> tuple[s
     return tuple(targets)
 
 
+def parse_home_exercises(file: Path, proto: Protocol) -> Protocol:
+    """The programme with each module's home exercises read from `file`: every entry with a
+    code (unique across the file, and not a checklist item's), a label, a dosage and
+    instructions; `only` as a checklist item's; a module the programme does not have is
+    refused."""
+    root = _Reader(file, _read_toml(file))
+    found: dict[int, tuple[HomeExercise, ...]] = {}
+    codes: list[str] = []
+    for m in root.tables("modules"):
+        number = m.get("number", int)
+        if not 1 <= number <= len(proto.modules):
+            raise m.fail("number", f"the programme has modules 1 to {len(proto.modules)}")
+        if number in found:
+            raise m.fail("number", f"module {number} appears twice")
+        exercises = tuple(
+            HomeExercise(
+                e.text("code"),
+                e.text("label"),
+                e.text("dosage"),
+                e.text("instructions"),
+                _patients(e, "only", list(proto.conditions)),
+                _note(e),
+            )
+            for e in m.tables("exercises")
+        )
+        found[number] = exercises
+        codes.extend(e.code for e in exercises)
+    _unique(root, "modules.exercises", codes)
+    items = {i.code for mod in proto.modules for i in mod.checklist}
+    for code in codes:
+        if code in items:
+            raise root.fail("modules.exercises", f"code {code!r} is a checklist item's")
+    return replace(
+        proto,
+        modules=tuple(replace(m, home_exercises=found.get(m.number, ())) for m in proto.modules),
+    )
+
+
 def load_protocol(
-    protocol_file: Path = PROTOCOL_FILE, catalog_file: Path = CATALOG_FILE
+    protocol_file: Path = PROTOCOL_FILE,
+    catalog_file: Path = CATALOG_FILE,
+    home_file: Path = HOME_EXERCISES_FILE,
 ) -> Protocol:
-    """Read and validate the programme and the test catalog."""
-    return parse_protocol(protocol_file, parse_catalog(catalog_file))
+    """Read and validate the programme, the test catalog and the home exercises."""
+    return parse_home_exercises(
+        home_file, parse_protocol(protocol_file, parse_catalog(catalog_file))
+    )
 
 
 @functools.cache

@@ -314,6 +314,7 @@ def test_changing_the_checklist_needs_no_code(
     from datetime import date
 
     from kinesio_tui.data.db import connect
+    from kinesio_tui.domain import plan as plan_module
     from kinesio_tui.domain import visits as visits_module
     from kinesio_tui.domain.episodes import open_episode
     from kinesio_tui.domain.models import NewEpisode, NewPatient
@@ -343,6 +344,7 @@ def test_changing_the_checklist_needs_no_code(
             i.code for i in visits_module.checklist_for_visit(db, session)
         }
         monkeypatch.setattr(visits_module, "protocol", lambda: changed)
+        monkeypatch.setattr(plan_module, "protocol", lambda: changed)  # the patient's list
         items = {i.code for i in visits_module.checklist_for_visit(db, session)}
     finally:
         db.close()

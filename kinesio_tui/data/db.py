@@ -52,6 +52,7 @@ SCHEMA_STEPS: tuple[str, ...] = (
     "0005_keyed_audit",
     "0006_red_flag_holds",
     "0007_proms",
+    "0008_tailored_plan",
     "0009_day",
     "0010_who_treats_and_amendments",
 )

@@ -398,6 +398,40 @@ def _m0007_proms(db: Database) -> None:
         db.execute(statement)
 
 
+# The programme the doctor tailors for one patient (domain/plan.py): each change made at a
+# doctor's appointment to a module's session checklist or home exercises, in the order made:
+# an item added (from the programme, or one the doctor names, `label`), removed, or given a
+# target dosage, with the reason, who and when. `from_seq` is the first therapy session it
+# applies to (the module's first not yet started when it was made; NULL when none was left),
+# so sessions already held keep the list they had.
+_PLAN_0008 = (
+    """CREATE TABLE plan_changes (
+        id INTEGER PRIMARY KEY,
+        episode_id INTEGER NOT NULL REFERENCES episodes (id),
+        visit_id INTEGER NOT NULL REFERENCES visits (id),
+        module INTEGER NOT NULL CHECK (module BETWEEN 1 AND 3),
+        list TEXT NOT NULL CHECK (list IN ('session', 'home')),
+        change TEXT NOT NULL CHECK (change IN ('add', 'remove', 'dosage')),
+        item_code TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        dosage TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        made_by TEXT NOT NULL DEFAULT '',
+        made_on TEXT NOT NULL,
+        from_seq INTEGER,
+        recorded_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX plan_changes_episode ON plan_changes (episode_id, module, id)",
+)
+
+
+@migrations(name="0008_tailored_plan")
+def _m0008_tailored_plan(db: Database) -> None:
+    for statement in _PLAN_0008:
+        db.execute(statement)
+
+
 # The clinic's day: a visit's planned time of day (optional; orders the Today list) and why a
 # visit was missed or cancelled (required when it is marked so; empty for older rows and for
 # the visits an episode closed early cancelled).

@@ -42,6 +42,7 @@ CLINICAL_TABLES = (
     "episode_holds",
     "hold_overrides",
     "amendments",
+    "plan_changes",
 )
 
 

@@ -19,6 +19,7 @@ from kinesio_tui.domain.calendar import clinic_closures, next_open_day
 from kinesio_tui.domain.episodes import check_start
 from kinesio_tui.domain.holds import check_therapy_may_start
 from kinesio_tui.domain.models import Measurement, PirCycle, Tick, Visit
+from kinesio_tui.domain.plan import PlanItem, patient_checklist
 from kinesio_tui.domain.store import (
     check_version,
     delete_row,
@@ -30,7 +31,7 @@ from kinesio_tui.domain.store import (
 )
 from kinesio_tui.errors import KinesioError, NotFound, ValidationError
 from kinesio_tui.i18n import _
-from kinesio_tui.protocol import ChecklistItem, ClinicalTest, protocol
+from kinesio_tui.protocol import ClinicalTest, protocol
 
 PIR_SIDES = ("L", "R", "both")
 
@@ -185,13 +186,13 @@ def set_visit_doctor(
     return Visit.from_row(new)
 
 
-def checklist_for_visit(db: ClinicDB, visit: Visit) -> tuple[ChecklistItem, ...]:
-    """The therapy-session checklist of the visit's module for the episode's condition and
-    subtype."""
+def checklist_for_visit(db: ClinicDB, visit: Visit) -> tuple[PlanItem, ...]:
+    """The therapy session's checklist: the patient's own for the visit's module, as the
+    doctor tailored it before the session (the programme's for the condition and subtype,
+    with the items added, removed and dosed)."""
     if visit.kind != "therapy":
         return ()
-    episode = fetch_row(db, "episodes", visit.episode_id)
-    return protocol().module(visit.module).checklist_for(episode["condition"], episode["subtype"])
+    return patient_checklist(db, visit.episode_id, visit.module, at_seq=visit.seq)
 
 
 def doctor_checks_for_visit(db: ClinicDB, visit: Visit) -> tuple[ClinicalTest, ...]:
