@@ -18,6 +18,7 @@ from kinesio_tui.domain.holds import flags_words, latest_hold
 from kinesio_tui.domain.models import Episode, Patient, Visit
 from kinesio_tui.domain.outcomes import Progress, progress
 from kinesio_tui.domain.patients import archive_patient, get_patient, restore_patient
+from kinesio_tui.domain.plan import episode_plan
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
@@ -311,11 +312,12 @@ class PatientScreen(Screen[None]):
                 prog.proms,
             )
         )
-        self.query_one("#module-info", Static).update(
-            module_text(prog.standing.module, prog.episode.condition, prog.episode.subtype)
-            if prog.episode.status == "active"
-            else ""
-        )
+        module_info = Text()
+        if prog.episode.status == "active":
+            plan = episode_plan(self.kapp.db, prog.episode.id)
+            module = prog.standing.module
+            module_info = module_text(module, plan.checklist(module), plan.home(module))
+        self.query_one("#module-info", Static).update(module_info)
 
     def _visits_width(self) -> int:
         return 48 if is_wide(self.size.width) else 41

@@ -43,6 +43,7 @@ from kinesio_tui.domain.episodes import (
 from kinesio_tui.domain.holds import Hold, active_hold, flags_words, latest_hold
 from kinesio_tui.domain.models import Episode, Measurement, Patient, PirCycle, Tick, Visit
 from kinesio_tui.domain.patients import get_patient
+from kinesio_tui.domain.plan import PlanItem
 from kinesio_tui.domain.visits import (
     checklist_for_visit,
     complete_visit,
@@ -64,7 +65,7 @@ from kinesio_tui.domain.visits import (
 from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
-from kinesio_tui.protocol import ChecklistItem, RedFlag, protocol
+from kinesio_tui.protocol import RedFlag, protocol
 from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
@@ -225,8 +226,9 @@ class Checklist(OptionList):
             self.post_message(self.EditNote(self, self.get_option_at_index(index), index))
 
 
-def checklist_prompt(item: ChecklistItem, tick: Tick | None) -> Table:
-    """One checklist line: a glyph readable without colour, the label, the note under it.
+def checklist_prompt(item: PlanItem, tick: Tick | None) -> Table:
+    """One checklist line: a glyph readable without colour, the label and the doctor's
+    target dosage, how the doctor tailored the item, the note under it.
 
     A two-column grid keeps wrapped labels and the note indented past the glyph.
     """
@@ -236,6 +238,10 @@ def checklist_prompt(item: ChecklistItem, tick: Tick | None) -> Table:
     text = Text(item.label, style="bold" if tick else "")
     if item.pir:
         text.append(_("  (p: PIR)"), style="italic")
+    if item.target:
+        text.append(_(" · target {dosage}", dosage=item.target))
+    for mark in item.marks():
+        text.append("\n✎ " + mark, style="italic dim")
     if tick and tick.note:
         text.append("\n↳ " + tick.note, style="italic")
     grid.add_row(Text("[x]" if tick else "[ ]", style="bold" if tick else ""), text)
@@ -288,6 +294,12 @@ class VisitScreen(Screen[bool]):
         Binding("ctrl+z", "undo", _("Undo")),
         Binding("ctrl+r", "put_note_back", _("Put my note back")),
         Binding(
+            "a",
+            "tailor_plan",
+            _("Plan"),
+            tooltip=_("Tailor the plan: the patient's checklist, target dosages, home exercises"),
+        ),
+        Binding(
             "h",
             "clear_hold",
             _("Clear hold"),
@@ -326,8 +338,9 @@ class VisitScreen(Screen[bool]):
         self.episode = episode
         self.patient = patient
         self.module = protocol().module(visit.module)
-        #: The session's checklist (none at a doctor's appointment), read as it is built.
-        self.items: tuple[ChecklistItem, ...] = ()
+        #: The session's checklist, the patient's own (none at a doctor's appointment),
+        #: read as it is built.
+        self.items: tuple[PlanItem, ...] = ()
         #: Why a therapy session started although a red flag holds therapy (asked before).
         self.hold_override = hold_override
         #: The episode's open red-flag hold as shown, or None.
@@ -448,7 +461,7 @@ class VisitScreen(Screen[bool]):
             style="bold",
         )
         ticks = ticks_of(self.db, last.id)
-        for item in protocol().module(last.module).checklist:  # in the checklist's order
+        for item in checklist_for_visit(self.db, last):  # the patient's list, in its order
             tick = ticks.get(item.code)
             if tick is not None:
                 text.append(f"[x] {item.label}")
@@ -647,7 +660,7 @@ class VisitScreen(Screen[bool]):
 
     # --- checklist ------------------------------------------------------------------------
 
-    def _item(self, index: int) -> ChecklistItem:
+    def _item(self, index: int) -> PlanItem:
         return self.items[index]
 
     def _restore_tick(self, code: str, tick: Tick | None, after: int) -> Callable[[], None]:
@@ -699,10 +712,10 @@ class VisitScreen(Screen[bool]):
         """Enter or `d`: edit the dosage/parameter note of an item."""
         item = self._item(event.option_index)
         before = self.shown_ticks.get(item.code)
-        self.ask_dosage(item, before, shown(before.note) if before else "")
+        self.ask_dosage(item, before, shown(before.note) if before else item.target)
 
     def ask_dosage(
-        self, item: ChecklistItem, before: Tick | None, note: str, conflict: str = ""
+        self, item: PlanItem, before: Tick | None, note: str, conflict: str = ""
     ) -> None:
         """The dosage dialog for `item` as shown (`before`); after a refused save it opens
         again with the typed `note` and why (`conflict`)."""
@@ -752,7 +765,7 @@ class VisitScreen(Screen[bool]):
         if action == "put_note_back":
             return bool(self._kept_note)
         is_doctor = self.visit.is_doctor
-        if action == "questionnaires":
+        if action in ("questionnaires", "tailor_plan"):
             return is_doctor
         if action == "name_doctor":
             return is_doctor
@@ -823,6 +836,19 @@ class VisitScreen(Screen[bool]):
                 self.refresh_alarm()
 
         self.app.push_screen(ReferralDialog(hold), saved)
+
+    def action_tailor_plan(self) -> None:
+        """Tailor the patient's plan for this module: items, target dosages, home exercises."""
+        from kinesio_tui.views.tailor import TailorScreen
+
+        def done(saved: int | None) -> None:
+            if saved:
+                self.notify(
+                    markup=False,
+                    message=_("Plan saved: {n} changes for the coming sessions.", n=saved),
+                )
+
+        self.app.push_screen(TailorScreen(self.visit, self.patient.full_name), done)
 
     def action_questionnaires(self) -> None:
         """The patient's questionnaires at this doctor's appointment (ODI, NDI, RMDQ)."""

@@ -23,6 +23,7 @@ from textual.widgets import Button, Static
 
 from kinesio_tui.domain.models import Visit
 from kinesio_tui.domain.outcomes import Change, LatestResult, SeriesPoint, Standing
+from kinesio_tui.domain.plan import PlanItem
 from kinesio_tui.domain.prom_scoring import change_text, score_text
 from kinesio_tui.domain.proms import PromOutcome
 from kinesio_tui.i18n import _
@@ -323,8 +324,14 @@ def worsening_text(results: Sequence[LatestResult], width: int) -> Text:
     return Text("\n".join(textwrap.wrap(line, max(width, 20))), style="bold red")
 
 
-def module_text(module: int, condition: str, subtype: str, proto: Protocol | None = None) -> Text:
-    """The current module's goal and this subtype's session checklist, for a glance."""
+def module_text(
+    module: int,
+    items: Sequence[PlanItem],
+    home: Sequence[PlanItem] = (),
+    proto: Protocol | None = None,
+) -> Text:
+    """The current module's goal, the patient's session checklist (target dosages, what the
+    doctor tailored marked ✎) and home exercises, for a glance."""
     proto = proto or protocol()
     if not 1 <= module <= len(proto.modules):
         return Text("")
@@ -332,8 +339,18 @@ def module_text(module: int, condition: str, subtype: str, proto: Protocol | Non
     out = Text()
     out.append(_("Module {n}: {title}", n=mod.number, title=mod.title), style="bold")
     out.append(f"\n{mod.goal}", style="italic")
-    for item in mod.checklist_for(condition, subtype):
+    for item in items:
         out.append(f"\n • {item.label}")
+        if item.target:
+            out.append(f" — {item.target}")
+        if item.tailored:
+            out.append(_(" ✎ tailored"), style="italic")
+    if home:
+        out.append("\n" + _("Home exercises:"), style="bold")
+        for exercise in home:
+            out.append(f"\n • {exercise.label}")
+            if exercise.target:
+                out.append(f" — {exercise.target}")
     return out
 
 
