@@ -17,6 +17,7 @@ from kinesio_tui.cli.maintenance import maintenance_app
 from kinesio_tui.cli.options import RootDbOption, RootOptions, TherapistOption
 from kinesio_tui.cli.outcomes import outcomes_app
 from kinesio_tui.cli.patients import patients_app
+from kinesio_tui.cli.plan import plan_app
 from kinesio_tui.cli.refusal import OneLineUsageErrors, fail
 from kinesio_tui.cli.templates import templates_app
 from kinesio_tui.cli.visits import visit_app
@@ -42,6 +43,7 @@ app.add_typer(episode_app, name="episode")
 app.add_typer(day_app)
 app.add_typer(visit_app, name="visit")
 app.add_typer(closures_app, name="closures")
+app.add_typer(plan_app, name="plan")
 app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates")
 

@@ -252,6 +252,13 @@ def patients_show(ctx: typer.Context, patient: PatientArgument, db: DbOption = N
                     ),
                 )
             typer.echo(line)
+        from kinesio_tui.domain.plan import plan_changes_of, tailoring_words
+
+        tailored = plan_changes_of(conn, episode.id)
+        if tailored:
+            typer.echo(_("Tailored by the doctor (`kinesio plan show` for the plan):"))
+            for made in tailored:
+                typer.echo("  " + shown(tailoring_words(made)))
 
 
 def _percent_words(percent: float | None) -> str:

@@ -28,6 +28,7 @@ from kinesio_tui.domain.outcomes import (
     standing,
 )
 from kinesio_tui.domain.patients import get_patient
+from kinesio_tui.domain.plan import EpisodePlan, episode_plan
 from kinesio_tui.domain.prom_scoring import change_text, score_text
 from kinesio_tui.domain.proms import prom_outcomes
 from kinesio_tui.domain.visits import (
@@ -64,6 +65,7 @@ class EpisodeData:
     ticks: dict[int, int]  # visit id -> ticked items
     pir: list[tuple[int, PirCycle]]  # (seq, cycle)
     by_seq: dict[int, Visit]
+    plan: EpisodePlan  # the patient's own lists, as the doctor tailored them
 
 
 def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeData:
@@ -81,7 +83,14 @@ def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeDat
     ticks = ticked_counts(db, episode.id)
     pir = pir_cycles_of_episode(db, episode.id)
     return EpisodeData(
-        patient, episode, visits, dict(values), ticks, pir, {v.seq: v for v in visits}
+        patient,
+        episode,
+        visits,
+        dict(values),
+        ticks,
+        pir,
+        {v.seq: v for v in visits},
+        episode_plan(db, episode.id),
     )
 
 
@@ -256,14 +265,12 @@ def attendance(visits: list[Visit]) -> dict[str, int]:
 
 
 def checklist_completion(data: EpisodeData, visits: list[Visit], proto: Protocol) -> dict[str, Any]:
-    """Ticked items over the items due in held therapy sessions."""
-    episode = data.episode
-    per_visit = {
-        m.number: len(m.checklist_for(episode.condition, episode.subtype)) for m in proto.modules
-    }
+    """Ticked items over the items due in held therapy sessions (each session's own list,
+    as the doctor had tailored it by then)."""
     held = [v for v in visits if v.kind == "therapy" and v.status == "done"]
-    due = sum(per_visit[v.module] for v in held)
-    done = sum(min(data.ticks.get(v.id, 0), per_visit[v.module]) for v in held)
+    per_visit = {v.id: len(data.plan.checklist(v.module, v.seq)) for v in held}
+    due = sum(per_visit.values())
+    done = sum(min(data.ticks.get(v.id, 0), per_visit[v.id]) for v in held)
     return {
         "done": done,
         "due": due,
@@ -381,6 +388,27 @@ def module_info(data: EpisodeData, number_: int, proto: Protocol) -> dict[str, A
         "last_date": day(held[-1].held_on) if held else None,
         "pir_sets": sum(1 for seq, _c in data.pir if data.by_seq[seq].module == number_),
     }
+
+
+def tailoring_rows(data: EpisodeData, module: int | None = None) -> list[dict[str, Any]]:
+    """What the doctor tailored (of one module, or all): the item, what changed, the
+    dosage, by whom, when and why. Typed text stays text (escaped by the output format)."""
+    words = {"add": _("added"), "remove": _("removed"), "dosage": _("target dosage")}
+    return [
+        {
+            "module": c.module,
+            "list": _("sessions") if c.list == "session" else _("home exercises"),
+            "item": c.item_label,
+            "change": words[c.change],
+            "dosage": c.dosage or (DASH if c.change != "remove" else ""),
+            "by": c.made_by or _("unknown"),
+            "on": day(c.made_on),
+            "visit": c.visit_seq,
+            "reason": c.reason,
+        }
+        for c in data.plan.changes
+        if module is None or c.module == module
+    ]
 
 
 def vas_info(data: EpisodeData, proto: Protocol) -> dict[str, Any] | None:
@@ -640,6 +668,7 @@ def module_context(
         "appointments": appointments,
         "charts": [made] if made else [],
         "proms": proms_info(db, data, proto, upto=last_seq),
+        "tailoring": tailoring_rows(data, module),
     }
     return ctx
 
@@ -676,6 +705,7 @@ def summary_context(db: ClinicDB, patient_id: int, today: date) -> dict[str, Any
         "notes": notes,
         "proms": proms_info(db, data, proto),
         "treated_by": treated_by(data.visits),
+        "tailoring": tailoring_rows(data),
     }
     return ctx
 
