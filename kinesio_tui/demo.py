@@ -23,6 +23,7 @@ from kinesio_tui.domain.episodes import (
 from kinesio_tui.domain.holds import record_referral
 from kinesio_tui.domain.models import NewEpisode, NewPatient, PirCycle, Visit
 from kinesio_tui.domain.patients import archive_patient, create_patient
+from kinesio_tui.domain.plan import PlanEdit, tailor_checklist
 from kinesio_tui.domain.proms import record_prom_answer
 from kinesio_tui.domain.schedule import move_visit, record_absence
 from kinesio_tui.domain.today import day_list
@@ -78,6 +79,8 @@ class Case:
     #: Days from onset to the first visit; None: a plausible draw for an acute or chronic case.
     onset_days: int | None = None
     pir_muscles: tuple[str, ...] = ()  # () : the subtype's usual muscles (PIR_MUSCLES)
+    #: How the doctor tailored the plan at a doctor's appointment (its place 1-45 -> changes).
+    tailored_at: dict[int, tuple[PlanEdit, ...]] = field(default_factory=dict)
     extra: dict[str, float] = field(default_factory=dict)
     #: A past patient: the first visit was this many weeks before today (None: a current one).
     weeks_ago: int | None = None
@@ -174,6 +177,39 @@ CASES = (
             "simulated working postures (cab seat, loading)."
         },
         pir_muscles=("quadratus lumborum", "iliopsoas"),
+        tailored_at={
+            1: (
+                PlanEdit(
+                    "session",
+                    "dosage",
+                    "m1_decompression_hangs",
+                    dosage="3 x 30 s at 20 % body weight",
+                    reason="Acute: start light, add 5 % a week as the leg allows",
+                ),
+                PlanEdit(
+                    "home",
+                    "remove",
+                    "h1_knee_to_chest",
+                    reason="Flexion sends the pain further down the right leg",
+                ),
+            ),
+            31: (
+                PlanEdit(
+                    "session",
+                    "add",
+                    label="Simulated driving: sitting in a van seat, self-correcting posture",
+                    dosage="20 min, 5 min more each session",
+                    reason="Drives a delivery van: needs 2 h of sitting",
+                ),
+                PlanEdit(
+                    "home",
+                    "dosage",
+                    "h3_posture_breaks",
+                    dosage="every 45 min of driving: stop, walk 2 min",
+                    reason="Professional driver",
+                ),
+            ),
+        },
     ),
     Case(
         "Rūta",
@@ -222,6 +258,23 @@ CASES = (
         first_note="Chronic constant aching pain, dependent on painkillers.",
         final_note="After 3 months 80% less pain, no medication.",
         pir_muscles=("erector spinae", "hamstrings"),
+        tailored_at={
+            1: (
+                PlanEdit(
+                    "session",
+                    "remove",
+                    "m1_decompression_hangs",
+                    reason="62, chronic, osteopenia: gentle traction on the table instead",
+                ),
+                PlanEdit(
+                    "session",
+                    "dosage",
+                    "m1_orthopaedic_table",
+                    dosage="10 min at 15 % body weight, slow release",
+                    reason="Gentle traction",
+                ),
+            ),
+        },
     ),
 )
 
@@ -525,6 +578,8 @@ def _hold_visit(
         note = {1: case.first_note, last: case.final_note, **case.notes_at}.get(visit.seq)
         if note:
             set_visit_note(db, visit.id, note)
+        if visit.seq in case.tailored_at:
+            tailor_checklist(db, visit.id, case.tailored_at[visit.seq])
     else:
         record_measurement(db, visit.id, "vas", vas)
         items = checklist_for_visit(db, visit)
@@ -535,7 +590,8 @@ def _hold_visit(
             if skip and index == len(items) - 1 and complete:
                 continue
             if complete or index < 2:
-                tick_item(db, visit.id, item.code, _dosage(item.code, visit.number, rng))
+                dosage = item.target or _dosage(item.code, visit.number, rng)
+                tick_item(db, visit.id, item.code, dosage)
         if visit.module == 1 and (complete or visit.number % 2):
             side = "both" if case.side == "both" else case.side
             for muscle in case.pir_muscles or PIR_MUSCLES[case.subtype]:
