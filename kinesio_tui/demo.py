@@ -582,16 +582,25 @@ def _hold_visit(
             tailor_checklist(db, visit.id, case.tailored_at[visit.seq])
     else:
         record_measurement(db, visit.id, "vas", vas)
-        items = checklist_for_visit(db, visit)
+        # the dosages are drawn for the programme's list, as for an untailored patient, so
+        # tailoring one patient leaves every other patient's draws as they were
+        usual = protocol().module(visit.module).checklist_for(case.condition, case.subtype)
         if not complete:  # begun with what the case names first
-            items = tuple(sorted(items, key=lambda item: item.code not in case.started_with))
+            usual = tuple(sorted(usual, key=lambda item: item.code not in case.started_with))
         skip = rng.random() < 0.2
+        drawn = {
+            item.code: _dosage(item.code, visit.number, rng)
+            for index, item in enumerate(usual)
+            if (complete or index < 2) and not (skip and index == len(usual) - 1 and complete)
+        }
+        items = checklist_for_visit(db, visit)
+        if not complete:
+            items = tuple(sorted(items, key=lambda item: item.code not in case.started_with))
         for index, item in enumerate(items):
             if skip and index == len(items) - 1 and complete:
                 continue
             if complete or index < 2:
-                dosage = item.target or _dosage(item.code, visit.number, rng)
-                tick_item(db, visit.id, item.code, dosage)
+                tick_item(db, visit.id, item.code, item.target or drawn.get(item.code, ""))
         if visit.module == 1 and (complete or visit.number % 2):
             side = "both" if case.side == "both" else case.side
             for muscle in case.pir_muscles or PIR_MUSCLES[case.subtype]:

@@ -17,6 +17,7 @@ from kinesio_tui.domain.patients import find_patients, get_patient
 from kinesio_tui.domain.store import signed_entry_hash
 from kinesio_tui.domain.today import day_list
 from kinesio_tui.domain.visits import (
+    checklist_for_visit,
     doctor_checks_for_visit,
     measurements_of,
     next_visit,
@@ -159,8 +160,12 @@ def test_histories_obey_the_programme(demo_db: ClinicDB) -> None:
             if visit.kind == "doctor":
                 assert not ticks
             else:
-                items = proto.module(visit.module).checklist_for(episode.condition, episode.subtype)
+                # the patient's own list, as the doctor had tailored it by then: the module's
+                # items, or one the doctor named
+                items = checklist_for_visit(demo_db, visit)
                 assert ticks <= {i.code for i in items}
+                module_items = {i.code for i in proto.module(visit.module).checklist}
+                assert all(i.code in module_items or i.origin == "own" for i in items)
             if visit.kind == "doctor" and visit.status == "done":
                 # every value at a doctor's appointment is one of its checks for this patient
                 checks = {t.code for t in doctor_checks_for_visit(demo_db, visit)}

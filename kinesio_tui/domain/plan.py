@@ -283,6 +283,15 @@ class EpisodePlan:
             (c for c in self.changes if c.module == module and _applies_at(c, seq)),
         )
 
+    def addable(self, module: int, which: PlanList) -> tuple[PlanItem, ...]:
+        """The module's items (any subtype's) not on the list for the coming sessions (or
+        the home list): what may be added, in the programme's order."""
+        on_list = {
+            i.code for i in (self.checklist(module) if which == "session" else self.home(module))
+        }
+        known = _catalogue(protocol().module(module), which)
+        return tuple(item for code, item in known.items() if code not in on_list)
+
     def home(self, module: int) -> tuple[PlanItem, ...]:
         """The module's home exercises as the patient has them now."""
         return apply_changes(
@@ -318,12 +327,7 @@ def items_to_add(
     db: ClinicDB, episode_id: int, module: int, which: PlanList
 ) -> tuple[PlanItem, ...]:
     """The module's items (any subtype's) not on the patient's list now: what may be added."""
-    plan = episode_plan(db, episode_id)
-    on_list = {
-        i.code for i in (plan.checklist(module) if which == "session" else plan.home(module))
-    }
-    known = _catalogue(protocol().module(module), which)
-    return tuple(item for code, item in known.items() if code not in on_list)
+    return episode_plan(db, episode_id).addable(module, which)
 
 
 # --- writes -----------------------------------------------------------------------------

@@ -40,7 +40,6 @@ from kinesio_tui.domain.plan import (
     PlanList,
     change_words,
     coming_sessions,
-    items_to_add,
     plan_version,
     preview_plan,
     tailor_checklist,
@@ -149,17 +148,17 @@ class AddItemDialog(_ChangeDialog):
             choices.display = bool(self.choices)
             yield choices
             yield Label(
-                _("…or name one (then the module's list is not used):"), classes="dialog-hint"
+                _("…or name one (then the module's list is not used):"), classes="plan-hint"
             )
             yield Input(placeholder=_("item"), id="add-label", max_length=120, compact=True)
-            yield Label(_("Target dosage (optional):"), classes="dialog-hint")
+            yield Label(_("Target dosage (optional):"), classes="plan-hint")
             yield Input(
                 placeholder=_("e.g. 3 x 30 s, 10 reps x 2 sets"),
                 id="add-dosage",
                 max_length=80,
                 compact=True,
             )
-            yield Label(_("Why (needed):"), classes="dialog-hint")
+            yield Label(_("Why (needed):"), classes="plan-hint")
             yield Input(placeholder=_("reason"), id="add-reason", max_length=300, compact=True)
             yield self.error_line()
         yield KeyFooter()
@@ -227,10 +226,10 @@ class ItemChangeDialog(_ChangeDialog):
             if removing:
                 yield Label(
                     _("From the sessions not yet started; held ones keep it."),
-                    classes="dialog-hint",
+                    classes="plan-hint",
                 )
             else:
-                yield Label(_("Target dosage (empty: none):"), classes="dialog-hint")
+                yield Label(_("Target dosage (empty: none):"), classes="plan-hint")
                 yield Input(
                     self.item.target,
                     placeholder=_("e.g. 3 x 30 s, 10 reps x 2 sets"),
@@ -239,7 +238,7 @@ class ItemChangeDialog(_ChangeDialog):
                     compact=True,
                 )
             yield Label(
-                _("Why (needed):") if removing else _("Why (optional):"), classes="dialog-hint"
+                _("Why (needed):") if removing else _("Why (optional):"), classes="plan-hint"
             )
             yield Input(placeholder=_("reason"), id="change-reason", max_length=300, compact=True)
             yield self.error_line()
@@ -424,12 +423,8 @@ class TailorScreen(Screen[int | None]):
     def action_add(self) -> None:
         """Add one of the module's items, or one the doctor names, to the focused list."""
         which = self.focused_list()
-        choices = items_to_add(self.db, self.visit.episode_id, self.visit.module, which)
-        waiting = {i.code for i in self.items(which)}
-        self.app.push_screen(
-            AddItemDialog(which, [c for c in choices if c.code not in waiting], self.check),
-            self.take,
-        )
+        choices = self.plan.addable(self.visit.module, which) if self.plan else ()
+        self.app.push_screen(AddItemDialog(which, choices, self.check), self.take)
 
     def action_remove(self) -> None:
         """Remove the highlighted item from the coming sessions (or the home list)."""
