@@ -358,3 +358,22 @@ def test_a_preview_checks_the_changes_and_writes_nothing(db: ClinicDB) -> None:
         preview_plan(db, doctor, [PlanEdit("session", "remove", "own_1", reason="not there")])
     assert db.execute("SELECT count(*) FROM audit_log").fetchone() == trail
     assert plan_changes_of(db, eid) == []
+
+
+def test_a_control_character_a_hand_edit_left_is_read_as_a_replacement(db: ClinicDB) -> None:
+    """Screens, reports and the command line read the plan here: none gets the escape."""
+    eid = _lumbar(db)
+    doctor = _at_appointment(db, eid)
+    add_plan_item(db, doctor, label="Heat pack", reason="Spasm", dosage="10 min")
+    db.conn.execute(
+        "UPDATE plan_changes SET reason = 'a\x1b[2Jb', dosage = '1\x9b0', label = 'x\u202ey'"
+    )
+    db.conn.commit()
+    [change] = plan_changes_of(db, eid)
+    assert (change.reason, change.dosage, change.item_label) == (
+        "a\ufffd[2Jb",
+        "1\ufffd0",
+        "x\ufffdy",
+    )
+    [own] = [i for i in patient_checklist(db, eid, 1) if i.origin == "own"]
+    assert own.label == "x\ufffdy" and own.target == "1\ufffd0"

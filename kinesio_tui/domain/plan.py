@@ -29,6 +29,7 @@ from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.store import check_version, fetch_row, insert_row, now_iso
 from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.i18n import _
+from kinesio_tui.plain_text import shown
 from kinesio_tui.protocol import Module, protocol
 
 PlanList = Literal["session", "home"]
@@ -169,6 +170,9 @@ def _label(module: Module, which: PlanList, row: dict[str, Any]) -> str:
 
 
 def _change(row: dict[str, Any]) -> PlanChange:
+    """A change as read. Its text was checked when written; one a hand edit left with a
+    control character is read with U+FFFD in its place, so no screen, report or command
+    line passes it to a terminal."""
     module = protocol().module(row["module"])
     return PlanChange(
         id=row["id"],
@@ -179,10 +183,10 @@ def _change(row: dict[str, Any]) -> PlanChange:
         list=row["list"],
         change=row["change"],
         item_code=row["item_code"],
-        item_label=_label(module, row["list"], row),
-        dosage=row["dosage"],
-        reason=row["reason"],
-        made_by=row["made_by"],
+        item_label=shown(_label(module, row["list"], row)),
+        dosage=shown(row["dosage"]),
+        reason=shown(row["reason"]),
+        made_by=shown(row["made_by"]),
         made_on=date.fromisoformat(row["made_on"]),
         from_seq=row["from_seq"],
         version=row["version"],
