@@ -52,7 +52,7 @@ def _tailored_patient(db: ClinicDB) -> int:
 def test_the_module_report_and_summary_say_what_was_tailored(db: ClinicDB) -> None:
     pid = _tailored_patient(db)
     for kind in ("module", "summary"):
-        html = render_export(db, pid, kind=kind, fmt="html", today=DAY)  # type: ignore[arg-type]
+        html = render_export(db, pid, kind=kind, fmt="html", today=DAY)
         tree = parse_html(html)
         assert tree.find(".//script") is None
         rows = [
@@ -96,7 +96,7 @@ def test_the_module_report_and_summary_say_what_was_tailored(db: ClinicDB) -> No
             ],
         ], kind
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-        md = render_export(db, pid, kind=kind, fmt="md", today=DAY)  # type: ignore[arg-type]
+        md = render_export(db, pid, kind=kind, fmt="md", today=DAY)
         rendered = md_to_html(md)
         assert "Tailored plan" in md and "<script" not in rendered
         assert "Pelvic traction | removed" in md
