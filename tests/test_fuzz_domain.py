@@ -31,6 +31,7 @@ from kinesio_tui.domain.patients import (
     restore_patient,
     update_patient,
 )
+from kinesio_tui.domain.plan import PlanEdit, tailor_checklist
 from kinesio_tui.domain.visits import (
     mark_missed,
     next_visit,
@@ -124,6 +125,7 @@ STORES = {
     "set_visit_note",
     "start_visit",
     "screen_red_flags",
+    "tailor_checklist",
 }
 
 
@@ -152,6 +154,10 @@ TEXT_COLUMNS = [
     ("pir_cycles", "muscle"),
     ("measurements", "value_text"),
     ("red_flag_screens", "note"),
+    ("plan_changes", "label"),
+    ("plan_changes", "dosage"),
+    ("plan_changes", "reason"),
+    ("plan_changes", "made_by"),
     ("audit_log", "actor"),
 ]
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -445,3 +451,41 @@ def test_a_start_date_near_year_9999_is_refused_cleanly(clinic: Clinic) -> None:
 def test_untick_with_a_lone_surrogate_is_refused_cleanly(clinic: Clinic) -> None:
     with pytest.raises(KinesioError):
         untick_item(clinic.db, clinic.visit_id, "\ud800")
+
+
+@pytest.fixture
+def appointment(clinic: Clinic) -> int:
+    """A doctor's appointment in progress (the fresh patient's first visit): where a plan is
+    tailored."""
+    episode = open_episode(
+        clinic.db, clinic.fresh_patient_id, NewEpisode("radiculitis", "lumbar", "R"), today=DAY
+    )
+    first = next_visit(clinic.db, episode)
+    assert first is not None
+    start_visit(clinic.db, first.id, today=DAY)
+    return first.id
+
+
+@FUZZ
+@given(
+    which=st.one_of(st.sampled_from(["session", "home"]), TEXTISH),
+    change=st.one_of(st.sampled_from(["add", "remove", "dosage"]), TEXTISH),
+    item=st.one_of(st.sampled_from(["m1_figure_four", "m1_pir", "h1_walking", ""]), CODES),
+    label=st.one_of(st.sampled_from(["", "Heat pack"]), TEXTISH),
+    dosage=st.one_of(st.sampled_from(["3 x 30 s", ""]), TEXTISH),
+    reason=st.one_of(st.sampled_from(["Tight piriformis", ""]), TEXTISH),
+)
+def test_fuzz_tailor_checklist(
+    clinic: Clinic,
+    appointment: int,
+    which: Any,
+    change: Any,
+    item: Any,
+    label: Any,
+    dosage: Any,
+    reason: Any,
+) -> None:
+    edit = PlanEdit(which, change, item, label, dosage, reason)
+    _attempt(
+        "tailor_checklist", clinic.db, lambda: tailor_checklist(clinic.db, appointment, [edit])
+    )
