@@ -448,7 +448,8 @@ def _staged(
     module_no = int(visit["module"])
     module = protocol().module(module_no)
     stamp, day = now_iso(), str(visit["held_on"])
-    made_by = str(visit["therapist"] or getattr(db, "actor", ""))
+    # the doctor named for the appointment, else who holds it at the keyboard
+    made_by = str(visit.get("doctor") or visit["therapist"] or getattr(db, "actor", ""))
     coming = coming_sessions(db, episode["id"], module_no)
     from_seq = coming[0] if coming else None
     taken: set[str] = set()
