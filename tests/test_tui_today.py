@@ -19,14 +19,14 @@ from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.domain.episodes import open_episode, screen_red_flags
 from kinesio_tui.domain.models import NewEpisode, NewPatient
 from kinesio_tui.domain.patients import create_patient
-from kinesio_tui.domain.schedule import move_visit
+from kinesio_tui.domain.schedule import move_visit, record_absence
 from kinesio_tui.domain.visits import complete_visit, start_visit, visits_of
 from kinesio_tui.settings import settings_path
 from kinesio_tui.views.attendance import AbsenceDialog, MoveDialog
 from kinesio_tui.views.help import HelpScreen
 from kinesio_tui.views.patient import PatientScreen
 from kinesio_tui.views.patients import PatientsScreen
-from kinesio_tui.views.today import TodayScreen
+from kinesio_tui.views.today import DayTable, TodayScreen
 from kinesio_tui.views.visit import VisitScreen
 
 
@@ -267,3 +267,34 @@ def test_the_missed_dialog_can_cancel_instead(db_path: Path, db: ClinicDB) -> No
     asyncio.run(main())
     visit = visits_of(db, ids["Urbonas"])[0]
     assert (visit.status, visit.absence_reason) == ("cancelled", "Phoned on Monday")
+
+
+def test_namesakes_keep_their_whole_names_on_a_narrow_screen(db_path: Path, db: ClinicDB) -> None:
+    """At 80 columns the status gives way before the name: "Vasiliauskienė, A…" would be
+    either of two patients."""
+
+    async def main() -> None:
+        for first in ("Agnė", "Aldona"):
+            pid = create_patient(
+                db, NewPatient(first, "Vasiliauskienė", "1970-06-01", "F"), today=DAY
+            )
+            episode = open_episode(
+                db, pid, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY
+            )
+        first_visit = visits_of(db, episode)[0]
+        record_absence(
+            db,
+            first_visit.id,
+            "missed",
+            "No-show; did not answer the phone twice, a message left with her daughter",
+            today=DAY,
+        )
+        async with build_app(db_path).run_test(size=(80, 24)) as pilot:
+            screen = await _today(pilot)
+            await pilot.pause()
+            table = screen.query_one(DayTable)
+            lines = [table.render_line(y).text for y in range(1, 3)]
+            assert any("Vasiliauskienė, Agnė" in line for line in lines), lines
+            assert any("Vasiliauskienė, Aldona" in line for line in lines), lines
+
+    asyncio.run(main())

@@ -31,6 +31,9 @@ from kinesio_tui.views.row_table import Column, RowTable
 from kinesio_tui.views.visit_start import start_current_visit
 from kinesio_tui.views.workstation import Workstation, workstation
 
+#: The narrowest the patient column gets before the status gives way.
+PATIENT_MIN_WIDTH = 22
+
 _STATUS_STYLE = {
     "overdue": "bold yellow",
     "in progress": "bold",
@@ -101,7 +104,9 @@ class TodayScreen(Screen[None]):
         self._narrow = narrow
         columns = [
             Column("time", _("Time")),
-            Column("patient", _("Patient"), shrink=True, min_width=12),
+            # The name keeps the width of a whole "Vasiliauskienė, Agnė": the clinic has
+            # namesakes ("Navickas, P…" is two patients); the status gives way first.
+            Column("patient", _("Patient"), shrink=True, min_width=PATIENT_MIN_WIDTH),
             Column("visit", _("Visit")),
             Column("kind", _("Kind")),
             Column("therapist", _("Therapist")),
