@@ -377,3 +377,21 @@ def test_a_control_character_a_hand_edit_left_is_read_as_a_replacement(db: Clini
     )
     [own] = [i for i in patient_checklist(db, eid, 1) if i.origin == "own"]
     assert own.label == "x\ufffdy" and own.target == "1\ufffd0"
+
+
+def test_a_correction_of_a_doctor_named_items_dosage_names_the_item(db: ClinicDB) -> None:
+    """The amendment says which item it corrected in the doctor's words, not its code."""
+    from kinesio_tui.domain.amendments import amendments_of, correct_dosage
+
+    eid = _lumbar(db)
+    doctor = _at_appointment(db, eid)
+    add_plan_item(db, doctor, label="Heat pack before traction", reason="Guarding spasm")
+    complete_visit(db, doctor)
+    session = next_visit(db, eid)
+    assert session is not None
+    start_visit(db, session.id, today=DAY)
+    tick_item(db, session.id, "own_1", "10 min")
+    complete_visit(db, session.id)
+    correct_dosage(db, session.id, "own_1", "15 min", "typed 10 for 15")
+    [amendment] = amendments_of(db, session.id)
+    assert "Heat pack before traction" in amendment.what, amendment.what

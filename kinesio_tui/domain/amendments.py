@@ -26,7 +26,11 @@ from kinesio_tui.domain.store import (
     now_iso,
     update_row,
 )
-from kinesio_tui.domain.visits import validate_measurement, validate_pir_cycle
+from kinesio_tui.domain.visits import (
+    checklist_for_visit,
+    validate_measurement,
+    validate_pir_cycle,
+)
 from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
@@ -300,10 +304,14 @@ def _tick_row(db: ClinicDB, visit_id: int, item_code: str) -> dict[str, Any]:
 
 
 def _item_label(db: ClinicDB, visit: dict[str, Any], item_code: str) -> str:
-    item = next(
-        (i for i in protocol().module(visit["module"]).checklist if i.code == item_code), None
-    )
-    return item.label if item else item_code
+    """The item as the visit's own list named it (a doctor's own item by its words)."""
+    for item in checklist_for_visit(db, Visit.from_row(visit)):
+        if item.code == item_code:
+            return item.label
+    for standard in protocol().module(visit["module"]).checklist:
+        if standard.code == item_code:
+            return standard.label
+    return item_code
 
 
 def correct_dosage(
