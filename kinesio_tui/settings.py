@@ -25,6 +25,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.holidays import NO_HOLIDAYS, holiday_tables, public_holidays
@@ -58,19 +59,27 @@ def settings_path() -> Path:
     return config_dir() / "settings.toml"
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Read the settings file (defaults when it does not exist); raise KinesioError if broken."""
-    path = path or settings_path()
+def _read_toml(path: Path, what: str) -> dict[str, Any] | None:
+    """The TOML file at `path` (None when there is none); KinesioError naming `what` (the
+    settings, the closures) when it cannot be read or parsed."""
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Settings()
+        return None
     except OSError as error:
-        raise KinesioError("Cannot read settings", f"{path}: {error.strerror}.") from None
+        raise KinesioError(f"Cannot read {what}", f"{path}: {error.strerror}.") from None
     try:
-        data = tomllib.loads(raw)
+        return tomllib.loads(raw)
     except tomllib.TOMLDecodeError as error:
-        raise KinesioError("Broken settings file", f"{path}: {error}.") from None
+        raise KinesioError(f"Broken {what} file", f"{path}: {error}.") from None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file (defaults when it does not exist); raise KinesioError if broken."""
+    path = path or settings_path()
+    data = _read_toml(path, "settings")
+    if data is None:
+        return Settings()
     backups = data.get("backups", {})
     if not isinstance(backups, dict):
         raise KinesioError("Broken settings file", f"{path}: [backups] should be a table.")
@@ -131,16 +140,9 @@ def closures_path() -> Path:
 def load_closures(path: Path | None = None) -> Closures:
     """Read the clinic's closures (Lithuania's public holidays when there is no file)."""
     path = path or closures_path()
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    data = _read_toml(path, "closures")
+    if data is None:
         return Closures()
-    except OSError as error:
-        raise KinesioError("Cannot read closures", f"{path}: {error.strerror}.") from None
-    try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as error:
-        raise KinesioError("Broken closures file", f"{path}: {error}.") from None
     country = data.get("public_holidays", DEFAULT_PUBLIC_HOLIDAYS)
     known = [*holiday_tables(), NO_HOLIDAYS]
     if country not in known:
