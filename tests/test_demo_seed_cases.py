@@ -13,6 +13,7 @@ from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.episodes import current_episode
 from kinesio_tui.domain.outcomes import progress
 from kinesio_tui.domain.patients import find_patients
+from kinesio_tui.domain.plan import plan_changes_of
 from kinesio_tui.domain.visits import measurements_of, ticks_of, visits_of
 
 
@@ -100,7 +101,10 @@ def test_case_3_the_retiree_reads_true(demo_db: ClinicDB) -> None:
     assert (episode.course, episode.status) == ("chronic", "completed")
     assert "Constant aching pain" in patient.notes
     assert "dependent on painkillers" in visits[0].note and "daily" in episode.pain_medication
-    assert {"m1_orthopaedic_table", "m1_decompression_hangs"} <= _ticked(demo_db, visits, 1)
+    # "gentle traction of the spine": the doctor chose the table over the hangs at 62
+    assert "m1_orthopaedic_table" in _ticked(demo_db, visits, 1)
+    changes = {(c.change, c.item_code) for c in plan_changes_of(demo_db, episode.id, 1)}
+    assert {("remove", "m1_decompression_hangs"), ("dosage", "m1_orthopaedic_table")} <= changes
     assert "m2_unstable_platforms" in _ticked(demo_db, visits, 2)
     assert "m3_self_correction" in _ticked(demo_db, visits, 3)
     final = visits[-1]
