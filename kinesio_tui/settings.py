@@ -9,6 +9,17 @@
     [workstation]
     opens_on = "today" # or "patients": the screen the workstation opens on
 
+    [clinic]           # shown on every report (clinic_identity.py checks each field)
+    name = "Kauno kineziterapijos klinika"
+    address = "Laisvės al. 1\\nKaunas"
+    phone = "+370 600 00000"
+    email = "reception@clinic.lt"
+    registration_code = "123456789"
+    logo = "/home/clinic/logo.png"   # PNG or JPEG, at most 512 KB, embedded in HTML reports
+
+`kinesio settings set clinic.FIELD VALUE` writes the `[clinic]` table (the whole file is
+written again, so comments in it are not kept).
+
 The clinic's closed days are a second file beside it, `closures.toml`, which `kinesio
 closures` writes (public holidays by country, from data/holidays.toml, and the clinic's own
 dates); a person may edit it too.
@@ -19,6 +30,7 @@ never a silent fallback (a clinic that asked for 60 backups must not get 14 quie
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
@@ -27,7 +39,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from kinesio_tui.errors import KinesioError
+from kinesio_tui.clinic_identity import CLINIC_FIELDS, ClinicIdentity, checked_field
+from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.holidays import NO_HOLIDAYS, holiday_tables, public_holidays
 from kinesio_tui.locations import config_dir
 from kinesio_tui.private_files import write_private_file
@@ -49,6 +62,7 @@ class Settings:
     backups_to_keep: int = DEFAULT_BACKUPS_TO_KEEP
     automatic_backups: bool = True
     opens_on: str = "patients"  # "today": the day's visits; "patients": the patient list
+    clinic: ClinicIdentity = dataclasses.field(default_factory=ClinicIdentity)
 
 
 def settings_path() -> Path:
@@ -103,7 +117,55 @@ def load_settings(path: Path | None = None) -> Settings:
             "Broken settings file",
             f"{path}: workstation.opens_on should be one of: {', '.join(OPENS_ON)}.",
         )
-    return Settings(backups_to_keep=keep, automatic_backups=automatic, opens_on=opens_on)
+    clinic = _clinic(path, data.get("clinic", {}))
+    return Settings(
+        backups_to_keep=keep, automatic_backups=automatic, opens_on=opens_on, clinic=clinic
+    )
+
+
+def _clinic(path: Path, table: object) -> ClinicIdentity:
+    """The `[clinic]` table, each field checked as `kinesio settings set` checks it."""
+    if not isinstance(table, dict):
+        raise KinesioError("Broken settings file", f"{path}: [clinic] should be a table.")
+    values: dict[str, str] = {}
+    for field, value in table.items():
+        if field not in CLINIC_FIELDS or not isinstance(value, str):
+            raise KinesioError(
+                "Broken settings file",
+                f"{path}: [clinic] holds text fields only: {', '.join(CLINIC_FIELDS)}.",
+            )
+        try:
+            values[field] = checked_field(field, value, open_logo=False)
+        except ValidationError as error:
+            raise KinesioError(
+                "Broken settings file", f"{path}: {error.field}: {error.reason}"
+            ) from None
+    return ClinicIdentity(**values)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings file whole (atomically, private), replacing the one there."""
+    path = path or settings_path()
+    lines = [
+        "# The clinic's settings (see `kinesio settings show`); edit by hand if you like.",
+        "[backups]",
+        f"keep = {settings.backups_to_keep}",
+        f"automatic = {'true' if settings.automatic_backups else 'false'}",
+        "",
+        "[workstation]",
+        f"opens_on = {_toml_text(settings.opens_on)}",
+    ]
+    if settings.clinic.is_set():
+        lines += ["", "[clinic]"]
+        for field in CLINIC_FIELDS:
+            value = getattr(settings.clinic, field)
+            if value:
+                lines.append(f"{field} = {_toml_text(value)}")
+    if not path.parent.exists():
+        from kinesio_tui.locations import private_dir
+
+        private_dir(path.parent)
+    return write_private_file(path, ("\n".join(lines) + "\n").encode("utf-8"), replace=True)
 
 
 # --- the clinic's closed days -------------------------------------------------------------

@@ -19,6 +19,7 @@ from kinesio_tui.cli.outcomes import outcomes_app
 from kinesio_tui.cli.patients import patients_app
 from kinesio_tui.cli.plan import plan_app
 from kinesio_tui.cli.refusal import OneLineUsageErrors, fail
+from kinesio_tui.cli.settings import settings_app
 from kinesio_tui.cli.templates import templates_app
 from kinesio_tui.cli.visits import visit_app
 from kinesio_tui.cli.workstation import open_the_workstation, workstation_app
@@ -46,6 +47,7 @@ app.add_typer(closures_app, name="closures")
 app.add_typer(plan_app, name="plan")
 app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates")
+app.add_typer(settings_app, name="settings")
 
 
 @app.callback(invoke_without_command=True)

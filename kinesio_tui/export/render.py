@@ -137,7 +137,10 @@ def render(kind: str, fmt_: Format, context: dict[str, Any]) -> str:
     """Render one report; a broken template becomes a KinesioError naming file and line."""
     import jinja2
 
+    from kinesio_tui.export.clinic import clinic_context
+
     name = template_name(kind, fmt_)
+    context = {"clinic": clinic_context(html=fmt_ == "html"), **context}
     env = environment(fmt_, override_dir())
     try:
         # Controls an older version may have stored are no text: HTML forbids them (and the
