@@ -66,9 +66,24 @@ class _HoldDialog(ModalScreen[bool | str | None]):
 
     CSS_PATH = "visit.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", _("Cancel"))]
+    #: The field whose Enter saves the form (Enter elsewhere moves on); None: no such form.
+    LAST_FIELD: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         super().__init__(classes="kinesio-dialog")
+
+    @on(Input.Submitted)
+    def next_or_save(self, event: Input.Submitted) -> None:
+        """Enter: on to the next field, and from the last one save (when all are filled in)."""
+        if self.LAST_FIELD is None:
+            return
+        if event.input.id != self.LAST_FIELD:
+            self.focus_next()
+        elif not self.next_empty():
+            self.save()
+
+    def save(self) -> None:
+        """Write what the form holds (forms with a LAST_FIELD)."""
 
     @property
     def host(self) -> HoldHost:
@@ -143,6 +158,8 @@ class OverrideDialog(_HoldDialog):
 class ReferralDialog(_HoldDialog):
     """Record to whom, when and why the patient was referred; returns True once saved."""
 
+    LAST_FIELD = "referral-why"
+
     def __init__(self, hold: Hold) -> None:
         super().__init__()
         self.hold = hold
@@ -185,14 +202,7 @@ class ReferralDialog(_HoldDialog):
             yield self.error_line()
         yield KeyFooter()
 
-    @on(Input.Submitted)
-    def submitted(self, event: Input.Submitted) -> None:
-        """Enter: on to the next field, and from the last one save."""
-        if event.input.id != "referral-why":
-            self.focus_next()
-            return
-        if self.next_empty():
-            return
+    def save(self) -> None:
         to = self.query_one("#referral-to", Input).value
         on_day = self.query_one("#referral-on", Input).value
         why = self.query_one("#referral-why", Input).value
@@ -215,6 +225,8 @@ class ReferralDialog(_HoldDialog):
 
 class ClearanceDialog(_HoldDialog):
     """A doctor clears the patient for therapy (ends the hold); returns True once saved."""
+
+    LAST_FIELD = "clearance-note"
 
     def __init__(self, hold: Hold, visit_id: int) -> None:
         super().__init__()
@@ -249,14 +261,7 @@ class ClearanceDialog(_HoldDialog):
             yield self.error_line()
         yield KeyFooter()
 
-    @on(Input.Submitted)
-    def submitted(self, event: Input.Submitted) -> None:
-        """Enter: on to the next field, and from the last one save."""
-        if event.input.id != "clearance-note":
-            self.focus_next()
-            return
-        if self.next_empty():
-            return
+    def save(self) -> None:
         doctor = self.query_one("#clearance-doctor", Input).value
         note = self.query_one("#clearance-note", Input).value
         db, version = self.host.db, self.hold.version
