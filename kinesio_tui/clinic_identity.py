@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import stat
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kinesio_tui.errors import ValidationError
@@ -27,11 +27,16 @@ MAX_REGISTRATION = 60
 MAX_LOGO_PATH = 1024
 #: A logo is embedded in every HTML report: kept small.
 MAX_LOGO_BYTES = 512 * 1024
-#: The fields, in the order `kinesio settings show` lists them.
-CLINIC_FIELDS = ("name", "address", "phone", "email", "registration_code", "logo")
+#: The fields a report's header shows.
+IDENTITY_FIELDS = ("name", "address", "phone", "email", "registration_code", "logo")
+#: The fields, in the order `kinesio settings show` lists them: the header's, then the
+#: ICD-10 edition the clinic codes diagnoses in (the protocol's default when not set).
+CLINIC_FIELDS = (*IDENTITY_FIELDS, "icd10_variant")
+MAX_VARIANT = 20
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _PHONE = re.compile(r"[0-9 +()\-]+")
+_VARIANT = re.compile(r"[a-z0-9][a-z0-9-]*")
 _IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
@@ -45,9 +50,11 @@ class ClinicIdentity:
     email: str = ""
     registration_code: str = ""
     logo: str = ""  # an absolute path to a PNG or JPEG file
+    icd10_variant: str = ""  # e.g. "am"; empty: the protocol's default edition
 
     def is_set(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
+        """Whether a report has a header to show (the ICD-10 edition is not part of it)."""
+        return any(getattr(self, name) for name in IDENTITY_FIELDS)
 
 
 def _refuse(field: str, allowed: str) -> ValidationError:
@@ -101,7 +108,8 @@ def checked_field(field: str, value: str, *, open_logo: bool = True) -> str:
     if field == "address":
         return _plain(field, value.replace("\r\n", "\n"), MAX_ADDRESS, lines=MAX_ADDRESS_LINES)
     limits = {"name": MAX_NAME, "phone": MAX_PHONE, "email": MAX_EMAIL,
-              "registration_code": MAX_REGISTRATION, "logo": MAX_LOGO_PATH}  # fmt: skip
+              "registration_code": MAX_REGISTRATION, "logo": MAX_LOGO_PATH,
+              "icd10_variant": MAX_VARIANT}  # fmt: skip
     text = _plain(field, value, limits[field])
     if not text:
         return ""
@@ -109,6 +117,8 @@ def checked_field(field: str, value: str, *, open_logo: bool = True) -> str:
         raise _refuse(field, _("an e-mail address like reception@clinic.lt."))
     if field == "phone" and (not _PHONE.fullmatch(text) or sum(c.isdigit() for c in text) < 3):
         raise _refuse(field, _("digits, spaces and + ( ) - only, at least 3 digits."))
+    if field == "icd10_variant" and not _VARIANT.fullmatch(text):
+        raise _refuse(field, _("an ICD-10 edition's short name, e.g. who or am."))
     if field == "logo" and open_logo:
         read_logo(text)
         return str(Path(text).expanduser().resolve())

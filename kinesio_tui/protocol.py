@@ -49,6 +49,11 @@ class Subtype:
     code: str
     label: str
     signs: str
+    #: The subtype's diagnosis code in each ICD-10 variant the protocol knows: (variant, code).
+    icd10: tuple[tuple[str, str], ...] = ()
+
+    def icd10_code(self, variant: str) -> str | None:
+        return dict(self.icd10).get(variant)
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,35 @@ class Catalog:
 
 
 @dataclass(frozen=True)
+class Icd10Variant:
+    """One edition of ICD-10 a clinic codes in (the WHO's, or a national modification)."""
+
+    code: str
+    label: str
+    #: The FHIR system URI of its codes.
+    system: str
+    #: Each code the protocol uses, with its title in this edition: (code, title).
+    titles: tuple[tuple[str, str], ...]
+
+    def title(self, code: str) -> str | None:
+        return dict(self.titles).get(code)
+
+
+@dataclass(frozen=True)
+class Icd10Coding:
+    """The ICD-10 editions the protocol has codes for, and the one a clinic gets unless it
+    sets another (`clinic.icd10_variant`)."""
+
+    variants: tuple[Icd10Variant, ...] = ()
+    default_variant: str = ""
+    #: Where the codes come from (a standard default, not the clinic's text).
+    source: str = ""
+
+    def variant(self, code: str) -> Icd10Variant | None:
+        return next((v for v in self.variants if v.code == code), None)
+
+
+@dataclass(frozen=True)
 class Protocol:
     name: str
     recommended_sessions: tuple[int, int]
@@ -264,6 +298,8 @@ class Protocol:
     neuro_screen: tuple[str, ...] = ()
     #: How the clinic's outcome summary counts, and the clinic's published results.
     outcomes: OutcomeRules = OutcomeRules()
+    #: The diagnosis codes of each condition's subtypes, per ICD-10 edition.
+    icd10: Icd10Coding = Icd10Coding()
 
     @property
     def visits_per_module(self) -> int:
@@ -526,10 +562,11 @@ def parse_protocol(file: Path, catalog: Catalog) -> Protocol:
     timing = root.table("timing")
     tests = catalog.tests
 
+    icd10 = _icd10_coding(root.table("icd10"))
     conditions = []
     for c in root.tables("conditions"):
         subtypes = tuple(
-            Subtype(s.text("code"), s.text("label"), s.text("signs", ""))
+            Subtype(s.text("code"), s.text("label"), s.text("signs", ""), _icd10_codes(s, icd10))
             for s in c.tables("subtypes")
         )
         if not subtypes:
@@ -648,7 +685,52 @@ def parse_protocol(file: Path, catalog: Catalog) -> Protocol:
         tests=tests,
         neuro_screen=neuro_screen,
         outcomes=outcomes,
+        icd10=icd10,
     )
+
+
+def _icd10_coding(table: _Reader) -> Icd10Coding:
+    """protocol.toml [icd10]: the editions, each code's title in it, the default edition."""
+    variants = []
+    for row in table.tables("variants"):
+        titles = row.get("titles", dict)
+        for code, title in titles.items():
+            if not isinstance(title, str) or not title.strip():
+                raise row.fail(f"titles.{code}", "should be the code's title")
+        variants.append(
+            Icd10Variant(
+                row.text("code"),
+                row.text("label"),
+                row.text("system"),
+                tuple((str(code), str(title)) for code, title in titles.items()),
+            )
+        )
+    if not variants:
+        raise table.fail("variants", "needs at least one ICD-10 edition")
+    _unique(table, "variants", [v.code for v in variants])
+    coding = Icd10Coding(tuple(variants), table.text("default_variant"), table.text("default"))
+    if coding.variant(coding.default_variant) is None:
+        raise table.fail("default_variant", f"should be one of {[v.code for v in variants]}")
+    return coding
+
+
+def _icd10_codes(subtype: _Reader, coding: Icd10Coding) -> tuple[tuple[str, str], ...]:
+    """A subtype's `icd10 = { who = "M54.1", ... }`: a code for every edition, each titled."""
+    codes = subtype.get("icd10", dict)
+    out = []
+    for variant in coding.variants:
+        code = codes.get(variant.code)
+        if not isinstance(code, str) or not code.strip():
+            raise subtype.fail(f"icd10.{variant.code}", "is missing: each edition needs a code")
+        if variant.title(code) is None:
+            raise subtype.fail(
+                f"icd10.{variant.code}", f"code {code!r} has no title in icd10.variants"
+            )
+        out.append((variant.code, code))
+    unknown = set(codes) - {v.code for v in coding.variants}
+    if unknown:
+        raise subtype.fail("icd10", f"unknown edition {sorted(unknown)[0]!r}")
+    return tuple(out)
 
 
 def _outcome_rules(table: _Reader, conditions: list[Condition]) -> OutcomeRules:

@@ -155,7 +155,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
         "[workstation]",
         f"opens_on = {_toml_text(settings.opens_on)}",
     ]
-    if settings.clinic.is_set():
+    if any(getattr(settings.clinic, field) for field in CLINIC_FIELDS):
         lines += ["", "[clinic]"]
         for field in CLINIC_FIELDS:
             value = getattr(settings.clinic, field)

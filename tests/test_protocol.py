@@ -234,6 +234,10 @@ def test_a_copy_loads_like_the_built_in(files: tuple[Path, Path]) -> None:
         ("visit_weekdays = [0, 2, 4]", "visit_weekdays = [4, 2]", "timing.visit_weekdays"),
         ('muscles = ["piriformis"', 'muscle = ["piriformis"', "pir.muscles: is missing"),
         ('role = "control"', "", "cycle[2].role: is missing"),
+        ('am = "M54.14" }', 'amm = "M54.14" }', "subtypes[1].icd10.am: is missing"),
+        ('am = "M54.16" }', 'am = "M54.61" }', "code 'M54.61' has no title"),
+        ('default_variant = "who"', 'default_variant = "cm"', "icd10.default_variant"),
+        ('"M54.3" = "Sciatica" }\n\n', '"M54.3" = "" }\n\n', "titles.M54.3"),
     ],
 )
 def test_a_broken_protocol_names_file_and_key(

@@ -39,15 +39,22 @@ def settings_show() -> None:
         value = getattr(settings.clinic, field)
         # JSON quoting: an address's line breaks show as \n, on one line
         lines.append(f"clinic.{field} = {json.dumps(value, ensure_ascii=False) if value else '-'}")
+    if not settings.clinic.icd10_variant:
+        from kinesio_tui.protocol import protocol
+
+        lines[-1] += "  " + _(
+            "(the programme's default: {variant})", variant=protocol().icd10.default_variant
+        )
     typer.echo(shown("\n".join(lines)))
 
 
 @settings_app.command(
     "set",
     help=_(
-        "Set one clinic field shown on every report: clinic.name, clinic.address (\\n for a "
-        "new line), clinic.phone, clinic.email, clinic.registration_code or clinic.logo (a "
-        'PNG or JPEG file of at most 512 KB). An empty value ("") clears the field.'
+        "Set one clinic field: those shown on every report, clinic.name, clinic.address (\\n "
+        "for a new line), clinic.phone, clinic.email, clinic.registration_code, clinic.logo (a "
+        "PNG or JPEG file of at most 512 KB); or clinic.icd10_variant, the ICD-10 edition "
+        'diagnoses are coded in (who, or am for ICD-10-AM). An empty value ("") clears it.'
     ),
 )
 def settings_set(
@@ -68,6 +75,8 @@ def settings_set(
     try:
         settings = load_settings()
         clinic = with_field(settings.clinic, field, value)
+        if field == "icd10_variant" and clinic.icd10_variant:
+            _check_variant(clinic.icd10_variant)
         path = save_settings(replace(settings, clinic=clinic))
     except KinesioError as error:
         raise fail(error) from None
@@ -81,3 +90,16 @@ def settings_set(
         if shown_value
         else shown(_("clinic.{field} cleared in {path}.", field=field, path=path))
     )
+
+
+def _check_variant(variant: str) -> None:
+    """Refuse an ICD-10 edition the programme has no codes for."""
+    from kinesio_tui.domain.diagnosis import icd10_variants
+    from kinesio_tui.protocol import protocol
+
+    known = icd10_variants(protocol())
+    if variant not in known:
+        raise ValidationError(
+            "clinic.icd10_variant",
+            _("one of the editions the programme has codes for: {known}.", known=", ".join(known)),
+        )
