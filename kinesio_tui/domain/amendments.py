@@ -70,6 +70,43 @@ def amendments_of(db: ClinicDB, visit_id: int) -> list[Amendment]:
     return [Amendment(*row) for row in cursor.fetchall()]
 
 
+def amendments_of_episode(db: ClinicDB, episode_id: int) -> list[tuple[int, Amendment]]:
+    """Every amendment of an episode's visits with the visit's number (seq), oldest first:
+    one query for a whole report."""
+    cursor = db.execute(
+        "SELECT v.seq, a.id, a.visit_id, a.kind, a.what, a.old_value, a.new_value, a.reason, "
+        "a.amended_by, a.recorded_at FROM amendments a JOIN visits v ON v.id = a.visit_id "
+        "WHERE v.episode_id = ? ORDER BY a.id",
+        [episode_id],
+    )
+    return [(int(row[0]), Amendment(*row[1:])) for row in cursor.fetchall()]
+
+
+# --- what an amendment names: one wording for recording it and for finding it again -------
+
+
+def result_what(test_code: str, side: str | None) -> str:
+    """A test result as an amendment names it: the test's label and its side ('… R')."""
+    test = protocol().test(test_code)
+    label = test.label if test else test_code
+    return f"{label} {side}" if side else label
+
+
+def pir_what(muscle: str, side: str) -> str:
+    """A PIR set as an amendment names it: the muscle and side."""
+    return _("PIR {muscle} {side}", muscle=muscle, side=side)
+
+
+def dosage_what(item_label: str) -> str:
+    """A checklist item's dosage as an amendment names it."""
+    return _("dosage of {item}", item=item_label)
+
+
+def tick_what(item_label: str) -> str:
+    """A checklist item's tick as an amendment names it."""
+    return _("tick of {item}", item=item_label)
+
+
 def _record(
     db: ClinicDB,
     visit: dict[str, Any],
@@ -183,10 +220,10 @@ def _amendable_visit(db: ClinicDB, visit_id: int) -> dict[str, Any]:
 def measurement_words(row: dict[str, Any]) -> tuple[str, str]:
     """(which test and side, its value with unit) of a measurement row, for an amendment."""
     test = protocol().test(row["test_code"])
-    label = test.label if test else row["test_code"]
-    side = f" {row['side']}" if row["side"] else ""
     value = row["value_num"] if row["value_num"] is not None else row["value_text"]
-    return f"{label}{side}", value_with_unit(value, test.unit if test else "")
+    return result_what(row["test_code"], row["side"]), value_with_unit(
+        value, test.unit if test else ""
+    )
 
 
 def correct_measurement(
@@ -245,7 +282,7 @@ def pir_words(row: dict[str, Any]) -> tuple[str, str]:
     def pair(a: float | None, b: float | None, unit: str = "") -> str:
         return f"{value_with_unit(a, unit)}→{value_with_unit(b, unit)}"
 
-    what = _("PIR {muscle} {side}", muscle=row["muscle"], side=row["side"])
+    what = pir_what(row["muscle"], row["side"])
     value = _(
         "×{n}, ROM {rom}, pain {pain}",
         n=row["cycles"],
@@ -334,7 +371,7 @@ def correct_dosage(
         new = update_row(
             db, "checklist_ticks", old["id"], {"note": note}, patient_id=pid, action="correct"
         )
-        what = _("dosage of {item}", item=_item_label(db, visit, item_code))
+        what = dosage_what(_item_label(db, visit, item_code))
         _record(db, visit, pid, "correct", what, old["note"], note, reason)
         return int(new["version"])
 
@@ -355,5 +392,5 @@ def remove_tick(
         check_version("checklist item", item_code, old["version"], expected_version)
         pid = _patient_of(db, visit)
         delete_row(db, "checklist_ticks", old["id"], patient_id=pid)
-        what = _("tick of {item}", item=_item_label(db, visit, item_code))
+        what = tick_what(_item_label(db, visit, item_code))
         _record(db, visit, pid, "remove", what, old["note"] or _("ticked"), "", reason)

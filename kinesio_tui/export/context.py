@@ -9,14 +9,22 @@ finalize); values we format ourselves are `Markup` because they hold no user tex
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from statistics import mean
 from typing import Any, Literal
 
 from markupsafe import Markup, escape
 
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain.amendments import (
+    Amendment,
+    amendments_of_episode,
+    dosage_what,
+    pir_what,
+    result_what,
+    tick_what,
+)
 from kinesio_tui.domain.change_rules import change_words, judge_change
 from kinesio_tui.domain.episodes import current_episode, get_episode, raised_red_flags
 from kinesio_tui.domain.holds import describe_hold, holds_of
@@ -55,6 +63,88 @@ STATUS_LABELS = {"done": "held", "missed": "missed", "planned": "planned", "canc
 
 
 @dataclass
+class ReportAmendments:
+    """The corrections and removals made on an episode's held visits, as one report prints
+    them: a mark beside the value ('corrected [1]', or 'removed [2]' where the value was)
+    and numbered footnotes saying when, by whom and why. A footnote is numbered when a
+    report first asks about its value, so a report's footnotes are those it shows, in the
+    order it shows them. Reopening a visit changes no value and has no footnote here."""
+
+    by_value: dict[tuple[int, str], list[tuple[int, Amendment]]]
+    numbers: dict[int, int] = field(default_factory=dict)  # amendment id -> footnote number
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+    def result(self, seq: int, test_code: str, side: str | None) -> Markup:
+        """The mark of the test result of visit `seq` ('' when never amended)."""
+        return self.mark(seq, result_what(test_code, side))
+
+    def pir(self, seq: int, muscle: str, side: str) -> Markup:
+        return self.mark(seq, pir_what(muscle, side))
+
+    def dosage(self, seq: int, item_label: str) -> Markup:
+        return self.mark(seq, dosage_what(item_label))
+
+    def tick(self, seq: int, item_label: str) -> Markup:
+        return self.mark(seq, tick_what(item_label))
+
+    def mark(self, seq: int, what: str) -> Markup:
+        """'corrected [1]' (or 'removed [1, 2]' when the last amendment removed the value)."""
+        found = self.by_value.get((seq, what), [])
+        if not found:
+            return Markup("")
+        numbers = ", ".join(str(self._number(seq, a)) for _seq, a in found)
+        word = _("removed") if found[-1][1].kind == "remove" else _("corrected")
+        return Markup(f"{escape(word)} [{numbers}]")
+
+    def of_visit(self, seq: int) -> None:
+        """Give every amendment of visit `seq` its footnote: the removed values a visit note
+        no longer has a row for are told there."""
+        for (at, _what), found in self.by_value.items():
+            if at == seq:
+                for _s, amendment in found:
+                    self._number(seq, amendment)
+
+    def footnotes(self) -> list[dict[str, Any]]:
+        """The footnotes numbered so far, in number order. Typed text (what, by, reason)
+        stays plain text for the output format to escape."""
+        return list(self.notes)
+
+    def _number(self, seq: int, amendment: Amendment) -> int:
+        if amendment.id not in self.numbers:
+            self.numbers[amendment.id] = len(self.notes) + 1
+            self.notes.append(
+                {
+                    "number": self.numbers[amendment.id],
+                    "visit": seq,
+                    "what": amendment.what,
+                    "kind": _("removed") if amendment.kind == "remove" else _("corrected"),
+                    "when": _moment(amendment.recorded_at),
+                    "by": amendment.amended_by or _("unknown"),
+                    "reason": amendment.reason,
+                }
+            )
+        return self.numbers[amendment.id]
+
+
+def _moment(stamp: str) -> str:
+    """A stored UTC moment as the clinic reads it: '25 Nov 2026 10:00', local time."""
+    try:
+        moment = datetime.fromisoformat(stamp).astimezone()
+    except ValueError:
+        return DASH
+    return f"{day(moment.date())} {moment:%H:%M}"
+
+
+def report_amendments(db: ClinicDB, episode_id: int) -> ReportAmendments:
+    """The amendment lookup every report uses (one query for the episode)."""
+    by_value: dict[tuple[int, str], list[tuple[int, Amendment]]] = defaultdict(list)
+    for seq, amendment in amendments_of_episode(db, episode_id):
+        if amendment.kind in ("correct", "remove"):
+            by_value[(seq, amendment.what)].append((seq, amendment))
+    return ReportAmendments(dict(by_value))
+
+
+@dataclass
 class EpisodeData:
     """One episode's records, read with a handful of queries (not three per visit)."""
 
@@ -66,6 +156,7 @@ class EpisodeData:
     pir: list[tuple[int, PirCycle]]  # (seq, cycle)
     by_seq: dict[int, Visit]
     plan: EpisodePlan  # the patient's own lists, as the doctor tailored them
+    amendments: ReportAmendments  # corrections and removals, with this report's footnotes
 
 
 def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeData:
@@ -91,6 +182,7 @@ def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeDat
         pir,
         {v.seq: v for v in visits},
         episode_plan(db, episode.id),
+        report_amendments(db, episode.id),
     )
 
 
@@ -324,15 +416,22 @@ def check_rows(
             now = next((v for s, v in points if s == at_seq), None)
             before = [(s, v) for s, v in points if s < at_seq]
             at_doctor = [(s, v) for s, v in before if s in doctor]
+            previous_seq = (at_doctor or before)[-1][0] if before else None
             previous = (at_doctor or before)[-1][1] if before else None
+            marks = data.amendments
             rows.append(
                 {
                     "test": test.label,
                     "side": SIDE_LABELS[side],
                     "numeric": test.kind == "number",
                     "baseline": display(test, baseline),
+                    "baseline_amended": marks.result(points[0][0], test.code, side),
                     "previous": display(test, previous),
+                    "previous_amended": marks.result(previous_seq, test.code, side)
+                    if previous_seq is not None
+                    else Markup(""),
                     "now": display(test, now) if now is not None else Markup("not recorded"),
+                    "now_amended": marks.result(at_seq, test.code, side),
                     **judge(test, baseline, now if points[0][0] != at_seq else None, proto),
                 }
             )
@@ -539,12 +638,17 @@ def visit_context(
                 ),
             )
     data = load_episode(db, patient, episode)
+    notes = data.amendments
     ticks = ticks_of(db, visit.id)
     items = [
         {
             "label": item.label,
             "done": item.code in ticks,
             "note": ticks[item.code].note if item.code in ticks else "",
+            # a dosage corrected, or the tick taken back
+            "amended": notes.dosage(visit.seq, item.label)
+            if item.code in ticks
+            else notes.tick(visit.seq, item.label),
         }
         for item in checklist_for_visit(db, visit)
     ]
@@ -560,6 +664,7 @@ def visit_context(
                     "test": test.label,
                     "side": SIDE_LABELS.get(m.side, ""),
                     "value": display(test, m.value),
+                    "amended": notes.result(visit.seq, m.test_code, m.side),
                 }
             )
     pir = [
@@ -574,9 +679,11 @@ def visit_context(
             "rom_after": measure(c.rom_after, "°"),
             "pain_before": measure(c.pain_before, "/10"),
             "pain_after": measure(c.pain_after, "/10"),
+            "amended": notes.pir(visit.seq, c.muscle, c.side),
         }
         for _id, c in pir_cycles_of(db, visit.id)
     ]
+    notes.of_visit(visit.seq)  # the removed values, which have no row of their own
     ticked = sum(bool(i["done"]) for i in items)
     status = "in progress" if visit.in_progress else STATUS_LABELS.get(visit.status, visit.status)
     ctx = _common(db, data, "visit", _("Visit note"), today)
@@ -603,6 +710,7 @@ def visit_context(
         },
         "pir": pir,
         "results": results,
+        "amendments": notes.footnotes(),
     }
     return ctx
 
@@ -669,6 +777,7 @@ def module_context(
         "charts": [made] if made else [],
         "proms": proms_info(db, data, proto, upto=last_seq),
         "tailoring": tailoring_rows(data, module),
+        "amendments": data.amendments.footnotes(),
     }
     return ctx
 
