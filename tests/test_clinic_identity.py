@@ -205,7 +205,9 @@ def test_every_report_shows_the_clinic_and_none_shows_an_empty_header(
 ) -> None:
     case = patient_id(demo_db, "petrauskas")
     reports = [
-        (kind, fmt) for kind in ("summary", "visit", "module", "outcomes") for fmt in FORMATS
+        (kind, fmt)
+        for kind in ("summary", "visit", "module", "exercises", "outcomes")
+        for fmt in FORMATS
     ]
 
     def report(kind: str, fmt: Format) -> str:

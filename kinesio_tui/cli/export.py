@@ -1,4 +1,5 @@
-"""`kinesio export`: a patient summary, visit note or module report, or one for everyone.
+"""`kinesio export`: a patient summary, visit note, module report or home-exercise sheet, or
+one for everyone.
 
 Output: the written paths on stdout; the progress bar and per-patient problems on stderr
 (ids only, never patient text).
@@ -29,6 +30,7 @@ class KindChoice(StrEnum):
     summary = "summary"
     visit = "visit"
     module = "module"
+    exercises = "exercises"
     outcomes = "outcomes"
 
 
@@ -43,8 +45,8 @@ export_app = typer.Typer()
 @export_app.command(
     "export",
     help=_(
-        "Write a patient summary, visit note or module report, or the clinic's outcome "
-        "report (--kind outcomes, no patient), as Markdown or printable HTML."
+        "Write a patient summary, visit note, module report or home-exercise sheet, or the "
+        "clinic's outcome report (--kind outcomes, no patient), as Markdown or printable HTML."
     ),
 )
 def export(
@@ -56,7 +58,10 @@ def export(
         KindChoice,
         typer.Option(
             "--kind",
-            help=_("Report: summary, visit note, module report, or the clinic's outcomes."),
+            help=_(
+                "Report: summary, visit note, module report, the patient's home exercises "
+                "(exercises), or the clinic's outcomes."
+            ),
         ),
     ] = KindChoice.summary,
     fmt: Annotated[
@@ -74,7 +79,11 @@ def export(
     ] = None,
     module: Annotated[
         int | None,
-        typer.Option("--module", min=1, help=_("Module number (default: the latest reported).")),
+        typer.Option(
+            "--module",
+            min=1,
+            help=_("Module number (default: the latest reported; for exercises, the current one)."),
+        ),
     ] = None,
     all_patients: Annotated[
         bool, typer.Option("--all", help=_("Every active patient, with a progress bar."))
@@ -96,6 +105,8 @@ def export(
         raise fail(KinesioError(_("Which report?"), _("--from and --to are for --kind outcomes.")))
     if all_patients == (patient is not None):
         raise fail(KinesioError(_("Which patient?"), _("Give a patient id or search, or --all.")))
+    if kind is KindChoice.exercises and visit is not None:
+        raise fail(KinesioError(_("Which visit?"), _("--visit is for --kind visit.")))
     if all_patients and visit is not None:
         raise fail(KinesioError(_("Which visit?"), _("--visit needs one patient, not --all.")))
     with clinic_db(ctx, db) as conn:

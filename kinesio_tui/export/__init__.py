@@ -1,4 +1,5 @@
-"""Reports that leave the workstation: visit note, module report, patient summary.
+"""Reports that leave the workstation: visit note, module report, patient summary, and
+the patient's home-exercise sheet.
 
 Public API: `export_patient`, `render_export`, `default_export_dir`, `ExportExists`.
 Imports neither Textual nor Jinja2 (Jinja2 loads on the first render).
@@ -26,9 +27,9 @@ from kinesio_tui.export.render import render
 from kinesio_tui.i18n import _
 from kinesio_tui.private_files import leftover_pid
 
-Kind = Literal["summary", "visit", "module"]
+Kind = Literal["summary", "visit", "module", "exercises"]
 Format = Literal["md", "html"]
-KINDS: tuple[Kind, ...] = ("summary", "visit", "module")
+KINDS: tuple[Kind, ...] = ("summary", "visit", "module", "exercises")
 FORMATS: tuple[Format, ...] = ("md", "html")
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
 
 def _check(kind: str, fmt: str) -> None:
     if kind not in KINDS:
-        raise KinesioError(_("Unknown report"), _("Choose summary, visit or module."))
+        raise KinesioError(_("Unknown report"), _("Choose summary, visit, module or exercises."))
     if fmt not in FORMATS:
         raise KinesioError(_("Unknown format"), _("Choose md or html."))
 
@@ -96,8 +97,10 @@ def export_patient(
     """Write one report for a patient into `out_dir`; returns the file written (0600).
 
     Defaults: the latest held visit for a visit note; the latest module with a control or
-    final doctor's appointment held for a module report. Raises `ExportExists` when the
-    file is there and `overwrite` is false, `KinesioError` when there is nothing to report.
+    final doctor's appointment held for a module report; the current module for a
+    home-exercise sheet (the last one once the programme is completed). Raises
+    `ExportExists` when the file is there and `overwrite` is false, `KinesioError` when
+    there is nothing to report.
     """
     today = today or clock.today()
     text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today)
@@ -107,7 +110,7 @@ def export_patient(
         fmt,
         today,
         visit_seq=context["visit"]["seq"] if kind == "visit" else None,
-        module=context["module"]["number"] if kind == "module" else None,
+        module=context["module"]["number"] if kind in ("module", "exercises") else None,
     )
     target = Path(out_dir).expanduser() / name
     try:

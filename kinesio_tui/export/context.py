@@ -56,7 +56,7 @@ from kinesio_tui.export.fmt import DASH, day, measure, number, percent, signed
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, Protocol, protocol
 
-Kind = Literal["summary", "visit", "module"]
+Kind = Literal["summary", "visit", "module", "exercises"]
 Value = float | str
 SIDE_LABELS: dict[str | None, str] = {"L": "left", "R": "right", "both": "both sides", None: ""}
 STATUS_LABELS = {"done": "held", "missed": "missed", "planned": "planned", "cancelled": "cancelled"}
@@ -846,4 +846,8 @@ def build_context(
         return visit_context(db, patient_id, visit_id, today)
     if kind == "module":
         return module_context(db, patient_id, module, today)
-    raise KinesioError(_("Unknown report"), _("Reports are summary, visit or module."))
+    if kind == "exercises":
+        from kinesio_tui.export.exercise_sheet import exercises_context
+
+        return exercises_context(db, patient_id, module, today)
+    raise KinesioError(_("Unknown report"), _("Reports are summary, visit, module or exercises."))

@@ -50,6 +50,8 @@ def export_name(
         what = f"visit-{int(visit_seq):02d}"
     elif kind == "module" and module is not None:
         what = f"module-{int(module)}"
+    elif kind == "exercises" and module is not None:
+        what = f"exercises-module-{int(module)}"
     return f"patient-{int(patient_id):04d}-{what}-{today.isoformat()}.{fmt}"
 
 

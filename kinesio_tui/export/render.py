@@ -28,6 +28,7 @@ TEMPLATE_NAMES = {
     "summary": "summary",
     "visit": "visit_note",
     "module": "module_report",
+    "exercises": "home_exercises",
     "outcomes": "clinic_outcomes",
 }
 #: The built-in templates are package data: kinesio_tui/templates (partials/ inside it).

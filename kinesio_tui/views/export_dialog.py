@@ -1,4 +1,5 @@
-"""Export dialog: choose what (summary, a visit, a module) and the format, then write a file.
+"""Export dialog: choose what (summary, a visit, a module, the patient's home-exercise sheet)
+and the format, then write a file.
 
 The export runs in a worker thread with its own connection, so a slow disk never freezes
 the screen.
@@ -27,7 +28,8 @@ from kinesio_tui.views.workstation import Workstation, workstation
 
 
 class ExportDialog(ModalScreen[Path | None]):
-    """Export one patient's summary, a visit or a module as Markdown or HTML."""
+    """Export one patient's summary, a visit, a module or their home-exercise sheet as
+    Markdown or HTML."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel")),
@@ -69,6 +71,8 @@ class ExportDialog(ModalScreen[Path | None]):
                         id="kind-module",
                         disabled=self.module is None,
                     )
+                    # the current module's sheet; a patient with none is told why on export
+                    yield ChoiceButton(_("Home exercises"), id="kind-exercises")
                 with RadioSet(id="export-format"):
                     yield ChoiceButton(_("HTML (print)"), value=True, id="fmt-html")
                     yield ChoiceButton(_("Markdown"), id="fmt-md")

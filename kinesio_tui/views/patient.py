@@ -156,7 +156,12 @@ class PatientScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", _("Back"), tooltip=_("Back to the patient list")),
-        Binding("e", "export", _("Export"), tooltip=_("Export a summary, a visit or a module")),
+        Binding(
+            "e",
+            "export",
+            _("Export"),
+            tooltip=_("Export a summary, a visit, a module or the home exercises"),
+        ),
         Binding("d", "edit", _("Details"), tooltip=_("Change the patient's details")),
         Binding("o", "open_episode", _("New episode"), tooltip=_("Open an episode of care")),
         Binding("a", "toggle_archive", _("Archive"), tooltip=_("Archive or restore the patient")),
