@@ -199,9 +199,44 @@ def measure(db_path: Path, n: int, *, runs: int = 5) -> dict[str, Any]:
                 "render": _rates(len(ids), rendered),
                 "template_only": _rates(len(ids), template),
             }
+        result["exercise_sheets"] = exercise_sheets(db, ids, runs)
         return result
     finally:
         db.close()
+
+
+def exercise_sheets(db: Any, ids: list[int], runs: int) -> dict[str, Any]:
+    """Home-exercise sheets written per second (end to end, medians), for the patients who
+    get one (a programme closed early or on hold gets a refusal instead)."""
+    from kinesio_tui.errors import KinesioError
+
+    given = []
+    for pid in ids:
+        try:
+            render_export(db, pid, kind="exercises", fmt="md", today=TODAY)
+        except KinesioError:
+            continue
+        given.append(pid)
+    out: dict[str, Any] = {"patients": len(given)}
+    for fmt in ("html", "md"):
+        samples = []
+        for _run in range(runs):
+            folder = Path(tempfile.mkdtemp(prefix="kinesio-export-bench-"))
+            try:
+                samples.append(
+                    _timed(
+                        lambda folder=folder, fmt=fmt: [
+                            export_patient(
+                                db, pid, kind="exercises", fmt=fmt, out_dir=folder, today=TODAY
+                            )
+                            for pid in given
+                        ]
+                    )
+                )
+            finally:
+                shutil.rmtree(folder)
+        out[fmt] = _rates(len(given), samples)
+    return out
 
 
 def main() -> None:
@@ -225,6 +260,10 @@ def main() -> None:
             )
         )
         print(f"  {fmt:4}  {cells}")
+    sheets = result["exercise_sheets"]
+    print(f"{sheets['patients']} home-exercise sheets, end to end (wall; per CPU second)")
+    for fmt in ("html", "md"):
+        print(f"  {fmt:4}  {sheets[fmt]['per_s']:7.1f} ({sheets[fmt]['cpu_per_s']:7.1f})")
     print(json.dumps(result))
 
 

@@ -69,3 +69,13 @@ def test_the_search_benchmark_asks_for_the_lists_page() -> None:
     from kinesio_tui.views.patients import PAGE
 
     assert load("run").LIST_LIMIT == PAGE + 1
+
+
+def test_the_export_benchmark_reports_home_exercise_sheets(demo_db_path: Path) -> None:
+    bench = load("export_throughput")
+    with connect(demo_db_path) as db:
+        ids = [p.id for p in find_patients(db, "", limit=50)]
+        sheets = bench.exercise_sheets(db, ids, 1)
+    # the demo's patients on hold, closed early or without a programme get no sheet
+    assert 0 < sheets["patients"] < len(ids)
+    assert sheets["html"]["per_s"] > 0 and sheets["md"]["cpu_per_s"] > 0
