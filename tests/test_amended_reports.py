@@ -115,11 +115,16 @@ def test_dosage_and_pir_corrections_are_marked_and_typed_reasons_stay_text(
         corrected = PirCycle("piriformis", "R", 7, 30, 10, 4, 30, 50, 6, 3)
         correct_pir_set(db, pir_id, corrected, HOSTILE)
         correct_dosage(db, session.id, "m1_decompression_hangs", "3 × 40 s", "typo")
+        (m,) = measurements_of(db, session.id)
+        correct_measurement(db, m.id, 5, "misread")  # corrected after the PIR set
         note = render_export(db, pid, kind="visit", fmt="md", visit_id=session.id, today=DAY)
         html = render_export(db, pid, kind="visit", fmt="html", visit_id=session.id, today=DAY)
     assert "corrected [" in row_of(note, "piriformis")
     assert "3 × 40 s corrected [" in row_of(note, "Decompression hangs")
     assert "<b>typo</b>" not in note and "[y](javascript" not in note
+    # numbered as the note is read: checklist, PIR, results
+    marks = [int(n) for n in re.findall(r"corrected \[(\d)\]", note)]
+    assert marks == [1, 2, 3], marks
     md_to_html(note)
     parse_html(html)
     assert "<b>typo</b>" not in html and "&lt;b&gt;typo&lt;/b&gt;" in html

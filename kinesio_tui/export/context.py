@@ -652,21 +652,7 @@ def visit_context(
         }
         for item in checklist_for_visit(db, visit)
     ]
-    order = {t.code: i for i, t in enumerate(proto.tests)}
-    results = []
-    for m in sorted(
-        measurements_of(db, visit.id), key=lambda m: (order.get(m.test_code, 0), m.side or "")
-    ):
-        test = proto.test(m.test_code)
-        if test is not None:
-            results.append(
-                {
-                    "test": test.label,
-                    "side": SIDE_LABELS.get(m.side, ""),
-                    "value": display(test, m.value),
-                    "amended": notes.result(visit.seq, m.test_code, m.side),
-                }
-            )
+    # in the note's order (checklist, PIR, results): footnotes are numbered as they are read
     pir = [
         {
             "muscle": c.muscle,
@@ -683,6 +669,21 @@ def visit_context(
         }
         for _id, c in pir_cycles_of(db, visit.id)
     ]
+    order = {t.code: i for i, t in enumerate(proto.tests)}
+    results = []
+    for m in sorted(
+        measurements_of(db, visit.id), key=lambda m: (order.get(m.test_code, 0), m.side or "")
+    ):
+        test = proto.test(m.test_code)
+        if test is not None:
+            results.append(
+                {
+                    "test": test.label,
+                    "side": SIDE_LABELS.get(m.side, ""),
+                    "value": display(test, m.value),
+                    "amended": notes.result(visit.seq, m.test_code, m.side),
+                }
+            )
     notes.of_visit(visit.seq)  # the removed values, which have no row of their own
     ticked = sum(bool(i["done"]) for i in items)
     status = "in progress" if visit.in_progress else STATUS_LABELS.get(visit.status, visit.status)
