@@ -18,6 +18,7 @@ import os
 import random
 import sys
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from kinesio_tui.domain.patients import search_text_for
 from kinesio_tui.protocol import protocol
 
 #: Bump when the generated data changes; the cache key includes it and the schema.
-GENERATOR_VERSION = 2  # 2: checklists and doctor's checks per subtype
+GENERATOR_VERSION = 3  # 2: checklists and doctor's checks per subtype; 3: record uuids
 SEED = 20261125
 TODAY = date(2026, 11, 25)
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -365,6 +366,21 @@ def generate(path: Path, patients: int, *, seed: int = SEED) -> dict[str, int]:
             " recorded_at) VALUES (?,?,?,?,?,?)",
             meas_rows,
         )
+        # Every record's uuid, as the domain gives one: random-looking, but drawn from the
+        # seed in id order so the clinic is the same every time it is built.
+        conn.create_function(
+            "seeded_uuid", 0, lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        )
+        for table in (
+            "patients",
+            "episodes",
+            "red_flag_screens",
+            "visits",
+            "checklist_ticks",
+            "pir_cycles",
+            "measurements",
+        ):
+            conn.execute(f"UPDATE {table} SET uuid = seeded_uuid()")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")
     db.close()

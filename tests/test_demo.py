@@ -30,6 +30,7 @@ from kinesio_tui.protocol import protocol
 VOLATILE = {
     "created_at", "updated_at", "started_at", "completed_at", "ticked_at", "recorded_at",
     "archived_at", "at", "content_sha", "prev_hash", "hash", "last_hash", "mac", "old", "new", "applied_at",
+    "uuid",
 }  # fmt: skip
 
 

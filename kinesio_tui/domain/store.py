@@ -10,7 +10,9 @@ links and are sealed by the key when the file is upgraded (migration 0005). Appe
 costs one HMAC and one small update of the chain's head; nothing is scanned.
 
 Ids are never given twice: a new row's id is above every id the table ever had, the
-removed ones included (`retired_ids` remembers the highest removed id per table).
+removed ones included (`retired_ids` remembers the highest removed id per table). Every new
+record also gets its stable `uuid` here (`new_record_uuid`): the id it keeps outside this
+file (an export's resource id, a copy in another database).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
@@ -167,8 +170,26 @@ def _refused_by_schema(table: str) -> Iterator[None]:
         ) from None
 
 
-def insert_row(db: ClinicDB, table: str, row: dict[str, Any], *, patient_id: int | None) -> int:
-    """Insert a clinical row and its audit entry; returns the new id (never one used before)."""
+def new_record_uuid() -> str:
+    """A new record's stable uuid: random (version 4, from the OS's random source), so no
+    two records, in this file or another clinic's, get the same one, and an erased record's
+    is never given again (its uuid is not kept anywhere: a repeat would take 2**122 draws)."""
+    return str(uuid.uuid4())
+
+
+def insert_row(
+    db: ClinicDB,
+    table: str,
+    row: dict[str, Any],
+    *,
+    patient_id: int | None,
+    record_uuid: bool = True,
+) -> int:
+    """Insert a clinical row, with its new uuid, and its audit entry; returns the new id
+    (never one used before). `record_uuid=False` only for a schema step that runs before
+    the records had uuids (the step that gives them one comes later)."""
+    if record_uuid:
+        row = {**row, "uuid": new_record_uuid()}
     next_id = (
         f"max(coalesce((SELECT max(id) FROM {table}), 0), coalesce((SELECT last_id FROM "
         "retired_ids WHERE table_name = ?), 0)) + 1"

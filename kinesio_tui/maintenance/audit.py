@@ -41,7 +41,7 @@ from kinesio_tui.domain.store import (
 )
 
 #: Columns the history view leaves out: derived or bookkeeping, never clinical.
-QUIET_FIELDS = frozenset({"search_text", "created_at", "updated_at", "version"})
+QUIET_FIELDS = frozenset({"search_text", "created_at", "updated_at", "version", "uuid"})
 #: The triggers that make the trail append-only; a keyed file must still have every one.
 GUARD_TRIGGERS = (
     "audit_log_head",
@@ -51,6 +51,10 @@ GUARD_TRIGGERS = (
 )
 #: Columns a row comparison leaves out: the row's own id, and the edit counter.
 _NOT_COMPARED = frozenset({"id", "version"})
+#: Columns a schema step filled in for the records already there, without an entry per
+#: record (each record's uuid, step 0012): compared only where the trail names them (every
+#: record made since), never against a default the trail's older entries could not name.
+_GIVEN_BY_A_STEP = frozenset({"uuid"})
 #: Row problems named per table before the rest are only counted.
 _ROW_PROBLEMS_PER_TABLE = 200
 
@@ -337,7 +341,7 @@ def _defaults(db: ClinicDB, table: str) -> dict[str, Any]:
     """column -> the value a row gets when an insert leaves it out (constants only)."""
     found: dict[str, Any] = {}
     for _, name, _, _, default, _ in db.execute(f"PRAGMA table_info({table})").fetchall():
-        if name in _NOT_COMPARED:
+        if name in _NOT_COMPARED or name in _GIVEN_BY_A_STEP:
             continue
         if default is None or default.upper() == "NULL":
             found[name] = None
