@@ -176,7 +176,7 @@ def test_a_read_only_mount_gets_one_line_and_no_crash_report(
     demo_db_path: Path, tmp_path: Path
 ) -> None:
     disk = tmp_path / "ro"
-    with small_disk(disk, 8192) as mounted:
+    with small_disk(disk, 16384) as mounted:
         if not mounted:
             pytest.skip("a read-only mount needs root")
         db = disk / "clinic.db"
@@ -205,7 +205,7 @@ def test_the_database_on_a_full_disk_gets_one_line_and_keeps_its_records(
     demo_db_path: Path, tmp_path: Path
 ) -> None:
     disk = tmp_path / "disk"
-    with small_disk(disk, 8192) as mounted:
+    with small_disk(disk, 16384) as mounted:
         if not mounted:
             pytest.skip("mounting a small tmpfs needs root")
         db = disk / "clinic.db"
