@@ -23,7 +23,8 @@ NO_TEXTUAL_BELOW = "Below the screens, no Textual, app or screen"
 DATA_ALONE = "The data layer imports nothing of ours above it"
 HELPERS = "Shared helpers import none of the layers"
 CLI_ON_TOP = "Only the command line imports the command line"
-CONTRACTS = (LAYERS, NO_TEXTUAL_BELOW, DATA_ALONE, HELPERS, CLI_ON_TOP)
+FHIR_MODELS = "The FHIR models are the tests' (a dev dependency), never the program's"
+CONTRACTS = (LAYERS, NO_TEXTUAL_BELOW, DATA_ALONE, HELPERS, CLI_ON_TOP, FHIR_MODELS)
 
 
 def lint(root: Path) -> dict[str, str]:
@@ -73,6 +74,7 @@ def test_the_package_keeps_every_contract(copy: Path) -> None:
         ("data/db.py", "from kinesio_tui import crash", DATA_ALONE),
         ("errors.py", "from kinesio_tui.data import db", HELPERS),
         ("maintenance/erase.py", "import kinesio_tui.launch", CLI_ON_TOP),
+        ("export/fhir.py", "from fhir.resources.R4B import bundle", FHIR_MODELS),
     ],
 )
 def test_one_forbidden_import_breaks_its_contract(

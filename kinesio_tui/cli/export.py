@@ -7,9 +7,10 @@ Output: the written paths on stdout; the progress bar and per-patient problems o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -37,6 +38,7 @@ class KindChoice(StrEnum):
 class FormatChoice(StrEnum):
     md = "md"
     html = "html"
+    fhir = "fhir"
 
 
 export_app = typer.Typer()
@@ -46,7 +48,8 @@ export_app = typer.Typer()
     "export",
     help=_(
         "Write a patient summary, visit note, module report or home-exercise sheet, or the "
-        "clinic's outcome report (--kind outcomes, no patient), as Markdown or printable HTML."
+        "clinic's outcome report (--kind outcomes, no patient), as Markdown or printable HTML; "
+        "or a patient's whole record as a FHIR R4B bundle (--format fhir)."
     ),
 )
 def export(
@@ -65,7 +68,8 @@ def export(
         ),
     ] = KindChoice.summary,
     fmt: Annotated[
-        FormatChoice, typer.Option("--format", help=_("md or html."))
+        FormatChoice,
+        typer.Option("--format", help=_("md, html, or fhir (the whole record, JSON).")),
     ] = FormatChoice.html,
     out: Annotated[
         Path | None,
@@ -96,6 +100,15 @@ def export(
     from kinesio_tui.export import export_patient
     from kinesio_tui.export.files import export_dir_path
 
+    if fmt is FormatChoice.fhir and (
+        kind is not KindChoice.summary or visit is not None or module is not None
+    ):
+        raise fail(
+            KinesioError(
+                _("The whole record"),
+                _("--format fhir writes the whole record: leave out --kind, --visit and --module."),
+            )
+        )
     if kind is KindChoice.outcomes:
         _export_outcomes(
             ctx, patient, all_patients, visit, module, fmt, out, force, since, until, db
@@ -119,13 +132,20 @@ def export(
             "module": module,
             "overwrite": force,
         }
+
+        def write(patient_id: int) -> Path:
+            if fmt is FormatChoice.fhir:
+                from kinesio_tui.export.fhir import export_fhir
+
+                return export_fhir(conn, patient_id, out_dir=out_dir, overwrite=force)
+            visit_id = _visit_id(conn, patient_id, visit) if visit is not None else None
+            return export_patient(conn, patient_id, visit_id=visit_id, **options)
+
         if not all_patients:
             assert patient is not None
-            found = find_one_patient(conn, patient)
-            visit_id = _visit_id(conn, found.id, visit) if visit is not None else None
-            typer.echo(shown(export_patient(conn, found.id, visit_id=visit_id, **options)))
+            typer.echo(shown(write(find_one_patient(conn, patient).id)))
             return
-        _export_all(conn, options)
+        _export_all(conn, write)
 
 
 def _visit_id(conn: ClinicDB, patient_id: int, seq: int) -> int:
@@ -144,7 +164,7 @@ def _visit_id(conn: ClinicDB, patient_id: int, seq: int) -> int:
     raise KinesioError(_("No such visit"), _("The programme has no visit {n}.", n=seq))
 
 
-def _export_all(conn: ClinicDB, options: dict[str, Any]) -> None:
+def _export_all(conn: ClinicDB, write: Callable[[int], Path]) -> None:
     """Every active patient; patients with nothing to report are skipped and counted.
 
     A file that cannot be written (full disk, read-only folder) stops the run: the rest
@@ -154,7 +174,7 @@ def _export_all(conn: ClinicDB, options: dict[str, Any]) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from kinesio_tui.domain.patients import count_patients, find_patients
-    from kinesio_tui.export import ExportExists, ExportWriteFailed, export_patient
+    from kinesio_tui.export import ExportExists, ExportWriteFailed
 
     patients = find_patients(conn, "", limit=max(1, count_patients(conn)))
     written = skipped = refused = 0
@@ -174,7 +194,7 @@ def _export_all(conn: ClinicDB, options: dict[str, Any]) -> None:
         task = bar.add_task("export", total=len(patients))
         for p in patients:
             try:
-                path = export_patient(conn, p.id, **options)
+                path = write(p.id)
             except ExportExists as error:
                 refused += 1
                 say(_("patient {id}: {why}", id=p.id, why=error.message))
@@ -239,7 +259,6 @@ def _export_outcomes(
         first = parse_date("--from", since) if since is not None else None
         last = parse_date("--to", until) if until is not None else None
         out_dir = out.expanduser() if out else export_dir_path()
-        written = export_outcomes(
-            conn, fmt.value, out_dir, since=first, until=last, overwrite=force
-        )
+        report: Literal["md", "html"] = "md" if fmt is FormatChoice.md else "html"
+        written = export_outcomes(conn, report, out_dir, since=first, until=last, overwrite=force)
         typer.echo(shown(written))

@@ -1,6 +1,9 @@
 """Export dialog: choose what (summary, a visit, a module, the patient's home-exercise sheet)
 and the format, then write a file.
 
+FHIR is the patient's whole record as data (a FHIR R4B bundle): it writes the same file
+whatever report is chosen.
+
 The export runs in a worker thread with its own connection, so a slow disk never freezes
 the screen.
 """
@@ -29,7 +32,7 @@ from kinesio_tui.views.workstation import Workstation, workstation
 
 class ExportDialog(ModalScreen[Path | None]):
     """Export one patient's summary, a visit, a module or their home-exercise sheet as
-    Markdown or HTML."""
+    Markdown or HTML, or the whole record as a FHIR bundle."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel")),
@@ -76,6 +79,7 @@ class ExportDialog(ModalScreen[Path | None]):
                 with RadioSet(id="export-format"):
                     yield ChoiceButton(_("HTML (print)"), value=True, id="fmt-html")
                     yield ChoiceButton(_("Markdown"), id="fmt-md")
+                    yield ChoiceButton(_("FHIR (whole record)"), id="fmt-fhir")
             yield Static(
                 _("Into {dir}", dir=target),
                 id="export-target",
@@ -127,17 +131,28 @@ class ExportDialog(ModalScreen[Path | None]):
         try:
             db = connect(self.kapp.db_path, actor=self.kapp.actor, create=False)
             try:
-                path = export_patient(
-                    db,
-                    self.patient_id,
-                    kind=kind,  # type: ignore[arg-type]
-                    fmt=fmt,  # type: ignore[arg-type]
-                    out_dir=out_dir,
-                    visit_id=self.visit_id if kind == "visit" else None,
-                    module=self.module if kind == "module" else None,
-                    overwrite=overwrite,
-                    today=self.kapp.today,
-                )
+                if fmt == "fhir":
+                    from kinesio_tui.export.fhir import export_fhir
+
+                    path = export_fhir(
+                        db,
+                        self.patient_id,
+                        out_dir=out_dir,
+                        overwrite=overwrite,
+                        today=self.kapp.today,
+                    )
+                else:
+                    path = export_patient(
+                        db,
+                        self.patient_id,
+                        kind=kind,  # type: ignore[arg-type]
+                        fmt=fmt,  # type: ignore[arg-type]
+                        out_dir=out_dir,
+                        visit_id=self.visit_id if kind == "visit" else None,
+                        module=self.module if kind == "module" else None,
+                        overwrite=overwrite,
+                        today=self.kapp.today,
+                    )
             finally:
                 db.close()
         except ExportExists as error:
