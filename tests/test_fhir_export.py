@@ -392,3 +392,16 @@ def test_the_export_dialog_writes_the_bundle(demo_db_path: Path) -> None:
     bundle = json.loads(written.read_text(encoding="utf-8"))
     _validated(bundle)
     assert bundle["type"] == "collection"
+
+
+def test_a_programme_ended_early_revokes_the_modules_not_finished(db: ClinicDB) -> None:
+    from kinesio_tui.domain.episodes import close_episode
+
+    pid, eid, _visits = held_episode(db, NewEpisode("sciatica", "upper", "L"), held=3)
+    assert [p["status"] for p in _of(patient_bundle(db, pid), "CarePlan")] == ["active"] * 3
+    close_episode(db, eid, today=DAY)
+    bundle = patient_bundle(db, pid)
+    _validated(bundle)
+    assert [p["status"] for p in _of(bundle, "CarePlan")] == ["revoked"] * 3
+    (episode,) = _of(bundle, "EpisodeOfCare")
+    assert episode["status"] == "finished" and episode["period"]["end"] == DAY.isoformat()

@@ -309,13 +309,12 @@ class _Builder:
         visits = [vr.visit for vr in er.visits if vr.visit.module == number]
         if not visits:
             return
-        remaining = any(v.status == "planned" for v in visits)
-        if not remaining:
-            status, activity = "completed", "completed"
-        elif er.episode.status == "active":
+        if any(v.status == "planned" for v in visits):
             status, activity = "active", "in-progress"
+        elif er.episode.status == "closed" and any(v.status == "cancelled" for v in visits):
+            status, activity = "revoked", "cancelled"  # the programme was ended before it
         else:
-            status, activity = "revoked", "cancelled"
+            status, activity = "completed", "completed"
         activities = []
         for which, items in (
             (_("Session"), er.plan.checklist(number)),
