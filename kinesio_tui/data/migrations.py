@@ -505,6 +505,9 @@ _UUID_TABLES_0012 = (  # as in domain/store.py CLINICAL_TABLES at the time of th
     "hold_overrides",
     "amendments",
     "plan_changes",
+    # The discharge letter's records (step 0011, landing beside this step): given uuids
+    # here when that step has made the table, so no file has them without.
+    "discharges",
 )
 
 
@@ -522,6 +525,8 @@ _RANDOM_UUID_SQL = (
 @migrations(name="0012_record_uuids")
 def _m0012_record_uuids(db: Database) -> None:
     for table in _UUID_TABLES_0012:
+        if not db[table].exists():  # discharges, before step 0011 is on this branch
+            continue
         db.execute(f"ALTER TABLE {table} ADD COLUMN uuid TEXT")
         db.execute(f"UPDATE {table} SET uuid = {_RANDOM_UUID_SQL}")
         db.execute(f"CREATE UNIQUE INDEX {table}_uuid ON {table} (uuid)")
