@@ -55,6 +55,7 @@ SCHEMA_STEPS: tuple[str, ...] = (
     "0008_tailored_plan",
     "0009_day",
     "0010_who_treats_and_amendments",
+    "0011_discharge_letter",
     "0012_record_uuids",
 )
 #: sqlite-utils' record of applied steps, and our set's name in it.

@@ -479,6 +479,42 @@ def _m0010_who_treats_and_amendments(db: Database) -> None:
         db.execute(statement)
 
 
+# The discharge letter: who referred the patient (on the episode: a name and, optionally,
+# the institution; plain text, '' when not recorded), and what the doctor typed at the final
+# appointment for the letter: medication and work status at discharge (a choice from
+# data/discharge.toml, with optional words), recommendations and the follow-up plan with an
+# optional review date. One row per episode, versioned like every clinical record; the
+# appointment it was typed at names the doctor who signs the letter.
+_DISCHARGE_0011 = (
+    "ALTER TABLE episodes ADD COLUMN referring_doctor TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE episodes ADD COLUMN referring_institution TEXT NOT NULL DEFAULT ''",
+    """CREATE TABLE discharges (
+        id INTEGER PRIMARY KEY,
+        episode_id INTEGER NOT NULL UNIQUE REFERENCES episodes (id),
+        visit_id INTEGER NOT NULL REFERENCES visits (id),
+        medication TEXT NOT NULL DEFAULT '',
+        work_status TEXT NOT NULL DEFAULT '',
+        work_note TEXT NOT NULL DEFAULT '',
+        recommendations TEXT NOT NULL DEFAULT '',
+        follow_up TEXT NOT NULL DEFAULT '',
+        review_date TEXT,
+        recorded_by TEXT NOT NULL DEFAULT '',
+        recorded_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    )""",
+)
+
+
+@migrations(name="0011_discharge_letter")
+def _m0011_discharge_letter(db: Database) -> None:
+    for statement in _DISCHARGE_0011:
+        db.execute(statement)
+    if "uuid" in db["episodes"].columns_dict:
+        # a file upgraded by a version that had step 0012 (record uuids) and not this one:
+        # the new table gets its uuid column, index and guard as 0012 gives every table
+        _give_record_uuids(db, "discharges")
+
+
 # Every clinical record carries a stable UUID (`uuid`, text): the id it has outside this file
 # (a FHIR resource's id, a copy in another database, a branch's record at head office), so
 # that records of two files never collide. A random UUID (version 4) is given once, by the
@@ -527,15 +563,20 @@ def _m0012_record_uuids(db: Database) -> None:
     for table in _UUID_TABLES_0012:
         if not db[table].exists():  # discharges, before step 0011 is on this branch
             continue
-        db.execute(f"ALTER TABLE {table} ADD COLUMN uuid TEXT")
-        db.execute(f"UPDATE {table} SET uuid = {_RANDOM_UUID_SQL}")
-        db.execute(f"CREATE UNIQUE INDEX {table}_uuid ON {table} (uuid)")
-        db.execute(
-            f"""CREATE TRIGGER {table}_uuid_stays BEFORE UPDATE OF uuid ON {table}
-            WHEN OLD.uuid IS NOT NULL AND NEW.uuid IS NOT OLD.uuid BEGIN
-                SELECT RAISE(ABORT, 'a record''s uuid never changes');
-            END"""
-        )
+        _give_record_uuids(db, table)
+
+
+def _give_record_uuids(db: Database, table: str) -> None:
+    """A uuid for every record of `table`, unique, and a guard that it never changes."""
+    db.execute(f"ALTER TABLE {table} ADD COLUMN uuid TEXT")
+    db.execute(f"UPDATE {table} SET uuid = {_RANDOM_UUID_SQL}")
+    db.execute(f"CREATE UNIQUE INDEX {table}_uuid ON {table} (uuid)")
+    db.execute(
+        f"""CREATE TRIGGER {table}_uuid_stays BEFORE UPDATE OF uuid ON {table}
+        WHEN OLD.uuid IS NOT NULL AND NEW.uuid IS NOT OLD.uuid BEGIN
+            SELECT RAISE(ABORT, 'a record''s uuid never changes');
+        END"""
+    )
 
 
 # Steps run in the order they are registered above: in their numbered order, as checked here

@@ -13,6 +13,7 @@ from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.calendar import clinic_closures, next_open_day
 from kinesio_tui.domain.holds import hold_after_screen
 from kinesio_tui.domain.models import Episode, NewEpisode
+from kinesio_tui.domain.referrer import checked_referrer
 from kinesio_tui.domain.store import check_version, fetch_row, insert_row, now_iso, update_row
 from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.i18n import _
@@ -101,6 +102,13 @@ def validate_episode(data: NewEpisode, today: date, proto: Protocol) -> dict[str
         "course": v.one_of("course", data.course, COURSES),
         "onset_date": onset.isoformat() if onset else None,
         "pain_medication": v.bounded_text("pain medication", data.pain_medication, max_len=200),
+        **dict(
+            zip(
+                ("referring_doctor", "referring_institution"),
+                checked_referrer(data.referring_doctor, data.referring_institution),
+                strict=True,
+            )
+        ),
     }
 
 

@@ -63,6 +63,9 @@ class Episode:
     opened_on: date
     closed_on: date | None
     version: int
+    #: Who referred the patient (the discharge letter's addressee), '' when not recorded.
+    referring_doctor: str = ""
+    referring_institution: str = ""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Episode:
@@ -79,6 +82,8 @@ class Episode:
             opened_on=date.fromisoformat(row["opened_on"]),
             closed_on=date.fromisoformat(row["closed_on"]) if row["closed_on"] else None,
             version=row["version"],
+            referring_doctor=row.get("referring_doctor") or "",
+            referring_institution=row.get("referring_institution") or "",
         )
 
 
@@ -200,3 +205,5 @@ class NewEpisode:
     onset_date: date | str | None = None
     pain_medication: str = ""
     red_flags: tuple[str, ...] = field(default_factory=tuple)
+    referring_doctor: str = ""
+    referring_institution: str = ""

@@ -46,6 +46,7 @@ CLINICAL_TABLES = (
     "hold_overrides",
     "amendments",
     "plan_changes",
+    "discharges",
 )
 
 
