@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
+from kinesio_tui.domain.discharge import DischargeText, final_appointment, record_discharge
 from kinesio_tui.domain.episodes import (
     close_episode,
     next_visit_day,
@@ -47,6 +48,13 @@ from kinesio_tui.questionnaires import offered_for
 SEED = 20261125
 DEMO_ACTOR = "demo"
 THERAPISTS = ("R. Paupienė", "T. Kazlauskas")
+#: The family doctors who refer the demo's patients (the discharge letter's addressees),
+#: picked by the case's age and name, not drawn, so every other draw stays as it was.
+REFERRERS = (
+    ("Dr Aušra Jankauskienė", "Šilainių poliklinika, Kaunas"),
+    ("Dr Tomas Vaitkus", "Kalniečių poliklinika, Kaunas"),
+    ("Dr Jurgita Paulauskienė", "Centro poliklinika, Kaunas"),
+)
 
 
 @dataclass
@@ -509,6 +517,8 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
             onset_date=start - timedelta(days=_onset_days(case, rng)),
             pain_medication=case.medication,
             red_flags=case.red_flags,
+            referring_doctor=_referrer(case)[0],
+            referring_institution=_referrer(case)[1],
         ),
         start=start,
         today=start,
@@ -520,6 +530,8 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
             mark_missed(db, visit.id, today=visit.planned_date)
             continue
         _hold_visit(db, case, visit, therapist, rng, complete=True)
+    if case.ended == "completed" or case.visits_done == len(visits):
+        _discharge(db, case, episode_id)
     if case.ended and case.visits_done < len(visits):  # the 45th visit completes it itself
         last = visits_of(db, episode_id)[case.visits_done - 1]
         # completed at the final appointment; stopped coming: closed after two weeks of calls
@@ -546,6 +558,37 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
         )
     if case.archived:
         archive_patient(db, patient_id)
+
+
+def _referrer(case: Case) -> tuple[str, str]:
+    return REFERRERS[(case.age + len(case.last_name)) % len(REFERRERS)]
+
+
+def _discharge(db: ClinicDB, case: Case, episode_id: int) -> None:
+    """What the doctor types for the letter at the final appointment that ends the programme."""
+    final = final_appointment(db, episode_id)
+    assert final is not None
+    retired = case.occupation == "Retired"
+    work = "retired" if retired else "as_before" if case.vas_end <= 2 else "modified"
+    record_discharge(
+        db,
+        final.id,
+        DischargeText(
+            medication="none" if case.vas_end <= 1.5 else "Paracetamol 500 mg when needed",
+            work_status=work,
+            work_note="" if retired or work == "as_before" else "lighter loads for 4 more weeks",
+            recommendations=(
+                "Home exercises of the last module daily (10-15 min); keep the self-correction "
+                "of posture at work and when lifting; avoid long sitting without breaks."
+            ),
+            follow_up=(
+                "Review by the family doctor in 3 months. Back to the clinic sooner if pain "
+                "returns above 3/10 or any red flag appears."
+            ),
+            review_date=final.day + timedelta(days=91),
+        ),
+        today=final.day,
+    )
 
 
 def _hold_visit(

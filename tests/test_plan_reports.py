@@ -124,7 +124,7 @@ def test_checklist_completion_counts_each_sessions_own_list(db: ClinicDB) -> Non
     start_visit(db, session.id, today=DAY)
     complete_visit(db, session.id)
     md = render_export(db, pid, kind="summary", fmt="md", today=DAY)
-    assert "| **All modules** | | 2 | 0 | 43 | 0\u00a0% |" in md
+    assert "| **All modules** | | | 2 | 0 | 0 | 43 | 0\u00a0% |" in md
     from kinesio_tui.export.context import summary_context
 
     context = summary_context(db, pid, DAY)

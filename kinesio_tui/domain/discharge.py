@@ -249,16 +249,3 @@ def ticked_items_of_episode(db: ClinicDB, episode_id: int) -> dict[int, set[str]
     ).fetchall():
         ticked.setdefault(visit_id, set()).add(code)
     return ticked
-
-
-def corrected_of_episode(db: ClinicDB, episode_id: int) -> set[tuple[int, str]]:
-    """What was corrected after the fact, by visit place and what the amendment names it
-    ('Lasegue sign L', 'PIR piriformis L'): the record holds the corrected value."""
-    return {
-        (int(seq), str(what))
-        for seq, what in db.execute(
-            "SELECT v.seq, a.what FROM amendments a JOIN visits v ON v.id = a.visit_id "
-            "WHERE v.episode_id = ? AND a.kind = 'correct'",
-            [episode_id],
-        ).fetchall()
-    }

@@ -53,6 +53,7 @@ from kinesio_tui.domain.visits import (
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import charts
 from kinesio_tui.export.fmt import DASH, day, measure, number, percent, signed
+from kinesio_tui.export.letter import letter_context
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, Protocol, protocol
 
@@ -372,10 +373,15 @@ def checklist_completion(data: EpisodeData, visits: list[Visit], proto: Protocol
 
 
 def pir_summary(data: EpisodeData) -> list[dict[str, Any]]:
-    """Per muscle and side: sets, cycles, mean range-of-motion gain, mean pain change."""
+    """Per muscle and side: sets, cycles, mean range-of-motion gain, mean pain change;
+    the marks of its sets amended after the fact."""
     groups: dict[tuple[str, str], list[PirCycle]] = defaultdict(list)
-    for _seq, cycle in data.pir:
+    amended: dict[tuple[str, str], list[Markup]] = defaultdict(list)
+    for seq, cycle in data.pir:
         groups[(cycle.muscle, cycle.side)].append(cycle)
+        mark = data.amendments.pir(seq, cycle.muscle, cycle.side)
+        if mark and mark not in amended[(cycle.muscle, cycle.side)]:
+            amended[(cycle.muscle, cycle.side)].append(mark)
     rows = []
     for (muscle, side), cycles in sorted(groups.items()):
         gains = [
@@ -396,6 +402,7 @@ def pir_summary(data: EpisodeData) -> list[dict[str, Any]]:
                 "cycles": sum(c.cycles for c in cycles),
                 "rom_gain": signed(mean(gains), "°") if gains else Markup(DASH),
                 "pain_change": signed(mean(pains), "/10") if pains else Markup(DASH),
+                "amended": Markup("; ").join(amended[(muscle, side)]),
             }
         )
     return rows
@@ -439,8 +446,13 @@ def check_rows(
 
 
 def outcome_rows(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
-    """Every recorded test: baseline vs latest, per side, with left/right asymmetry."""
+    """Every recorded test: baseline vs latest, per side, with left/right asymmetry; each
+    value with its visit and date, a latest value older than the last doctor's appointment
+    held marked so (it is not current), a value amended after the fact marked so."""
     rows = []
+    marks = data.amendments
+    reviews = [v.seq for v in data.visits if v.is_doctor and v.status == "done"]
+    last_review = reviews[-1] if reviews else 0
     for test in proto.tests:
         found = {side: data.values.get((test.code, side), []) for side in sides(test)}
         if not any(found.values()):
@@ -464,13 +476,25 @@ def outcome_rows(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
                     "numeric": test.kind == "number",
                     "baseline": display(test, baseline[1]),
                     "baseline_visit": baseline[0],
+                    "baseline_date": _seq_day(data, baseline[0]),
+                    "baseline_amended": marks.result(baseline[0], test.code, side),
                     "latest": display(test, latest[1]),
                     "latest_visit": latest[0],
+                    "latest_date": _seq_day(data, latest[0]),
+                    "latest_amended": marks.result(latest[0], test.code, side)
+                    if latest[0] != baseline[0]
+                    else Markup(""),
+                    # measured before the last doctor's appointment held: not current
+                    "latest_old": latest[0] < last_review,
                     "asymmetry": asym,
                     **judge(test, baseline[1], later, proto),
                 }
             )
     return rows
+
+
+def _seq_day(data: EpisodeData, seq: int) -> str:
+    return day(data.by_seq[seq].day) if seq in data.by_seq else DASH
 
 
 def module_info(data: EpisodeData, number_: int, proto: Protocol) -> dict[str, Any]:
@@ -803,20 +827,24 @@ def summary_context(db: ClinicDB, patient_id: int, today: date) -> dict[str, Any
     ctx = _common(
         db, data, "summary", _("Discharge letter") if discharge else _("Patient summary"), today
     )
+    outcomes = outcome_rows(data, proto)
     ctx |= {
         "discharge": discharge,
         "modules": [module_info(data, m.number, proto) for m in proto.modules],
         "attendance": attendance(data.visits),
         "checklist": checklist_completion(data, data.visits, proto),
         "pir": pir_summary(data),
-        "outcomes": outcome_rows(data, proto),
+        "outcomes": outcomes,
         "vas": vas_info(data, proto),
         "charts": [c for c in made if c],
         "notes": notes,
         "proms": proms_info(db, data, proto),
         "treated_by": treated_by(data.visits),
         "tailoring": tailoring_rows(data),
+        **letter_context(db, data, proto, outcomes),
     }
+    # last: the footnotes of the amended values the report shows, numbered as asked above
+    ctx["amendments"] = data.amendments.footnotes()
     return ctx
 
 
