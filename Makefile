@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench clean lock
+.PHONY: demo test lint typecheck check bench clean lock chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/kinesio demo
 
-test: $(STAMP)
+# The printed discharge letter is checked in headless Chromium (tests/printed.py); the test
+# fails without it. Installed here when missing, on Debian (as root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && apt-get install -y -qq chromium; } || { echo \
+		"make test needs Chromium: install it (Debian: apt-get install -y chromium)" >&2; exit 1; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check kinesio_tui tests benchmarks
 	$(BIN)/ruff format --check kinesio_tui tests benchmarks
 	$(BIN)/mypy
