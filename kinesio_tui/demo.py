@@ -561,6 +561,10 @@ def _write_case(db: ClinicDB, case: Case, today: date, rng: random.Random) -> No
 
 
 def _referrer(case: Case) -> tuple[str, str]:
+    """The referring doctor of a programme that has ended (its letter's addressee); the
+    current patients' are left to be recorded."""
+    if case.weeks_ago is None and case.visits_done < protocol().total_visits:
+        return ("", "")
     return REFERRERS[(case.age + len(case.last_name)) % len(REFERRERS)]
 
 

@@ -146,6 +146,8 @@ def header_text(
         out.append(_("meds: {meds}", meds=episode.pain_medication), style="yellow")
     else:
         out.append(_("no pain medication"), style="dim")
+    if episode.referring_doctor:
+        out.append(_(" · referred by {who}", who=episode.referring_doctor), style="dim")
     return out
 
 
@@ -170,6 +172,12 @@ class PatientScreen(Screen[None]):
             "referral",
             _("Refer"),
             tooltip=_("Record the referral of a red-flag hold: to whom, when, why"),
+        ),
+        Binding(
+            "g",
+            "referring_doctor",
+            _("Referrer"),
+            tooltip=_("Who referred the patient: the discharge letter's addressee"),
         ),
         *DAY_BINDINGS,
     ]
@@ -394,6 +402,8 @@ class PatientScreen(Screen[None]):
             return self.episode is None or self.episode.status != "active"  # hidden otherwise
         if action == "export":
             return None if self.episode is None else True
+        if action == "referring_doctor":
+            return self.episode is not None
         if action == "referral":  # only while a red flag holds therapy
             return self.progress is not None and self.progress.hold is not None
         if action in DAY_ACTIONS:  # while the programme runs
@@ -493,6 +503,21 @@ class PatientScreen(Screen[None]):
             self.refresh_data()
 
         self.app.push_screen(ReferralDialog(hold), saved)
+
+    def action_referring_doctor(self) -> None:
+        """Record or change who referred the patient for this episode (`g`)."""
+        from kinesio_tui.domain.episodes import get_episode
+        from kinesio_tui.views.referrer import ReferrerDialog
+
+        if self.episode is None:
+            return
+
+        def saved(episode: Episode | None) -> None:
+            if episode is not None:
+                self.notify(markup=False, message=_("Referring doctor saved."))
+            self.refresh_data()
+
+        self.app.push_screen(ReferrerDialog(get_episode(self.kapp.db, self.episode.id)), saved)
 
     def action_export(self) -> None:
         """Export this patient's summary, a visit or a module."""

@@ -20,6 +20,7 @@ from kinesio_tui.domain import validate as v
 from kinesio_tui.domain.episodes import open_episode
 from kinesio_tui.domain.models import NewEpisode, NewPatient, Patient
 from kinesio_tui.domain.patients import SEXES, create_patient, get_patient, update_patient
+from kinesio_tui.domain.referrer import MAX_INSTITUTION, MAX_REFERRER, checked_referrer
 from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
@@ -292,6 +293,8 @@ class EpisodeForm(FormScreen):
         "course": "course",
         "onset date": "onset",
         "pain medication": "medication",
+        "referring doctor": "referrer",
+        "institution": "referrer-institution",
         "red flags": "flags",
     }
 
@@ -352,6 +355,26 @@ class EpisodeForm(FormScreen):
                 Input(placeholder=_("none"), id="medication", compact=True),
                 "medication",
             )
+            yield from field_row(
+                _("Referred by"),
+                Input(
+                    placeholder=_("referring doctor (the discharge letter's addressee)"),
+                    id="referrer",
+                    max_length=MAX_REFERRER,
+                    compact=True,
+                ),
+                "referrer",
+            )
+            yield from field_row(
+                _("Institution"),
+                Input(
+                    placeholder=_("where they work (optional)"),
+                    id="referrer-institution",
+                    max_length=MAX_INSTITUTION,
+                    compact=True,
+                ),
+                "referrer-institution",
+            )
             flags = FlagList(*[(f.label, f.code) for f in proto.red_flags], id="flags")
             flags.border_title = _("Red flags (Space ticks; any one: refer to a doctor now)")
             yield flags
@@ -402,6 +425,8 @@ class EpisodeForm(FormScreen):
             onset_date=self.value("onset").strip() or None,
             pain_medication=self.value("medication"),
             red_flags=tuple(self.query_one("#flags", SelectionList).selected),
+            referring_doctor=self.value("referrer"),
+            referring_institution=self.value("referrer-institution"),
         )
         proto = protocol()
         condition = proto.condition(data.condition)
@@ -424,6 +449,10 @@ class EpisodeForm(FormScreen):
                 (
                     "pain medication",
                     lambda: v.bounded_text("pain medication", data.pain_medication, max_len=200),
+                ),
+                (
+                    "referring doctor",
+                    lambda: checked_referrer(data.referring_doctor, data.referring_institution),
                 ),
             ]
         )

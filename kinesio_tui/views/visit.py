@@ -312,6 +312,12 @@ class VisitScreen(Screen[bool]):
             tooltip=_("Record the referral of a red-flag hold: to whom, when, why"),
         ),
         Binding(
+            "D",
+            "discharge",
+            _("Discharge"),
+            tooltip=_("What the discharge letter says (a module's final appointment)"),
+        ),
+        Binding(
             "w",
             "name_doctor",
             _("Doctor"),
@@ -769,6 +775,10 @@ class VisitScreen(Screen[bool]):
             return is_doctor
         if action == "name_doctor":
             return is_doctor
+        if action == "discharge":
+            from kinesio_tui.domain.discharge import is_final_appointment
+
+            return is_final_appointment(self.visit)
         if action in ("clear_hold", "referral"):  # a doctor's appointment, while on hold
             return is_doctor and self.hold is not None
         return not (action in ("pir", "last_session") and is_doctor)
@@ -849,6 +859,16 @@ class VisitScreen(Screen[bool]):
                 )
 
         self.app.push_screen(TailorScreen(self.visit, self.patient.full_name), done)
+
+    def action_discharge(self) -> None:
+        """`D` at a module's final appointment: what the discharge letter says."""
+        from kinesio_tui.views.discharge import DischargeDialog
+
+        def done(saved: object) -> None:
+            if saved is not None:
+                self.notify(markup=False, message=_("Discharge saved for the letter."))
+
+        self.app.push_screen(DischargeDialog(self.visit, self.episode), done)
 
     def action_questionnaires(self) -> None:
         """The patient's questionnaires at this doctor's appointment (ODI, NDI, RMDQ)."""
