@@ -150,3 +150,20 @@ def test_discharge_dialog(snap_compare: Any, db_path: Path, size: tuple[int, int
 
     app = final(db_path)
     assert snap_compare(app, terminal_size=size, run_before=still(before))
+
+
+@sync
+async def test_the_discharge_key_shows_whole_in_the_footer_at_80_columns(db_path: Path) -> None:
+    from test_tui_nothing_cut import keys_cut
+
+    from kinesio_tui.upstream_hooks import FooterKey
+
+    app = final(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "escape")
+        footer = " ".join(
+            f"{k.key_display} {k.description}"
+            for k in app.screen.query(FooterKey).results(FooterKey)
+        )
+        assert "D Discharge" in footer, footer
+        assert keys_cut(app) == []

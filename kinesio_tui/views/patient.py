@@ -173,11 +173,13 @@ class PatientScreen(Screen[None]):
             _("Refer"),
             tooltip=_("Record the referral of a red-flag hold: to whom, when, why"),
         ),
+        # named in the line above the visits (with their keys): no room in the footer at 80
         Binding(
             "g",
             "referring_doctor",
             _("Referrer"),
             tooltip=_("Who referred the patient: the discharge letter's addressee"),
+            show=False,
         ),
         *DAY_BINDINGS,
     ]
@@ -202,7 +204,8 @@ class PatientScreen(Screen[None]):
         yield RedFlagBanner(id="red-flags")
         yield ProgrammePanel(id="programme")
         with Horizontal(id="patient-bottom") as bottom:
-            bottom.border_title = DAY_KEYS_HINT  # the visit list's keys (no room in the footer)
+            # the visit list's keys and the referrer's (no room in the footer)
+            bottom.border_title = DAY_KEYS_HINT.rstrip() + _(" · g referrer ")
             with VerticalScroll(id="results-box"):  # Tab here, then arrows, when it overflows
                 yield Static(id="results")
                 yield Static(id="module-info")
