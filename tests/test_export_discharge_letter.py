@@ -178,3 +178,22 @@ def test_text_an_older_version_stored_with_controls_prints_as_replacement(
         assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
         assert "\x9b" not in text and "\ufffd" in text
     parse_html(render_export(db, pid, kind="summary", fmt="html", today=DAY))
+
+
+def test_a_corrected_value_is_the_one_printed_and_marked_with_its_footnote(db: ClinicDB) -> None:
+    from kinesio_tui.domain.amendments import correct_measurement
+    from kinesio_tui.domain.visits import measurements_of
+
+    pid = hostile_letter(db)
+    from kinesio_tui.domain.episodes import current_episode
+
+    episode = current_episode(db, pid)
+    assert episode is not None
+    final = next(v for v in visits_of(db, episode.id) if v.seq == 15)
+    (vas,) = [m for m in measurements_of(db, final.id) if m.test_code == "vas"]
+    correct_measurement(db, vas.id, 1, "typed 2 for 1", expected_version=vas.version)
+    for fmt in ("md", "html"):
+        text = render_export(db, pid, kind="summary", fmt=fmt, today=DAY)
+        assert "2/10" not in text.split("VAS pain")[1][:200]  # the wrong value is not printed
+        assert "1/10" in text.split("VAS pain")[1][:200] and "corrected [1]" in text
+        assert "typed 2 for 1" in text  # the footnote: why
