@@ -7,13 +7,16 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from kinesio_tui.errors import KinesioError
 
 #: The choice that turns public holidays off.
 NO_HOLIDAYS = "none"
+#: Beside the protocol's data files (read as protocol.py reads them: importlib.resources
+#: added five modules to the workstation's start, which reads settings, for this one file).
+HOLIDAYS_FILE = Path(__file__).parent / "data" / "holidays.toml"
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,7 @@ def _broken(what: str) -> KinesioError:
 @cache
 def holiday_tables() -> dict[str, HolidayRules]:
     """Every country's rules, by code (read once)."""
-    raw = tomllib.loads(
-        resources.files("kinesio_tui").joinpath("data/holidays.toml").read_text(encoding="utf-8")
-    )
+    raw = tomllib.loads(HOLIDAYS_FILE.read_text(encoding="utf-8"))
     tables = {}
     for code, table in raw.items():
         if not isinstance(table, dict):

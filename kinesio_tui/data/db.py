@@ -414,9 +414,10 @@ def _configure(db: ClinicDB, cache_kib: int | None) -> ClinicDB:
 #: filled up with the roster index and episode rows of a large clinic, so the workstation's
 #: memory grew with the clinic (+2.4 MiB at 100,000 patients). A search reads a few dozen
 #: pages and a patient screen ~100, which the OS keeps cached anyway: search p95 and a
-#: committed write unchanged (benchmarks/run.py).
-READER_CACHE_KIB = 256
-WORKSTATION_CACHE_KIB = 512
+#: committed write unchanged (benchmarks/run.py). Halved again (512/256 KiB before): -0.3 MiB
+#: resident after typing a search on the 2,000-patient clinic, VmHWM in a pty.
+READER_CACHE_KIB = 128
+WORKSTATION_CACHE_KIB = 256
 
 
 def connect_reader(path: Path) -> ClinicDB:

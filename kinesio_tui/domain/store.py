@@ -18,7 +18,6 @@ file (an export's resource id, a copy in another database).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 import uuid
@@ -63,8 +62,15 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def sha256_hex(text: str) -> str:
+    """SHA-256 of `text` in hex; hashlib (OpenSSL) loads at the first write, see audit_key."""
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def content_hash(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
-    return hashlib.sha256(canonical({"old": old, "new": new}).encode()).hexdigest()
+    return sha256_hex(canonical({"old": old, "new": new}))
 
 
 _SIGNED_FIELDS = ("at", "actor", "action", "table_name", "record_id", "patient_id", "content_sha")
@@ -74,7 +80,7 @@ def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     """An unkeyed entry's hash (made before the key existed): SHA-256 over the previous
     entry's hash and this entry's metadata and content hash."""
     fields = {k: entry[k] for k in _SIGNED_FIELDS}
-    return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
+    return sha256_hex(prev_hash + canonical(fields))
 
 
 def signed_entry_hash(key: AuditKey, prev_hash: str, entry: dict[str, Any]) -> str:

@@ -213,35 +213,6 @@ class MoveDialog(_DayDialog):
         save_patiently(self.app, move, self.saved, self.failed)
 
 
-#: The keys that change a planned visit, on the patient screen and the Today screen.
-DAY_BINDINGS: list[BindingType] = [
-    Binding(
-        "m",
-        "mark_missed",
-        _("Missed"),
-        tooltip=_("The patient did not come to this visit: mark it missed (asks why)"),
-        show=False,  # hinted above the visit list: the footer has no room at 80 columns
-    ),
-    Binding(
-        "x",
-        "cancel_visit",
-        _("Cancel visit"),
-        tooltip=_("Call this visit off (asks why); the programme goes on"),
-        show=False,
-    ),
-    Binding(
-        "v",
-        "move_visit",
-        _("Move"),
-        tooltip=_("Move this visit to another day and time, or the rest of the plan with it"),
-        show=False,
-    ),
-]
-#: Where the screens say those keys (their footers are full at 80 columns).
-DAY_KEYS_HINT = _(" m missed · x cancelled · v move ")
-DAY_ACTIONS = ("mark_missed", "cancel_visit", "move_visit")
-
-
 def say_planned(app: App[Any], result: object) -> None:
     """Tell what a dialog saved: a visit marked, or what a move did (and the timing facts
     the new plan breaks)."""

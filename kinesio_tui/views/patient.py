@@ -22,21 +22,12 @@ from kinesio_tui.domain.plan import episode_plan
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import protocol
-from kinesio_tui.views.attendance import (
-    DAY_ACTIONS,
-    DAY_BINDINGS,
-    DAY_KEYS_HINT,
-    AbsenceDialog,
-    MoveDialog,
-    say_planned,
-)
+from kinesio_tui.views.day_keys import DAY_ACTIONS, DAY_BINDINGS, DAY_KEYS_HINT
 from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.footer import KeyFooter
-from kinesio_tui.views.hold import ReferralDialog, hold_words
+from kinesio_tui.views.hold import hold_words
 from kinesio_tui.views.layout import is_wide
-from kinesio_tui.views.patient_form import EpisodeForm, PatientForm
 from kinesio_tui.views.row_table import Column, RowTable
-from kinesio_tui.views.visit_start import start_current_visit
 from kinesio_tui.views.widgets import (
     Confirm,
     ProgrammePanel,
@@ -451,6 +442,8 @@ class PatientScreen(Screen[None]):
 
             self.app.push_screen(VisitRecordScreen(visit_id))
             return
+        from kinesio_tui.views.visit_start import start_current_visit
+
         archived = self.patient is not None and self.patient.archived
         start_current_visit(self, prog, visit_id, archived=archived, refused=self.refresh_data)
 
@@ -476,19 +469,27 @@ class PatientScreen(Screen[None]):
 
     def _planned(self, result: object) -> None:
         if result is not None:
+            from kinesio_tui.views.attendance import say_planned
+
             say_planned(self.app, result)
         self.refresh_data()
 
     def action_mark_missed(self) -> None:
         """The patient did not come to the highlighted visit: mark it missed, with why."""
+        from kinesio_tui.views.attendance import AbsenceDialog
+
         self._plan_dialog(lambda visit: AbsenceDialog(visit, "missed"))
 
     def action_cancel_visit(self) -> None:
         """Call off the highlighted visit, with why; the programme goes on."""
+        from kinesio_tui.views.attendance import AbsenceDialog
+
         self._plan_dialog(lambda visit: AbsenceDialog(visit, "cancelled"))
 
     def action_move_visit(self) -> None:
         """Move the highlighted visit, or shift the rest of the plan from it."""
+        from kinesio_tui.views.attendance import MoveDialog
+
         prog = self.progress
         version = sum(v.version for v in prog.visits) if prog else 0  # domain.plan_version
         self._plan_dialog(lambda visit: MoveDialog(visit, version))
@@ -504,6 +505,8 @@ class PatientScreen(Screen[None]):
             if done:
                 self.notify(_("Referral recorded."))
             self.refresh_data()
+
+        from kinesio_tui.views.hold import ReferralDialog
 
         self.app.push_screen(ReferralDialog(hold), saved)
 
@@ -557,6 +560,8 @@ class PatientScreen(Screen[None]):
 
     def action_edit(self) -> None:
         """Change the patient's details."""
+        from kinesio_tui.views.patient_form import PatientForm
+
         if self.patient is not None:
             self.app.push_screen(PatientForm(self.patient))
 
@@ -565,6 +570,8 @@ class PatientScreen(Screen[None]):
         if self.patient is not None and self.patient.archived:
             self.notify(_("Restore the patient first (a)."), severity="warning")
             return
+        from kinesio_tui.views.patient_form import EpisodeForm
+
         self.app.push_screen(EpisodeForm(self.patient_id))
 
     def action_toggle_archive(self) -> None:

@@ -18,13 +18,8 @@ from kinesio_tui.domain.models import Visit
 from kinesio_tui.domain.outcomes import progress
 from kinesio_tui.domain.today import DayVisit, day_list, day_row_cells
 from kinesio_tui.i18n import _
-from kinesio_tui.views.attendance import (
-    DAY_ACTIONS,
-    DAY_BINDINGS,
-    AbsenceDialog,
-    MoveDialog,
-    say_planned,
-)
+from kinesio_tui.views.attendance import AbsenceDialog, MoveDialog, say_planned
+from kinesio_tui.views.day_keys import DAY_ACTIONS, DAY_BINDINGS
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.row_table import Column, RowTable
