@@ -47,6 +47,8 @@ from kinesio_tui.data.db import connect, connect_reader  # noqa: E402
 from kinesio_tui.domain.roster import roster  # noqa: E402
 from kinesio_tui.domain.search import _match_sql, fold  # noqa: E402
 
+#: Every part of the run, in order (`--only` picks some).
+STEPS = ("tty", "search", "open", "export", "writes", "screens", "cli")
 #: The page the patient list asks for (views/patients.py PAGE + 1 to know there is more).
 LIST_LIMIT = 61
 #: The page the list asked for before it shrank (the "before" baseline keeps it).
@@ -617,6 +619,180 @@ def bench_tty(large: Path, demo: Path, rounds: int, moves: int = 10) -> dict[str
     return out
 
 
+# --- 8. screens after a key, in a pseudo-terminal -----------------------------------------
+
+#: Output idle this long after the screen's text: the screen has settled.
+SETTLE_S = 0.15
+#: Key -> (what the screen says first, its name in the results).
+DOCTOR_MARKER = b"Doctor's checks"
+SESSION_MARKER = b"Checklist "
+PIR_MARKER = b"Post-isometric relaxation"
+BARE_SCREEN_MARKER = b"one-line screen"
+#: The patient screen is on (its visit list's first row).
+PATIENT_MARKER = OPENED_MARKER
+
+
+def key_until_settled(t: Tty, key: bytes, marker: bytes) -> tuple[float, float]:
+    """Press `key`: milliseconds until `marker` is written, and until output then stops for
+    SETTLE_S (the last byte's time: the screen settled)."""
+    since = len(t.output)
+    sent = time.perf_counter()
+    t.send(key)
+    t.wait_for(marker, 30, since=since)
+    seen = time.perf_counter()
+    last = seen
+    while t.read(SETTLE_S):
+        last = time.perf_counter()
+    return (seen - sent) * 1000, (last - sent) * 1000
+
+
+def current_visit_patients(db_path: Path) -> dict[str, str]:
+    """Search words for the patient whose current visit is a doctor's appointment, and for
+    one whose current visit is a therapy session: each in the latest module there is (the
+    most earlier values on the form, the longest last session)."""
+    from kinesio_tui.protocol import protocol
+
+    doctor = {slot.number for slot in protocol().cycle if slot.kind == "doctor"}
+    db = connect(db_path, migrate=False)
+    try:
+        rows = [
+            r
+            for r in roster(db, "", limit=10_000)
+            if r.episode_status == "active" and r.module and r.number and not r.on_hold
+            and not r.next_started and not r.red_flags
+        ]  # fmt: skip
+        found: dict[str, str] = {}
+        for kind, wanted in (("doctor", True), ("session", False)):
+            fitting = [r for r in rows if (r.number in doctor) == wanted]
+            best = max(fitting, key=lambda r: (r.module, r.number, -r.patient_id))
+            last, first = best.name.split(", ", 1)
+            digits = "".join(ch for ch in best.phone if ch.isdigit())[-6:]
+            found[kind] = f"{fold(last)} {fold(first)} {digits}".strip()
+            found[kind + "_visit"] = f"M{best.module} {best.number}/{best.module_visits or 15}"
+    finally:
+        db.close()
+    return found
+
+
+def open_screens(
+    argv: list[str],
+    env: dict[str, str],
+    marker: bytes,
+    query: str,
+    steps: list[tuple[str, bytes, bytes]],
+) -> dict[str, tuple[float, float]]:
+    """Start the workstation, open the patient `query` finds, then press each step's key and
+    time it to its screen's text and to the screen settled."""
+    out: dict[str, tuple[float, float]] = {}
+    with tty(argv, env) as t:
+        t.wait_for(marker, timeout=60)
+        t.quiet(1.0)  # the list's count and the warm-up behind the first frame
+        t.send(b"/")
+        t.quiet(0.3)
+        since = len(t.output)
+        t.send(b"\x1b[200~" + query.encode() + b"\x1b[201~")
+        t.wait_for(b"(1)", 10, since=since)
+        t.quiet(0.3)
+        out["patient"] = key_until_settled(t, b"\r", PATIENT_MARKER)
+        t.quiet(1.0)  # what the patient screen warms up behind itself
+        for name, key, screen_marker in steps:
+            out[name] = key_until_settled(t, key, screen_marker)
+            t.quiet(0.5)
+    return out
+
+
+def bench_screens(demo: Path, rounds: int) -> dict[str, Any]:
+    """Enter -> each screen's text, and -> settled, in a real pty at 80x24 on the demo clinic,
+    interleaved with the bare app's Enter -> a one-line screen (the baseline, same run).
+
+    Each session opens a fresh copy of the demo (starting a visit writes to it).
+    """
+    kinesio = Path(sys.executable).with_name("kinesio")
+    who = current_visit_patients(demo)
+    samples: dict[str, list[tuple[float, float]]] = {
+        "bare_one_line_screen": [],
+        "doctors_appointment": [],
+        "therapy_session": [],
+        "pir_first_open": [],
+    }
+    with tempfile.TemporaryDirectory() as home:
+        env = tty_env(Path(home))
+        marker = first_row_marker(demo)
+        bare = [sys.executable, str(HERE / "bare_app.py")]
+
+        def session(query: str, steps: list[tuple[str, bytes, bytes]]) -> dict[str, Any]:
+            copy = Path(home) / "screens.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(demo, copy)
+            return open_screens([str(kinesio), "--db", str(copy)], env, marker, query, steps)
+
+        doctor_steps = [("doctors_appointment", b"\r", DOCTOR_MARKER)]
+        session_steps = [
+            ("therapy_session", b"\r", SESSION_MARKER),
+            ("pir_first_open", b"p", PIR_MARKER),
+        ]
+        session(who["doctor"], doctor_steps)  # once unmeasured: bytecode and OS caches
+        for _ in range(rounds):
+            with tty(bare, env) as t:
+                t.wait_for(b"bare app ready", 60)
+                t.quiet(0.5)
+                samples["bare_one_line_screen"].append(
+                    key_until_settled(t, b"\r", BARE_SCREEN_MARKER)
+                )
+            for name, value in session(who["doctor"], doctor_steps).items():
+                if name in samples:
+                    samples[name].append(value)
+            for name, value in session(who["session"], session_steps).items():
+                if name in samples:
+                    samples[name].append(value)
+    out: dict[str, Any] = {"patients": {k: v for k, v in who.items() if k.endswith("_visit")}}
+    for name, values in samples.items():
+        out[name] = {
+            "to_text_ms": summary([v[0] for v in values], 1),
+            "settled_ms": summary([v[1] for v in values], 1),
+        }
+    base = out["bare_one_line_screen"]["settled_ms"]["median"]
+    for name in ("doctors_appointment", "therapy_session", "pir_first_open"):
+        out[name]["settled_ratio_to_bare"] = round(out[name]["settled_ms"]["median"] / base, 1)
+    return out
+
+
+# --- 9. the command line's own start ------------------------------------------------------
+
+#: What a command's process had to import before it imported only what it needs: the baseline.
+CLI_BASELINE = "import typer, jinja2, sqlite_utils"
+
+
+def bench_cli(demo: Path, rounds: int) -> dict[str, Any]:
+    """`kinesio patients show 1` on the demo clinic, the whole process, beside
+    `python -c "import typer, jinja2, sqlite_utils"`, interleaved (wall ms, median)."""
+    kinesio = Path(sys.executable).with_name("kinesio")
+    with tempfile.TemporaryDirectory() as home:
+        env = tty_env(Path(home))
+        commands = {
+            "patients_show": [str(kinesio), "--db", str(demo), "patients", "show", "1"],
+            "import_baseline": [sys.executable, "-c", CLI_BASELINE],
+        }
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+
+        def run(argv: list[str]) -> float:
+            started = time.perf_counter()
+            subprocess.run(argv, env=env, capture_output=True, check=True, timeout=60)
+            return (time.perf_counter() - started) * 1000
+
+        for argv in commands.values():  # bytecode and OS caches
+            run(argv)
+        for _ in range(rounds):
+            for name, argv in commands.items():
+                samples[name].append(run(argv))
+    out: dict[str, Any] = {name: summary(values, 1) for name, values in samples.items()}
+    out["ratio_median"] = round(
+        out["patients_show"]["median"] / out["import_baseline"]["median"], 2
+    )
+    return out
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -652,12 +828,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="2,000 patients, fewer rounds")
     parser.add_argument("--patients", type=int, help="size of the synthetic clinic")
     parser.add_argument("--rounds", type=int, help="pty sessions per case")
-    parser.add_argument("--only", help="comma-separated: tty,search,open,export,writes")
+    parser.add_argument("--only", help="comma-separated: tty,search,open,export,writes,screens,cli")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     patients = args.patients or (2_000 if args.quick else 100_000)
     rounds = args.rounds or (2 if args.quick else 5)
-    only = set((args.only or "tty,search,open,export,writes").split(","))
+    only = set((args.only or ",".join(STEPS)).split(","))
 
     started = time.perf_counter()
     large = cached_db(patients)
@@ -678,6 +854,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("open", lambda: bench_open_patient(large, rounds=5 if args.quick else 20)),
             ("export", lambda: bench_export(large, 20 if args.quick else 200)),
             ("writes", lambda: bench_writes(demo, 30 if args.quick else 300)),
+            ("screens", lambda: bench_screens(demo, 2 if args.quick else 5)),
+            ("cli", lambda: bench_cli(demo, 5 if args.quick else 15)),
         ]
         for name, step in steps:
             if name in only:
@@ -694,7 +872,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     failed = [name for name in only if "error" in results.get(name, {})]
     for name in failed:
         print(f"{name}: {results[name]['error']}", file=sys.stderr)
-    if not args.quick and not failed and only >= {"tty", "search", "open", "export", "writes"}:
+    if not args.quick and not failed and only >= set(STEPS):
         results_md = HERE / "RESULTS.md"
         # Hand-written notes (from the first "## " heading on) survive a new run.
         old = results_md.read_text() if results_md.exists() else ""
@@ -839,6 +1017,36 @@ def render_table(r: dict[str, Any]) -> str:
                 f"bare insert+commit {_fmt(w.get('bare_insert_commit'), ' ms')}; "
                 f"ratio {w.get('ratio_median')}x",
                 "<= 5 ms median",
+            )
+        )
+    sc = r.get("screens", {})
+    if sc and "error" not in sc:
+        bare = _get(sc, "bare_one_line_screen", "settled_ms")
+        seen = sc.get("patients", {})
+        for name, label, target in (
+            ("doctors_appointment", f"doctor's appointment ({seen.get('doctor_visit')})", 100),
+            ("therapy_session", f"therapy session ({seen.get('session_visit')})", 100),
+            ("pir_first_open", "PIR recorder, first open (p)", 100),
+        ):
+            rows.append(
+                (
+                    f"8. {label}, pty 80x24 demo: key -> settled (-> its text)",
+                    f"{_fmt(_get(sc, name, 'settled_ms'), ' ms')} "
+                    f"(text {_get(sc, name, 'to_text_ms', 'median')} ms)",
+                    f"bare app Enter -> one-line screen settled {_fmt(bare, ' ms')}; "
+                    f"ratio {_get(sc, name, 'settled_ratio_to_bare')}x",
+                    f"<= {target} ms settled",
+                )
+            )
+    c = r.get("cli", {})
+    if c and "error" not in c:
+        rows.append(
+            (
+                "9. `kinesio patients show 1` (demo), the whole process",
+                _fmt(c.get("patients_show"), " ms"),
+                f'`python -c "{CLI_BASELINE}"` {_fmt(c.get("import_baseline"), " ms")}; '
+                f"ratio {c.get('ratio_median')}x",
+                "<= 1.2x",
             )
         )
     lines = [

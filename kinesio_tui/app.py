@@ -53,6 +53,16 @@ QUIT_AGAIN_S = 10.0
 #: Textual's own import takes, measured with `python -X importtime` and ru_maxrss). Not the visit screen:
 #: +1.3 MiB with its text editor, and memory is a target too (<= 1.3x a bare app).
 WARM_UP_MODULES = ("kinesio_tui.views.patient",)
+#: What Enter on a patient's visit needs, loaded behind the first patient screen of a session
+#: (after it is drawn): the visit screen, the doctor's form, the PIR recorder and the test
+#: dialog took ~60-120 ms to import at the first visit opened (traced), and memory is
+#: measured on the list, which never loads them.
+WARM_UP_VISIT_MODULES = (
+    "kinesio_tui.views.visit",
+    "kinesio_tui.views.doctor",
+    "kinesio_tui.views.pir",
+    "kinesio_tui.views.record_test",
+)
 
 
 class TerminalSafe(LineFilter):
@@ -224,6 +234,12 @@ class KinesioApp(CalmCrashApp):
         # instead of pausing the UI ~90-100 ms every few patients (profiled, large clinic).
         gc.freeze()
 
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def warm_up_visit(self) -> None:
+        """Import the visit screens off the UI thread, behind the first patient screen."""
+        for name in WARM_UP_VISIT_MODULES:
+            importlib.import_module(name)
+
     def on_unmount(self) -> None:
         """Close the main-thread connection."""
         self.db.close()
@@ -349,6 +365,7 @@ class KinesioApp(CalmCrashApp):
         if screen is None:
             screen = self._patient_screen = PatientScreen(patient_id)
             self.install_screen(screen, name="patient")
+            self.call_after_refresh(self.warm_up_visit)
         while len(self.screen_stack) > 1 and self.screen is not screen:
             self.pop_screen()
         screen.show_patient(patient_id)

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from kinesio_tui.data.db import connect
 from kinesio_tui.domain.outcomes import progress
 from kinesio_tui.domain.patients import find_patients, search_text_for
@@ -79,3 +81,24 @@ def test_the_export_benchmark_reports_home_exercise_sheets(demo_db_path: Path) -
     # the demo's patients on hold, closed early or without a programme get no sheet
     assert 0 < sheets["patients"] < len(ids)
     assert sheets["html"]["per_s"] > 0 and sheets["md"]["cpu_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_the_screen_and_command_line_benchmarks_run(demo_db_path: Path) -> None:
+    """Each pty row (doctor's appointment, session, PIR, the bare app's screen) and the
+    command line's start beside its import-only baseline: measured once, and in the table."""
+    run = load("run")
+    screens = run.bench_screens(demo_db_path, rounds=1)
+    for name in (
+        "bare_one_line_screen",
+        "doctors_appointment",
+        "therapy_session",
+        "pir_first_open",
+    ):
+        assert screens[name]["settled_ms"]["n"] == 1
+        assert screens[name]["settled_ms"]["median"] >= screens[name]["to_text_ms"]["median"]
+    cli = run.bench_cli(demo_db_path, rounds=1)
+    assert cli["patients_show"]["n"] == cli["import_baseline"]["n"] == 1
+    table = run.render_table({"screens": screens, "cli": cli})
+    for row in ("doctor's appointment", "therapy session", "PIR recorder", "patients show 1"):
+        assert row in table

@@ -31,7 +31,9 @@ from kinesio_tui.errors import DatabaseBusy, KinesioError, StaleRecord, Validati
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, RedFlag, protocol
 from kinesio_tui.units import value_with_unit
+from kinesio_tui.views.choice import Choice
 from kinesio_tui.views.flags import FlagBox
+from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.record_test import RecordedResult, allowed_text
 
 Key = tuple[str, str | None]  # test code, side
@@ -98,6 +100,8 @@ class DoctorForm(VerticalScroll):
         previous: dict[Key, tuple[float | str, int]],
         flags_screen: tuple[int, list[str]],
         asked_flags: Sequence[RedFlag],
+        *,
+        wide: bool = False,
     ) -> None:
         super().__init__(id="doctor-form")
         self.checks = tuple(checks)
@@ -120,6 +124,8 @@ class DoctorForm(VerticalScroll):
         self.confirmed: dict[str, str] = {}
         #: Rows whose last saved value is a clinically important worsening since baseline.
         self.worse: set[str] = set()
+        #: The checks are named in full (a wide screen), else by their short names.
+        self.wide = wide
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -141,10 +147,13 @@ class DoctorForm(VerticalScroll):
             yield FlagBox(flag.label, flag.code in raised, id=f"flag-{flag.code}", compact=True)
 
     def check_row(self, test: ClinicalTest) -> ComposeResult:
+        """One check: its name, a field per side, the earlier value. The line under it (why
+        a value was refused, the last one saved) is added when it first has something to
+        say: every widget on the form costs its first open (traced: styling and layout of
+        each of the ~250 widgets it had)."""
         sides: tuple[str | None, ...] = ("L", "R") if test.sided else (None,)
-        with Horizontal(classes="check-row"):
-            yield Label(test.short_label, classes="check-label -short")
-            yield Label(test.label, classes="check-label -full")
+        with Horizontal(classes="check-row", id=f"row-{test.code}"):
+            yield Label(self.name_of(test), classes="check-label")
             for side in sides:
                 if side:
                     yield Label(side, classes="side-label")
@@ -152,14 +161,23 @@ class DoctorForm(VerticalScroll):
             yield Static(
                 markup=False, content=self.previous_text(test, sides), classes="check-prev"
             )
-        error = Static(markup=False, content="", classes="check-error", id=f"err-{test.code}")
-        error.display = False
-        yield error
+
+    def name_of(self, test: ClinicalTest) -> str:
+        """The catalog's short name on a narrow screen (13 characters at most), else in full."""
+        return test.label if self.wide else test.short_label
+
+    def on_resize(self) -> None:
+        """Name the checks for the screen's width, once it crosses the breakpoint."""
+        wide = is_wide(self.screen.size.width)
+        if wide != self.wide:
+            self.wide = wide
+            for test in self.checks:
+                self.query_one(f"#row-{test.code} .check-label", Label).update(self.name_of(test))
 
     def make_field(self, test: ClinicalTest, side: str | None) -> Input | Select[str]:
         classes = "check-field -sided" if side else "check-field"
         if test.kind == "scale":
-            return Select(
+            return Choice(
                 [(c, c) for c in test.choices],
                 prompt="–",
                 id=field_id(test.code, side),
@@ -306,7 +324,13 @@ class DoctorForm(VerticalScroll):
         refused = [text for side in sides if (text := self.problems.get((test.code, side)))]
         saved = self.confirmed.get(test.code)
         lines = refused + ([saved] if saved else [])
-        message = self.query_one(f"#err-{test.code}", Static)
+        found = self.query(f"#err-{test.code}").results(Static)
+        message = next(found, None)
+        if message is None:
+            if not lines:
+                return
+            message = Static(markup=False, content="", classes="check-error", id=f"err-{test.code}")
+            self.mount(message, after=self.query_one(f"#row-{test.code}"))
         message.update("\n".join(lines))
         message.set_class(bool(refused), "-shown")
         message.set_class(not refused and test.code in self.worse, "-worse")

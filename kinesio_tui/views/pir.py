@@ -35,6 +35,7 @@ from kinesio_tui.errors import DatabaseBusy, KinesioError, ValidationError
 from kinesio_tui.i18n import _
 from kinesio_tui.pir_pacer import CycleCompleted, Finished, Phase, PhaseChanged, PirPacer
 from kinesio_tui.protocol import protocol
+from kinesio_tui.views.choice import Choice
 from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.visit import VisitHost, describe_pir
@@ -122,7 +123,7 @@ class PirScreen(Screen[PirResult | None]):
         with Vertical(id="pir-setup"):
             yield from self.field(
                 _("Muscle"),
-                Select(
+                Choice(
                     [*((m, m) for m in pir.muscles), (_("other…"), OTHER)],
                     value=pir.muscles[0],
                     allow_blank=False,
@@ -138,7 +139,7 @@ class PirScreen(Screen[PirResult | None]):
             )
             yield from self.field(
                 _("Side"),
-                Select(
+                Choice(
                     [(_("Left"), "L"), (_("Right"), "R"), (_("Both"), "both")],
                     value="both",
                     allow_blank=False,

@@ -70,6 +70,7 @@ from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.hold import ClearanceDialog, ReferralDialog
+from kinesio_tui.views.layout import width_class
 
 if TYPE_CHECKING:
     from kinesio_tui.views.doctor import DoctorForm
@@ -327,6 +328,10 @@ class VisitScreen(Screen[bool]):
     ]
 
     help_title = _("Visit")
+    #: Focus goes straight to the first field (or the checklist): Textual's default, the
+    #: first focusable widget, is the doctor's form itself, and focusing then leaving it
+    #: restyled its every widget twice (traced).
+    AUTO_FOCUS = "#doctor-form .check-field, #checklist"
 
     def __init__(
         self,
@@ -338,6 +343,9 @@ class VisitScreen(Screen[bool]):
         hold_override: str | None = None,
     ) -> None:
         super().__init__(classes="-doctor" if visit.is_doctor else "-therapy")
+        with contextlib.suppress(RuntimeError):  # built outside a running app: its resize adds it
+            self.add_class(width_class(self.app.size.width), update=False)
+        self._first_resize_seen = False
         #: The visit as shown: its version is what the next write to it is based on.
         self.visit = visit
         self.visit_id = visit.id
@@ -367,6 +375,18 @@ class VisitScreen(Screen[bool]):
         self.written: dict[tuple[str, ...], int] = {}
         #: What each one-line field held as it was typed in (Ctrl+Z there steps back).
         self._typed: dict[Input, list[str]] = {}
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        """Textual answers a new screen's first Resize (its size as just laid out) by laying
+        out this screen and every screen under it again at the same size (traced: two of the
+        doctor's form's layout passes); its width class is set as it is built (width_class).
+        Any other resize goes on to Textual's handler (Screen._on_resize, next in the MRO)."""
+        if self._first_resize_seen:
+            return
+        self._first_resize_seen = True
+        if event.size == self.size and self.has_class(width_class(event.size.width)):
+            event.prevent_default()
+            event.stop()
 
     @property
     def host(self) -> VisitHost:
@@ -398,6 +418,7 @@ class VisitScreen(Screen[bool]):
                         previous_values(self.db, self.visit),
                         flags_screen,
                         self.asked_flags(flags_screen[1]),
+                        wide=self.has_class("-wide"),
                     )
                 else:
                     self.items = checklist_for_visit(self.db, self.visit)
