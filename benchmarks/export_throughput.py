@@ -200,6 +200,7 @@ def measure(db_path: Path, n: int, *, runs: int = 5) -> dict[str, Any]:
                 "template_only": _rates(len(ids), template),
             }
         result["exercise_sheets"] = exercise_sheets(db, ids, runs)
+        result["fhir_bundles"] = fhir_bundles(db, ids, runs)
         return result
     finally:
         db.close()
@@ -239,6 +240,34 @@ def exercise_sheets(db: Any, ids: list[int], runs: int) -> dict[str, Any]:
     return out
 
 
+def fhir_bundles(db: Any, ids: list[int], runs: int) -> dict[str, Any]:
+    """FHIR bundles per second (medians): written end to end (read, build, JSON, write), and
+    built alone from records already read (the builder is a pure function of them)."""
+    from kinesio_tui.domain.patient_record import patient_record
+    from kinesio_tui.export.fhir import build_bundle, bundle_json, export_fhir
+
+    end_to_end, built = [], []
+    for _run in range(runs):
+        folder = Path(tempfile.mkdtemp(prefix="kinesio-export-bench-"))
+        try:
+            end_to_end.append(
+                _timed(
+                    lambda folder=folder: [
+                        export_fhir(db, pid, out_dir=folder, today=TODAY) for pid in ids
+                    ]
+                )
+            )
+        finally:
+            shutil.rmtree(folder)
+        records = [patient_record(db, pid) for pid in ids]
+        built.append(_timed(lambda r=records: [bundle_json(build_bundle(x)) for x in r]))
+    return {
+        "patients": len(ids),
+        "end_to_end": _rates(len(ids), end_to_end),
+        "build_only": _rates(len(ids), built),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=1000)
@@ -264,6 +293,10 @@ def main() -> None:
     print(f"{sheets['patients']} home-exercise sheets, end to end (wall; per CPU second)")
     for fmt in ("html", "md"):
         print(f"  {fmt:4}  {sheets[fmt]['per_s']:7.1f} ({sheets[fmt]['cpu_per_s']:7.1f})")
+    fhir = result["fhir_bundles"]
+    print(f"{fhir['patients']} FHIR bundles (wall; per CPU second)")
+    for key, label in (("end_to_end", "end to end"), ("build_only", "built from read records")):
+        print(f"  {label:24} {fhir[key]['per_s']:7.1f} ({fhir[key]['cpu_per_s']:7.1f})")
     print(json.dumps(result))
 
 

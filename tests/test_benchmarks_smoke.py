@@ -83,6 +83,15 @@ def test_the_export_benchmark_reports_home_exercise_sheets(demo_db_path: Path) -
     assert sheets["html"]["per_s"] > 0 and sheets["md"]["cpu_per_s"] > 0
 
 
+def test_the_export_benchmark_reports_fhir_bundles(demo_db_path: Path) -> None:
+    bench = load("export_throughput")
+    with connect(demo_db_path) as db:
+        ids = [p.id for p in find_patients(db, "", limit=5)]
+        bundles = bench.fhir_bundles(db, ids, 1)
+    assert bundles["patients"] == len(ids) == 5
+    assert bundles["end_to_end"]["per_s"] > 0 and bundles["build_only"]["cpu_per_s"] > 0
+
+
 @pytest.mark.slow
 def test_the_screen_and_command_line_benchmarks_run(demo_db_path: Path) -> None:
     """Each pty row (doctor's appointment, session, PIR, the bare app's screen) and the
