@@ -31,6 +31,7 @@ never a silent fallback (a clinic that asked for 60 backups must not get 14 quie
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import tomllib
@@ -121,6 +122,24 @@ def load_settings(path: Path | None = None) -> Settings:
     return Settings(
         backups_to_keep=keep, automatic_backups=automatic, opens_on=opens_on, clinic=clinic
     )
+
+
+def current_settings() -> Settings:
+    """The settings as the file is now, read once per version of the file: a report run that
+    asks for the clinic's header and its ICD-10 edition for every patient parses it once, and
+    an edited (or replaced) file is read afresh."""
+    path = settings_path()
+    try:
+        status = path.stat()
+        stamp = (status.st_ino, status.st_mtime_ns, status.st_size)
+    except OSError:
+        stamp = None
+    return _settings_as_of(path, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _settings_as_of(path: Path, _stamp: tuple[int, int, int] | None) -> Settings:
+    return load_settings(path)
 
 
 def _clinic(path: Path, table: object) -> ClinicIdentity:

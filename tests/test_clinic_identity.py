@@ -288,3 +288,15 @@ def test_an_override_template_reads_the_clinic(demo_db: ClinicDB) -> None:
     case = patient_id(demo_db, "zemaite")
     text = render_export(demo_db, case, kind="visit", fmt="md", today=DAY)
     assert text == "From \\<b\\>Judesys\\</b\\>"
+
+
+def test_reports_read_the_settings_once_per_version_of_the_file() -> None:
+    from kinesio_tui.settings import current_settings
+
+    set_clinic(name="Judesys")
+    first = current_settings()
+    assert current_settings() is first  # a run of reports parses the file once
+    set_clinic(name="Judesys II", phone="+370 600 12345")
+    assert current_settings().clinic.name == "Judesys II"  # an edited file is read afresh
+    settings_path().unlink()
+    assert current_settings().clinic.name == ""  # a removed file: the defaults

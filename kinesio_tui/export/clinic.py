@@ -15,7 +15,7 @@ from typing import Any
 
 from kinesio_tui.clinic_identity import ClinicIdentity, read_logo
 from kinesio_tui.i18n import _
-from kinesio_tui.settings import load_settings, settings_path
+from kinesio_tui.settings import current_settings
 
 #: Context keys a clinic's own template may use (README, "Your own templates").
 CLINIC_KEYS = ("name", "address_lines", "contact", "logo")
@@ -23,8 +23,7 @@ CLINIC_KEYS = ("name", "address_lines", "contact", "logo")
 
 def clinic_context(html: bool) -> dict[str, Any] | None:
     """What a report says about the clinic, from the settings file as it is now."""
-    path = settings_path()
-    clinic = load_settings(path).clinic
+    clinic = current_settings().clinic
     if not clinic.is_set():
         return None
     logo = _stamp(Path(clinic.logo)) if html and clinic.logo else None

@@ -58,7 +58,7 @@ from kinesio_tui.export.files import (
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import DATA_DIR, ClinicalTest, Protocol, protocol
 from kinesio_tui.questionnaires import questionnaire
-from kinesio_tui.settings import load_settings
+from kinesio_tui.settings import current_settings
 from kinesio_tui.units import number_text
 
 FHIR_FILE = DATA_DIR / "fhir.toml"
@@ -743,7 +743,7 @@ def bundle_json(bundle: dict[str, Any]) -> str:
 
 def patient_bundle(db: ClinicDB, patient_id: int) -> dict[str, Any]:
     """A patient's bundle from the database (the clinic's ICD-10 edition from settings)."""
-    variant = load_settings().clinic.icd10_variant or None
+    variant = current_settings().clinic.icd10_variant or None
     return build_bundle(patient_record(db, patient_id), icd10_variant=variant)
 
 

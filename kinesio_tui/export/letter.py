@@ -40,9 +40,9 @@ def referrer_info(data: EpisodeData) -> dict[str, str] | None:
 
 def diagnosis_info(data: EpisodeData, proto: Protocol) -> dict[str, str]:
     """The episode's diagnosis code in the clinic's ICD-10 edition (a setting)."""
-    from kinesio_tui.settings import load_settings, settings_path
+    from kinesio_tui.settings import current_settings
 
-    variant = load_settings(settings_path()).clinic.icd10_variant
+    variant = current_settings().clinic.icd10_variant
     found = episode_diagnosis(proto, data.episode.condition, data.episode.subtype, variant)
     return {"code": found.code, "title": found.title, "edition": found.variant_label}
 
