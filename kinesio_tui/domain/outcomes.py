@@ -14,6 +14,7 @@ from kinesio_tui.domain.episodes import get_episode, raised_red_flags
 from kinesio_tui.domain.holds import Hold, active_hold
 from kinesio_tui.domain.models import Episode, Visit
 from kinesio_tui.domain.proms import PromOutcome, prom_outcomes
+from kinesio_tui.domain.store import same_side
 from kinesio_tui.domain.visits import visits_of
 from kinesio_tui.protocol import ClinicalTest, Protocol, ScaleKind, protocol
 
@@ -141,11 +142,12 @@ def series(
     db: ClinicDB, episode_id: int, test_code: str, side: str | None = None
 ) -> list[SeriesPoint]:
     """A numeric test's values over the episode's visits, in programme order."""
+    side_sql, side_args = same_side("m.side", side)
     rows = db.execute(
         "SELECT v.seq, COALESCE(v.held_on, v.planned_date), m.value_num FROM measurements m "
-        "JOIN visits v ON v.id = m.visit_id WHERE v.episode_id = ? AND m.test_code = ? AND m.side IS ? "
+        f"JOIN visits v ON v.id = m.visit_id WHERE v.episode_id = ? AND m.test_code = ? AND {side_sql} "
         "AND m.value_num IS NOT NULL ORDER BY v.seq",
-        [episode_id, test_code, side],
+        [episode_id, test_code, *side_args],
     ).fetchall()
     return [SeriesPoint(seq, date.fromisoformat(day), float(value)) for seq, day, value in rows]
 
@@ -384,12 +386,13 @@ def change_at_visit(
     test = proto.test(test_code)
     if test is None:
         return None
+    side_sql, side_args = same_side("m.side", side)
     rows = db.execute(
         "SELECT v.id, m.value_num, m.value_text FROM measurements m "
         "JOIN visits v ON v.id = m.visit_id "
         "JOIN visits this ON this.episode_id = v.episode_id AND this.id = ? "
-        "WHERE m.test_code = ? AND m.side IS ? AND v.seq <= this.seq ORDER BY v.seq",
-        [visit_id, test_code, side],
+        f"WHERE m.test_code = ? AND {side_sql} AND v.seq <= this.seq ORDER BY v.seq",
+        [visit_id, test_code, *side_args],
     ).fetchall()
     values = [(vid, float(num) if num is not None else text) for vid, num, text in rows]
     values = [(vid, value) for vid, value in values if value is not None]

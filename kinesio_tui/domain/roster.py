@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.domain.search import search_rows
+from kinesio_tui.domain.search import dialect, search_rows
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ LEFT JOIN visits nv ON nv.id = (
 WHERE e.id IN (
   SELECT (SELECT id FROM episodes WHERE patient_id = p.value
           ORDER BY status = 'active' DESC, opened_on DESC, id DESC LIMIT 1)
-  FROM json_each(?) p)
+  FROM {ids})
 """
 
 
@@ -72,9 +71,13 @@ def roster(
     )
     if not patients:
         return []
+    engine = dialect(db)
     episodes: dict[int, tuple[Any, ...]] = {
         row[1]: row
-        for row in db.execute(_EPISODE_SQL, [json.dumps([p[0] for p in patients])]).fetchall()
+        for row in db.execute(
+            _EPISODE_SQL.format(ids=engine.id_list("p")),
+            [engine.id_list_param([p[0] for p in patients])],
+        ).fetchall()
     }
     out = []
     for pid, _search_text, first_name, last_name, birth_date, phone in patients:

@@ -8,12 +8,37 @@ screen) loads only what it needs.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import unicodedata
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.data.engines import sqlite_search
+
+
+class _Dialect(Protocol):
+    """What each engine's search module offers (data/engines/{sqlite,pg}_search.py)."""
+
+    ID_LIST_JOIN: str
+
+    def digit_candidates(
+        self, db: ClinicDB, digits: Sequence[str], cap: int
+    ) -> set[int] | None: ...
+    def word_candidates(self, db: ClinicDB, words: Sequence[str], cap: int) -> set[int] | None: ...
+    def later_word_candidates(
+        self, db: ClinicDB, words: Sequence[str], cap: int
+    ) -> set[int] | None: ...
+    def id_list(self, alias: str) -> str: ...
+    def id_list_param(self, ids: Sequence[int]) -> object: ...
+
+
+def dialect(db: ClinicDB) -> _Dialect:
+    """The search module of the engine `db` runs on (PostgreSQL's is loaded only there)."""
+    if getattr(db, "kind", "sqlite") == "postgresql":  # TODO(lead): db.kind after engine lands
+        from kinesio_tui.data.engines import pg_search
+
+        return pg_search
+    return sqlite_search
 
 
 def fold(text: str) -> str:
@@ -48,28 +73,13 @@ def _match_sql(words: list[str]) -> tuple[list[str], list[Any]]:
     for word in words:
         if _is_digits_word(word):
             # phone digits (anywhere in the number) or birth year
-            where.append("instr(search_text, ?) > 0")
-            params.append("".join(ch for ch in word if ch.isdigit()))
+            where.append("search_text LIKE ?")
+            params.append("%" + "".join(ch for ch in word if ch.isdigit()) + "%")
             continue
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("(search_text LIKE ? ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')")
         params += [f"{escaped}%", f"% {escaped}%"]
     return where, params
-
-
-def _fts_phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _fts_ids(db: ClinicDB, table: str, query: str, cap: int) -> set[int] | None:
-    """Rowids matching an FTS5 query, or None when there are more than `cap` of them."""
-    try:
-        rows = db.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?", [query, cap + 1]
-        ).fetchall()
-    except sqlite3.OperationalError:  # no index (a file mid-migration): scan instead
-        return None
-    return None if len(rows) > cap else {row[0] for row in rows}
 
 
 def _intersect(a: set[int] | None, b: set[int] | None) -> set[int] | None:
@@ -81,9 +91,7 @@ def _intersect(a: set[int] | None, b: set[int] | None) -> set[int] | None:
 def _search_plan(db: ClinicDB, words: list[str], cap: int) -> tuple[set[int] | None, str | None]:
     """Candidate ids (a superset of the matches) and, if needed, a surname prefix to walk.
 
-    A quoted word is tokenised by FTS5 exactly as the stored text was, so a word that is a
-    prefix of a stored word is a phrase whose last token is a prefix: the index never misses
-    a match, and `_match_sql` removes the few extra hits (tokens split at ' or -).
+    The engine's indexes (`dialect`) never miss a match; `_match_sql` removes the extra hits.
 
     (ids, None): the matches are among `ids`. (ids, prefix): they are among `ids` plus the
     rows whose search_text starts with `prefix` (one range of the roster index, already in
@@ -91,19 +99,14 @@ def _search_plan(db: ClinicDB, words: list[str], cap: int) -> tuple[set[int] | N
     that way, where walking the index until a page of matches turns up is not.
     (None, None): no index narrows the query; walk the roster index in order.
     """
+    engine = dialect(db)
     names = [w for w in words if not _is_digits_word(w) and any(ch.isalnum() for ch in w)]
     digits = ["".join(ch for ch in w if ch.isdigit()) for w in words if _is_digits_word(w)]
     digits = [d for d in digits if len(d) >= 3]  # trigrams: shorter fragments match most rows
-    by_digits = (
-        _fts_ids(db, "patients_trigram", " AND ".join(map(_fts_phrase, digits)), cap)
-        if digits
-        else None
-    )
+    by_digits = engine.digit_candidates(db, digits, cap) if digits else None
     if not names:
         return by_digits, None
-    phrases = [f"{_fts_phrase(w)} *" for w in names]
-    by_names = _fts_ids(db, "patients_fts", " AND ".join(phrases), cap)
-    found = _intersect(by_names, by_digits)
+    found = _intersect(engine.word_candidates(db, names, cap), by_digits)
     if found is not None:
         return found, None
     # Too many: split the first name word's matches into "search_text starts with it"
@@ -111,8 +114,7 @@ def _search_plan(db: ClinicDB, words: list[str], cap: int) -> tuple[set[int] | N
     first = names[0]
     if first[-1] == chr(0x10FFFF):  # no upper bound for the range
         return None, None
-    later = " AND ".join([f"rest : {phrases[0]}", *phrases[1:]])
-    by_later = _fts_ids(db, "patients_fts", later, cap)
+    by_later = engine.later_word_candidates(db, names, cap)
     if by_later is None:
         return None, None
     return (by_later if by_digits is None else by_later & by_digits), first
@@ -155,23 +157,25 @@ def search_rows(
         sql = f"SELECT {cols} FROM patients WHERE {where}"
         args: list[Any] = list(params)
     else:
-        # CROSS JOIN keeps SQLite from walking the whole index and probing the candidates.
+        engine = dialect(db)
         sql = (
-            f"SELECT {cols} FROM json_each(?) AS c CROSS JOIN patients "
+            f"SELECT {cols} FROM {engine.id_list('c')} {engine.ID_LIST_JOIN} patients "
             f"ON patients.id = c.value WHERE {where}"
         )
-        args = [json.dumps(sorted(ids)), *params]
+        args = [engine.id_list_param(sorted(ids)), *params]
         if prefix is not None:
             # Only the first offset + limit rows of each part can reach the page: the range
             # stops early in index order instead of sorting thousands of "Šimk..." rows.
             wanted = offset + limit
             sql = (
-                f"SELECT * FROM ({sql} ORDER BY search_text, patients.id LIMIT ?) UNION "
-                f"SELECT * FROM (SELECT {cols} FROM patients WHERE {where}"
+                f"SELECT * FROM ({sql} ORDER BY search_text, patients.id LIMIT ?) AS listed "
+                f"UNION SELECT * FROM (SELECT {cols} FROM patients WHERE {where}"
                 " AND search_text >= ? AND search_text < ? ORDER BY search_text, id LIMIT ?)"
+                " AS walked"
             )
             args += [wanted, *params, prefix, _prefix_bound(prefix), wanted]
     cursor = db.execute(
-        f"SELECT * FROM ({sql}) ORDER BY search_text, id LIMIT ? OFFSET ?", [*args, limit, offset]
+        f"SELECT * FROM ({sql}) AS page ORDER BY search_text, id LIMIT ? OFFSET ?",
+        [*args, limit, offset],
     )
     return [c[0] for c in cursor.description], cursor.fetchall()

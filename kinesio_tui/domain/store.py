@@ -124,11 +124,28 @@ def append_audit(
     entry["hash"] = signed_entry_hash(key, prev, entry)
     columns = ", ".join(entry)
     marks = ", ".join(f":{name}" for name in entry)
-    cursor = db.execute(f"INSERT INTO audit_log ({columns}) VALUES ({marks})", entry)
+    # The entry's number is given here, one above the last (as SQLite's rowid would be):
+    # PostgreSQL has no rowid, and a sequence would not travel with a copy or a replica.
+    # Safe because every audited write holds the database's write lock.
+    entry_id = db.execute(
+        f"INSERT INTO audit_log (id, {columns}) "
+        f"VALUES ((SELECT coalesce(max(id), 0) + 1 FROM audit_log), {marks}) RETURNING id",
+        entry,
+    ).fetchall()[0][0]
     db.execute(
         "UPDATE audit_head SET mac = ?, key_id = ? WHERE id = 1",
-        [head_signature(key, cursor.lastrowid, entry["hash"]), key.id],
+        [head_signature(key, entry_id, entry["hash"]), key.id],
     )
+
+
+def same_side(column: str, side: str | None) -> tuple[str, list[str]]:
+    """The condition "`column` holds this side, or none when `side` is None", and its
+    argument: `= ?` never matches NULL, and `IS ?` is SQLite's alone (PostgreSQL has
+    `IS NOT DISTINCT FROM`, which SQLite learnt only in 3.39 and which PostgreSQL cannot
+    answer from an index)."""
+    if side is None:
+        return f"{column} IS NULL", []
+    return f"{column} = ?", [side]
 
 
 def retire_ids(db: ClinicDB, table: str, ids: list[int]) -> None:
@@ -136,7 +153,8 @@ def retire_ids(db: ClinicDB, table: str, ids: list[int]) -> None:
     if ids:
         db.execute(
             "INSERT INTO retired_ids (table_name, last_id) VALUES (?, ?) "
-            "ON CONFLICT (table_name) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
+            "ON CONFLICT (table_name) DO UPDATE SET last_id = excluded.last_id "
+            "WHERE excluded.last_id > retired_ids.last_id",
             [table, max(ids)],
         )
 
@@ -197,17 +215,20 @@ def insert_row(
     the records had uuids (the step that gives them one comes later)."""
     if record_uuid:
         row = {**row, "uuid": new_record_uuid()}
+    # Above every id the table has or ever had (the highest removed one is in retired_ids);
+    # written so both engines read it alike (no two-argument max, no rowid).
     next_id = (
-        f"max(coalesce((SELECT max(id) FROM {table}), 0), coalesce((SELECT last_id FROM "
-        "retired_ids WHERE table_name = ?), 0)) + 1"
+        f"(SELECT coalesce(max(v), 0) + 1 FROM (SELECT max(id) AS v FROM {table} "
+        "UNION ALL SELECT last_id FROM retired_ids WHERE table_name = ?) AS ids)"
     )
     with _refused_by_schema(table):
-        cursor = db.execute(
-            f"INSERT INTO {table} (id, {', '.join(row)}) "
-            f"VALUES ({next_id}, {', '.join('?' for _ in row)})",
-            [table, *row.values()],
+        record_id = int(
+            db.execute(
+                f"INSERT INTO {table} (id, {', '.join(row)}) "
+                f"VALUES ({next_id}, {', '.join('?' for _ in row)}) RETURNING id",
+                [table, *row.values()],
+            ).fetchall()[0][0]
         )
-    record_id = int(cursor.lastrowid or 0)
     pid = record_id if table == "patients" else patient_id
     append_audit(db, "create", table, record_id, pid, None, row)
     return record_id

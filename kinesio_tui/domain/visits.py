@@ -27,6 +27,7 @@ from kinesio_tui.domain.store import (
     fresh_version,
     insert_row,
     now_iso,
+    same_side,
     update_row,
 )
 from kinesio_tui.errors import KinesioError, NotFound, ValidationError
@@ -386,9 +387,10 @@ def record_measurement(
     with write_transaction(db):
         _visit, episode = _require_open(db, visit_id)
         pid = episode["patient_id"]
+        side_sql, side_args = same_side("side", row["side"])
         existing = db.execute(
-            "SELECT id, version FROM measurements WHERE visit_id = ? AND test_code = ? AND side IS ?",
-            [visit_id, row["test_code"], row["side"]],
+            f"SELECT id, version FROM measurements WHERE visit_id = ? AND test_code = ? AND {side_sql}",
+            [visit_id, row["test_code"], *side_args],
         ).fetchone()
         check_version(
             "test result", row["test_code"], existing[1] if existing else 0, expected_version
