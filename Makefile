@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench clean lock chromium
+.PHONY: demo test lint typecheck check bench clean lock chromium postgresql
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,17 @@ chromium:
 		&& apt-get update -qq && apt-get install -y -qq chromium; } || { echo \
 		"make test needs Chromium: install it (Debian: apt-get install -y chromium)" >&2; exit 1; }
 
-test: $(STAMP) chromium
+# Every database test runs on SQLite and on a throwaway PostgreSQL 15 cluster the tests start
+# themselves (tests/pg_cluster.py); they fail without it (KINESIO_TEST_ENGINES=sqlite runs the
+# SQLite half only). Installed here when missing, on Debian (as root).
+postgresql:
+	@[ -x /usr/lib/postgresql/15/bin/initdb ] || [ "$${KINESIO_TEST_ENGINES:-postgresql}" = sqlite ] \
+		|| { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && apt-get update -qq \
+		&& apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15; } \
+		|| { echo "make test needs PostgreSQL 15: install it (Debian: apt-get install -y \
+		postgresql-15), or run KINESIO_TEST_ENGINES=sqlite make test" >&2; exit 1; }
+
+test: $(STAMP) chromium postgresql
 	$(BIN)/ruff check kinesio_tui tests benchmarks
 	$(BIN)/ruff format --check kinesio_tui tests benchmarks
 	$(BIN)/mypy

@@ -1,7 +1,17 @@
-"""Shared fixtures: real SQLite files in a temp dir, a fixed clock, the demo clinic."""
+"""Shared fixtures: real SQLite files in a temp dir, a throwaway PostgreSQL cluster, a fixed
+clock, the demo clinic.
+
+Engines: a module opts its database tests into both engines with
+`pytestmark = pytest.mark.engines("sqlite", "postgresql")` (the default is SQLite only); such
+a test asks for `engine` (or `db_target`, `db`, `demo_db`, which do) and runs once per
+engine, the PostgreSQL run marked `postgresql`. `@pytest.mark.sqlite_only` keeps one test on
+SQLite. `KINESIO_TEST_ENGINES=sqlite` runs the SQLite half only (and leaves out every test
+that asks for the cluster); `-m "not postgresql"` does the same from the command line.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -9,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from pg_cluster import NOT_INSTALLED, PgCluster, PgDatabase, database, installed
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect
@@ -20,6 +31,71 @@ from kinesio_tui.domain.visits import complete_visit, start_visit, visits_of
 
 #: The fixed day every test runs on (a Wednesday, a clinic day).
 DAY = date(2026, 11, 25)
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def chosen_engines() -> tuple[str, ...]:
+    """The engines this run tests (KINESIO_TEST_ENGINES, comma-separated; both by default)."""
+    raw = os.environ.get("KINESIO_TEST_ENGINES", ",".join(ENGINES))
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    unknown = sorted(set(names) - set(ENGINES))
+    if unknown or not names:
+        raise pytest.UsageError(
+            f"KINESIO_TEST_ENGINES={raw!r}: name engines among {', '.join(ENGINES)}"
+        )
+    return names
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    chosen_engines()  # a misspelt engine stops the run before anything is collected
+    for line in (
+        "engines(*names): run the module's (or class's, or test's) database tests on these "
+        "engines; the default is sqlite only",
+        "sqlite_only: this test stays on SQLite in a module that runs on both engines",
+        "postgresql: the test runs against the throwaway PostgreSQL cluster",
+    ):
+        config.addinivalue_line("markers", line)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One run per engine for the tests of an opted-in module that reach the database."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("engines")
+    if marker is None:
+        return
+    unknown = sorted(set(marker.args) - set(ENGINES))
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown engines {unknown}")
+    wanted = [name for name in marker.args if name in chosen_engines()]
+    if metafunc.definition.get_closest_marker("sqlite_only") is not None:
+        wanted = [name for name in wanted if name == "sqlite"]
+    metafunc.parametrize(
+        "engine",
+        [
+            pytest.param(
+                name, id=name, marks=[pytest.mark.postgresql] if name == "postgresql" else []
+            )
+            for name in wanted
+        ],
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that use the cluster directly are `postgresql` tests too, and leave the run
+    when KINESIO_TEST_ENGINES leaves PostgreSQL out."""
+    skip_postgresql = "postgresql" not in chosen_engines()
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        uses_cluster = "pg_cluster" in getattr(item, "fixturenames", ())
+        if uses_cluster and item.get_closest_marker("postgresql") is None:
+            item.add_marker(pytest.mark.postgresql)
+        (dropped if skip_postgresql and uses_cluster else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 class FakeClock:
@@ -100,6 +176,34 @@ def held_episode(
         if not (leave_last_open and index == held - 1):
             complete_visit(db, visit.id)
     return pid, eid, planned
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """This test process's throwaway PostgreSQL 15 cluster, started on first use (about
+    1.5-3 s), stopped and deleted at the end of the session."""
+    if not installed():
+        pytest.fail(NOT_INSTALLED, pytrace=False)
+    cluster = PgCluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_database(pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[PgDatabase]:
+    """A fresh empty database owned by kinesio_owner (unaccent and pg_trgm created), dropped
+    after the test. PGPASSFILE points at the cluster's passfile for password (TCP) logins
+    and for the `kinesio` processes a test starts."""
+    monkeypatch.setenv("PGPASSFILE", str(pg_cluster.passfile))
+    with database(pg_cluster) as fresh:
+        yield fresh
+
+
+@pytest.fixture
+def engine() -> str:
+    """The engine a test runs on: sqlite unless its module opts into both
+    (`pytest.mark.engines`), when `pytest_generate_tests` gives each run its own."""
+    return "sqlite"
 
 
 @pytest.fixture
