@@ -1,6 +1,8 @@
 """The root `kinesio` command: its options, and the sub-apps joined under it.
 
 Each module of this package is one sub-app; nothing registers itself by being imported.
+The root knows them by name (`KinesioCommands.MOUNTED`) and imports one only when a command
+line names it (`lazy.py`): a command pays for its own imports, not every command's.
 """
 
 from __future__ import annotations
@@ -9,45 +11,47 @@ import sys
 
 import typer
 
-from kinesio_tui.cli.audit import audit_app
-from kinesio_tui.cli.day import closures_app, day_app
-from kinesio_tui.cli.episodes import episode_app
-from kinesio_tui.cli.export import export_app
-from kinesio_tui.cli.maintenance import maintenance_app
+from kinesio_tui.cli.lazy import LazyGroup, Mounted
 from kinesio_tui.cli.options import RootDbOption, RootOptions, TherapistOption
-from kinesio_tui.cli.outcomes import outcomes_app
-from kinesio_tui.cli.patients import patients_app
-from kinesio_tui.cli.plan import plan_app
-from kinesio_tui.cli.refusal import OneLineUsageErrors, fail
-from kinesio_tui.cli.settings import settings_app
-from kinesio_tui.cli.templates import templates_app
-from kinesio_tui.cli.visits import visit_app
-from kinesio_tui.cli.workstation import open_the_workstation, workstation_app
+from kinesio_tui.cli.refusal import fail
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
+
+
+class KinesioCommands(LazyGroup):
+    """`kinesio`'s commands, in the order `--help` lists them: commands first (init, demo,
+    backup, restore, check, erase, export, outcomes, today), then the groups. A new command
+    or sub-app is a row here; its module is imported only when a command line names it."""
+
+    MOUNTED = (
+        Mounted("init", "kinesio_tui.cli.workstation", "workstation_app"),
+        Mounted("demo", "kinesio_tui.cli.workstation", "workstation_app"),
+        Mounted("backup", "kinesio_tui.cli.maintenance", "maintenance_app"),
+        Mounted("restore", "kinesio_tui.cli.maintenance", "maintenance_app"),
+        Mounted("check", "kinesio_tui.cli.maintenance", "maintenance_app"),
+        Mounted("erase", "kinesio_tui.cli.maintenance", "maintenance_app"),
+        Mounted("export", "kinesio_tui.cli.export", "export_app"),
+        Mounted("outcomes", "kinesio_tui.cli.outcomes", "outcomes_app"),
+        Mounted("patients", "kinesio_tui.cli.patients", "patients_app", group=True),
+        Mounted("episode", "kinesio_tui.cli.episodes", "episode_app", group=True),
+        Mounted("today", "kinesio_tui.cli.day", "day_app"),
+        Mounted("visit", "kinesio_tui.cli.visits", "visit_app", group=True),
+        Mounted("closures", "kinesio_tui.cli.day", "closures_app", group=True),
+        Mounted("plan", "kinesio_tui.cli.plan", "plan_app", group=True),
+        Mounted("audit", "kinesio_tui.cli.audit", "audit_app", group=True),
+        Mounted("templates", "kinesio_tui.cli.templates", "templates_app", group=True),
+        Mounted("settings", "kinesio_tui.cli.settings", "settings_app", group=True),
+    )
+
 
 app = typer.Typer(
     name="kinesio",
     help=_("Kinesiotherapy clinician workstation for the radiculitis and sciatica programme."),
-    cls=OneLineUsageErrors,
+    cls=KinesioCommands,
     pretty_exceptions_show_locals=False,
     no_args_is_help=False,
     add_completion=False,
 )
-# Commands first (init, demo, backup, restore, check, erase, export, outcomes), then the groups.
-app.add_typer(workstation_app)
-app.add_typer(maintenance_app)
-app.add_typer(export_app)
-app.add_typer(outcomes_app)
-app.add_typer(patients_app, name="patients")
-app.add_typer(episode_app, name="episode")
-app.add_typer(day_app)
-app.add_typer(visit_app, name="visit")
-app.add_typer(closures_app, name="closures")
-app.add_typer(plan_app, name="plan")
-app.add_typer(audit_app, name="audit")
-app.add_typer(templates_app, name="templates")
-app.add_typer(settings_app, name="settings")
 
 
 @app.callback(invoke_without_command=True)
@@ -63,6 +67,8 @@ def root(ctx: typer.Context, db: RootDbOption = None, therapist: TherapistOption
         raise fail(error) from None
     ctx.obj = RootOptions(db_path=db, actor=actor)
     if ctx.invoked_subcommand is None:
+        from kinesio_tui.cli.workstation import open_the_workstation
+
         open_the_workstation(ctx)
 
 
