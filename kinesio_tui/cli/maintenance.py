@@ -125,7 +125,12 @@ def check(ctx: typer.Context, db: DbOption = None) -> None:
         raise _say_damaged(error) from None
     finally:
         conn.close()
-    typer.echo(_("Integrity: ok") if not report.integrity else _("Integrity: DAMAGED"))
+    if not report.integrity_checked:
+        typer.echo(
+            _("Integrity: index structure not checked (amcheck is not available to this role)")
+        )
+    else:
+        typer.echo(_("Integrity: ok") if not report.integrity else _("Integrity: DAMAGED"))
     typer.echo(
         _("Links between records: ok")
         if not report.foreign_keys
@@ -140,6 +145,8 @@ def check(ctx: typer.Context, db: DbOption = None) -> None:
         )
     )
     typer.echo(trail_protection(report.audit))
+    for warning in report.warnings:
+        typer.secho(_("Warning: {what}.", what=warning), fg=typer.colors.YELLOW, err=True)
     if report.ok:
         typer.secho(_("Verdict: the database is healthy."), fg=typer.colors.GREEN)
         return

@@ -32,6 +32,7 @@ from typing import Any
 
 from kinesio_tui.audit_key import GENESIS_HASH, AuditKey, key_path, load_key, seal_signature
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.data.engines.catalog import for_db
 from kinesio_tui.domain.store import (
     CLINICAL_TABLES,
     content_hash,
@@ -42,13 +43,6 @@ from kinesio_tui.domain.store import (
 
 #: Columns the history view leaves out: derived or bookkeeping, never clinical.
 QUIET_FIELDS = frozenset({"search_text", "created_at", "updated_at", "version", "uuid"})
-#: The triggers that make the trail append-only; a keyed file must still have every one.
-GUARD_TRIGGERS = (
-    "audit_log_head",
-    "audit_log_no_delete",
-    "audit_log_only_erasure",
-    "audit_head_no_delete",
-)
 #: Columns a row comparison leaves out: the row's own id, and the edit counter.
 _NOT_COMPARED = frozenset({"id", "version"})
 #: Columns a schema step filled in for the records already there, without an entry per
@@ -96,10 +90,6 @@ _COLUMNS = (
 )
 
 
-def _columns(db: ClinicDB, table: str) -> list[str]:
-    return [c[1] for c in db.execute(f"PRAGMA table_info({table})").fetchall()]
-
-
 def _entries(db: ClinicDB, keyed: bool) -> Iterator[dict[str, Any]]:
     columns = _COLUMNS + (", key_id" if keyed else "")
     cursor = db.execute(f"SELECT {columns} FROM audit_log ORDER BY id")
@@ -135,13 +125,6 @@ def _head(db: ClinicDB) -> dict[str, Any] | None:
     return None if row is None else dict(zip([c[0] for c in cursor.description], row, strict=True))
 
 
-def _has_table(db: ClinicDB, name: str) -> bool:
-    found = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]
-    ).fetchone()
-    return found is not None
-
-
 class _Keys:
     """The local key, and what could not be checked for want of another one."""
 
@@ -173,18 +156,9 @@ class _Keys:
 def _structure_problems(
     db: ClinicDB, keys: _Keys, head: dict[str, Any] | None
 ) -> list[AuditProblem]:
-    """A keyed file must keep its guards, its head and its seal."""
-    problems = []
-    present = {
-        r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
-    }
-    for trigger in GUARD_TRIGGERS:
-        if trigger not in present:
-            problems.append(
-                AuditProblem(
-                    None, f"the guard {trigger} was removed: the trail was opened to edits"
-                )
-            )
+    """A keyed file must keep its guards, its head and its seal. On PostgreSQL the guards
+    include the privileges: no role but the owner may update, delete or truncate the trail."""
+    problems = [AuditProblem(None, what) for what in for_db(db).guard_problems(db)]
     if head is None:
         problems.append(
             AuditProblem(
@@ -249,8 +223,9 @@ def _check_head(
 
 def verify_chain(db: ClinicDB) -> AuditReport:
     """Walk the whole trail in id order, then compare every clinical row with its trail."""
-    keyed = "key_id" in _columns(db, "audit_log")
-    head = _head(db) if _has_table(db, "audit_head") else None
+    catalog = for_db(db)
+    keyed = "key_id" in catalog.columns(db, "audit_log")
+    head = _head(db) if catalog.has_table(db, "audit_head") else None
     keys = _Keys(load_key(create=False)) if keyed else None
     problems: list[AuditProblem] = []
     legacy: int | None = None
@@ -340,7 +315,7 @@ def verify_chain(db: ClinicDB) -> AuditReport:
 def _defaults(db: ClinicDB, table: str) -> dict[str, Any]:
     """column -> the value a row gets when an insert leaves it out (constants only)."""
     found: dict[str, Any] = {}
-    for _, name, _, _, default, _ in db.execute(f"PRAGMA table_info({table})").fetchall():
+    for name, default in for_db(db).column_defaults(db, table):
         if name in _NOT_COMPARED or name in _GIVEN_BY_A_STEP:
             continue
         if default is None or default.upper() == "NULL":
@@ -485,8 +460,9 @@ def _table_problems(db: ClinicDB, table: str) -> list[AuditProblem]:
 def record_problems(db: ClinicDB, erasures: dict[int, int] | None = None) -> list[AuditProblem]:
     """Every clinical row that differs from the state its audit entries replay to."""
     problems: list[AuditProblem] = []
+    catalog = for_db(db)
     for table in CLINICAL_TABLES:
-        if _has_table(db, table):
+        if catalog.has_table(db, table):
             problems += _table_problems(db, table)
     return problems
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.data.engines.catalog import for_db
 from kinesio_tui.maintenance.audit import AuditReport, verify_chain
 
 
@@ -15,6 +16,11 @@ class CheckReport:
     integrity: list[str]
     foreign_keys: list[str]
     audit: AuditReport
+    #: False when the engine could not look at the stored structure (PostgreSQL without
+    #: amcheck, or without the right to run it): "not checked", never "ok".
+    integrity_checked: bool = True
+    #: Worth knowing, not wrong: e.g. the trail signed with more than one audit key.
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -30,14 +36,32 @@ class CheckReport:
 
 
 def check_database(db: ClinicDB) -> CheckReport:
-    """Run PRAGMA integrity_check, PRAGMA foreign_key_check and the audit chain verification."""
-    integrity = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall()]
-    fk = [
-        f"{table} row {rowid} points at a missing {parent} record"
-        for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check").fetchall()
-    ]
+    """The engine's own structure check (SQLite: PRAGMA integrity_check; PostgreSQL:
+    amcheck when it may), every link between records, and the audit chain verification."""
+    catalog = for_db(db)
+    integrity = catalog.integrity_problems(db)
     return CheckReport(
-        integrity=[] if integrity == ["ok"] else integrity,
-        foreign_keys=fk,
+        integrity=integrity or [],
+        foreign_keys=catalog.foreign_key_problems(db),
         audit=verify_chain(db),
+        integrity_checked=integrity is not None,
+        warnings=tuple(_key_warnings(db)),
     )
+
+
+def _key_warnings(db: ClinicDB) -> list[str]:
+    """Every computer writing to one database must sign with the same audit key (rooms on
+    PostgreSQL: copy audit.key to each); a trail signed with several is a setup to fix."""
+    keys = [
+        str(key_id)
+        for (key_id,) in db.execute(
+            "SELECT DISTINCT key_id FROM audit_log WHERE key_id IS NOT NULL ORDER BY key_id"
+        ).fetchall()
+    ]
+    if len(keys) < 2:
+        return []
+    return [
+        f"the audit trail is signed with {len(keys)} different audit keys ({', '.join(keys)}): "
+        "every computer that writes to this database must use the same audit.key (copy it "
+        "to each, or set KINESIO_AUDIT_KEY), or the others' entries cannot be checked"
+    ]

@@ -16,6 +16,12 @@ what is pending (the old pages are still in the main file) and running it again 
 The erased ids are retired: no new record is ever given them.
 
 Backups taken before the erasure still hold the patient until they rotate out.
+
+On PostgreSQL the same rows go in the same way (foreign keys checked at commit, the trail
+blanked through the owner's kinesio_erase_audit_content: the application's role may not
+update it), but the erased values stay in dead row versions until autovacuum reclaims them,
+and in WAL archives, standbys and head office's copy until those rotate: `finish_erasure`
+says so every time, and the README does too.
 """
 
 from __future__ import annotations
@@ -25,11 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kinesio_tui.data.db import ClinicDB, write_transaction
+from kinesio_tui.data.engines.catalog import Catalog, Link, for_db
 from kinesio_tui.domain.store import append_audit, fetch_row, retire_ids
 from kinesio_tui.maintenance.holders import describe_holders
-
-#: How long the last step waits for other connections' reads to end (milliseconds).
-CHECKPOINT_WAIT_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -44,41 +48,19 @@ class Erasure:
         return self.pending is None
 
 
-#: Never walked into: the trail itself and the migration bookkeeping.
-_SKIP = frozenset({"audit_log", "audit_head", "retired_ids", "_sqlite_migrations"})
-
-
-def _tables(db: ClinicDB) -> list[str]:
-    rows = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    ).fetchall()
-    virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
-    return [
-        name
-        for name, _ in rows
-        if name not in _SKIP
-        and name not in virtual
-        and not any(name.startswith(f"{v}_") for v in virtual)  # FTS shadow tables
-    ]
-
-
-def _links(db: ClinicDB, tables: list[str]) -> list[tuple[str, str, str, str]]:
-    """(child table, child column, parent table, parent column) for every foreign key."""
-    links = []
+def _links(db: ClinicDB, catalog: Catalog, tables: list[str]) -> list[Link]:
+    """Every foreign key, and every patient_id column (a link whether declared or not)."""
+    found = catalog.links(db, tables)
     for table in tables:
-        for fk in db.execute(f"PRAGMA foreign_key_list({table})").fetchall():
-            parent, column, parent_column = fk[2], fk[3], fk[4] or "id"
-            links.append((table, column, parent, parent_column))
-        columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})").fetchall()]
-        if table != "patients" and "patient_id" in columns:
-            links.append((table, "patient_id", "patients", "id"))
-    return links
+        if table != "patients" and "patient_id" in catalog.columns(db, table):
+            found.append(Link(table, "patient_id", "patients", "id"))
+    return found
 
 
-def _reachable(db: ClinicDB, patient_id: int) -> dict[str, set[int]]:
-    """rowids of every row that belongs to the patient, by table."""
-    tables = _tables(db)
-    links = _links(db, tables)
+def _reachable(db: ClinicDB, catalog: Catalog, patient_id: int) -> dict[str, set[int]]:
+    """ids of every row that belongs to the patient, by table."""
+    tables = catalog.record_tables(db)
+    links = _links(db, catalog, tables)
     found: dict[str, set[int]] = defaultdict(set)
     found["patients"].add(patient_id)
     frontier = {"patients"}
@@ -87,25 +69,19 @@ def _reachable(db: ClinicDB, patient_id: int) -> dict[str, set[int]]:
         for child, column, parent, parent_column in links:
             if parent not in frontier or child not in tables:
                 continue
-            keys = sorted(found[parent]) if parent_column == "id" else []
+            keys = sorted(found[parent])
             if parent_column != "id":
-                marks = ",".join("?" * len(found[parent]))
+                where, params = catalog.in_list("id", keys)
                 keys = [
                     r[0]
                     for r in db.execute(
-                        f"SELECT {parent_column} FROM {parent} WHERE rowid IN ({marks})",
-                        sorted(found[parent]),
+                        f"SELECT {parent_column} FROM {parent} WHERE {where}", params
                     ).fetchall()
                 ]
             if not keys:
                 continue
-            marks = ",".join("?" * len(keys))
-            rows = {
-                int(r[0])
-                for r in db.execute(
-                    f"SELECT rowid FROM {child} WHERE {column} IN ({marks})", keys
-                ).fetchall()
-            }
+            where, params = catalog.in_list(column, keys)
+            rows = {int(r[0]) for r in db.execute(f"SELECT id FROM {child} WHERE {where}", params)}
             if rows - found[child]:
                 found[child] |= rows
                 grown.add(child)
@@ -122,22 +98,18 @@ def was_erased(db: ClinicDB, patient_id: int) -> bool:
 
 
 def finish_erasure(db: ClinicDB) -> str | None:
-    """Make sure erased values are gone from the file's bytes; None when done, else what is
-    pending. Vacuums when the file has free pages, then checkpoints and truncates the WAL."""
-    db.execute("PRAGMA secure_delete = ON")
-    try:
-        if db.execute("PRAGMA freelist_count").fetchone()[0]:
-            db.execute("VACUUM")
-    finally:
-        db.execute("PRAGMA secure_delete = OFF")
-    timeout = db.execute("PRAGMA busy_timeout").fetchone()[0]
-    db.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
-    try:
-        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    """Make sure erased values are gone from the database's bytes; None when done, else
+    what is pending. SQLite: vacuums when the file has free pages, then checkpoints and
+    truncates the WAL. PostgreSQL: says what only time (and the server's operators) can do."""
+    if getattr(db, "kind", "sqlite") == "postgresql":
+        from kinesio_tui.data.engines.pg_catalog import PENDING_NOTE
+
+        return PENDING_NOTE
+    from kinesio_tui.data.engines.sqlite_catalog import release_erased_pages
+
+    done = release_erased_pages(db)
     wal = Path(f"{db.path}-wal")
-    if not busy and (not wal.exists() or wal.stat().st_size == 0):
+    if done and (not wal.exists() or wal.stat().st_size == 0):
         return None
     return (
         "old copies of the erased records stay in the database file while another program "
@@ -150,37 +122,31 @@ def erase_patient(db: ClinicDB, patient_id: int) -> Erasure:
     """Erase a patient and everything recorded about them; says what was removed and
     whether anything is pending. Raises NotFound if there is no such patient (an erased
     one included: use finish_erasure for that). The removal is one transaction."""
-    db.execute("PRAGMA secure_delete = ON")  # overwrite freed pages: the values really go
+    catalog = for_db(db)
+    sqlite = getattr(db, "kind", "sqlite") != "postgresql"
+    if sqlite:  # overwrite freed pages: the values really go
+        from kinesio_tui.data.engines.sqlite_catalog import secure_delete
+
+        secure_delete(db, True)
     try:
         with write_transaction(db):
             fetch_row(db, "patients", patient_id)
             # The rows point at each other; checking keys at commit lets us delete in any order.
-            db.execute("PRAGMA defer_foreign_keys = ON")
-            rows = _reachable(db, patient_id)
+            catalog.defer_links(db)
+            rows = _reachable(db, catalog, patient_id)
             for table, ids in rows.items():
                 ordered = sorted(ids)
                 retire_ids(db, table, ordered)
                 for start in range(0, len(ordered), 500):
-                    chunk = ordered[start : start + 500]
-                    db.execute(
-                        f"DELETE FROM {table} WHERE rowid IN ({','.join('?' * len(chunk))})",
-                        chunk,
-                    )
-            db.execute(
-                "UPDATE audit_log SET old = NULL, new = NULL "
-                "WHERE patient_id = ? AND (old IS NOT NULL OR new IS NOT NULL)",
-                [patient_id],
-            )
-            # Full-text indexes keep deleted terms in old segments until merged.
-            for (fts,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND upper(sql) LIKE 'CREATE VIRTUAL TABLE%USING FTS5%'"
-            ).fetchall():
-                db.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
+                    where, params = catalog.in_list("id", ordered[start : start + 500])
+                    db.execute(f"DELETE FROM {table} WHERE {where}", params)
+            catalog.blank_trail(db, patient_id)
+            catalog.after_erasure(db)
             counts = {table: len(ids) for table, ids in sorted(rows.items())}
             append_audit(
                 db, "erase", "patients", patient_id, patient_id, None, {"rows_removed": counts}
             )
     finally:
-        db.execute("PRAGMA secure_delete = OFF")
+        if sqlite:
+            secure_delete(db, False)
     return Erasure(counts, finish_erasure(db))
