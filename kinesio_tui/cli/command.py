@@ -30,6 +30,7 @@ class KinesioCommands(LazyGroup):
         Mounted("restore", "kinesio_tui.cli.maintenance", "maintenance_app"),
         Mounted("check", "kinesio_tui.cli.maintenance", "maintenance_app"),
         Mounted("erase", "kinesio_tui.cli.maintenance", "maintenance_app"),
+        Mounted("migrate", "kinesio_tui.cli.transfer", "transfer_app"),
         Mounted("export", "kinesio_tui.cli.export", "export_app"),
         Mounted("outcomes", "kinesio_tui.cli.outcomes", "outcomes_app"),
         Mounted("patients", "kinesio_tui.cli.patients", "patients_app", group=True),

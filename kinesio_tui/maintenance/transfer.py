@@ -1,0 +1,255 @@
+"""Copy a whole clinic into an empty database, and prove the copy is the same clinic.
+
+`kinesio migrate --to` moves a clinic from its SQLite file into an empty PostgreSQL database
+(or from either into a new SQLite file, an offline copy); `kinesio backup` on PostgreSQL is
+the same copy into a portable kinesio SQLite file. One copier serves them all:
+
+1. The target must be empty (a new or 0-byte file; a PostgreSQL schema that is absent or
+   has nothing in it). Anything else is refused before anything is written there.
+2. The source is read in one snapshot (SQLite: one read transaction; PostgreSQL: REPEATABLE
+   READ, READ ONLY), so a workstation writing meanwhile does not tear the copy; its audit
+   trail must verify before anything is copied.
+3. The target's schema is created at the current step; the records are copied table by
+   table, parents before children, with their ids and uuids as they are; then the trail
+   (its head follows each entry, as on every write) and the retired ids; then the head's
+   signature and seal are taken over from the source.
+4. Before the copy is kept: the same number of rows per table, the same SHA-256 over every
+   row in id order on both sides, the head identical, and the target's trail verifying.
+   A new file is written under a temporary name and named only then; PostgreSQL commits
+   only then. Any difference leaves the target as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
+from kinesio_tui.domain.store import CLINICAL_TABLES
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.locations import private_dir
+from kinesio_tui.private_files import TargetExists, link_new, partial_name
+
+#: Copied in this order: clinical records parents first (CLINICAL_TABLES is in link order,
+#: test_migrate checks it), then the trail, then the ids erasures retired.
+COPIED_TABLES = (*CLINICAL_TABLES, "audit_log", "retired_ids")
+#: The head's columns a trail of the same entries does not recompute: its signature and the
+#: seal of entries from before keying. The head trigger recomputes the rest on every append.
+HEAD_TAKEN_OVER = ("key_id", "mac", "legacy_entries", "legacy_hash", "seal", "seal_key_id")
+#: Rows read and written per batch.
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a clinic's copy must reproduce: rows per table and one SHA-256 over them all."""
+
+    counts: dict[str, int]
+    digest: str
+
+
+@dataclass(frozen=True)
+class Copied:
+    """A copy made and checked: where from, where to, what was compared."""
+
+    source: str
+    target: str
+    fingerprint: Fingerprint
+    audit_entries: int
+
+
+class CopyRefused(KinesioError):
+    """The target is not empty, or the source cannot be copied as it is."""
+
+
+def _order_key(table: str) -> str:
+    return "table_name" if table == "retired_ids" else "id"
+
+
+def columns_of(db: ClinicDB, table: str) -> list[str]:
+    """The table's columns in their order (the same on both engines' schemas)."""
+    cursor = db.execute(f"SELECT * FROM {table} LIMIT 0")
+    return [str(column[0]) for column in cursor.description]
+
+
+def _rows(db: ClinicDB, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    cursor = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {_order_key(table)}")
+    while batch := cursor.fetchmany(BATCH):
+        yield from (tuple(row) for row in batch)
+
+
+def _canonical(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise CopyRefused(  # a BLOB or a driver type the schema never stores: say so, copy nothing
+        "Cannot copy the clinic", f"a value of type {type(value).__name__} is not a clinic value"
+    )
+
+
+def _row_bytes(row: Sequence[Any]) -> bytes:
+    return json.dumps(
+        [_canonical(value) for value in row], ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8", "surrogatepass")
+
+
+def fingerprint(db: ClinicDB) -> Fingerprint:
+    """Rows per copied table, and the SHA-256 of every row (columns in table order, rows in
+    id order) of those tables and of the audit head, the tables' names between them."""
+    digest = hashlib.sha256()
+    counts: dict[str, int] = {}
+    for table in (*COPIED_TABLES, "audit_head"):
+        columns = columns_of(db, table)
+        digest.update(_row_bytes([table, *columns]) + b"\n")
+        rows = 0
+        for row in _rows(db, table, columns):
+            digest.update(_row_bytes(row) + b"\n")
+            rows += 1
+        counts[table] = rows
+    return Fingerprint(counts, digest.hexdigest())
+
+
+@contextlib.contextmanager
+def _snapshot(db: ClinicDB) -> Iterator[ClinicDB]:
+    """Every read in the block sees the same committed state; writers are not blocked
+    (SQLite in WAL mode: one read transaction)."""
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("ROLLBACK")
+
+
+def _write_rows(
+    db: ClinicDB, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> int:
+    marks = ", ".join("?" for _ in columns)
+    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    written = 0
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            db.conn.executemany(insert, batch)
+            written += len(batch)
+            batch.clear()
+    if batch:
+        db.conn.executemany(insert, batch)
+        written += len(batch)
+    return written
+
+
+def _verified(db: ClinicDB, side: str) -> int:
+    """The number of entries of a trail that verifies; else refused, saying what is wrong."""
+    # Deferred as everywhere: the verifier brings the domain's write path.
+    from kinesio_tui.maintenance.audit import verify_chain
+
+    report = verify_chain(db)
+    if not report.ok:
+        raise CopyRefused(
+            "Cannot copy the clinic",
+            f"the {side}'s audit trail does not verify ({report.problems[0]}); "
+            "nothing was copied. Run `kinesio check` on it.",
+        )
+    return report.entries
+
+
+def _empty_target(db: ClinicDB, label: str) -> None:
+    """A freshly created schema holds no records, no trail and no retired ids."""
+    for table in COPIED_TABLES:
+        if db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
+            raise CopyRefused(
+                "Cannot copy the clinic", f"{label} is not empty ({table}); nothing was copied."
+            )
+
+
+def _fill(source: ClinicDB, target: ClinicDB) -> None:
+    """Copy every table and take the head's signature over, inside the target's write
+    transaction (the caller's)."""
+    for table in COPIED_TABLES:
+        columns = columns_of(source, table)
+        _write_rows(target, table, columns, _rows(source, table, columns))
+    head_columns = ", ".join(HEAD_TAKEN_OVER)
+    head = source.execute(f"SELECT {head_columns} FROM audit_head WHERE id = 1").fetchone()
+    assignments = ", ".join(f"{column} = ?" for column in HEAD_TAKEN_OVER)
+    target.execute(f"UPDATE audit_head SET {assignments} WHERE id = 1", list(head))
+
+
+def _compare(expected: Fingerprint, target: ClinicDB, label: str) -> None:
+    found = fingerprint(target)
+    differing = [
+        f"{table} {expected.counts[table]} -> {found.counts.get(table)}"
+        for table in expected.counts
+        if found.counts.get(table) != expected.counts[table]
+    ]
+    if differing:
+        raise CopyRefused(
+            "Copy not kept",
+            f"{label} does not hold the same records ({'; '.join(differing)}); "
+            "it was left as it was.",
+        )
+    if found.digest != expected.digest:
+        raise CopyRefused(
+            "Copy not kept",
+            f"{label} does not hold the same values (SHA-256 of the rows differs); "
+            "it was left as it was.",
+        )
+
+
+def _refuse_existing_file(path: Path) -> None:
+    kind = inspect_file(path)  # a folder, a device, another program's file: refused here
+    if kind == "kinesio":
+        raise CopyRefused(
+            "Cannot copy the clinic",
+            f"{path} already holds a kinesio-tui database; the copy goes only into a new "
+            "file. Nothing was changed.",
+        )
+    if kind == "blank" and path.exists():
+        raise CopyRefused(
+            "Cannot copy the clinic",
+            f"{path} already exists; the copy goes only into a new file. Nothing was changed.",
+        )
+
+
+def copy_to_file(source: ClinicDB, dest: Path, *, actor: str) -> Copied:
+    """Copy the clinic into a new SQLite file at `dest` (refused if anything is there)."""
+    dest = Path(dest).expanduser()
+    _refuse_existing_file(dest)
+    if not dest.parent.exists():
+        private_dir(dest.parent)
+    tmp = partial_name(dest)
+    try:
+        with _snapshot(source):
+            entries = _verified(source, "source")
+            expected = fingerprint(source)
+            target = connect(tmp, actor=actor)
+            try:
+                with write_transaction(target):
+                    _empty_target(target, str(dest))
+                    _fill(source, target)
+                    _compare(expected, target, str(dest))
+                    _verified(target, "copy")
+            finally:
+                target.close()
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        try:
+            link_new(tmp, dest)
+        except TargetExists:
+            raise CopyRefused(
+                "Cannot copy the clinic",
+                f"{dest} appeared while copying; it was left as it is.",
+            ) from None
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    return Copied(_label(source), str(dest), expected, entries)
+
+
+def _label(db: ClinicDB) -> str:
+    return str(db.path)

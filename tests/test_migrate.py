@@ -1,0 +1,144 @@
+"""`kinesio migrate --to`: the whole clinic copied into an empty database and proved equal.
+
+Real files, the real `kinesio` process for the command line; the copy is compared row by
+row here too, not only by the copier's own fingerprint.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from real_cli import assert_one_line_refusal, assert_unchanged, files_state, foreign_sqlite, run
+
+from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.domain.search import search_rows
+from kinesio_tui.domain.store import CLINICAL_TABLES
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.maintenance.audit import verify_chain
+from kinesio_tui.maintenance.transfer import (
+    COPIED_TABLES,
+    columns_of,
+    copy_to_file,
+    fingerprint,
+)
+
+
+def _all_rows(db: ClinicDB) -> dict[str, list[tuple[object, ...]]]:
+    """Every copied table's rows (and the head) in id order, read independently of the copier."""
+    rows: dict[str, list[tuple[object, ...]]] = {}
+    for table in (*COPIED_TABLES, "audit_head"):
+        key = "table_name" if table == "retired_ids" else "id"
+        rows[table] = [tuple(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY {key}")]
+    return rows
+
+
+def test_clinical_tables_are_listed_parents_first(db: ClinicDB) -> None:
+    """The copier inserts in CLINICAL_TABLES order: every link must point at a table before."""
+    seen: set[str] = set()
+    for table in CLINICAL_TABLES:
+        parents = {row[2] for row in db.execute(f"PRAGMA foreign_key_list({table})")}
+        assert parents <= seen | {table}, (table, parents - seen)
+        seen.add(table)
+    # and nothing that holds records is left out of the copy
+    tables = {
+        row[0]
+        for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not row[0].startswith(("patients_fts", "patients_trigram", "_sqlite", "sqlite_"))
+    }
+    assert tables == {*COPIED_TABLES, "audit_head"}
+
+
+def test_the_demo_clinic_copied_to_a_new_file_is_the_same_clinic(
+    demo_db: ClinicDB, tmp_path: Path
+) -> None:
+    dest = tmp_path / "copies" / "offline.db"
+    done = copy_to_file(demo_db, dest, actor="tester")
+    assert done.target == str(dest)
+    assert done.fingerprint == fingerprint(demo_db)
+    assert done.fingerprint.counts["patients"] > 10
+    assert done.fingerprint.counts["audit_log"] == done.audit_entries > 1000
+    assert (dest.stat().st_mode & 0o777) == 0o600
+    assert (dest.parent.stat().st_mode & 0o777) == 0o700
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["offline.db"]  # no leftovers
+    copy = connect(dest, actor="tester")
+    try:
+        assert _all_rows(copy) == _all_rows(demo_db)
+        report = verify_chain(copy)
+        assert report.ok, report.problems[:3]
+        assert report.entries == done.audit_entries
+        # the copy searches like the original (its search index was built as rows went in)
+        for query in ("mock", "žemait", "612 40"):
+            found = search_rows(copy, query, columns=("id",))[1]
+            assert found == search_rows(demo_db, query, columns=("id",))[1] != []
+    finally:
+        copy.close()
+
+
+def test_the_fingerprint_changes_with_any_one_value(demo_db: ClinicDB, tmp_path: Path) -> None:
+    before = fingerprint(demo_db)
+    demo_db.execute("UPDATE patients SET phone = phone || '1' WHERE id = 1")
+    changed = fingerprint(demo_db)
+    assert changed.counts == before.counts
+    assert changed.digest != before.digest
+
+
+def test_migrate_command_copies_and_says_what_it_verified(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "copy.db"
+    ran = run("migrate", "--to", str(dest), "--db", str(demo_db_path))
+    assert ran.code == 0, ran
+    assert ran.out.startswith(f"Copied {demo_db_path} to {dest}: "), ran
+    assert "both audit trails verified" in ran.out
+    check = run("check", "--db", str(dest))
+    assert check.code == 0, check
+    assert "Audit trail: ok" in check.out
+
+
+@pytest.mark.parametrize("what", ["kinesio", "empty file", "foreign", "folder"])
+def test_a_target_that_is_not_new_is_refused_and_left_as_it_was(
+    what: str, demo_db_path: Path, tmp_path: Path
+) -> None:
+    place = tmp_path / "place"
+    place.mkdir()
+    target = place / "target.db"
+    if what == "kinesio":
+        connect(target).close()
+    elif what == "empty file":
+        target.touch(mode=0o600)
+    elif what == "foreign":
+        foreign_sqlite(target)
+    else:
+        target.mkdir()
+    before = files_state(place)
+    ran = run("migrate", "--to", str(target), "--db", str(demo_db_path))
+    assert_one_line_refusal(ran)
+    assert_unchanged(before, place, ran)
+
+
+def test_a_source_whose_trail_does_not_verify_is_not_copied(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    raw = sqlite3.connect(demo_db_path)
+    raw.execute("DROP TRIGGER audit_log_only_erasure")
+    raw.execute("UPDATE audit_log SET actor = 'someone else' WHERE id = 5")
+    raw.commit()
+    raw.close()
+    dest = tmp_path / "copies"
+    dest.mkdir()
+    ran = run("migrate", "--to", str(dest / "copy.db"), "--db", str(demo_db_path))
+    assert_one_line_refusal(ran)
+    assert "audit trail does not verify" in ran.err
+    assert list(dest.iterdir()) == []
+
+
+def test_copy_to_file_refuses_its_own_source(demo_db: ClinicDB) -> None:
+    with pytest.raises(KinesioError, match="already holds a kinesio-tui database"):
+        copy_to_file(demo_db, demo_db.path, actor="tester")
+    assert verify_chain(demo_db).ok
+
+
+def test_columns_are_read_in_table_order(db: ClinicDB) -> None:
+    assert columns_of(db, "audit_head")[:4] == ["id", "entries", "last_id", "last_hash"]
