@@ -333,3 +333,49 @@ def test_every_value_on_the_patient_screen_says_which_visit_it_is_from(
         assert "(v1→v33: -8, -100%)" in programme_part(app, "vas")
 
     on_patient(demo_db_path, "petrauskas", script)
+
+
+def test_the_visit_screens_css_is_ready_behind_the_first_patient_screen(
+    demo_db_path: Path,
+) -> None:
+    """The visit screens' CSS is parsed behind the patient screen (views/visit_css.py):
+    Enter then finds it loaded, and the visit is styled by it."""
+    from kinesio_tui.views.visit import VisitScreen
+    from kinesio_tui.views.visit_css import visit_css_loaded
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert visit_css_loaded(app)
+        sheet = app.stylesheet
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, VisitScreen)
+        assert app.stylesheet is sheet  # not parsed again as the visit opened
+        header = app.screen.query_one("#visit-header")
+        assert header.styles.height is not None and header.styles.height.value == 1
+        assert app.screen.query_one("#visit-note").border_title
+
+    on_patient(demo_db_path, "petrauskas", script)
+
+
+def test_visit_css_parsed_for_an_older_stylesheet_is_not_adopted(demo_db_path: Path) -> None:
+    """If the app's stylesheet changed while the copy was parsed, Textual loads the CSS
+    itself as the visit opens: the copy never drops what was added meanwhile."""
+    from kinesio_tui.views.visit_css import adopt_visit_css, parse_visit_css, visit_css_loaded
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await app.workers.wait_for_complete()
+        app.stylesheet = app.stylesheet.copy()  # as if nothing was loaded yet
+        app.stylesheet.source.pop(next(k for k in app.stylesheet.source if "visit" in k[0]))
+        assert not visit_css_loaded(app)
+        parsed = parse_visit_css(app)
+        app.stylesheet.add_source("Static { height: 3; }", read_from=("elsewhere", ""))
+        assert not adopt_visit_css(app, parsed)
+        assert not visit_css_loaded(app)
+        assert app.stylesheet.has_source("elsewhere", "")
+        fresh = parse_visit_css(app)
+        assert adopt_visit_css(app, fresh)
+        assert visit_css_loaded(app) and app.stylesheet.has_source("elsewhere", "")
+
+    on_patient(demo_db_path, "petrauskas", script)

@@ -180,6 +180,42 @@ async def test_visit_out_of_order_is_refused(demo_db_path: Path) -> None:
 
 
 @sync
+async def test_doctor_form_choice_opens_its_list_by_key_and_by_click(demo_db_path: Path) -> None:
+    """A choice's list is built the first time it opens (views/choice.py): Enter opens it
+    on the choice shown, arrows and Enter choose (saved at once), a click opens it too."""
+    visit = new_patient_visit(demo_db_path)
+    app = VisitHarness(demo_db_path, visit.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        form = app.screen.query_one(DoctorForm)
+        sign = form.query_one("#f-slr_sign-R", Select)
+        sign.focus()
+        await press(pilot, "enter")
+        assert sign.expanded
+        assert "negative" in str(app.focused.render_line(1).text)  # type: ignore[union-attr]
+        await press(pilot, "down", "down", "enter")  # past the blank line, past "negative"
+        assert not sign.expanded and app.focused is sign
+        assert sign.value == "positive"
+        saved = {(m.test_code, m.side): m.value for m in measurements_of(app.db, visit.id)}
+        assert saved == {("slr_sign", "R"): "positive"}
+
+        await press(pilot, "enter")  # open again: the list is on the value chosen
+        assert sign.expanded
+        await press(pilot, "up", "enter")
+        assert sign.value == "negative"
+        saved = {(m.test_code, m.side): m.value for m in measurements_of(app.db, visit.id)}
+        assert saved == {("slr_sign", "R"): "negative"}
+
+        left = form.query_one("#f-slr_sign-L", Select)
+        await pilot.click(left)
+        await pilot.pause()
+        assert left.expanded
+        await press(pilot, "escape")
+        assert not left.expanded and left.is_blank()
+        assert isinstance(app.screen, VisitScreen)
+
+
+@sync
 async def test_doctor_form_saves_typed_values_and_red_flags(demo_db_path: Path) -> None:
     visit = new_patient_visit(demo_db_path)
     assert visit.kind == "doctor" and visit.module == 1

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -28,6 +28,7 @@ from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.hold import hold_words
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.row_table import Column, RowTable
+from kinesio_tui.views.visit_css import adopt_visit_css, parse_visit_css, visit_css_loaded
 from kinesio_tui.views.widgets import (
     Confirm,
     ProgrammePanel,
@@ -214,6 +215,14 @@ class PatientScreen(Screen[None]):
             ]
         )
         table.focus()
+        if not visit_css_loaded(self.app):
+            self.call_after_refresh(self.warm_visit_css)
+
+    @work(thread=True, group="warm-up-css", exit_on_error=False)
+    def warm_visit_css(self) -> None:
+        """Parse the visit screens' CSS behind this screen's first frame (views/visit_css.py)."""
+        parsed = parse_visit_css(self.app)
+        self.app.call_from_thread(adopt_visit_css, self.app, parsed)
 
     def show_patient(self, patient_id: int) -> None:
         """Make this (already built) screen another patient's; it redraws all on resume.
