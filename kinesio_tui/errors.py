@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from kinesio_tui.i18n import _
 
 
@@ -75,3 +77,62 @@ class DatabaseDamaged(KinesioError):
 
 class ProtocolError(KinesioError):
     """The protocol or catalog data file is broken; names the file and the key."""
+
+
+#: Why the database refused a row: a link to a missing record, a duplicate of a unique
+#: value, a value outside a CHECK (or a NOT NULL), text it cannot store (a lone surrogate,
+#: NUL on PostgreSQL), a number beyond 64 bits.
+RefusalKind = Literal["link", "duplicate", "check", "characters", "number"]
+
+
+class RecordRefused(KinesioError):
+    """The database's schema refused a row; nothing of the statement was written.
+
+    Raised by either engine instead of its driver's integrity errors. `reason` is the
+    engine's own message: constraint and trigger names, never a value (PostgreSQL's DETAIL,
+    which quotes values, is left out).
+    """
+
+    def __init__(self, kind: RefusalKind, reason: str) -> None:
+        super().__init__(_("Record refused"), reason)
+        self.kind: RefusalKind = kind
+        self.reason = reason
+
+
+class DatabaseGone(KinesioError):
+    """The connection is closed or was lost (the program is closing, the server went away)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(
+            _("Database connection lost"),
+            _("The connection to {label} is closed; nothing more was saved.", label=label),
+        )
+
+
+class DatabaseUnreachable(KinesioError):
+    """A PostgreSQL server that cannot be reached or refuses us; `reason` is libpq's line."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        super().__init__(
+            _("Cannot connect"),
+            _("Cannot connect to {label}: {reason}", label=label, reason=reason),
+        )
+        self.label = label
+        self.reason = reason
+
+
+class SchemaPending(KinesioError):
+    """The database's schema is missing, behind, or not granted to this role, and this role
+    may not change that; `why` says which, `app_role` is the role to name in `kinesio init`."""
+
+    def __init__(self, label: str, why: str, app_role: str) -> None:
+        super().__init__(
+            _("Database not ready"),
+            _(
+                "{label} {why}: run `kinesio init --app-role {role}` as the database owner "
+                "(with --db naming this database and the owner's role); nothing was changed.",
+                label=label,
+                why=why,
+                role=app_role,
+            ),
+        )

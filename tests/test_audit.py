@@ -35,6 +35,7 @@ from kinesio_tui.domain.patients import (
 )
 from kinesio_tui.domain.store import canonical, content_hash
 from kinesio_tui.domain.visits import record_measurement, record_pir_cycle, start_visit, visits_of
+from kinesio_tui.errors import RecordRefused
 from kinesio_tui.maintenance.audit import history, verify_chain
 
 GENESIS = "0" * 64
@@ -182,11 +183,11 @@ def test_every_change_is_recorded_with_who_and_old_and_new(trail: Path) -> None:
 def test_the_trail_refuses_update_and_delete_through_sql(trail: Path) -> None:
     db = connect(trail)
     try:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(RecordRefused, match="append-only"):
             db.execute("UPDATE audit_log SET actor = 'someone else' WHERE id = 1")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(RecordRefused, match="append-only"):
             db.execute("DELETE FROM audit_log WHERE id = 5")
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(RecordRefused):
             db.execute("DELETE FROM audit_head")
     finally:
         db.close()

@@ -56,7 +56,7 @@ def _surnames(path: Path) -> list[str]:
 def test_backup_while_open_includes_what_is_still_in_the_wal(db: ClinicDB, tmp_path: Path) -> None:
     db.execute("PRAGMA wal_autocheckpoint = 0")  # keep the commits in the WAL only
     _add(db, "InWal")
-    target = backup_database(db.path, tmp_path / "copy.db")
+    target = backup_database(db.file, tmp_path / "copy.db")
     assert _surnames(target) == ["InWal"]
     assert _mode(target) == 0o600
     assert not Path(f"{target}-wal").exists()  # one self-contained file
@@ -67,7 +67,7 @@ def test_backup_while_open_includes_what_is_still_in_the_wal(db: ClinicDB, tmp_p
 
 def test_backup_command_default_and_explicit_destination(db: ClinicDB, tmp_path: Path) -> None:
     _add(db, "Copied")
-    result = runner.invoke(app, ["backup", "--db", str(db.path)])
+    result = runner.invoke(app, ["backup", "--db", str(db.file)])
     assert result.exit_code == 0, result.output
     made = Path(result.output.split("Backup written: ")[1].strip())
     assert made.parent == backups_dir()
@@ -76,7 +76,7 @@ def test_backup_command_default_and_explicit_destination(db: ClinicDB, tmp_path:
     assert _surnames(made) == ["Copied"]
     folder = tmp_path / "usb"
     folder.mkdir()
-    result = runner.invoke(app, ["backup", str(folder), "--db", str(db.path)])
+    result = runner.invoke(app, ["backup", str(folder), "--db", str(db.file)])
     assert result.exit_code == 0
     assert [p.suffix for p in folder.iterdir()] == [".db"]
 
@@ -90,12 +90,12 @@ def test_backup_of_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
 def test_automatic_backups_once_a_day_keep_the_newest(db: ClinicDB) -> None:
     _add(db, "Daily")
     start = datetime(2026, 11, 1, 8, 30)
-    first = auto_backup(db.path, now=start, keep=3)
+    first = auto_backup(db.file, now=start, keep=3)
     assert first is not None and _mode(first) == 0o600
-    assert auto_backup(db.path, now=start + timedelta(hours=5), keep=3) is None  # same day
+    assert auto_backup(db.file, now=start + timedelta(hours=5), keep=3) is None  # same day
     for day in range(1, 6):
-        assert auto_backup(db.path, now=start + timedelta(days=day), keep=3) is not None
-    kept = auto_backups(db.path)
+        assert auto_backup(db.file, now=start + timedelta(days=day), keep=3) is not None
+    kept = auto_backups(db.file)
     assert [p.name[len("clinic.auto-") :][:8] for p in kept] == [
         "20261104",
         "20261105",
@@ -113,10 +113,10 @@ def test_backup_settings_are_read_and_checked(
     settings.write_text("[backups]\nkeep = 2\n")
     start = datetime(2026, 11, 1, 8, 30)
     for day in range(4):
-        auto_backup(db.path, now=start + timedelta(days=day))
-    assert len(auto_backups(db.path)) == 2
+        auto_backup(db.file, now=start + timedelta(days=day))
+    assert len(auto_backups(db.file)) == 2
     settings.write_text("[backups]\nautomatic = false\n")
-    assert auto_backup(db.path, now=start + timedelta(days=9)) is None
+    assert auto_backup(db.file, now=start + timedelta(days=9)) is None
     for broken in ("[backups]\nkeep = 0\n", "[backups]\nkeep = 'many'\n", "keep = [\n"):
         settings.write_text(broken)
         with pytest.raises(KinesioError, match="settings"):
@@ -125,31 +125,31 @@ def test_backup_settings_are_read_and_checked(
 
 def test_restore_replaces_contents_and_keeps_the_old_data(db: ClinicDB, tmp_path: Path) -> None:
     _add(db, "Original")
-    saved = backup_database(db.path, tmp_path / "saved.db")
+    saved = backup_database(db.file, tmp_path / "saved.db")
     _add(db, "AfterBackup")
     db.close()
-    other_terminal = connect(db.path)
+    other_terminal = connect(db.file)
     try:  # another terminal has the file open: refused, nothing changed, nothing kept
         with pytest.raises(KinesioError, match="in use"):
-            restore_database(db.path, saved, now=datetime(2026, 11, 25, 9, 0))
-        assert _surnames(db.path) == ["Original", "AfterBackup"]
-        assert not list(db.path.parent.glob("clinic.replaced-*"))
+            restore_database(db.file, saved, now=datetime(2026, 11, 25, 9, 0))
+        assert _surnames(db.file) == ["Original", "AfterBackup"]
+        assert not list(db.file.parent.glob("clinic.replaced-*"))
     finally:
         other_terminal.close()
-    done = restore_database(db.path, saved, now=datetime(2026, 11, 25, 9, 0))
-    assert _surnames(db.path) == ["Original"]
+    done = restore_database(db.file, saved, now=datetime(2026, 11, 25, 9, 0))
+    assert _surnames(db.file) == ["Original"]
     assert done.kept is not None
     assert done.kept.name == "clinic.replaced-20261125-090000.db"
     assert _surnames(done.kept) == ["Original", "AfterBackup"]
-    assert _mode(done.kept) == 0o600 and _mode(db.path) == 0o600
-    assert check_backup(db.path) == []
+    assert _mode(done.kept) == 0o600 and _mode(db.file) == 0o600
+    assert check_backup(db.file) == []
     # the restored file is fully usable, audit chain included
-    again = connect(db.path)
+    again = connect(db.file)
     try:
         assert get_patient(again, _add(again, "New")).last_name == "New"
     finally:
         again.close()
-    assert check_backup(db.path) == []
+    assert check_backup(db.file) == []
 
 
 def _bad_backups(tmp_path: Path, good: Path) -> dict[str, Path]:
@@ -205,31 +205,31 @@ def _bad_backups(tmp_path: Path, good: Path) -> dict[str, Path]:
 def test_restore_refuses_bad_backups_and_changes_nothing(db: ClinicDB, tmp_path: Path) -> None:
     for i in range(20):
         _add(db, f"Kept{i}")
-    good = backup_database(db.path, tmp_path / "good.db")
-    before = _surnames(db.path)
+    good = backup_database(db.file, tmp_path / "good.db")
+    before = _surnames(db.file)
     for why, bad in _bad_backups(tmp_path, good).items():
         assert check_backup(bad), why
         with pytest.raises(KinesioError, match="refused"):
-            restore_database(db.path, bad)
-        result = runner.invoke(app, ["restore", str(bad), "--yes", "--db", str(db.path)])
+            restore_database(db.file, bad)
+        result = runner.invoke(app, ["restore", str(bad), "--yes", "--db", str(db.file)])
         assert result.exit_code == 2, why
         assert "refused" in result.output
-        assert _surnames(db.path) == before, why
-    assert not list(db.path.parent.glob("clinic.replaced-*"))
+        assert _surnames(db.file) == before, why
+    assert not list(db.file.parent.glob("clinic.replaced-*"))
 
 
 def test_restore_command_asks_first(db: ClinicDB, tmp_path: Path) -> None:
     _add(db, "Asked")
-    saved = backup_database(db.path, tmp_path / "saved.db")
+    saved = backup_database(db.file, tmp_path / "saved.db")
     _add(db, "Second")
     db.close()
-    result = runner.invoke(app, ["restore", str(saved), "--db", str(db.path)], input="n\n")
+    result = runner.invoke(app, ["restore", str(saved), "--db", str(db.file)], input="n\n")
     assert result.exit_code == 1
-    assert _surnames(db.path) == ["Asked", "Second"]
-    result = runner.invoke(app, ["restore", str(saved), "--db", str(db.path)], input="y\n")
+    assert _surnames(db.file) == ["Asked", "Second"]
+    result = runner.invoke(app, ["restore", str(saved), "--db", str(db.file)], input="y\n")
     assert result.exit_code == 0, result.output
     assert "kept in" in result.output
-    assert _surnames(db.path) == ["Asked"]
+    assert _surnames(db.file) == ["Asked"]
 
 
 def test_check_passes_a_healthy_file(db: ClinicDB) -> None:
@@ -238,14 +238,14 @@ def test_check_passes_a_healthy_file(db: ClinicDB) -> None:
 
     pid = _add(db, "Healthy")
     open_episode(db, pid, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY)
-    result = runner.invoke(app, ["check", "--db", str(db.path)])
+    result = runner.invoke(app, ["check", "--db", str(db.file)])
     assert result.exit_code == 0, result.output
     assert "healthy" in result.output
 
 
 def test_check_finds_broken_links(db: ClinicDB) -> None:
     _add(db, "Linked")
-    raw = sqlite3.connect(db.path)
+    raw = sqlite3.connect(db.file)
     raw.execute(
         "INSERT INTO episodes (patient_id, condition, subtype, side, course, status, opened_on, "
         "created_at, updated_at) VALUES (999, 'sciatica', 'upper', 'L', 'acute', 'active', "
@@ -253,7 +253,7 @@ def test_check_finds_broken_links(db: ClinicDB) -> None:
     )
     raw.commit()
     raw.close()
-    result = runner.invoke(app, ["check", "--db", str(db.path)])
+    result = runner.invoke(app, ["check", "--db", str(db.file)])
     assert result.exit_code == 1
     assert "episodes row 1 points at a missing patients record" in result.output
 
@@ -372,12 +372,12 @@ def _open_workstation_once(db_path: Path, *, daily_backup: bool = True) -> list[
 
 def test_opening_the_workstation_takes_the_daily_backup(db: ClinicDB) -> None:
     _add(db, "Opened")
-    assert _open_workstation_once(db.path) == []
-    made = auto_backups(db.path)
+    assert _open_workstation_once(db.file) == []
+    made = auto_backups(db.file)
     assert len(made) == 1 and _surnames(made[0]) == ["Opened"]
-    _open_workstation_once(db.path)  # once a day
-    assert auto_backups(db.path) == made
-    demo_like = db.path.with_name("other.db")
+    _open_workstation_once(db.file)  # once a day
+    assert auto_backups(db.file) == made
+    demo_like = db.file.with_name("other.db")
     connect(demo_like).close()
     _open_workstation_once(demo_like, daily_backup=False)  # the demo clinic: none
     assert auto_backups(demo_like) == []
@@ -389,5 +389,5 @@ def test_a_failing_daily_backup_only_warns(
     broken = tmp_path / "settings.toml"
     broken.write_text("[backups]\nkeep = -1\n")
     monkeypatch.setenv("KINESIO_SETTINGS", str(broken))
-    notes = _open_workstation_once(db.path)  # the clinic still opens, and says why
+    notes = _open_workstation_once(db.file)  # the clinic still opens, and says why
     assert any("Automatic backup not taken" in note for note in notes), notes

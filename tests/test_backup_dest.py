@@ -50,11 +50,11 @@ def test_an_existing_file_is_not_replaced_without_force(db: ClinicDB, tmp_path: 
     dest.parent.mkdir()
     dest.write_bytes(b"last week's backup, not to be lost")
     before = _snapshot(tmp_path)
-    refused = _kinesio("backup", str(dest), "--db", str(db.path))
+    refused = _kinesio("backup", str(dest), "--db", str(db.file))
     assert refused.returncode == 2, refused.stderr
     assert "already exists" in refused.stderr and "--force" in refused.stderr
     assert _snapshot(tmp_path) == before
-    forced = _kinesio("backup", str(dest), "--force", "--db", str(db.path))
+    forced = _kinesio("backup", str(dest), "--force", "--db", str(db.file))
     assert forced.returncode == 0, forced.stderr
     assert dest.read_bytes().startswith(b"SQLite format 3\x00")
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
@@ -71,7 +71,7 @@ def test_a_fifo_or_a_link_to_one_is_never_written_to_or_replaced(
     before = _snapshot(tmp_path)
     for dest in (fifo, link):
         for force in ([], ["--force"]):
-            refused = _kinesio("backup", str(dest), *force, "--db", str(db.path))
+            refused = _kinesio("backup", str(dest), *force, "--db", str(db.file))
             assert refused.returncode == 2, (dest, force, refused.stderr)
             assert "not a regular file or a folder" in refused.stderr
             assert _snapshot(tmp_path) == before
@@ -82,7 +82,7 @@ def test_a_folder_gets_a_new_file_and_never_loses_one(db: ClinicDB, tmp_path: Pa
     _clinic(db)
     folder = tmp_path / "usb"
     folder.mkdir()
-    first = _kinesio("backup", str(folder), "--db", str(db.path))
+    first = _kinesio("backup", str(folder), "--db", str(db.file))
     assert first.returncode == 0, first.stderr
     made = list(folder.iterdir())
     assert len(made) == 1 and made[0].name.startswith("clinic.manual-")
@@ -90,5 +90,5 @@ def test_a_folder_gets_a_new_file_and_never_loses_one(db: ClinicDB, tmp_path: Pa
     made[0].write_bytes(b"an older copy under the same name")
     before = _snapshot(tmp_path)
     with pytest.raises(KinesioError, match="already exists"):
-        backup_database(db.path, made[0])
+        backup_database(db.file, made[0])
     assert _snapshot(tmp_path) == before

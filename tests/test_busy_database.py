@@ -16,6 +16,7 @@ import pytest
 
 from kinesio_tui.data import db as db_module
 from kinesio_tui.data.db import connect, write_transaction
+from kinesio_tui.data.engines import sqlite as sqlite_engine
 from kinesio_tui.domain.models import NewPatient
 from kinesio_tui.domain.patients import count_patients, create_patient
 from kinesio_tui.errors import DatabaseBusy
@@ -24,8 +25,8 @@ from kinesio_tui.errors import DatabaseBusy
 @pytest.fixture
 def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(db_module, "WRITE_WAIT_S", 0.6, raising=False)
-    monkeypatch.setattr(db_module, "WAIT_NOTICE_S", 0.1, raising=False)
-    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 600)  # what today's code waits
+    monkeypatch.setattr(sqlite_engine, "WAIT_NOTICE_S", 0.1)
+    monkeypatch.setattr(sqlite_engine, "BUSY_TIMEOUT_MS", 600)  # what today's code waits
 
 
 @pytest.fixture

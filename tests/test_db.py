@@ -16,7 +16,7 @@ from kinesio_tui.data.db import (
     schema_version,
     write_transaction,
 )
-from kinesio_tui.errors import DatabaseTooNew, KinesioError
+from kinesio_tui.errors import DatabaseTooNew, KinesioError, RecordRefused
 
 TABLES = {
     "patients",
@@ -157,7 +157,7 @@ def test_foreign_keys_are_enforced(db: object) -> None:
     from kinesio_tui.data.db import ClinicDB
 
     assert isinstance(db, ClinicDB)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(RecordRefused):
         db.execute(
             "INSERT INTO episodes (patient_id, condition, subtype, side, course, status, "
             "opened_on, created_at, updated_at) "

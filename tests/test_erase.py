@@ -76,11 +76,11 @@ def test_erase_leaves_no_trace_of_values_changed_long_before(db: ClinicDB) -> No
         today=DAY,
     )
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert _leftovers(db.path, ("Qwertyold", "qwertyold", "Qwertynew"))
+    assert _leftovers(db.file, ("Qwertyold", "qwertyold", "Qwertynew"))
     result = erase_patient(db, pid)
     assert result.complete, result.pending
-    assert _leftovers(db.path, ("Qwertyold", "qwertyold", "Qwertynew", "qwertynew")) == []
-    assert b"Stays" in _raw_bytes(db.path)
+    assert _leftovers(db.file, ("Qwertyold", "qwertyold", "Qwertynew", "qwertynew")) == []
+    assert b"Stays" in _raw_bytes(db.file)
 
 
 def test_an_erased_patients_id_is_never_given_again(db: ClinicDB) -> None:
@@ -88,7 +88,7 @@ def test_an_erased_patients_id_is_never_given_again(db: ClinicDB) -> None:
     erased_id = create_patient(db, NewPatient("Rūta", "Erased", "1970-01-01", "F"), today=DAY)
     erase_patient(db, erased_id)
     db.close()
-    again = connect(db.path)  # a new session, as a later day's would be
+    again = connect(db.file)  # a new session, as a later day's would be
     try:
         new_id = create_patient(again, NewPatient("Nora", "Newcomer", "1980-01-01", "F"), today=DAY)
         assert new_id > erased_id

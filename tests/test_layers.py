@@ -24,7 +24,16 @@ DATA_ALONE = "The data layer imports nothing of ours above it"
 HELPERS = "Shared helpers import none of the layers"
 CLI_ON_TOP = "Only the command line imports the command line"
 FHIR_MODELS = "The FHIR models are the tests' (a dev dependency), never the program's"
-CONTRACTS = (LAYERS, NO_TEXTUAL_BELOW, DATA_ALONE, HELPERS, CLI_ON_TOP, FHIR_MODELS)
+PSYCOPG_IN_ITS_ENGINE = "Only the PostgreSQL engine imports psycopg"
+CONTRACTS = (
+    LAYERS,
+    NO_TEXTUAL_BELOW,
+    DATA_ALONE,
+    HELPERS,
+    CLI_ON_TOP,
+    FHIR_MODELS,
+    PSYCOPG_IN_ITS_ENGINE,
+)
 
 
 def lint(root: Path) -> dict[str, str]:
@@ -75,6 +84,9 @@ def test_the_package_keeps_every_contract(copy: Path) -> None:
         ("errors.py", "from kinesio_tui.data import db", HELPERS),
         ("maintenance/erase.py", "import kinesio_tui.launch", CLI_ON_TOP),
         ("export/fhir.py", "from fhir.resources.R4B import bundle", FHIR_MODELS),
+        ("data/engines/sqlite.py", "import psycopg", PSYCOPG_IN_ITS_ENGINE),
+        ("domain/store.py", "from psycopg import errors", PSYCOPG_IN_ITS_ENGINE),
+        ("cli/database.py", "import psycopg.conninfo", PSYCOPG_IN_ITS_ENGINE),
     ],
 )
 def test_one_forbidden_import_breaks_its_contract(

@@ -136,7 +136,7 @@ def test_a_source_whose_trail_does_not_verify_is_not_copied(
 
 def test_copy_to_file_refuses_its_own_source(demo_db: ClinicDB) -> None:
     with pytest.raises(KinesioError, match="already holds a kinesio-tui database"):
-        copy_to_file(demo_db, demo_db.path, actor="tester")
+        copy_to_file(demo_db, demo_db.file, actor="tester")
     assert verify_chain(demo_db).ok
 
 

@@ -214,7 +214,7 @@ def test_erasure_removes_the_patient_everywhere_but_keeps_the_trail_verifiable(
     assert report.ok, report.problems[:3]
     assert report.erased > 45
     # nothing of her is left in the file (secure_delete, FTS merged, WAL checkpointed)
-    raw = demo_db.path.read_bytes() + _wal_bytes(demo_db.path)
+    raw = demo_db.file.read_bytes() + _wal_bytes(demo_db.file)
     for secret in ("Žemaitė", "zemaite", "Rūta", "+370 655 18230"):
         assert secret.encode() not in raw, secret
     assert b"Petrauskas" in raw  # the others are still there

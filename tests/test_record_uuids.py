@@ -26,6 +26,7 @@ from kinesio_tui.domain.store import (
     head_signature,
     signed_entry_hash,
 )
+from kinesio_tui.errors import RecordRefused
 from kinesio_tui.maintenance.audit import verify_chain
 
 runner = CliRunner()
@@ -86,10 +87,10 @@ def test_the_uuid_is_given_once_audited_and_never_changed(db: ClinicDB) -> None:
         today=DAY,
     )
     assert db.execute("SELECT uuid FROM patients WHERE id = ?", [pid]).fetchone()[0] == given
-    with pytest.raises(sqlite3.IntegrityError, match="uuid never changes"):
+    with pytest.raises(RecordRefused, match="uuid never changes"):
         db.execute("UPDATE patients SET uuid = ? WHERE id = ?", [given.replace("4", "5"), pid])
     other = create_patient(db, NewPatient("Jonas", "Other", "1970-01-01", "M"), today=DAY)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(RecordRefused):
         db.execute(
             "INSERT INTO patients (first_name, last_name, birth_date, sex, created_at, "
             "updated_at, uuid) VALUES ('A', 'B', '1970-01-01', 'F', 'x', 'x', ?)",
@@ -101,11 +102,11 @@ def test_the_uuid_is_given_once_audited_and_never_changed(db: ClinicDB) -> None:
 def test_a_uuid_changed_outside_the_program_is_found_by_the_audit_check(db: ClinicDB) -> None:
     pid = create_patient(db, NewPatient("Ona", "Tampered", "1970-01-01", "F"), today=DAY)
     db.close()
-    raw = sqlite3.connect(db.path, isolation_level=None)
+    raw = sqlite3.connect(db.file, isolation_level=None)
     raw.execute("DROP TRIGGER patients_uuid_stays")
     raw.execute("UPDATE patients SET uuid = '00000000-0000-4000-8000-000000000000'")
     raw.close()
-    with connect(db.path) as again:
+    with connect(db.file) as again:
         problems = [p.what for p in verify_chain(again).problems]
     assert any(f"patients record {pid} no longer matches" in w and "uuid" in w for w in problems)
 

@@ -18,7 +18,7 @@ from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.domain.roster import roster
 from kinesio_tui.domain.store import insert_row, now_iso
 from kinesio_tui.domain.visits import complete_visit, next_visit, start_visit, visits_of
-from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
+from kinesio_tui.errors import KinesioError, RecordRefused, StaleRecord, ValidationError
 from kinesio_tui.protocol import protocol
 
 
@@ -182,7 +182,7 @@ def test_a_flag_the_doctor_cleared_holds_again_only_when_raised_anew(db: ClinicD
 
 def test_at_most_one_open_hold_per_episode_is_kept_by_the_schema(db: ClinicDB) -> None:
     eid = _episode(db, ("cancer_history",))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(RecordRefused):
         db.execute(
             "INSERT INTO episode_holds (episode_id, raised_on, recorded_at, updated_at) "
             "VALUES (?, ?, '', '')",

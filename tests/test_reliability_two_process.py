@@ -31,7 +31,7 @@ def _renamed(db: ClinicDB, patient_id: int, last_name: str) -> NewPatient:
 
 def test_a_write_waits_for_the_other_process_instead_of_failing(db: ClinicDB) -> None:
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), "hold-lock", str(db.path), "0.5"],
+        [sys.executable, str(CHILD), "hold-lock", str(db.file), "0.5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -58,7 +58,7 @@ def test_a_write_waits_for_the_other_process_instead_of_failing(db: ClinicDB) ->
 def test_an_edit_from_a_stale_screen_in_this_process_is_refused(db: ClinicDB) -> None:
     pid = create_patient(db, NewPatient("Ona", "Before", "1980-01-01", "F"), today=DAY)
     on_screen = get_patient(db, pid)  # what our screen shows (version 1)
-    done = _child("update-patient", str(db.path), str(pid), str(on_screen.version), "Theirs")
+    done = _child("update-patient", str(db.file), str(pid), str(on_screen.version), "Theirs")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "updated"
     with pytest.raises(StaleRecord) as refused:
@@ -79,7 +79,7 @@ def test_an_edit_from_a_stale_screen_in_the_other_process_is_refused(db: ClinicD
     pid = create_patient(db, NewPatient("Ona", "Before", "1980-01-01", "F"), today=DAY)
     their_version = get_patient(db, pid).version
     update_patient(db, pid, _renamed(db, pid, "Ours"), expected_version=their_version, today=DAY)
-    done = _child("update-patient", str(db.path), str(pid), str(their_version), "Theirs")
+    done = _child("update-patient", str(db.file), str(pid), str(their_version), "Theirs")
     assert done.returncode == 3, done.stderr
     assert done.stdout.strip() == "stale"
     assert get_patient(db, pid).last_name == "Ours"
@@ -108,7 +108,7 @@ def test_a_second_connection_in_this_process_keeps_the_first_ones_lock(db: Clini
     them all. Without the lock, another program closing the file thinks it is the last one,
     deletes the -wal and -shm, and the workstation's later saves never reach the file."""
     create_patient(db, NewPatient("Ona", "Before", "1980-01-01", "F"), today=DAY)
-    reader = connect_reader(db.path)
+    reader = connect_reader(db.file)
     try:
         other = subprocess.run(
             [
@@ -116,7 +116,7 @@ def test_a_second_connection_in_this_process_keeps_the_first_ones_lock(db: Clini
                 "-c",
                 "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
                 " c.execute('SELECT count(*) FROM patients').fetchone(); c.close()",
-                str(db.path),
+                str(db.file),
             ],
             timeout=60,
         )
@@ -129,7 +129,7 @@ def test_a_second_connection_in_this_process_keeps_the_first_ones_lock(db: Clini
                 "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
                 " print(c.execute('SELECT last_name FROM patients WHERE id = ?',"
                 " (int(sys.argv[2]),)).fetchone())",
-                str(db.path),
+                str(db.file),
                 str(saved_after),
             ],
             capture_output=True,

@@ -83,10 +83,10 @@ def _restore_while_writing(
     db: ClinicDB, tmp_path: Path, mode: str
 ) -> tuple[subprocess.CompletedProcess[str], set[int], list[int], set[int]]:
     create_patient(db, NewPatient("Ona", "Before", "1970-01-01", "F"), today=DAY)
-    saved = backup_database(db.path, tmp_path / "saved.db")
+    saved = backup_database(db.file, tmp_path / "saved.db")
     db.close()
     writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(db.path), mode],
+        [sys.executable, "-c", WRITER, str(db.file), mode],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -94,7 +94,7 @@ def _restore_while_writing(
     try:
         _wait_for_acks(writer, acks, 30)
         restored = subprocess.run(
-            [str(KINESIO), "restore", str(saved), "--yes", "--db", str(db.path)],
+            [str(KINESIO), "restore", str(saved), "--yes", "--db", str(db.file)],
             capture_output=True,
             text=True,
             timeout=120,
@@ -109,7 +109,7 @@ def _restore_while_writing(
         writer.stdout.close()
     kept = re.search(r"kept in (\S+)", restored.stdout)
     kept_tags = _tags(Path(kept.group(1))) if kept else set()
-    return restored, kept_tags, acks, _tags(db.path)
+    return restored, kept_tags, acks, _tags(db.file)
 
 
 def test_restore_with_a_workstation_open_loses_no_acknowledged_commit(

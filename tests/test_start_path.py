@@ -36,6 +36,9 @@ DEFERRED = {
     "kinesio_tui.domain.schedule": "views/attendance.py: moving a visit",
     "textual.widgets._radio_set": "the dialogs' choice fields",
     "textual.widgets._selection_list": "the patient form's flags",
+    "psycopg": "data/db.py: only a postgresql:// target loads the PostgreSQL engine",
+    "kinesio_tui.data.engines.postgres": "data/db.py: only for a postgresql:// target",
+    "kinesio_tui.data.engines.paramstyle": "the PostgreSQL engine's translation of ? and :name",
 }
 
 #: The workstation as `kinesio --db FILE` opens it, headless: its patient list, the warm-up
@@ -135,7 +138,7 @@ def test_the_first_frame_loads_neither_the_records_nor_the_protocol(
 
 
 @pytest.mark.parametrize(
-    "heavy", ["typer", "sqlite_utils", "jinja2", "kinesio_tui.views.visit", "hmac"]
+    "heavy", ["typer", "sqlite_utils", "jinja2", "kinesio_tui.views.visit", "hmac", "psycopg"]
 )
 def test_a_heavy_module_on_the_start_path_is_caught(
     clinic: Path, tmp_path: Path, heavy: str

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC
@@ -28,7 +27,13 @@ from typing import Any
 from kinesio_tui import clock
 from kinesio_tui.audit_key import GENESIS_HASH, AuditKey, load_key
 from kinesio_tui.data.db import ClinicDB
-from kinesio_tui.errors import KinesioError, NotFound, StaleRecord, ValidationError
+from kinesio_tui.errors import (
+    KinesioError,
+    NotFound,
+    RecordRefused,
+    StaleRecord,
+    ValidationError,
+)
 from kinesio_tui.i18n import _
 
 #: The tables of clinical records: every row is written through this module, audited.
@@ -164,17 +169,24 @@ def _refused_by_schema(table: str) -> Iterator[None]:
     """A row the schema refuses (a link to a missing record, a value outside a CHECK) is a
     KinesioError, not a crash: the caller's transaction then rolls back whole. Found by
     fuzzing (screen_red_flags with a visit id that does not exist, or beyond 64 bits; a lone
-    surrogate in a note). SQLite's own message
-    names only constraints and columns, never values, so its kind is safe to show."""
+    surrogate in a note). Either engine says which kind of refusal (RecordRefused); its own
+    message is not shown."""
     try:
         yield
-    except sqlite3.IntegrityError as error:
-        text = str(error)
+    except RecordRefused as error:
+        if error.kind == "characters":  # NUL, which PostgreSQL cannot store in text
+            raise ValidationError(
+                table.rstrip("s").replace("_", " "), _("contains characters that cannot be stored")
+            ) from None
+        if error.kind == "number":  # beyond PostgreSQL's 64-bit integers
+            raise ValidationError(
+                table.rstrip("s").replace("_", " "), _("contains a number too large to store")
+            ) from None
         kind = (
             _("a linked record does not exist")
-            if "FOREIGN KEY" in text
+            if error.kind == "link"
             else _("it duplicates an existing record")
-            if "UNIQUE" in text
+            if error.kind == "duplicate"
             else _("a value is outside what the record book allows")
         )
         raise KinesioError(

@@ -186,7 +186,7 @@ def auto_backup(
 
 def pre_migration_backup(db: ClinicDB, pending: list[str]) -> Path:
     """The copy taken before migrations change an existing file (`connect`'s backup_first)."""
-    return backup_database(db, backups_dir() / backup_name(db.path, PRE_MIGRATION), replace=True)
+    return backup_database(db, backups_dir() / backup_name(db.file, PRE_MIGRATION), replace=True)
 
 
 # --- restore ------------------------------------------------------------------------------

@@ -108,12 +108,12 @@ def finish_erasure(db: ClinicDB) -> str | None:
     from kinesio_tui.data.engines.sqlite_catalog import release_erased_pages
 
     done = release_erased_pages(db)
-    wal = Path(f"{db.path}-wal")
+    wal = Path(f"{db.file}-wal")
     if done and (not wal.exists() or wal.stat().st_size == 0):
         return None
     return (
         "old copies of the erased records stay in the database file while another program "
-        f"is reading it ({describe_holders(db.path)}); close it, then run the same erase "
+        f"is reading it ({describe_holders(db.file)}); close it, then run the same erase "
         "command again to finish"
     )
 

@@ -1,0 +1,133 @@
+"""What the clinic's database is, and what an engine does with it, for either engine.
+
+`Target` is what `--db`, `KINESIO_DB` or the `[database] url` setting named: an SQLite file
+or a PostgreSQL database (and the schema in it). `Engine` is the small interface `ClinicDB`
+delegates to; `data/engines/sqlite.py` and `data/engines/postgres.py` implement it, and only
+the one a target names is imported (psycopg never loads for an SQLite file). This module
+imports no driver.
+
+The engines, one module each, are in `data/engines/`: `sqlite` is the embedded default;
+`postgres` (psycopg) is imported only for a `postgresql://` target, so the SQLite start-up
+never loads a PostgreSQL driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, NamedTuple, Protocol
+from urllib.parse import unquote, urlsplit
+
+from kinesio_tui.errors import KinesioError
+
+EngineKind = Literal["sqlite", "postgresql"]
+Parameters = Sequence[Any] | Mapping[str, Any]
+#: The URL schemes that name a PostgreSQL database (libpq accepts both).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+#: The schema kinesio-tui's tables live in on PostgreSQL (a branch names its own).
+DEFAULT_SCHEMA = "kinesio"
+
+#: After this long waiting for the lock, `ClinicDB.on_wait` is told (the CLI says so).
+WAIT_NOTICE_S = 1.0
+
+
+def is_postgres_url(text: str) -> bool:
+    return text.lower().startswith(POSTGRES_SCHEMES)
+
+
+class Target(NamedTuple):
+    """The clinic's database: an SQLite file (`path`) or a PostgreSQL database (`url`).
+
+    A PostgreSQL URL never carries a password (`parse_target` refuses one: libpq reads it
+    from PGPASSFILE or ~/.pgpass), so a Target can be shown, logged and kept safely.
+    (A NamedTuple, not a dataclass: dataclasses would load `inspect` on the CLI's path.)
+    """
+
+    kind: EngineKind
+    path: Path | None = None
+    url: str | None = None
+    schema: str = DEFAULT_SCHEMA
+
+    def label(self) -> str:
+        """How messages name the database: the file's path, or host:port/dbname (schema)."""
+        if self.path is not None:
+            return str(self.path)
+        parts = urlsplit(self.url or "")
+        host = unquote(parts.hostname or "") or "localhost"
+        if host.startswith("/"):  # a socket folder: the local server
+            host = "localhost"
+        port = f":{parts.port}" if _port(parts) else ""
+        dbname = unquote(parts.path.lstrip("/")) or "(default database)"
+        return f"{host}{port}/{dbname} (schema {self.schema})"
+
+
+def _port(parts: Any) -> int | None:
+    try:
+        return parts.port  # type: ignore[no-any-return]
+    except ValueError:  # not a number: libpq's own check names it at connect time
+        return None
+
+
+def parse_target(named: Path | str | Target, *, schema: str | None = None) -> Target:
+    """The Target a `--db` value, `KINESIO_DB` or a setting names (a path, or a URL).
+
+    A URL with a password in it is refused: a password on a command line or in a settings
+    file is readable by others; libpq takes it from PGPASSFILE or ~/.pgpass instead.
+    """
+    if isinstance(named, Target):
+        return named
+    if isinstance(named, Path) or not is_postgres_url(named):
+        return Target("sqlite", path=Path(named).expanduser())
+    refuse_password(named)
+    return Target("postgresql", url=named, schema=schema or DEFAULT_SCHEMA)
+
+
+def refuse_password(url: str) -> None:
+    """Refuse a URL that carries a password (user:secret@ or ?password=)."""
+    parts = urlsplit(url)
+    query = parts.query.lower()
+    if parts.password is not None or "password=" in query:
+        raise KinesioError(
+            "Password in the database URL",
+            "a password does not belong in the URL (others can read command lines and "
+            "settings); put it in a 0600 passfile named by PGPASSFILE, or in ~/.pgpass.",
+        )
+
+
+class Rows(Protocol):
+    """The cursor `ClinicDB.execute` returns; sqlite3's and psycopg's both fit."""
+
+    @property
+    def description(self) -> Any: ...
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Engine(Protocol):
+    """One open connection to the clinic's database, in its engine's terms.
+
+    `execute` takes SQLite's paramstyle (`?`, `:name`) on both engines and raises the
+    neutral errors of `kinesio_tui.errors` (RecordRefused, DatabaseGone, ...) for what the
+    domain handles, never a driver's own exception types.
+    """
+
+    target: Target
+
+    @property
+    def in_transaction(self) -> bool: ...
+    def execute(self, sql: str, parameters: Parameters | None = None) -> Rows: ...
+    def begin_write(self, wait_s: float, on_wait: Callable[[], None] | None) -> None:
+        """Begin a transaction holding the write lock; DatabaseBusy after `wait_s`."""
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def close(self) -> None: ...
+    def table_names(self) -> list[str]:
+        """The clinic's tables, by name."""
+
+    def applied_steps(self) -> list[str]:
+        """The schema steps recorded as applied, in the order they were applied."""
