@@ -7,10 +7,9 @@ Output: the written paths on stdout; the progress bar and per-patient problems o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 
@@ -25,6 +24,8 @@ from kinesio_tui.plain_text import shown
 
 if TYPE_CHECKING:
     from kinesio_tui.data.db import ClinicDB
+    from kinesio_tui.export import Format, Kind
+    from kinesio_tui.export.batch import Job
 
 
 class KindChoice(StrEnum):
@@ -122,30 +123,41 @@ def export(
         raise fail(KinesioError(_("Which visit?"), _("--visit is for --kind visit.")))
     if all_patients and visit is not None:
         raise fail(KinesioError(_("Which visit?"), _("--visit needs one patient, not --all.")))
+    # Created (0700, with any missing parents) only when a report is written into it.
+    out_dir = out.expanduser() if out else export_dir_path()
     with clinic_db(ctx, db) as conn:
-        # Created (0700, with any missing parents) only when a report is written into it.
-        out_dir = out.expanduser() if out else export_dir_path()
-        options: dict[str, Any] = {
-            "kind": kind.value,
-            "fmt": fmt.value,
-            "out_dir": out_dir,
-            "module": module,
-            "overwrite": force,
-        }
+        if all_patients:
+            from kinesio_tui.domain.patients import count_patients, find_patients
 
-        def write(patient_id: int) -> Path:
+            patients = [p.id for p in find_patients(conn, "", limit=max(1, count_patients(conn)))]
+            db_path = conn.path
+        else:
+            assert patient is not None
+            found = find_one_patient(conn, patient).id
             if fmt is FormatChoice.fhir:
                 from kinesio_tui.export.fhir import export_fhir
 
-                return export_fhir(conn, patient_id, out_dir=out_dir, overwrite=force)
-            visit_id = _visit_id(conn, patient_id, visit) if visit is not None else None
-            return export_patient(conn, patient_id, visit_id=visit_id, **options)
-
-        if not all_patients:
-            assert patient is not None
-            typer.echo(shown(write(find_one_patient(conn, patient).id)))
+                written = export_fhir(conn, found, out_dir=out_dir, overwrite=force)
+            else:
+                visit_id = _visit_id(conn, found, visit) if visit is not None else None
+                written = export_patient(
+                    conn,
+                    found,
+                    kind=cast("Kind", kind.value),  # outcomes and fhir are handled above
+                    fmt=cast("Format", fmt.value),
+                    out_dir=out_dir,
+                    visit_id=visit_id,
+                    module=module,
+                    overwrite=force,
+                )
+            typer.echo(shown(written))
             return
-        _export_all(conn, write)
+    # every patient: by a pool of processes, after this one's connection is closed
+    from kinesio_tui import clock
+    from kinesio_tui.export.batch import Job
+
+    job = Job(db_path, kind.value, fmt.value, out_dir, module, force, clock.today())
+    _export_all(job, patients)
 
 
 def _visit_id(conn: ClinicDB, patient_id: int, seq: int) -> int:
@@ -164,68 +176,87 @@ def _visit_id(conn: ClinicDB, patient_id: int, seq: int) -> int:
     raise KinesioError(_("No such visit"), _("The programme has no visit {n}.", n=seq))
 
 
-def _export_all(conn: ClinicDB, write: Callable[[int], Path]) -> None:
+def _export_all(job: Job, patients: list[int]) -> None:
     """Every active patient; patients with nothing to report are skipped and counted.
 
-    A file that cannot be written (full disk, read-only folder) stops the run: the rest
-    would fail the same way. Exit 2 when anything was refused or could not be written.
+    A patient whose report cannot be made (a broken template, a record the code cannot
+    read) is named by id and the rest go on; exit 1 then. A file that cannot be written
+    (full disk, read-only folder) stops the run: the rest would fail the same way. Exit 2
+    when a file could not be written or existed (refused without --force).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from kinesio_tui.domain.patients import count_patients, find_patients
-    from kinesio_tui.export import ExportExists, ExportWriteFailed
+    from kinesio_tui.export.batch import EveryoneExport, Outcome, default_workers
 
-    patients = find_patients(conn, "", limit=max(1, count_patients(conn)))
-    written = skipped = refused = 0
-    failed: ExportWriteFailed | None = None
+    written = skipped = refused = failed = 0
+    stopped = False
     err = Console(stderr=True)
 
     def say(line: str) -> None:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    with Progress(
-        TextColumn(_("Exporting")),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    # the workers are forked first, before the bar starts its thread
+    with (
+        EveryoneExport(job, patients, workers=default_workers()) as run,
+        Progress(
+            TextColumn(_("Exporting")),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("export", total=len(patients))
-        for p in patients:
-            try:
-                path = write(p.id)
-            except ExportExists as error:
-                refused += 1
-                say(_("patient {id}: {why}", id=p.id, why=error.message))
-            except ExportWriteFailed as error:
-                failed = error
-                say(_("patient {id} not written: {why}", id=p.id, why=error.message))
-                break
-            except KinesioError as error:
-                skipped += 1
-                say(_("patient {id} skipped: {why}", id=p.id, why=error.message))
-            else:
+
+        def tell(outcome: Outcome) -> bool:
+            """Count and say one patient's outcome; False once the run must stop."""
+            nonlocal written, skipped, refused, failed, stopped
+            pid, why = outcome.patient_id, outcome.why
+            if outcome.status == "written":
                 written += 1
-                typer.echo(shown(path))
+                typer.echo(shown(outcome.path))
+            elif stopped:
+                return False  # after the write failure: the rest of that page is not told
+            elif outcome.status == "exists":
+                refused += 1
+                say(_("patient {id}: {why}", id=pid, why=why))
+            elif outcome.status == "skipped":
+                skipped += 1
+                say(_("patient {id} skipped: {why}", id=pid, why=why))
+            elif outcome.status == "failed":
+                failed += 1
+                say(_("patient {id} failed: {why}", id=pid, why=why))
+            else:  # unwritable
+                stopped = True
+                say(_("patient {id} not written: {why}", id=pid, why=why))
+                return False
             bar.advance(task)
-    if failed is not None:
+            return True
+
+        for outcome in run.outcomes():
+            if not tell(outcome):
+                run.stop()
+    if stopped:
         say(
             _(
                 "Stopped: {written} written, {left} not written; nothing half-written was left.",
                 written=written,
-                left=len(patients) - written - skipped - refused,
+                left=len(patients) - written - skipped - refused - failed,
             )
         )
         raise typer.Exit(code=2)
-    say(
-        _(
-            "{written} written, {skipped} skipped, {refused} refused (exist; use --force).",
-            written=written,
-            skipped=skipped,
-            refused=refused,
-        )
+    summary = _(
+        "{written} written, {skipped} skipped, {refused} refused (exist; use --force).",
+        written=written,
+        skipped=skipped,
+        refused=refused,
     )
+    if failed:
+        summary += " " + _("{failed} failed (named above).", failed=failed)
+    say(summary)
+    if failed:
+        raise typer.Exit(code=1)
     if refused:
         raise typer.Exit(code=2)
 

@@ -41,7 +41,9 @@ __all__ = [
     "Kind",
     "default_export_dir",
     "export_patient",
+    "prepare_export",
     "render_export",
+    "write_export",
 ]
 
 
@@ -82,6 +84,44 @@ def render_export(
     return _rendered(db, patient_id, kind, fmt, visit_id, module, today)[0]
 
 
+def prepare_export(
+    db: ClinicDB,
+    patient_id: int,
+    *,
+    kind: Kind,
+    fmt: Format,
+    visit_id: int | None = None,
+    module: int | None = None,
+    today: date | None = None,
+) -> tuple[str, str]:
+    """The report's file name and text, read and rendered but not written (`export_patient`
+    without the file; `export --all` writes a page of them at once)."""
+    today = today or clock.today()
+    text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today)
+    name = export_name(
+        patient_id,
+        kind,
+        fmt,
+        today,
+        visit_seq=context["visit"]["seq"] if kind == "visit" else None,
+        module=context["module"]["number"] if kind in ("module", "exercises") else None,
+    )
+    return name, text
+
+
+def write_export(out_dir: Path, name: str, text: str, *, overwrite: bool = False) -> Path:
+    """Write a prepared report as `name` into `out_dir` (0600, whole or not at all): the
+    file written; ExportExists, or ExportWriteFailed naming the report's path."""
+    target = Path(out_dir).expanduser() / name
+    try:
+        return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
+    except OSError as error:
+        raise ExportWriteFailed(
+            _("Cannot write the export"),
+            _("{why}: {path}", why=error.strerror or error, path=_where(error, target)),
+        ) from None
+
+
 def export_patient(
     db: ClinicDB,
     patient_id: int,
@@ -102,24 +142,10 @@ def export_patient(
     `ExportExists` when the file is there and `overwrite` is false, `KinesioError` when
     there is nothing to report.
     """
-    today = today or clock.today()
-    text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today)
-    name = export_name(
-        patient_id,
-        kind,
-        fmt,
-        today,
-        visit_seq=context["visit"]["seq"] if kind == "visit" else None,
-        module=context["module"]["number"] if kind in ("module", "exercises") else None,
+    name, text = prepare_export(
+        db, patient_id, kind=kind, fmt=fmt, visit_id=visit_id, module=module, today=today
     )
-    target = Path(out_dir).expanduser() / name
-    try:
-        return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
-    except OSError as error:
-        raise ExportWriteFailed(
-            _("Cannot write the export"),
-            _("{why}: {path}", why=error.strerror or error, path=_where(error, target)),
-        ) from None
+    return write_export(out_dir, name, text, overwrite=overwrite)
 
 
 def _where(error: OSError, target: Path) -> object:

@@ -747,6 +747,27 @@ def patient_bundle(db: ClinicDB, patient_id: int) -> dict[str, Any]:
     return build_bundle(patient_record(db, patient_id), icd10_variant=variant)
 
 
+def fhir_export(db: ClinicDB, patient_id: int, *, today: date | None = None) -> tuple[str, str]:
+    """The bundle's file name (patient-0001-fhir-DATE.json) and its JSON, not written."""
+    today = today or clock.today()
+    return export_name(patient_id, "fhir", "json", today), bundle_json(
+        patient_bundle(db, patient_id)
+    )
+
+
+def write_fhir(out_dir: Path, name: str, text: str, *, overwrite: bool = False) -> Path:
+    """Write a prepared bundle into `out_dir` (0600): whole or not at all, an existing file
+    refused without `overwrite` (ExportExists)."""
+    target = Path(out_dir).expanduser() / name
+    try:
+        return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
+    except OSError as error:
+        raise ExportWriteFailed(
+            _("Cannot write the export"),
+            _("{why}: {path}", why=error.strerror or error, path=target),
+        ) from None
+
+
 def export_fhir(
     db: ClinicDB,
     patient_id: int,
@@ -757,14 +778,5 @@ def export_fhir(
 ) -> Path:
     """Write a patient's FHIR bundle into `out_dir` (patient-0001-fhir-DATE.json, 0600):
     whole or not at all, an existing file refused without `overwrite` (ExportExists)."""
-    today = today or clock.today()
-    bundle = patient_bundle(db, patient_id)
-    name = export_name(patient_id, "fhir", "json", today)
-    target = Path(out_dir).expanduser() / name
-    try:
-        return write_private(prepare_dir(out_dir) / name, bundle_json(bundle), overwrite=overwrite)
-    except OSError as error:
-        raise ExportWriteFailed(
-            _("Cannot write the export"),
-            _("{why}: {path}", why=error.strerror or error, path=target),
-        ) from None
+    name, text = fhir_export(db, patient_id, today=today)
+    return write_fhir(out_dir, name, text, overwrite=overwrite)

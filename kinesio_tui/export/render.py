@@ -7,6 +7,7 @@ the workstation's start pays for it: 8 % of the time Textual's own import takes,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator
 from importlib import resources
@@ -58,6 +59,11 @@ def builtin_template_files() -> Iterator[tuple[PurePosixPath, Traversable]]:
     if not folder.is_dir():
         raise _templates_missing()
     return walk(folder, PurePosixPath())
+
+
+class TemplateBroken(KinesioError):
+    """A template (a clinic's override, most likely) that cannot render: the report's
+    failure, not the patient's lack of anything to report."""
 
 
 def _templates_missing() -> KinesioError:
@@ -130,6 +136,17 @@ def _environment(
     return env
 
 
+def compiled_templates(fmt_: Format) -> None:
+    """Compile every template of a format now (the clinic's overrides first), so that the
+    renders after it, and the processes forked after it, find them compiled."""
+    import jinja2
+
+    env = environment(fmt_, override_dir())
+    for name in env.list_templates(filter_func=lambda n: n.endswith(f".{fmt_}.j2")):
+        with contextlib.suppress(jinja2.TemplateError):  # said by the render that needs it
+            env.get_template(name)
+
+
 def template_name(kind: str, fmt_: Format) -> str:
     return f"{TEMPLATE_NAMES[kind]}.{fmt_}.j2"
 
@@ -149,24 +166,24 @@ def render(kind: str, fmt_: Format, context: dict[str, Any]) -> str:
         return printable_document(env.get_template(name).render(context))
     except jinja2.TemplateSyntaxError as error:
         where = Path(error.filename or error.name or name).name
-        raise KinesioError(
+        raise TemplateBroken(
             _("Broken template"),
             _("{file}, line {line}: {reason}", file=where, line=error.lineno, reason=error.message),
         ) from None
     except jinja2.TemplateNotFound as error:
-        raise KinesioError(
+        raise TemplateBroken(
             _("Template missing"), _("Template {name} was not found.", name=error.name)
         ) from None
     except jinja2.UndefinedError as error:
         file, line = _template_frame(error.__traceback__, name)
-        raise KinesioError(
+        raise TemplateBroken(
             _("Broken template"),
             _("{file}, line {line}: {reason}", file=file, line=line, reason=error.message),
         ) from None
     except Exception as error:  # an override doing arithmetic on text, and the like
         # Only the error's type: its message could quote a patient's value.
         file, line = _template_frame(error.__traceback__, name)
-        raise KinesioError(
+        raise TemplateBroken(
             _("Broken template"),
             _("{file}, line {line}: {reason}", file=file, line=line, reason=type(error).__name__),
         ) from None

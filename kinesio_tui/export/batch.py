@@ -1,0 +1,250 @@
+"""`export --all`: every active patient's report, read and rendered by a small pool of
+processes, written a page at a time.
+
+The patients go out in pages of `PAGE`, to `workers` processes (each with its own read
+connection, and the templates compiled once, before the pool was made). A worker reads and
+renders its page, then writes the page's files through a few threads: each file is still
+written whole and fsynced before it is named (`write_private`), but the fsyncs overlap and
+share the file system's journal commits instead of waiting one after another (measured on
+this machine's ext4: ~6 ms a file one by one, ~1.3 ms with 8 threads). The caller gets
+each patient's `Outcome` in the patients' order (`EveryoneExport.outcomes`), so the paths
+printed, the progress bar and the file names are the same as one process writing them in
+turn.
+
+A patient whose report cannot be made (a broken override template, a record the code
+cannot read) is a `failed` outcome and the others go on; a file the system will not write
+(full disk, read-only folder) is `unwritable`, and the caller stops sending pages: the rest
+would fail the same way. Outcomes carry ids and our own messages only, never patient text.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.errors import KinesioError
+from kinesio_tui.i18n import _
+
+#: Patients per page: enough to keep a worker busy between pages, few enough that the
+#: progress bar moves and a stop (full disk) leaves little in flight.
+PAGE = 25
+#: Threads writing one page's files (each fsync waits on the disk, not on Python).
+WRITERS = 8
+#: Pages in flight per worker: the next one is waiting when a worker finishes.
+AHEAD = 2
+
+Status = Literal["written", "exists", "skipped", "failed", "unwritable"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """What `export --all` writes: one kind of report (or the FHIR bundle), for everyone."""
+
+    db_path: Path
+    kind: str
+    fmt: str  # md, html or fhir
+    out_dir: Path
+    module: int | None
+    overwrite: bool
+    today: date
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One patient's result: the file written, or why not (our words, ids only)."""
+
+    patient_id: int
+    status: Status
+    path: Path | None = None
+    why: str = ""
+
+
+def default_workers() -> int:
+    """The processes to use: the cores this process may run on, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+class EveryoneExport:
+    """`export --all` under way: `outcomes()` yields each patient's outcome in order.
+
+    Made before anything else starts a thread (the progress bar's): the worker processes
+    are forked here, at once, with the modules and compiled templates this process has;
+    the caller has closed its own database connection (SQLite's locks must not be
+    inherited). `stop()` sends no more pages; those already sent still report. A worker
+    that dies fails its page's patients, and a fresh pool takes the pages left.
+    """
+
+    def __init__(self, job: Job, patient_ids: Sequence[int], *, workers: int) -> None:
+        self.job = job
+        self._todo = deque(
+            list(patient_ids[i : i + PAGE]) for i in range(0, len(patient_ids), PAGE)
+        )
+        self._workers = workers if len(self._todo) > 1 else 1
+        self._go_on = True
+        self._flight: deque[tuple[list[int], Future[list[Outcome]]]] = deque()
+        self._pool: ProcessPoolExecutor | None = None
+        warm_templates(job)
+        if self._workers > 1:
+            self._start_pool()
+
+    def __enter__(self) -> EveryoneExport:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def stop(self) -> None:
+        self._go_on = False
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def outcomes(self) -> Iterator[Outcome]:
+        if self._workers == 1:
+            yield from self._here()
+            return
+        while self._flight:
+            page, future = self._flight.popleft()
+            try:
+                outcomes = future.result()
+            except BrokenProcessPool:  # a worker died (killed, out of memory)
+                why = _("the export process ended")
+                outcomes = [Outcome(pid, "failed", why=why) for pid in page]
+                self._todo.extendleft(reversed([p for p, _f in self._flight]))  # once more
+                self._flight.clear()
+                self.close()
+                if self._go_on and self._todo:
+                    self._start_pool()
+            yield from outcomes
+            self._send()
+
+    def _here(self) -> Iterator[Outcome]:
+        db = _open(self.job.db_path)
+        try:
+            while self._go_on and self._todo:
+                yield from export_page(db, self.job, self._todo.popleft())
+        finally:
+            db.close()
+
+    def _start_pool(self) -> None:
+        # fork: a worker starts in milliseconds; every worker is forked by the first submit
+        self._pool = ProcessPoolExecutor(
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_start,
+            initargs=(self.job.db_path,),
+        )
+        self._send()
+
+    def _send(self) -> None:
+        """Keep AHEAD pages per worker in flight while the run goes on."""
+        while (
+            self._pool is not None
+            and self._go_on
+            and self._todo
+            and len(self._flight) < self._workers * AHEAD
+        ):
+            page = self._todo.popleft()
+            self._flight.append((page, self._pool.submit(_worker_page, self.job, page)))
+
+
+# --- one page ---------------------------------------------------------------------------
+
+#: The worker process's own read connection (opened by `_worker_start`).
+_worker_db: list[ClinicDB] = []
+
+
+def _open(db_path: Path) -> ClinicDB:
+    return connect(db_path, migrate=False, create=False)
+
+
+def _worker_start(db_path: Path) -> None:
+    _worker_db.append(_open(db_path))
+
+
+def _worker_page(job: Job, page: list[int]) -> list[Outcome]:
+    return export_page(_worker_db[0], job, page)
+
+
+def warm_templates(job: Job) -> None:
+    """Compile the report's templates once, here, before any worker is made (each worker
+    then starts with them compiled)."""
+    if job.fmt in ("md", "html"):
+        from kinesio_tui.export.render import compiled_templates
+
+        compiled_templates(job.fmt)  # type: ignore[arg-type]
+
+
+def _prepared(db: ClinicDB, job: Job, patient_id: int) -> tuple[str, str]:
+    if job.fmt == "fhir":
+        from kinesio_tui.export.fhir import fhir_export
+
+        return fhir_export(db, patient_id, today=job.today)
+    from kinesio_tui.export import prepare_export
+
+    return prepare_export(
+        db,
+        patient_id,
+        kind=job.kind,  # type: ignore[arg-type]
+        fmt=job.fmt,  # type: ignore[arg-type]
+        module=job.module,
+        today=job.today,
+    )
+
+
+def _write(job: Job, patient_id: int, name: str, text: str) -> Outcome:
+    from kinesio_tui.export import write_export
+    from kinesio_tui.export.fhir import write_fhir
+    from kinesio_tui.export.files import ExportExists, ExportWriteFailed
+
+    write = write_fhir if job.fmt == "fhir" else write_export
+    try:
+        path = write(job.out_dir, name, text, overwrite=job.overwrite)
+    except ExportExists as error:
+        return Outcome(patient_id, "exists", why=error.message)
+    except ExportWriteFailed as error:
+        return Outcome(patient_id, "unwritable", why=error.message)
+    except Exception as error:  # only its type: a message could quote the path's text
+        return Outcome(patient_id, "failed", why=type(error).__name__)
+    return Outcome(patient_id, "written", path=path)
+
+
+def export_page(db: ClinicDB, job: Job, page: Sequence[int]) -> list[Outcome]:
+    """Read and render each patient of `page`, then write the page's files at once."""
+    from kinesio_tui.export.render import TemplateBroken
+
+    made: dict[int, Outcome | tuple[str, str]] = {}
+    for patient_id in page:
+        try:
+            made[patient_id] = _prepared(db, job, patient_id)
+        except TemplateBroken as error:
+            made[patient_id] = Outcome(patient_id, "failed", why=error.message)
+        except KinesioError as error:  # nothing to report for this patient
+            made[patient_id] = Outcome(patient_id, "skipped", why=error.message)
+        except Exception as error:  # a record the code cannot read: only the error's type
+            made[patient_id] = Outcome(patient_id, "failed", why=type(error).__name__)
+    to_write = [(pid, got) for pid, got in made.items() if isinstance(got, tuple)]
+    written = [_write(job, pid, *got) for pid, got in to_write[:1]]  # makes the folder
+    if len(to_write) > 2:
+        with ThreadPoolExecutor(min(WRITERS, len(to_write) - 1)) as writers:
+            written += writers.map(lambda item: _write(job, item[0], *item[1]), to_write[1:])
+    else:
+        written += [_write(job, pid, *got) for pid, got in to_write[1:]]
+    for outcome in written:
+        made[outcome.patient_id] = outcome
+    return [got for got in made.values() if isinstance(got, Outcome)]

@@ -1,0 +1,84 @@
+"""`kinesio export --all` on the demo clinic: a pool of processes writes the files, in the
+patients' order, and one patient's failure neither stops the others nor passes unnoticed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kinesio_tui.cli import app
+from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain.patients import find_patients
+from kinesio_tui.export.batch import PAGE
+from kinesio_tui.export.render import builtin_templates, override_dir
+
+runner = CliRunner()
+
+
+def export_all(db_path: Path, out: Path, *more: str) -> tuple[int, str, str]:
+    args = ["export", "--all", "--format", "md", "--out", str(out), "--db", str(db_path), *more]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _in_order(db: ClinicDB) -> list[int]:
+    """The active patients in the order `export --all` takes them (the list's order)."""
+    return [p.id for p in find_patients(db, "", limit=1000)]
+
+
+def test_the_files_come_in_the_patients_order_from_more_than_one_page(
+    demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path
+) -> None:
+    order = _in_order(demo_db)
+    assert len(order) > PAGE  # two pages at least: the pool's path
+    code, stdout, err = export_all(demo_db_path, tmp_path / "out")
+    assert code == 0, err
+    printed = [int(Path(line).name.split("-")[1]) for line in stdout.split()]
+    assert printed == [pid for pid in order if pid in set(printed)]
+    assert len(printed) == len(order) - 1  # Lina Mockutė has no episode: skipped
+
+
+def test_a_record_that_cannot_be_read_fails_that_patient_only(
+    demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path
+) -> None:
+    """A damaged value (text where a number belongs, as a hand-edited file can hold) in one
+    patient's record: the others are written, that patient is named, the exit is 1."""
+    order = _in_order(demo_db)
+    damaged = order[len(order) // 2]
+    raw = sqlite3.connect(demo_db_path)
+    with raw:
+        raw.execute(
+            "UPDATE measurements SET value_num = 'seven' WHERE test_code = 'vas' AND visit_id IN "
+            "(SELECT v.id FROM visits v JOIN episodes e ON e.id = v.episode_id "
+            "WHERE e.patient_id = ?)",
+            [damaged],
+        )
+    raw.close()
+    name = next(p for p in find_patients(demo_db, "", limit=1000) if p.id == damaged)
+    code, stdout, err = export_all(demo_db_path, tmp_path / "out")
+    assert code == 1, (stdout, err)
+    assert f"patient {damaged} failed: ValueError" in err
+    assert name.last_name not in err and "Traceback" not in err
+    written = {int(Path(line).name.split("-")[1]) for line in stdout.split()}
+    assert written == set(order) - {damaged, find_patients(demo_db, "mockute")[0].id}
+    assert "1 failed" in err
+
+
+def test_an_override_template_that_breaks_for_one_patient_is_named_and_the_rest_written(
+    demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path
+) -> None:
+    order = _in_order(demo_db)
+    broken_for = order[-1]
+    template = (builtin_templates() / "summary.md.j2").read_text(encoding="utf-8")
+    folder = override_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.md.j2").write_text(
+        f"{{% if patient.id == {broken_for} %}}{{{{ 1 // 0 }}}}{{% endif %}}\n" + template,
+        encoding="utf-8",
+    )
+    code, stdout, err = export_all(demo_db_path, tmp_path / "out")
+    assert code == 1, (stdout, err)
+    assert f"patient {broken_for} failed: summary.md.j2, line 1: ZeroDivisionError" in err
+    assert len(stdout.split()) == len(order) - 2  # all but the broken one and Lina
