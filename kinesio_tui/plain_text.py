@@ -22,6 +22,12 @@ _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
 )
 _NOT_IN_DOCUMENTS = re.compile(f"[{CONTROL_CHARS}\ud800-\udfff{_NONCHARACTERS}]")
+#: The same, found ten times faster in a report of mostly plain text: every character of the
+#: other planes is a suspect (a class of 34 single astral code points makes `re` slow on
+#: every character), and `_unless_allowed` keeps those that are no noncharacter.
+_SUSPECTS = re.compile(
+    f"[{CONTROL_CHARS}\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\U00010000-\U0010ffff]"
+)
 #: What stands in for each of them on the command line: visible, and harmless.
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
@@ -37,5 +43,13 @@ def shown(text: object) -> str:
 
 
 def printable_document(text: str) -> str:
-    """A report as it may be written: controls and noncharacters replaced by U+FFFD."""
-    return _NOT_IN_DOCUMENTS.sub(REPLACEMENT, text)
+    """A report as it may be written: controls and noncharacters replaced by U+FFFD
+    (`_NOT_IN_DOCUMENTS`, found through `_SUSPECTS`)."""
+    return _SUSPECTS.sub(_unless_allowed, text)
+
+
+def _unless_allowed(found: re.Match[str]) -> str:
+    """A suspect replaced, unless it is a character of another plane that is no
+    noncharacter (U+1FFFE, U+1FFFF, ... U+10FFFF are)."""
+    code = ord(found[0])
+    return found[0] if code > 0xFFFF and code & 0xFFFE != 0xFFFE else REPLACEMENT
