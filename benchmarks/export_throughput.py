@@ -268,6 +268,65 @@ def fhir_bundles(db: Any, ids: list[int], runs: int) -> dict[str, Any]:
     }
 
 
+def export_all(clinic: Path, *, runs: int = 3, template_sample: int = 300) -> dict[str, Any]:
+    """`kinesio export --all --format html` on `clinic`, the whole process (its workers
+    included): summaries written per second, medians of `runs`, wall-clock and per CPU
+    second; beside it the template-only rate, the Jinja2 render (charts included) of the
+    same summaries from prepared contexts, in one process (the first `template_sample`).
+    """
+    import os
+    import resource
+    import subprocess
+
+    kinesio = Path(sys.executable).with_name("kinesio")
+    samples: list[tuple[float, float]] = []
+    written: list[str] = []
+    total = 0
+    with tempfile.TemporaryDirectory(prefix="kinesio-export-all-") as tmp:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env |= {"XDG_CONFIG_HOME": f"{tmp}/config", "XDG_DATA_HOME": f"{tmp}/data"}
+        for run in range(runs):
+            out = Path(tmp) / f"out-{run}"
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            argv = [str(kinesio), "--db", str(clinic), "export", "--all", "--format", "html"]
+            done = subprocess.run(
+                [*argv, "--out", str(out)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=3600,
+                check=False,
+            )
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if done.returncode != 0:
+                raise RuntimeError(f"export --all exited {done.returncode}: {done.stderr[-300:]}")
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            samples.append((wall, cpu))
+            written = done.stdout.split()
+            total = len(written) + done.stderr.count(" skipped: ")
+            shutil.rmtree(out)
+    ids = [int(Path(path).name.split("-")[1]) for path in written[:template_sample]]
+    db = connect(clinic, migrate=False, create=False)
+    try:
+        contexts = [build_context(db, pid, kind="summary", today=date.today()) for pid in ids]
+    finally:
+        db.close()
+    render("summary", "html", contexts[0])  # compiled once, as export --all does first
+    template = _timed(lambda: [render("summary", "html", c) for c in contexts])
+    rates = _rates(len(written), samples)
+    return {
+        "patients": total,
+        "written": len(written),
+        "runs": runs,
+        "per_s": rates["per_s"],
+        "cpu_per_s": rates["cpu_per_s"],
+        "template_only_per_s": round(len(ids) / template[0], 1),
+        "template_only_cpu_per_s": round(len(ids) / template[1], 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=1000)

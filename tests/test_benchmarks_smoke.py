@@ -111,3 +111,15 @@ def test_the_screen_and_command_line_benchmarks_run(demo_db_path: Path) -> None:
     table = run.render_table({"screens": screens, "cli": cli})
     for row in ("doctor's appointment", "therapy session", "PIR recorder", "patients show 1"):
         assert row in table
+
+
+def test_the_export_all_benchmark_row_runs(demo_db_path: Path) -> None:
+    """`kinesio export --all` measured once on the demo clinic, beside the template-only
+    rendering of the same summaries, and in the table."""
+    bench = load("export_throughput")
+    result = bench.export_all(demo_db_path, runs=1, template_sample=5)
+    assert result["written"] == result["patients"] - 1 > 30  # one demo patient has no episode
+    assert result["per_s"] > 0 and result["cpu_per_s"] > 0
+    assert result["template_only_per_s"] > 0 and result["template_only_cpu_per_s"] > 0
+    table = load("run").render_table({"export": {"html": {}, "export_all": result}})
+    assert "`kinesio export --all` (HTML)" in table and "template-only rendering" in table

@@ -196,6 +196,29 @@ def _export_all(job: Job, patients: list[int]) -> None:
     def say(line: str) -> None:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
 
+    def told(outcome: Outcome) -> str | None:
+        """Count one patient's outcome; the line to say about it (None: its path, or
+        nothing after the run stopped)."""
+        nonlocal written, skipped, refused, failed, stopped
+        pid, why = outcome.patient_id, outcome.why
+        if outcome.status == "written":
+            written += 1
+            typer.echo(shown(outcome.path))
+            return None
+        if stopped:
+            return None  # after the write failure: the rest of that page is not told
+        if outcome.status == "exists":
+            refused += 1
+            return _("patient {id}: {why}", id=pid, why=why)
+        if outcome.status == "skipped":
+            skipped += 1
+            return _("patient {id} skipped: {why}", id=pid, why=why)
+        if outcome.status == "failed":
+            failed += 1
+            return _("patient {id} failed: {why}", id=pid, why=why)
+        stopped = True  # unwritable
+        return _("patient {id} not written: {why}", id=pid, why=why)
+
     # the workers are forked first, before the bar starts its thread
     with (
         EveryoneExport(job, patients, workers=default_workers()) as run,
@@ -208,34 +231,13 @@ def _export_all(job: Job, patients: list[int]) -> None:
         ) as bar,
     ):
         task = bar.add_task("export", total=len(patients))
-
-        def tell(outcome: Outcome) -> bool:
-            """Count and say one patient's outcome; False once the run must stop."""
-            nonlocal written, skipped, refused, failed, stopped
-            pid, why = outcome.patient_id, outcome.why
-            if outcome.status == "written":
-                written += 1
-                typer.echo(shown(outcome.path))
-            elif stopped:
-                return False  # after the write failure: the rest of that page is not told
-            elif outcome.status == "exists":
-                refused += 1
-                say(_("patient {id}: {why}", id=pid, why=why))
-            elif outcome.status == "skipped":
-                skipped += 1
-                say(_("patient {id} skipped: {why}", id=pid, why=why))
-            elif outcome.status == "failed":
-                failed += 1
-                say(_("patient {id} failed: {why}", id=pid, why=why))
-            else:  # unwritable
-                stopped = True
-                say(_("patient {id} not written: {why}", id=pid, why=why))
-                return False
-            bar.advance(task)
-            return True
-
-        for outcome in run.outcomes():
-            if not tell(outcome):
+        for page in run.pages():
+            # a page's lines in one print: the bar is redrawn once a page, not once a line
+            lines = [line for outcome in page if (line := told(outcome)) is not None]
+            if lines:
+                say("\n".join(lines))
+            bar.advance(task, len(page))
+            if stopped:
                 run.stop()
     if stopped:
         say(

@@ -7,7 +7,7 @@ renders its page, then writes the page's files through a few threads: each file 
 written whole and fsynced before it is named (`write_private`), but the fsyncs overlap and
 share the file system's journal commits instead of waiting one after another (measured on
 this machine's ext4: ~6 ms a file one by one, ~1.3 ms with 8 threads). The caller gets
-each patient's `Outcome` in the patients' order (`EveryoneExport.outcomes`), so the paths
+each patient's `Outcome` in the patients' order (`EveryoneExport.pages`), so the paths
 printed, the progress bar and the file names are the same as one process writing them in
 turn.
 
@@ -78,7 +78,7 @@ def default_workers() -> int:
 
 
 class EveryoneExport:
-    """`export --all` under way: `outcomes()` yields each patient's outcome in order.
+    """`export --all` under way: `pages()` yields each page's outcomes, in order.
 
     Made before anything else starts a thread (the progress bar's): the worker processes
     are forked here, at once, with the modules and compiled templates this process has;
@@ -114,7 +114,8 @@ class EveryoneExport:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def outcomes(self) -> Iterator[Outcome]:
+    def pages(self) -> Iterator[list[Outcome]]:
+        """Each page's outcomes, in the patients' order."""
         if self._workers == 1:
             yield from self._here()
             return
@@ -130,14 +131,14 @@ class EveryoneExport:
                 self.close()
                 if self._go_on and self._todo:
                     self._start_pool()
-            yield from outcomes
+            yield outcomes
             self._send()
 
-    def _here(self) -> Iterator[Outcome]:
+    def _here(self) -> Iterator[list[Outcome]]:
         db = _open(self.job.db_path)
         try:
             while self._go_on and self._todo:
-                yield from export_page(db, self.job, self._todo.popleft())
+                yield export_page(db, self.job, self._todo.popleft())
         finally:
             db.close()
 
@@ -187,7 +188,7 @@ def warm_templates(job: Job) -> None:
     if job.fmt in ("md", "html"):
         from kinesio_tui.export.render import compiled_templates
 
-        compiled_templates(job.fmt)  # type: ignore[arg-type]
+        compiled_templates(job.kind, job.fmt)  # type: ignore[arg-type]
 
 
 def _prepared(db: ClinicDB, job: Job, patient_id: int) -> tuple[str, str]:
@@ -224,12 +225,30 @@ def _write(job: Job, patient_id: int, name: str, text: str) -> Outcome:
     return Outcome(patient_id, "written", path=path)
 
 
+#: The reports that need an episode of care, and say so first (context.no_episode).
+NEED_AN_EPISODE = ("summary", "visit", "module")
+
+
+def _without_episode(db: ClinicDB, job: Job, page: Sequence[int]) -> set[int]:
+    """The patients of `page` with no episode, for a report that needs one (one query)."""
+    if job.fmt == "fhir" or job.kind not in NEED_AN_EPISODE:
+        return set()
+    from kinesio_tui.domain.patient_record import patients_with_episodes
+
+    return set(page) - patients_with_episodes(db, page)
+
+
 def export_page(db: ClinicDB, job: Job, page: Sequence[int]) -> list[Outcome]:
     """Read and render each patient of `page`, then write the page's files at once."""
+    from kinesio_tui.export.context import no_episode
     from kinesio_tui.export.render import TemplateBroken
 
     made: dict[int, Outcome | tuple[str, str]] = {}
+    without = _without_episode(db, job, page)
     for patient_id in page:
+        if patient_id in without:
+            made[patient_id] = Outcome(patient_id, "skipped", why=no_episode(patient_id).message)
+            continue
         try:
             made[patient_id] = _prepared(db, job, patient_id)
         except TemplateBroken as error:

@@ -8,6 +8,7 @@ finalize); values we format ourselves are `Markup` because they hold no user tex
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,7 +37,7 @@ from kinesio_tui.domain.outcomes import (
     standing,
 )
 from kinesio_tui.domain.patients import get_patient
-from kinesio_tui.domain.plan import EpisodePlan, episode_plan
+from kinesio_tui.domain.plan import EpisodePlan, PlanItem, episode_plan
 from kinesio_tui.domain.prom_scoring import change_text, score_text
 from kinesio_tui.domain.proms import prom_outcomes
 from kinesio_tui.domain.visits import (
@@ -185,6 +186,25 @@ def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeDat
         episode_plan(db, episode.id),
         report_amendments(db, episode.id),
     )
+
+
+def session_checklist(data: EpisodeData, module: int, seq: int) -> tuple[PlanItem, ...]:
+    """The checklist of session `seq` of `module`, as the doctor had tailored it by then.
+
+    A module the doctor never tailored has the programme's list at every session: worked
+    out once per condition and subtype for every report this process makes, instead of
+    once per session of every patient (most of a summary's time went there).
+    """
+    plan = data.plan
+    if any(change.module == module for change in plan.changes):
+        return plan.checklist(module, seq)
+    return _programme_plan(plan.condition, plan.subtype).checklist(module)
+
+
+@functools.lru_cache(maxsize=32)
+def _programme_plan(condition: str, subtype: str) -> EpisodePlan:
+    """The plan as the programme has it, untailored (its lists are kept once worked out)."""
+    return EpisodePlan(condition, subtype)
 
 
 # --- building blocks --------------------------------------------------------------------
@@ -361,7 +381,7 @@ def checklist_completion(data: EpisodeData, visits: list[Visit], proto: Protocol
     """Ticked items over the items due in held therapy sessions (each session's own list,
     as the doctor had tailored it by then)."""
     held = [v for v in visits if v.kind == "therapy" and v.status == "done"]
-    per_visit = {v.id: len(data.plan.checklist(v.module, v.seq)) for v in held}
+    per_visit = {v.id: len(session_checklist(data, v.module, v.seq)) for v in held}
     due = sum(per_visit.values())
     done = sum(min(data.ticks.get(v.id, 0), per_visit[v.id]) for v in held)
     return {
@@ -590,13 +610,18 @@ def proms_info(
 # --- the three reports ------------------------------------------------------------------
 
 
+def no_episode(patient_id: int) -> KinesioError:
+    """Why a patient with no episode of care has no summary, visit note or module report."""
+    return KinesioError(
+        _("No episode of care"),
+        _("Patient {id} has no episode of care to report on.", id=patient_id),
+    )
+
+
 def _episode_for(db: ClinicDB, patient: Patient) -> Episode:
     episode = current_episode(db, patient.id)
     if episode is None:
-        raise KinesioError(
-            _("No episode of care"),
-            _("Patient {id} has no episode of care to report on.", id=patient.id),
-        )
+        raise no_episode(patient.id)
     return episode
 
 

@@ -17,7 +17,7 @@ from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.diagnosis import episode_diagnosis
 from kinesio_tui.domain.discharge import (
     discharge_of,
-    final_appointment,
+    is_final_appointment,
     red_flag_screens_of,
     ticked_items_of_episode,
     work_status_label,
@@ -59,6 +59,8 @@ def treatments_delivered(db: ClinicDB, data: EpisodeData, proto: Protocol) -> li
     """Per module, each checklist item of the patient's own lists (as the doctor tailored
     them, the doctor's own items included): in how many held therapy sessions it was done,
     of the sessions whose list had it."""
+    from kinesio_tui.export.context import session_checklist
+
     ticked = ticked_items_of_episode(db, data.episode.id)
     modules = []
     for module in proto.modules:
@@ -71,7 +73,7 @@ def treatments_delivered(db: ClinicDB, data: EpisodeData, proto: Protocol) -> li
             continue
         rows: dict[str, dict[str, Any]] = {}
         for visit in held:
-            for item in data.plan.checklist(module.number, visit.seq):
+            for item in session_checklist(data, module.number, visit.seq):
                 row = rows.setdefault(
                     item.code,
                     {
@@ -115,7 +117,11 @@ def screens_info(db: ClinicDB, data: EpisodeData, proto: Protocol) -> list[dict[
 
 def at_discharge(db: ClinicDB, data: EpisodeData, proto: Protocol) -> dict[str, Any]:
     """What the doctor recorded for the letter at the final appointment, and who signs."""
-    final = final_appointment(db, data.episode.id)
+    # as discharge.final_appointment reads it, from the visits the report already has
+    held = [
+        v for v in data.visits if is_final_appointment(v) and (v.status == "done" or v.in_progress)
+    ]
+    final = held[-1] if held else None
     recorded = discharge_of(db, data.episode.id)
     signer = (final.doctor or final.therapist) if final else ""
     return {

@@ -136,13 +136,18 @@ def _environment(
     return env
 
 
-def compiled_templates(fmt_: Format) -> None:
-    """Compile every template of a format now (the clinic's overrides first), so that the
-    renders after it, and the processes forked after it, find them compiled."""
+def compiled_templates(kind: str, fmt_: Format) -> None:
+    """Compile a report's template and the partials it may include now (the clinic's
+    overrides first), so that the renders after it, and the processes forked after it,
+    find them compiled."""
     import jinja2
 
     env = environment(fmt_, override_dir())
-    for name in env.list_templates(filter_func=lambda n: n.endswith(f".{fmt_}.j2")):
+    suffix = f".{fmt_}.j2"
+    wanted = {template_name(kind, fmt_)}
+    for name in env.list_templates(
+        filter_func=lambda n: n in wanted or (n.startswith("partials/") and n.endswith(suffix))
+    ):
         with contextlib.suppress(jinja2.TemplateError):  # said by the render that needs it
             env.get_template(name)
 
