@@ -130,7 +130,7 @@ def export(
             from kinesio_tui.domain.patients import count_patients, find_patients
 
             patients = [p.id for p in find_patients(conn, "", limit=max(1, count_patients(conn)))]
-            db_path = conn.path
+            target = conn.target
         else:
             assert patient is not None
             found = find_one_patient(conn, patient).id
@@ -156,7 +156,7 @@ def export(
     from kinesio_tui import clock
     from kinesio_tui.export.batch import Job
 
-    job = Job(db_path, kind.value, fmt.value, out_dir, module, force, clock.today())
+    job = Job(target, kind.value, fmt.value, out_dir, module, force, clock.today())
     _export_all(job, patients)
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.data.engine import Target
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 
@@ -49,7 +50,7 @@ Status = Literal["written", "exists", "skipped", "failed", "unwritable"]
 class Job:
     """What `export --all` writes: one kind of report (or the FHIR bundle), for everyone."""
 
-    db_path: Path
+    db: Target  # the clinic's database, as the command opened it
     kind: str
     fmt: str  # md, html or fhir
     out_dir: Path
@@ -135,7 +136,7 @@ class EveryoneExport:
             self._send()
 
     def _here(self) -> Iterator[list[Outcome]]:
-        db = _open(self.job.db_path)
+        db = _open(self.job.db)
         try:
             while self._go_on and self._todo:
                 yield export_page(db, self.job, self._todo.popleft())
@@ -148,7 +149,7 @@ class EveryoneExport:
             max_workers=self._workers,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_worker_start,
-            initargs=(self.job.db_path,),
+            initargs=(self.job.db,),
         )
         self._send()
 
@@ -170,12 +171,12 @@ class EveryoneExport:
 _worker_db: list[ClinicDB] = []
 
 
-def _open(db_path: Path) -> ClinicDB:
-    return connect(db_path, migrate=False, create=False)
+def _open(db: Target) -> ClinicDB:
+    return connect(db, migrate=False, create=False)
 
 
-def _worker_start(db_path: Path) -> None:
-    _worker_db.append(_open(db_path))
+def _worker_start(db: Target) -> None:
+    _worker_db.append(_open(db))
 
 
 def _worker_page(job: Job, page: list[int]) -> list[Outcome]:

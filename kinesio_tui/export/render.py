@@ -126,6 +126,9 @@ def _environment(
         "trim_blocks": True,
         "lstrip_blocks": True,
         "keep_trailing_newline": True,
+        # no stat of every template on every render: an edited override changes the
+        # signature this environment is cached under, and the built-in ones do not change
+        "auto_reload": False,
     }
     if fmt_ == "html":
         env = jinja2.Environment(autoescape=True, **options)
