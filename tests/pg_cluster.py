@@ -225,17 +225,10 @@ class PgCluster:
         pwfile.unlink()
 
     def _launch(self) -> None:
-        options = " ".join(
-            ["-c listen_addresses=127.0.0.1", f"-k {self.folder}"]
-            + [f"-c {s}" for s in _SERVER_SETTINGS]
-        )
         for attempt in range(3):  # the free port may be taken between probe and bind
             self.port = _free_port()
             try:
-                self._run(
-                    BINDIR / "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-s",
-                    "-o", f"-p {self.port} {options}", "start",
-                )  # fmt: skip
+                self.resume()
                 break
             except subprocess.CalledProcessError:
                 if attempt == 2:
@@ -276,6 +269,21 @@ class PgCluster:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             error.add_note(f"{error.stderr.decode(errors='replace')}\n{tail}")
             raise
+
+    def pause(self) -> None:
+        """Stop the server as an outage would (fast shutdown), keeping its data and port."""
+        self._run(BINDIR / "pg_ctl", "-D", str(self.data), "-w", "-s", "-m", "fast", "stop")
+
+    def resume(self) -> None:
+        """Start the server (again, after `pause`) on its port."""
+        options = " ".join(
+            ["-c listen_addresses=127.0.0.1", f"-k {self.folder}"]
+            + [f"-c {s}" for s in _SERVER_SETTINGS]
+        )
+        self._run(
+            BINDIR / "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-s",
+            "-o", f"-p {self.port} {options}", "start",
+        )  # fmt: skip
 
     def stop(self) -> None:
         """Stop the server (fast, then immediate) and delete the folder; idempotent."""

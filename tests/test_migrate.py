@@ -16,6 +16,7 @@ from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.domain.search import search_rows
 from kinesio_tui.domain.store import CLINICAL_TABLES
 from kinesio_tui.errors import KinesioError
+from kinesio_tui.maintenance import transfer
 from kinesio_tui.maintenance.audit import verify_chain
 from kinesio_tui.maintenance.transfer import (
     COPIED_TABLES,
@@ -142,3 +143,11 @@ def test_copy_to_file_refuses_its_own_source(demo_db: ClinicDB) -> None:
 
 def test_columns_are_read_in_table_order(db: ClinicDB) -> None:
     assert columns_of(db, "audit_head")[:4] == ["id", "entries", "last_id", "last_hash"]
+
+
+def test_tables_read_a_page_at_a_time_add_up_to_the_whole_table(
+    demo_db: ClinicDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = fingerprint(demo_db)
+    monkeypatch.setattr(transfer, "BATCH", 7)  # pages of 7 rows: every table spans many
+    assert fingerprint(demo_db) == whole

@@ -79,9 +79,21 @@ def columns_of(db: ClinicDB, table: str) -> list[str]:
 
 
 def _rows(db: ClinicDB, table: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    cursor = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {_order_key(table)}")
-    while batch := cursor.fetchmany(BATCH):
-        yield from (tuple(row) for row in batch)
+    """The table's rows in key order, a page at a time (keyset paging: each page starts
+    after the last key of the one before), so that neither engine holds a whole table in
+    memory; inside the caller's snapshot the pages add up to one consistent table."""
+    key = _order_key(table)
+    where = columns.index(key)
+    select = f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608 - our own table names
+    page = db.execute(f"{select} ORDER BY {key} LIMIT {BATCH}").fetchall()
+    while page:
+        yield from (tuple(row) for row in page)
+        if len(page) < BATCH:
+            return
+        after = page[-1][where]
+        page = db.execute(
+            f"{select} WHERE {key} > ? ORDER BY {key} LIMIT {BATCH}", [after]
+        ).fetchall()
 
 
 def _canonical(value: Any) -> Any:
