@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from pg_cluster import NOT_INSTALLED, PgCluster, PgDatabase, database, installed
+from pg_cluster import APP, NOT_INSTALLED, OWNER, PgCluster, PgDatabase, database, installed
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect
@@ -28,6 +28,9 @@ from kinesio_tui.domain.episodes import open_episode
 from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
 from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.domain.visits import complete_visit, start_visit, visits_of
+
+#: The schema a clinic lives in on PostgreSQL (the engine's default).
+DEFAULT_SCHEMA = "kinesio"
 
 #: The fixed day every test runs on (a Wednesday, a clinic day).
 DAY = date(2026, 11, 25)
@@ -199,6 +202,35 @@ def pg_database(pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch) -> Itera
         yield fresh
 
 
+@pytest.fixture(scope="session")
+def _pg_clinic_template(pg_cluster: PgCluster, _audit_key_file: Path) -> str:
+    """`tpl_clinic`: an empty clinic (kinesio's schema made by its owner, the app role's
+    grants), built once per test process, cloned for each PostgreSQL test (~40 ms)."""
+    import psycopg
+
+    from kinesio_tui.data.engines.pg_schema import upgrade_schema
+
+    name = "tpl_clinic"
+    pg_cluster.create_database(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KINESIO_AUDIT_KEY", str(_audit_key_file))  # the head's seal
+        with psycopg.connect(pg_cluster.conninfo(name, OWNER), autocommit=True) as conn:
+            upgrade_schema(conn, DEFAULT_SCHEMA, app_role=APP)
+    pg_cluster.psql(f"ALTER DATABASE {name} IS_TEMPLATE true")
+    return name
+
+
+@pytest.fixture
+def pg_clinic(
+    pg_cluster: PgCluster, _pg_clinic_template: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PgDatabase]:
+    """A fresh database holding an empty clinic, dropped after the test: `.app_url` is what
+    a room connects as, `.owner_url` what upgrades and restores."""
+    monkeypatch.setenv("PGPASSFILE", str(pg_cluster.passfile))
+    with database(pg_cluster, template=_pg_clinic_template) as fresh:
+        yield fresh
+
+
 @pytest.fixture
 def engine() -> str:
     """The engine a test runs on: sqlite unless its module opts into both
@@ -209,6 +241,16 @@ def engine() -> str:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "clinic.db"
+
+
+@pytest.fixture
+def db_target(engine: str, db_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where this test's clinic is, as `--db` takes it: the SQLite file's path (not created
+    yet), or the URL of an empty clinic on PostgreSQL as the application's role."""
+    if engine == "postgresql":
+        clinic: PgDatabase = request.getfixturevalue("pg_clinic")
+        return clinic.app_url
+    return str(db_path)
 
 
 @pytest.fixture
