@@ -7,7 +7,6 @@ domain functions (so they obey every rule) inside one transaction.
 from __future__ import annotations
 
 import random
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -713,18 +712,51 @@ def _clinic_day(db: ClinicDB, today: date) -> None:
         )
 
 
-def is_demo_file(path: Path) -> bool:
-    """True if `path` was created by `build_demo` (its first audit entry is the demo's)."""
-    try:
-        # Read-write but only reading: a read-only connection would leave -wal/-shm behind.
-        conn = sqlite3.connect(path)
-        try:
-            row = conn.execute("SELECT actor FROM audit_log ORDER BY id LIMIT 1").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False
+def is_demo(db: ClinicDB) -> bool:
+    """True if the open clinic was made by the demo (its first audit entry is the demo's)."""
+    row = db.execute("SELECT actor FROM audit_log ORDER BY id LIMIT 1").fetchone()
     return row is not None and row[0] == DEMO_ACTOR
+
+
+def is_demo_file(path: Path) -> bool:
+    """True if the file at `path` was created by `build_demo` (read through the engine,
+    without upgrading or creating anything)."""
+    try:
+        db = connect(path, migrate=False, create=False)
+    except KinesioError:
+        return False
+    try:
+        return is_demo(db)
+    finally:
+        db.close()
+
+
+def fill_demo(db: ClinicDB, *, today: date | None = None) -> None:
+    """Write the demo clinic into the open, empty clinic `db` (either engine), as one
+    transaction."""
+    if db.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None:
+        raise KinesioError(
+            "Not an empty clinic", "The demo is written only into a clinic with no records."
+        )
+    today = today or clock.today()
+    rng = random.Random(SEED)
+    with write_transaction(db):
+        for case in (*CASES, *_extra_cases(rng), *PAST_CASES):
+            _write_case(db, case, today, rng)
+        _clinic_day(db, today)
+        # A registered patient with no episode yet: the list shows "no episode".
+        create_patient(
+            db,
+            NewPatient(
+                "Lina",
+                "Mockutė",
+                date(today.year - 29, 5, 17),
+                "F",
+                "+370 640 55512",
+                "Student",
+            ),
+            today=today,
+        )
 
 
 def build_demo(path: Path, *, today: date | None = None) -> Path:
@@ -741,29 +773,11 @@ def build_demo(path: Path, *, today: date | None = None) -> Path:
             f"{path} holds other data; the demo only replaces an earlier demo file. "
             "Choose another path.",
         )
-    today = today or clock.today()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    rng = random.Random(SEED)
     db = connect(path, actor=DEMO_ACTOR)
     try:
-        with write_transaction(db):
-            for case in (*CASES, *_extra_cases(rng), *PAST_CASES):
-                _write_case(db, case, today, rng)
-            _clinic_day(db, today)
-            # A registered patient with no episode yet: the list shows "no episode".
-            create_patient(
-                db,
-                NewPatient(
-                    "Lina",
-                    "Mockutė",
-                    date(today.year - 29, 5, 17),
-                    "F",
-                    "+370 640 55512",
-                    "Student",
-                ),
-                today=today,
-            )
+        fill_demo(db, today=today)
     finally:
         db.close()
     return path
