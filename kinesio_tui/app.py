@@ -26,6 +26,7 @@ from textual.screen import Screen
 from kinesio_tui import clock as product_clock
 from kinesio_tui.crash import calm_message, write_crash_report
 from kinesio_tui.data.db import WORKSTATION_CACHE_KIB, ClinicDB, connect
+from kinesio_tui.data.engine import Target, parse_target
 from kinesio_tui.data.watch import ChangeWatcher
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
@@ -122,7 +123,7 @@ class KinesioApp(CalmCrashApp):
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | str | Target,
         *,
         actor: str | None = None,
         clock: Callable[[], float] | None = None,
@@ -136,11 +137,13 @@ class KinesioApp(CalmCrashApp):
         self.daily_backup = daily_backup
         #: Monotonic seconds that pace the PIR countdown (a fake one in tests, never sleeps).
         self.clock: Callable[[], float] = clock or time.monotonic
-        self.db_path = Path(db_path)
+        #: The clinic's database: a file (`db_path`, None otherwise) or a PostgreSQL one.
+        self.target: Target = parse_target(db_path)
+        self.db_path: Path | None = self.target.path
         # A write waits only a moment for another program's lock (the screen is still
         # meanwhile), then retries from a timer with a notice (views/db_wait.py).
         self.db: ClinicDB = connect(
-            self.db_path,
+            self.target,
             actor=actor,
             cache_kib=WORKSTATION_CACHE_KIB,
             write_wait_s=db_wait.ATTEMPT_WAIT_S,
@@ -182,7 +185,7 @@ class KinesioApp(CalmCrashApp):
         self.open_first_screen()
         if self.ask_therapist:
             self.ask_who_treats(first=True)
-        if self.daily_backup:
+        if self.daily_backup and self.db_path is not None:  # PostgreSQL: the server's backups
             self.call_after_refresh(self.take_daily_backup)
 
     def open_first_screen(self) -> None:
@@ -208,6 +211,7 @@ class KinesioApp(CalmCrashApp):
         on its own connection while the therapist works (WAL: readers never block writers).
         """
         try:
+            assert self.db_path is not None  # only a file's (on_mount)
             auto_backup(self.db_path)
         except Exception as error:  # whatever breaks, the clinic stays open
             detail = error.message if isinstance(error, KinesioError) else type(error).__name__
@@ -241,7 +245,8 @@ class KinesioApp(CalmCrashApp):
             importlib.import_module(name)
 
     def on_unmount(self) -> None:
-        """Close the main-thread connection."""
+        """Close the main-thread connection (and PostgreSQL's listening one)."""
+        self._watcher.close()
         self.db.close()
 
     async def action_quit(self) -> None:
@@ -377,7 +382,7 @@ class KinesioApp(CalmCrashApp):
 
 
 def build_app(
-    db_path: Path,
+    db_path: Path | str | Target,
     *,
     actor: str | None = None,
     demo: bool = False,

@@ -143,6 +143,13 @@ def known_failure(exc: BaseException) -> KinesioError | None:
     if isinstance(exc, OSError) and exc.errno in _OS_TITLES:
         where = f": {exc.filename}" if exc.filename else ""
         return KinesioError(_OS_TITLES[exc.errno], f"{exc.strerror or exc}{where}.")
+    psycopg = sys.modules.get("psycopg")  # loaded only for a PostgreSQL database
+    if psycopg is not None and isinstance(exc, psycopg.OperationalError):
+        return KinesioError(
+            "Database connection lost",
+            "the connection to the PostgreSQL server was lost; what was not saved yet is not "
+            "in the database. Start kinesio again once the server is back.",
+        )
     if isinstance(exc, sqlite3.DatabaseError):
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         if code in _SQLITE_TITLES:

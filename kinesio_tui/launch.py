@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.say import say_error
@@ -60,13 +59,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         cli_main()
         return
     try:
+        from kinesio_tui.data.engine import resolve_target
         from kinesio_tui.domain.validate import therapist_name
-        from kinesio_tui.locations import resolve_db_path
 
         actor = therapist_name(options.get("--therapist"))  # before the file is touched
-        db = options.get("--db")
-        path = resolve_db_path(Path(db) if db else None)
-        code = open_workstation(path, actor=actor)
+        # a str, never a Path: Path("postgresql://h/db") collapses the URL's //
+        target = resolve_target(options.get("--db"))
+        code = open_workstation(target, actor=actor)
     except KinesioError as error:
         say_error(error)
         sys.exit(2)

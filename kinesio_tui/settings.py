@@ -9,6 +9,10 @@
     [workstation]
     opens_on = "today" # or "patients": the screen the workstation opens on
 
+    [database]         # the clinic's PostgreSQL database instead of the file on this PC
+    url = "postgresql://kinesio_app@db.clinic.lan/clinic"   # no password: ~/.pgpass
+    schema = "kinesio" # a branch's own schema at head office: "branch_<code>"
+
     [clinic]           # shown on every report (clinic_identity.py checks each field)
     name = "Kauno kineziterapijos klinika"
     address = "Laisvės al. 1\\nKaunas"
@@ -33,7 +37,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -43,7 +46,12 @@ from typing import Any
 from kinesio_tui.clinic_identity import CLINIC_FIELDS, ClinicIdentity, checked_field
 from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.holidays import NO_HOLIDAYS, holiday_tables, public_holidays
-from kinesio_tui.locations import config_dir
+from kinesio_tui.locations import (
+    SETTINGS_ENV,
+    check_database_url,
+    check_schema_name,
+    settings_file,
+)
 from kinesio_tui.private_files import write_private_file
 
 DEFAULT_BACKUPS_TO_KEEP = 14
@@ -52,8 +60,7 @@ MAX_BACKUPS_TO_KEEP = 3650
 OPENS_ON = ("patients", "today")
 #: Public holidays when the clinic chose none (data/holidays.toml).
 DEFAULT_PUBLIC_HOLIDAYS = "lithuania"
-#: Overrides the config file's location (tests, a shared clinic install).
-SETTINGS_ENV = "KINESIO_SETTINGS"
+__all__ = ["SETTINGS_ENV"]  # where it was defined before locations.py needed it
 
 
 @dataclass(frozen=True)
@@ -64,14 +71,15 @@ class Settings:
     automatic_backups: bool = True
     opens_on: str = "patients"  # "today": the day's visits; "patients": the patient list
     clinic: ClinicIdentity = dataclasses.field(default_factory=ClinicIdentity)
+    #: `[database] url`: a PostgreSQL database to work on when neither --db nor KINESIO_DB
+    #: names one (see data/engine.py `resolve_target`); `schema`: its schema there.
+    database_url: str | None = None
+    database_schema: str | None = None
 
 
 def settings_path() -> Path:
     """Where the settings file is read from: $KINESIO_SETTINGS, else the config directory."""
-    env = os.environ.get(SETTINGS_ENV)
-    if env:
-        return Path(env).expanduser()
-    return config_dir() / "settings.toml"
+    return settings_file()
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any] | None:
@@ -119,9 +127,30 @@ def load_settings(path: Path | None = None) -> Settings:
             f"{path}: workstation.opens_on should be one of: {', '.join(OPENS_ON)}.",
         )
     clinic = _clinic(path, data.get("clinic", {}))
+    url, schema = _database(path, data.get("database", {}))
     return Settings(
-        backups_to_keep=keep, automatic_backups=automatic, opens_on=opens_on, clinic=clinic
+        backups_to_keep=keep,
+        automatic_backups=automatic,
+        opens_on=opens_on,
+        clinic=clinic,
+        database_url=url,
+        database_schema=schema,
     )
+
+
+def _database(path: Path, table: object) -> tuple[str | None, str | None]:
+    """The `[database]` table: a postgresql:// URL without a password, a schema's name."""
+    if not isinstance(table, dict) or set(table) - {"url", "schema"}:
+        raise KinesioError("Broken settings file", f"{path}: [database] holds url and schema only.")
+    url, schema = table.get("url"), table.get("schema")
+    try:
+        if url is not None:
+            check_database_url(url)
+        if schema is not None:
+            check_schema_name(schema)
+    except KinesioError as error:
+        raise KinesioError("Broken settings file", f"{path}: {error.message}") from None
+    return url, schema
 
 
 def current_settings() -> Settings:
@@ -174,6 +203,12 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
         "[workstation]",
         f"opens_on = {_toml_text(settings.opens_on)}",
     ]
+    if settings.database_url or settings.database_schema:
+        lines += ["", "[database]"]
+        if settings.database_url:
+            lines.append(f"url = {_toml_text(settings.database_url)}")
+        if settings.database_schema:
+            lines.append(f"schema = {_toml_text(settings.database_schema)}")
     if any(getattr(settings.clinic, field) for field in CLINIC_FIELDS):
         lines += ["", "[clinic]"]
         for field in CLINIC_FIELDS:

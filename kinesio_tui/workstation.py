@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kinesio_tui.data.engine import Target
 
 
-def open_workstation(path: Path, *, actor: str | None, demo: bool = False) -> int:
-    """Open the TUI on `path`; returns the app's exit code (1 after a crash report).
+def open_workstation(target: Path | Target, *, actor: str | None, demo: bool = False) -> int:
+    """Open the TUI on `target` (a file, or a PostgreSQL database); returns the app's exit
+    code (1 after a crash report).
 
-    A file it must refuse (newer, not ours) raises KinesioError before the UI starts. The
-    day's automatic backup is taken behind the first frame (not for the demo clinic).
+    A database it must refuse (newer, not ours, unreachable) raises KinesioError before the
+    UI starts. The day's automatic backup of a file is taken behind the first frame (not for
+    the demo clinic; PostgreSQL's backups are the server's).
     `actor` is `--therapist` or KINESIO_THERAPIST; without one, the name this OS user gave
     last; without that, the workstation asks who is treating before anything else.
     """
@@ -18,7 +24,7 @@ def open_workstation(path: Path, *, actor: str | None, demo: bool = False) -> in
 
     actor = actor or remembered_name()  # else the first screen asks who is treating
     tui = build_app(
-        path, actor=actor, demo=demo, daily_backup=not demo, ask_therapist=actor is None
+        target, actor=actor, demo=demo, daily_backup=not demo, ask_therapist=actor is None
     )  # opens or migrates
     tui.run()
     return tui.return_code or 0

@@ -186,4 +186,5 @@ def test_every_plain_parameter_of_the_cli_is_given_the_plain_coercion() -> None:
             walk(sub)
 
     walk(root)
-    assert seen[PlainText] > 30 and seen[PlainPath] > 20 and seen[PlainFlag] > 30
+    # --db is text (a file's path or a postgresql:// URL), so few Path parameters are left
+    assert seen[PlainText] > 30 and seen[PlainPath] >= 3 and seen[PlainFlag] > 30

@@ -7,6 +7,7 @@ and the store turns a refusal into the clinician's sentence, on either engine.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,31 @@ from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.domain.store import insert_row, update_row
 from kinesio_tui.errors import DatabaseGone, KinesioError, RecordRefused, ValidationError
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 EPISODE = (
     "INSERT INTO episodes (id, patient_id, condition, subtype, side, course, status, "
     "opened_on, created_at, updated_at, uuid) VALUES (?, ?, 'lbp', '', 'L', 'acute', "
     "'active', '2026-11-25', 'x', 'x', ?)"
 )
+
+
+@pytest.fixture
+def db(engine: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[ClinicDB]:
+    """The clinic on this run's engine (PostgreSQL: made by the owner, used by the app)."""
+    if engine == "sqlite":
+        clinic = connect(db_path, actor="tester")
+    else:
+        import psycopg
+
+        from kinesio_tui.data.engines.pg_schema import upgrade_schema
+
+        database = request.getfixturevalue("pg_database")
+        with psycopg.connect(database.owner_url, autocommit=True) as owner:
+            upgrade_schema(owner, "kinesio", app_role="kinesio_app")
+        clinic = connect(database.app_url, actor="tester")
+    yield clinic
+    clinic.close()
 
 
 def _patient(db: ClinicDB) -> int:
@@ -90,10 +111,37 @@ def test_a_lone_surrogate_is_invalid_input(db: ClinicDB) -> None:
     assert db.execute("SELECT notes FROM patients").fetchone()[0] == ""
 
 
-def test_a_closed_connection_is_database_gone(db_path: Path) -> None:
-    db = connect(db_path)
+def test_a_closed_connection_is_database_gone(db: ClinicDB) -> None:
     db.close()
     with pytest.raises(DatabaseGone, match="closed"):
+        db.execute("SELECT 1")
+
+
+def test_a_number_beyond_64_bits_is_invalid_input(db: ClinicDB) -> None:
+    pid = _patient(db)
+    db.execute(EPISODE, [1, pid, "00000000-0000-4000-8000-000000000001"])
+    with pytest.raises(ValidationError, match="too large"), write_transaction(db):
+        update_row(db, "episodes", 1, {"patient_id": 2**70}, patient_id=pid)
+    assert db.execute("SELECT patient_id FROM episodes").fetchone()[0] == pid
+
+
+@pytest.mark.engines("postgresql")
+def test_nul_which_postgresql_cannot_store_is_invalid_input(db: ClinicDB) -> None:
+    pid = _patient(db)
+    with pytest.raises(ValidationError, match="cannot be stored"), write_transaction(db):
+        update_row(db, "patients", pid, {"notes": "a\x00b"}, patient_id=pid)
+    assert db.execute("SELECT notes FROM patients").fetchone()[0] == ""
+
+
+@pytest.mark.engines("postgresql")
+def test_a_lost_server_connection_is_database_gone(
+    db: ClinicDB, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue("pg_database").psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'kinesio-tui' AND datname = current_database()"
+    )
+    with pytest.raises(DatabaseGone):
         db.execute("SELECT 1")
 
 
@@ -120,3 +168,9 @@ def test_a_password_in_the_url_is_refused(url: str) -> None:
     with pytest.raises(KinesioError, match="PGPASSFILE") as refused:
         parse_target(url)
     assert "secret" not in str(refused.value)
+
+
+def test_a_write_on_a_closed_connection_is_database_gone(db: ClinicDB) -> None:
+    db.close()
+    with pytest.raises(DatabaseGone), write_transaction(db):
+        db.execute("SELECT 1")

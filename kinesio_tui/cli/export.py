@@ -274,7 +274,7 @@ def _export_outcomes(
     force: bool,
     since: str | None,
     until: str | None,
-    db: Path | None,
+    db: str | None,
 ) -> None:
     """The clinic's outcome report: counts over every patient, so no patient is named."""
     from kinesio_tui.domain.validate import parse_date

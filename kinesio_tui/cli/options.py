@@ -8,7 +8,6 @@ there (`root_options(ctx)`), so nothing one command line chose outlives its invo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,9 +17,10 @@ from kinesio_tui.i18n import _
 
 @dataclass(frozen=True)
 class RootOptions:
-    """`kinesio [--db FILE] [--therapist NAME] COMMAND`: the file and who signs the trail."""
+    """`kinesio [--db FILE|URL] [--therapist NAME] COMMAND`: the database and who signs the
+    trail. `db_path` is the text given (a str: a Path would collapse postgresql://'s //)."""
 
-    db_path: Path | None = None
+    db_path: str | None = None
     actor: str | None = None
 
 
@@ -32,11 +32,14 @@ def root_options(ctx: typer.Context) -> RootOptions:
 # KINESIO_DB is read once, by the root callback: were it also a command option's envvar, it
 # would override an explicit `kinesio --db X command`.
 RootDbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
         envvar="KINESIO_DB",
-        help=_("Database file (default: your data directory)."),
+        help=_(
+            "Database file, or postgresql://USER@HOST/DBNAME (password from ~/.pgpass; "
+            "default: the [database] url setting, else your data directory)."
+        ),
         show_default=False,
     ),
 ]
@@ -47,10 +50,13 @@ TherapistOption = Annotated[
     ),
 ]
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        help=_("Database file (default: `kinesio --db`, $KINESIO_DB, or your data directory)."),
+        help=_(
+            "Database file or postgresql:// URL (default: `kinesio --db`, $KINESIO_DB, the "
+            "[database] url setting, or your data directory)."
+        ),
         show_default=False,
     ),
 ]

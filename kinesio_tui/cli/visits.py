@@ -16,8 +16,6 @@ from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from kinesio_tui.domain.models import Episode
 
 visit_app = typer.Typer(
@@ -114,7 +112,7 @@ def _episode_and_visit(conn: ClinicDB, patient: str, seq: int | None) -> tuple[E
 
 
 def _absence(
-    ctx: typer.Context, db: Path | None, patient: str, seq: int | None, reason: str, status: str
+    ctx: typer.Context, db: str | None, patient: str, seq: int | None, reason: str, status: str
 ) -> None:
     from kinesio_tui.domain.schedule import record_absence
 

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from kinesio_tui.cli.database import clinic_db, database_path
+from kinesio_tui.cli.database import clinic_db, database_target
 from kinesio_tui.cli.options import DbOption, root_options
 from kinesio_tui.cli.refusal import fail
+from kinesio_tui.data.engine import Target
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.workstation import open_workstation
@@ -17,7 +18,7 @@ from kinesio_tui.workstation import open_workstation
 workstation_app = typer.Typer()
 
 
-def run_tui(ctx: typer.Context, path: Path, *, demo: bool = False) -> None:
+def run_tui(ctx: typer.Context, path: Path | Target, *, demo: bool = False) -> None:
     """Open the workstation; a file it must refuse (newer, not ours) is refused before the UI."""
     try:
         code = open_workstation(path, actor=root_options(ctx).actor, demo=demo)
@@ -29,7 +30,7 @@ def run_tui(ctx: typer.Context, path: Path, *, demo: bool = False) -> None:
 
 def open_the_workstation(ctx: typer.Context) -> None:
     """The bare `kinesio [--db] [--therapist]` when the launcher's fast path did not take it."""
-    run_tui(ctx, database_path(ctx))
+    run_tui(ctx, database_target(ctx))
 
 
 @workstation_app.command(help=_("Create (or upgrade) the database file and say where it is."))
@@ -40,7 +41,7 @@ def init(ctx: typer.Context, db: DbOption = None) -> None:
         typer.echo(
             _(
                 "Database ready: {path} (schema {version})",
-                path=conn.path,
+                path=conn.target.label(),
                 version=schema_version(conn),
             )
         )

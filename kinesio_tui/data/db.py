@@ -21,6 +21,7 @@ import getpass
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from kinesio_tui.data.engine import (
@@ -199,7 +200,14 @@ def connect(
     """
     named = parse_target(target)
     if named.path is None:
-        raise KinesioError("Not supported yet", f"{named.label()}: PostgreSQL comes next.")
+        return _connect_postgres(
+            named,
+            actor=actor,
+            migrate=migrate,
+            write_wait_s=write_wait_s,
+            on_wait=on_wait,
+            create=create,
+        )
     path = named.path
     try:  # open_file closes what it opened when it fails
         engine = sqlite_engine.open_file(
@@ -229,6 +237,46 @@ def connect(
     return db
 
 
+def _connect_postgres(
+    target: Target,
+    *,
+    actor: str | None,
+    migrate: bool,
+    write_wait_s: float | None,
+    on_wait: Callable[[], None] | None,
+    create: bool,
+) -> ClinicDB:
+    """`connect` for a PostgreSQL target: the engine (psycopg loads only now), the schema
+    checked and, for its owner, brought up to date. No backup first: the upgrade is one
+    transaction, and PostgreSQL's backups are the server's (pg_dump, archiving)."""
+    postgres = postgres_engine()
+    engine = postgres.connect(target)
+    try:
+        db = ClinicDB(engine, actor=actor or current_user())
+        if write_wait_s is not None:
+            db.write_wait_s = write_wait_s
+        db.on_wait = on_wait
+        postgres.prepare_schema(engine, create=create, migrate=migrate)
+    except BaseException:
+        engine.close()
+        raise
+    return db
+
+
+def postgres_engine() -> ModuleType:
+    """The PostgreSQL engine's module, or one line saying how to install its driver."""
+    try:
+        from kinesio_tui.data.engines import postgres
+    except ImportError as error:
+        if (error.name or "").partition(".")[0] not in {"psycopg", "psycopg_binary"}:
+            raise
+        raise KinesioError(
+            "PostgreSQL not installed",
+            "PostgreSQL support is not installed: pip install 'kinesio-tui[postgres]'",
+        ) from None
+    return postgres
+
+
 #: Page caches of the workstation's connections. With SQLite's default (2 MiB each) they
 #: filled up with the roster index and episode rows of a large clinic, so the workstation's
 #: memory grew with the clinic (+2.4 MiB at 100,000 patients). A search reads a few dozen
@@ -254,7 +302,10 @@ def open_db(path: Path | str | Target, *, actor: str | None = None) -> Iterator[
 
 
 def schema_version(db: ClinicDB) -> int:
-    """How many steps the schema is at, as SQLite's header (PRAGMA user_version) says."""
+    """How many steps the schema is at: SQLite's header (PRAGMA user_version) says; on
+    PostgreSQL, the steps its kinesio_schema table records."""
+    if db.kind == "postgresql":
+        return len(db.engine.applied_steps())
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
@@ -278,8 +329,14 @@ def migrate_schema(db: ClinicDB, backup_first: BackupFirst | None = None) -> lis
     """Apply pending numbered migrations; refuse a file from a newer version. Returns names applied.
 
     A file that already holds applied steps goes to `backup_first` before the pending ones
-    touch it; a new, empty file has nothing to lose and is not copied.
+    touch it; a new, empty file has nothing to lose and is not copied. PostgreSQL: the
+    schema's owner upgrades it (pg_schema), in one transaction, without a copy first.
     """
+    if db.kind == "postgresql":
+        from kinesio_tui.data.engines import postgres
+
+        assert isinstance(db.engine, postgres.PostgresEngine)
+        return postgres.prepare_schema(db.engine, create=True, migrate=True)
     _refuse_newer(db)
     pending = pending_migrations(db)
     if not pending:

@@ -13,26 +13,28 @@ never loads a PostgreSQL driver.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
-from kinesio_tui.errors import KinesioError
+from kinesio_tui.locations import (
+    DB_ENV,
+    check_database_url,
+    check_schema_name,
+    database_setting,
+    default_db_path,
+    is_postgres_url,
+)
 
 EngineKind = Literal["sqlite", "postgresql"]
 Parameters = Sequence[Any] | Mapping[str, Any]
-#: The URL schemes that name a PostgreSQL database (libpq accepts both).
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 #: The schema kinesio-tui's tables live in on PostgreSQL (a branch names its own).
 DEFAULT_SCHEMA = "kinesio"
 
 #: After this long waiting for the lock, `ClinicDB.on_wait` is told (the CLI says so).
 WAIT_NOTICE_S = 1.0
-
-
-def is_postgres_url(text: str) -> bool:
-    return text.lower().startswith(POSTGRES_SCHEMES)
 
 
 class Target(NamedTuple):
@@ -78,20 +80,27 @@ def parse_target(named: Path | str | Target, *, schema: str | None = None) -> Ta
         return named
     if isinstance(named, Path) or not is_postgres_url(named):
         return Target("sqlite", path=Path(named).expanduser())
-    refuse_password(named)
-    return Target("postgresql", url=named, schema=schema or DEFAULT_SCHEMA)
+    return Target(
+        "postgresql",
+        url=check_database_url(named),
+        schema=check_schema_name(schema) if schema else DEFAULT_SCHEMA,
+    )
 
 
-def refuse_password(url: str) -> None:
-    """Refuse a URL that carries a password (user:secret@ or ?password=)."""
-    parts = urlsplit(url)
-    query = parts.query.lower()
-    if parts.password is not None or "password=" in query:
-        raise KinesioError(
-            "Password in the database URL",
-            "a password does not belong in the URL (others can read command lines and "
-            "settings); put it in a 0600 passfile named by PGPASSFILE, or in ~/.pgpass.",
-        )
+def resolve_target(explicit: Path | str | Target | None) -> Target:
+    """The clinic's database: `--db`, else $KINESIO_DB, else the `[database] url` setting,
+    else the file in the user's data directory. The `[database] schema` setting names the
+    schema of whichever PostgreSQL URL wins; a file never reads the settings."""
+    if isinstance(explicit, Target):
+        return explicit
+    named = explicit or os.environ.get(DB_ENV) or None
+    if named is not None and not is_postgres_url(str(named)):
+        return parse_target(named)
+    url, schema = database_setting()
+    named = named or url
+    if named is None:
+        return Target("sqlite", path=default_db_path())
+    return parse_target(named, schema=schema)
 
 
 class Rows(Protocol):

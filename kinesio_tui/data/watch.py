@@ -23,7 +23,14 @@ class ChangeWatcher:
     """
 
     def __init__(self, db: ClinicDB) -> None:
-        self._watch: _Watch = _DataVersion(db)
+        self._watch: _Watch
+        if db.kind == "postgresql":
+            from kinesio_tui.data.engines.postgres import ChangeListener, PostgresEngine
+
+            assert isinstance(db.engine, PostgresEngine)
+            self._watch = ChangeListener(db.engine)
+        else:
+            self._watch = _DataVersion(db)
 
     def changed(self) -> bool:
         """True once per batch of foreign commits since the previous call."""

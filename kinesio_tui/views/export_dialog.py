@@ -129,7 +129,7 @@ class ExportDialog(ModalScreen[Path | None]):
     def run_export(self, kind: str, fmt: str, out_dir: Path, overwrite: bool) -> None:
         """Write the file in a worker thread with its own connection (connections are per-thread)."""
         try:
-            db = connect(self.kapp.db_path, actor=self.kapp.actor, create=False)
+            db = connect(self.kapp.target, actor=self.kapp.actor, create=False)
             try:
                 if fmt == "fhir":
                     from kinesio_tui.export.fhir import export_fhir

@@ -262,7 +262,7 @@ class PatientsScreen(Screen[None]):
             if worker.is_cancelled:
                 return
             if self._reader is None:
-                self._reader = connect_reader(self.kapp.db_path)
+                self._reader = connect_reader(self.kapp.target)
             db = self._reader
             rows = roster(db, query, archived=archived, limit=limit + 1, offset=offset)
             total = None if offset or query else count_patients(db, archived=archived)

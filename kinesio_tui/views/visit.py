@@ -14,7 +14,6 @@ another program waits in the background (views/db_wait.py).
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -1147,8 +1146,9 @@ class VisitScreen(Screen[bool]):
     def on_unmount(self) -> None:
         """Quitting the app mid-typing (Ctrl+Q) still keeps the last words of the note."""
         if self._note_text.strip() != self._saved_note.strip() and not self._note_saving:
-            # the app may have closed its connection first; nothing more can be done then
-            with contextlib.suppress(sqlite3.ProgrammingError, KinesioError):
+            # the app may have closed its connection first (DatabaseGone); nothing more can
+            # be done then
+            with contextlib.suppress(KinesioError):
                 set_visit_note(
                     self.db, self.visit_id, self._note_text, expected_version=self.visit.version
                 )

@@ -12,13 +12,15 @@ from typing import Any, Protocol, cast
 from textual.app import App
 
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.data.engine import Target
 
 
 class Workstation(Protocol):
     """The clinic's open database, who works at it, the clinic day, and moving between screens."""
 
     db: ClinicDB
-    db_path: Path
+    target: Target
+    db_path: Path | None
     actor: str
 
     @property

@@ -93,7 +93,10 @@ class SqliteEngine:
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.in_transaction
+        try:
+            return self.conn.in_transaction
+        except sqlite3.ProgrammingError:  # closed: the next statement says DatabaseGone
+            return False
 
     def execute(self, sql: str, parameters: Parameters | None = None) -> sqlite3.Cursor:
         """Run one statement (parameters bound, never formatted in); neutral errors out."""
@@ -110,13 +113,18 @@ class SqliteEngine:
             raise
 
     def begin_write(self, wait_s: float, on_wait: Callable[[], None] | None) -> None:
-        begin_immediate(self.conn, wait_s, on_wait)
+        try:
+            begin_immediate(self.conn, wait_s, on_wait)
+        except sqlite3.ProgrammingError as error:
+            if "closed database" in str(error):
+                raise DatabaseGone(self.target.label()) from None
+            raise
 
     def commit(self) -> None:
-        self.conn.execute("COMMIT")
+        self.execute("COMMIT")
 
     def rollback(self) -> None:
-        self.conn.execute("ROLLBACK")
+        self.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()
