@@ -102,15 +102,9 @@ def test_the_cli_refuses_a_password_in_kinesio_db(
 
 
 @pytest.fixture
-def two_rooms(pg_database: PgDatabase) -> Iterator[tuple[ClinicDB, ClinicDB]]:
-    import psycopg
-
-    from kinesio_tui.data.engines.pg_schema import upgrade_schema
-
-    with psycopg.connect(pg_database.owner_url, autocommit=True) as owner:
-        upgrade_schema(owner, "kinesio", app_role="kinesio_app")
-    first = connect(pg_database.app_url, actor="room 1")
-    second = connect(pg_database.app_url, actor="room 2")
+def two_rooms(pg_clinic: PgDatabase) -> Iterator[tuple[ClinicDB, ClinicDB]]:
+    first = connect(pg_clinic.app_url, actor="room 1")
+    second = connect(pg_clinic.app_url, actor="room 2")
     yield first, second
     first.close()
     second.close()

@@ -35,14 +35,7 @@ def db(engine: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[C
     if engine == "sqlite":
         clinic = connect(db_path, actor="tester")
     else:
-        import psycopg
-
-        from kinesio_tui.data.engines.pg_schema import upgrade_schema
-
-        database = request.getfixturevalue("pg_database")
-        with psycopg.connect(database.owner_url, autocommit=True) as owner:
-            upgrade_schema(owner, "kinesio", app_role="kinesio_app")
-        clinic = connect(database.app_url, actor="tester")
+        clinic = connect(request.getfixturevalue("pg_clinic").app_url, actor="tester")
     yield clinic
     clinic.close()
 
@@ -137,7 +130,7 @@ def test_nul_which_postgresql_cannot_store_is_invalid_input(db: ClinicDB) -> Non
 def test_a_lost_server_connection_is_database_gone(
     db: ClinicDB, request: pytest.FixtureRequest
 ) -> None:
-    request.getfixturevalue("pg_database").psql(
+    request.getfixturevalue("pg_clinic").psql(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE application_name = 'kinesio-tui' AND datname = current_database()"
     )
@@ -174,3 +167,15 @@ def test_a_write_on_a_closed_connection_is_database_gone(db: ClinicDB) -> None:
     db.close()
     with pytest.raises(DatabaseGone), write_transaction(db):
         db.execute("SELECT 1")
+
+
+def test_psycopgs_lost_connection_past_the_engine_is_one_line_not_a_crash_report() -> None:
+    """psycopg's own error, when one escapes the engine (a fetch after the server went
+    away): the crash handler names it as the user's side (one line, exit 2), not a fault."""
+    import psycopg
+
+    from kinesio_tui.crash import known_failure
+
+    known = known_failure(psycopg.OperationalError("server closed the connection unexpectedly"))
+    assert known is not None and known.title == "Database connection lost"
+    assert known_failure(psycopg.ProgrammingError("syntax error")) is None  # a fault: reported

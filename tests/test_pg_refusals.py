@@ -43,12 +43,11 @@ def refused(database: PgDatabase | None, *args: str) -> Ran:
     return ran
 
 
-def owner_initialised(database: PgDatabase) -> None:
-    """The clinic's schema as `kinesio init` run by the owner leaves it, app role granted."""
-    from kinesio_tui.data.engines.pg_schema import upgrade_schema
-
-    connect(database.owner_url).close()
+def grant_app_role(database: PgDatabase) -> None:
+    """What `kinesio init --app-role kinesio_app` adds: the application role's grants."""
     import psycopg
+
+    from kinesio_tui.data.engines.pg_schema import upgrade_schema
 
     with psycopg.connect(database.owner_url, autocommit=True) as conn:
         upgrade_schema(conn, "kinesio", app_role="kinesio_app")
@@ -125,13 +124,12 @@ def test_another_programs_database_is_refused(pg_database: PgDatabase) -> None:
     assert pg_database.psql("SELECT count(*) FROM kinesio.invoices") == [(1,)]
 
 
-def test_a_newer_schema_is_refused(pg_database: PgDatabase) -> None:
-    owner_initialised(pg_database)
-    pg_database.psql(
+def test_a_newer_schema_is_refused(pg_clinic: PgDatabase) -> None:
+    pg_clinic.psql(
         "INSERT INTO kinesio.kinesio_schema (step, applied_at) VALUES ('9999_future', 'x')"
     )
-    for url in (pg_database.owner_url, pg_database.app_url):
-        ran = refused(pg_database, "patients", "list", "--db", url)
+    for url in (pg_clinic.owner_url, pg_clinic.app_url):
+        ran = refused(pg_clinic, "patients", "list", "--db", url)
         assert "newer kinesio-tui" in ran.err and "9999_future" in ran.err
 
 
@@ -141,13 +139,12 @@ def test_a_blank_database_as_the_app_role_asks_for_the_owner(pg_database: PgData
     assert "kinesio init --app-role kinesio_app" in ran.err
 
 
-def test_a_pending_step_as_the_app_role_asks_for_the_owner(pg_database: PgDatabase) -> None:
-    owner_initialised(pg_database)
-    pg_database.psql(
+def test_a_pending_step_as_the_app_role_asks_for_the_owner(pg_clinic: PgDatabase) -> None:
+    pg_clinic.psql(
         "DELETE FROM kinesio.kinesio_schema WHERE step = "
         "(SELECT max(step) FROM kinesio.kinesio_schema)"
     )
-    ran = refused(pg_database, "patients", "list", "--db", pg_database.app_url)
+    ran = refused(pg_clinic, "patients", "list", "--db", pg_clinic.app_url)
     assert "1 schema step(s) pending" in ran.err
 
 
@@ -176,7 +173,7 @@ def test_the_owner_creates_the_schema_and_the_app_role_then_works(pg_database: P
     ran = run("init", "--db", pg_database.owner_url)
     assert ran.code == 0, ran
     assert "(schema kinesio)" in ran.out
-    owner_initialised(pg_database)
+    grant_app_role(pg_database)
     added = run(
         "patients", "add", "--first", "Ona", "--last", "Pg", "--born", "1970-01-01", "--sex", "F",
         "--db", pg_database.app_url,

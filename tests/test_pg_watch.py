@@ -25,16 +25,9 @@ WITHIN_S = 1.0
 
 
 @pytest.fixture
-def clinic(pg_database: PgDatabase) -> Iterator[ClinicDB]:
-    """The schema made by its owner, opened as the application's role, as a workstation."""
-    from kinesio_tui.data.engines.pg_schema import upgrade_schema
-
-    connect(pg_database.owner_url).close()
-    import psycopg
-
-    with psycopg.connect(pg_database.owner_url, autocommit=True) as owner:
-        upgrade_schema(owner, "kinesio", app_role="kinesio_app")
-    db = connect(pg_database.app_url, actor="room 1")
+def clinic(pg_clinic: PgDatabase) -> Iterator[ClinicDB]:
+    """An empty clinic made by its owner, opened as the application's role, as a room."""
+    db = connect(pg_clinic.app_url, actor="room 1")
     yield db
     db.close()
 
@@ -58,45 +51,45 @@ def add_in_another_terminal(database: PgDatabase, last: str) -> None:
 
 
 def test_another_terminals_write_shows_within_a_second(
-    clinic: ClinicDB, pg_database: PgDatabase
+    clinic: ClinicDB, pg_clinic: PgDatabase
 ) -> None:
     watcher = ChangeWatcher(clinic)
     try:
         assert not watcher.changed()
-        add_in_another_terminal(pg_database, "Other")
+        add_in_another_terminal(pg_clinic, "Other")
         assert changed_within(watcher, WITHIN_S) is not None
         assert not watcher.changed()  # once per batch
-        add_in_another_terminal(pg_database, "Again")
+        add_in_another_terminal(pg_clinic, "Again")
         assert changed_within(watcher, WITHIN_S) is not None
     finally:
         watcher.close()
 
 
-def test_own_writes_do_not_count(clinic: ClinicDB, pg_database: PgDatabase) -> None:
+def test_own_writes_do_not_count(clinic: ClinicDB, pg_clinic: PgDatabase) -> None:
     watcher = ChangeWatcher(clinic)
     try:
         create_patient(clinic, NewPatient("Anna", "Own", "1980-01-02", "F"), today=DAY)
         assert changed_within(watcher, WITHIN_S) is None
         # while a foreign one, right after our own, still does
         create_patient(clinic, NewPatient("Anna", "Own", "1980-01-03", "F"), today=DAY)
-        add_in_another_terminal(pg_database, "Other")
+        add_in_another_terminal(pg_clinic, "Other")
         assert changed_within(watcher, WITHIN_S) is not None
     finally:
         watcher.close()
 
 
 def test_a_lost_listener_counts_as_a_change_and_listens_again(
-    clinic: ClinicDB, pg_database: PgDatabase
+    clinic: ClinicDB, pg_clinic: PgDatabase
 ) -> None:
     watcher = ChangeWatcher(clinic)
     try:
-        pg_database.psql(
+        pg_clinic.psql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE application_name = 'kinesio-tui (watch)' AND datname = current_database()"
         )
         assert changed_within(watcher, WITHIN_S) is not None  # something may have been missed
         assert changed_within(watcher, 0.3) is None
-        add_in_another_terminal(pg_database, "After")
+        add_in_another_terminal(pg_clinic, "After")
         assert changed_within(watcher, WITHIN_S) is not None
     finally:
         watcher.close()

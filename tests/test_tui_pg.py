@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from conftest import DAY
 from pg_cluster import PgDatabase
@@ -18,21 +17,16 @@ from textual.pilot import Pilot
 from tui_driver import Script, names, settle
 
 from kinesio_tui.app import KinesioApp, build_app
-from kinesio_tui.data.db import connect, open_db
+from kinesio_tui.data.db import open_db
 from kinesio_tui.data.engine import Target, parse_target
 from kinesio_tui.domain.models import NewPatient
 from kinesio_tui.domain.patients import archive_patient, create_patient, find_patients
 
 
 @pytest.fixture
-def clinic(pg_database: PgDatabase) -> Iterator[Target]:
-    """Two patients in a schema made by its owner; the workstation connects as the app."""
-    from kinesio_tui.data.engines.pg_schema import upgrade_schema
-
-    connect(pg_database.owner_url).close()
-    with psycopg.connect(pg_database.owner_url, autocommit=True) as owner:
-        upgrade_schema(owner, "kinesio", app_role="kinesio_app")
-    target = parse_target(pg_database.app_url)
+def clinic(pg_clinic: PgDatabase) -> Iterator[Target]:
+    """Two patients in a clinic made by its owner; the workstation connects as the app."""
+    target = parse_target(pg_clinic.app_url)
     with open_db(target, actor="reception") as db:
         create_patient(db, NewPatient("Tomas", "Petrauskas", "1970-03-04", "M"), today=DAY)
         create_patient(db, NewPatient("Ona", "Žemaitė", "1985-06-07", "F"), today=DAY)
