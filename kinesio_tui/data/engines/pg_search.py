@@ -51,12 +51,6 @@ def digit_candidates(db: ClinicDB, digits: Sequence[str], cap: int) -> set[int] 
     return _ids(db, f"SELECT id FROM patients WHERE {where}", [f"%{d}%" for d in digits], cap)
 
 
-#: The indexes cover the active list (partial, as the roster's is); the archived list is
-#: small and read as it is, so both lists find their rows.
-_BOTH_LISTS = (
-    "SELECT id FROM patients WHERE archived_at IS NULL AND {cond} "
-    "UNION ALL SELECT id FROM patients WHERE archived_at IS NOT NULL AND {cond}"
-)
 _WORDS = "to_tsvector('simple', search_text) @@ to_tsquery('simple', ?)"
 _LATER = (
     "to_tsvector('simple', substr(search_text, strpos(search_text, ' ') + 1)) "
@@ -69,7 +63,7 @@ def word_candidates(db: ClinicDB, words: Sequence[str], cap: int) -> set[int] | 
     query = _query(words)
     if query is None:
         return None
-    return _ids(db, _BOTH_LISTS.format(cond=_WORDS), [query, query], cap)
+    return _ids(db, f"SELECT id FROM patients WHERE {_WORDS}", [query], cap)
 
 
 def later_word_candidates(db: ClinicDB, words: Sequence[str], cap: int) -> set[int] | None:
@@ -81,9 +75,8 @@ def later_word_candidates(db: ClinicDB, words: Sequence[str], cap: int) -> set[i
         return None
     other = _query(others)
     if other is None:
-        return _ids(db, _BOTH_LISTS.format(cond=_LATER), [later, later], cap)
-    cond = f"{_LATER} AND {_WORDS}"
-    return _ids(db, _BOTH_LISTS.format(cond=cond), [later, other, later, other], cap)
+        return _ids(db, f"SELECT id FROM patients WHERE {_LATER}", [later], cap)
+    return _ids(db, f"SELECT id FROM patients WHERE {_LATER} AND {_WORDS}", [later, other], cap)
 
 
 def id_list(alias: str) -> str:
