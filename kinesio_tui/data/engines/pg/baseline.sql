@@ -326,13 +326,14 @@ CREATE TRIGGER discharges_uuid_stays BEFORE UPDATE OF uuid ON discharges
 
 -- Patient search (domain/search.py through data/engines/pg_search.py), in place of FTS5:
 -- the surname range on the active roster (COLLATE "C": a prefix is a range), every word
--- and every word after the first (patients_fts' head/rest split), digits anywhere.
+-- and every word after the first (patients_fts' head/rest split), digits anywhere. The word
+-- indexes cover every patient, as FTS5's do: partial ones left the archive's search reading
+-- its rows one by one (31 ms a keystroke at 100k patients).
 CREATE INDEX patients_active ON patients (search_text, id) WHERE archived_at IS NULL;
-CREATE INDEX patients_words ON patients USING gin (to_tsvector('simple', search_text))
-    WHERE archived_at IS NULL;
+CREATE INDEX patients_words ON patients USING gin (to_tsvector('simple', search_text));
 CREATE INDEX patients_rest ON patients USING gin (
     to_tsvector('simple', substr(search_text, strpos(search_text, ' ') + 1))
-) WHERE archived_at IS NULL;
+);
 CREATE INDEX patients_digits ON patients USING gin (search_text gin_trgm_ops);
 
 -- The schema steps this schema is at (SQLite: _sqlite_migrations and user_version); every
