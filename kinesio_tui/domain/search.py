@@ -34,7 +34,7 @@ class _Dialect(Protocol):
 
 def dialect(db: ClinicDB) -> _Dialect:
     """The search module of the engine `db` runs on (PostgreSQL's is loaded only there)."""
-    if getattr(db, "kind", "sqlite") == "postgresql":  # TODO(lead): db.kind after engine lands
+    if db.kind == "postgresql":
         from kinesio_tui.data.engines import pg_search
 
         return pg_search
