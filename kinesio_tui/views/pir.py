@@ -157,27 +157,45 @@ class PirScreen(Screen[PirResult | None]):
             yield from self.number_field(_("ROM before °"), "rom-before", None, "0–180 °")
             yield from self.number_field(_("Pain before"), "pain-before", None, "0–10")
             yield Button(_("Start (Ctrl+S)"), id="start", variant="primary", compact=True)
-        with Vertical(id="pir-run"):
-            yield Static(markup=False, content="", id="pir-phase")
-            yield Digits("", id="pir-countdown")
-            yield Static(markup=False, content="", id="pir-cycle")
-            yield Static(markup=False, content="", id="pir-hint")
-        with Vertical(id="pir-after"):
-            yield Static(markup=False, content="", id="pir-done")
-            yield from self.number_field(_("ROM after °"), "rom-after", None, "0–180 °")
-            yield from self.number_field(_("Pain after"), "pain-after", None, "0–10")
-            yield Button(_("Save (Enter)"), id="save-after", variant="primary", compact=True)
+        # the countdown and the after stage are built as pacing starts (build_later_stages)
+        yield Vertical(id="pir-run")
+        yield Vertical(id="pir-after")
         yield KeyFooter(compact=True)
 
     def field(self, label: str, widget: Input | Select[str], key: str) -> ComposeResult:
-        with Horizontal(classes="field-row", id=f"row-{key}"):
-            yield Label(label, classes="field-label")
-            yield widget
-            yield Static(markup=False, content="", classes="field-error", id=f"{key}-error")
+        yield Horizontal(
+            Label(label, classes="field-label"),
+            widget,
+            Static(markup=False, content="", classes="field-error", id=f"{key}-error"),
+            classes="field-row",
+            id=f"row-{key}",
+        )
 
     def number_field(self, label: str, key: str, value: int | None, hint: str) -> ComposeResult:
         widget = Input("" if value is None else str(value), id=key, compact=True, placeholder=hint)
         yield from self.field(label, widget, key)
+
+    def build_later_stages(self) -> None:
+        """The countdown and the after stage's fields, mounted (hidden) as pacing starts.
+
+        The recorder opens on its setup alone: every widget a screen holds costs its first
+        open (mounting, styling), and these ~15 are not shown before Start.
+        """
+        run = self.query_one("#pir-run", Vertical)
+        if run.children:
+            return
+        run.mount(
+            Static(markup=False, content="", id="pir-phase"),
+            Digits("", id="pir-countdown"),
+            Static(markup=False, content="", id="pir-cycle"),
+            Static(markup=False, content="", id="pir-hint"),
+        )
+        self.query_one("#pir-after", Vertical).mount(
+            Static(markup=False, content="", id="pir-done"),
+            *self.number_field(_("ROM after °"), "rom-after", None, "0–180 °"),
+            *self.number_field(_("Pain after"), "pain-after", None, "0–10"),
+            Button(_("Save (Enter)"), id="save-after", variant="primary", compact=True),
+        )
 
     def on_mount(self) -> None:
         self.query_one("#row-other-muscle").display = False
@@ -252,6 +270,7 @@ class PirScreen(Screen[PirResult | None]):
             return
         self.cycle = PirCycle(**row)
         self.pacer = PirPacer(self.cycle.tension_s, self.cycle.relaxation_s, self.cycle.cycles)
+        self.build_later_stages()
         self.show_stage("run")
         self.query_one("#pir-run").focus()
         self._last = self.clock()
