@@ -8,7 +8,7 @@ from typing import Any
 from rich.cells import cell_len
 from screen_text import screen_text
 from textual.pilot import Pilot
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Footer, Input, Select, Static
 from tui_driver import drive, settle
 from visit_harness import VisitHarness, clinic, press, sync
 
@@ -16,6 +16,7 @@ from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.protocol import protocol
 from kinesio_tui.upstream_hooks import FooterKey
+from kinesio_tui.views.doctor import CheckRow
 
 
 def keys_cut(app: Any) -> list[str]:
@@ -63,16 +64,13 @@ async def test_the_doctors_form_labels_fit_their_column(db_path: Path) -> None:
     app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        labels = [
-            label
-            for label in app.screen.query(".check-label").results(Label)
-            if label.display and label.styles.display != "none"
-        ]
-        assert labels
-        too_long = [
-            str(label.render())
-            for label in labels
-            if cell_len(str(label.render())) > label.size.width
+        rows = list(app.screen.query(".check-row").results(CheckRow))
+        assert rows
+        too_long = [  # each name whole, in its column (the row draws it: views/doctor.py)
+            row.check_name
+            for row in rows
+            if any(cell_len(line.plain) > row.name_width() for line in row.name_lines())
+            or " ".join(line.plain.strip() for line in row.name_lines()) != row.check_name
         ]
         assert too_long == []
         assert "…" not in screen_text(app)  # Textual's mark of a cut line

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.models import Measurement, Visit
@@ -65,6 +67,62 @@ def same_value(saved: float | str | None, typed: object) -> bool:
         except ValueError:
             return False
     return saved == typed
+
+
+class CheckRow(Horizontal):
+    """One check's row: its fields (and the earlier value) as widgets; the check's name and
+    the side letters before each field drawn by the row itself, in the margins the fields
+    leave for them (visit.tcss: `.check-field.-first`, `.-second`). Two labels per sided
+    check were a third of the form's widgets, each styled and laid out at every first open.
+    The name wraps in its column (a long full name takes two lines on a wide screen)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"check-row--side"}
+    DEFAULT_CSS = """
+    CheckRow > .check-row--side {
+        text-style: bold;
+    }
+    """
+
+    def __init__(self, name: str, sides: tuple[str | None, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check_name = name
+        self.sides = sides
+
+    def rename(self, name: str) -> None:
+        """Name the check anew (the screen crossed the wide breakpoint)."""
+        self.check_name = name
+        self.refresh(layout=True)
+
+    def name_width(self) -> int:
+        """The name's column: the first field's left margin, less its side letter's."""
+        first = next(iter(self.query_children(".check-field")), None)
+        margin = first.styles.margin.left if first is not None else 0
+        return max(1, margin - (2 if self.sides[0] else 0))
+
+    def name_lines(self) -> list[Content]:
+        """The check's name, wrapped in its column as a label would wrap it."""
+        width = self.name_width()
+        return Content(self.check_name).wrap(width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(super().get_content_height(container, viewport, width), len(self.name_lines()))
+
+    def render(self) -> RenderResult:
+        """The name on the left, a side letter two cells before each sided field."""
+        lines = [line.truncate(self.name_width()) for line in self.name_lines()] or [Content()]
+        first_line = lines[0]
+        if self.sides[0]:
+            side_style = self.get_visual_style("check-row--side")
+            here = self.region.x
+            for field, side in zip(self.query_children(".check-field"), self.sides, strict=False):
+                x = field.region.x - here - 2
+                if side and x >= first_line.cell_length:
+                    first_line = Content.assemble(
+                        first_line,
+                        " " * (x - first_line.cell_length),
+                        Content(side).stylize(side_style),
+                    )
+        return Content("\n").join([first_line, *lines[1:]])
 
 
 class DoctorForm(VerticalScroll):
@@ -150,14 +208,14 @@ class DoctorForm(VerticalScroll):
         """One check: its name, a field per side, the earlier value. The line under it (why
         a value was refused, the last one saved) is added when it first has something to
         say: every widget on the form costs its first open (traced: styling and layout of
-        each of the ~250 widgets it had)."""
+        each of the ~250 widgets it had). The row draws the check's name and the side letters
+        itself (CheckRow)."""
         sides: tuple[str | None, ...] = ("L", "R") if test.sided else (None,)
-        with Horizontal(classes="check-row", id=f"row-{test.code}"):
-            yield Label(self.name_of(test), classes="check-label")
-            for side in sides:
-                if side:
-                    yield Label(side, classes="side-label")
-                yield self.make_field(test, side)
+        with CheckRow(self.name_of(test), sides, classes="check-row", id=f"row-{test.code}"):
+            for index, side in enumerate(sides):
+                field = self.make_field(test, side)
+                field.add_class("-first" if index == 0 else "-second")
+                yield field
             yield Static(
                 markup=False, content=self.previous_text(test, sides), classes="check-prev"
             )
@@ -172,7 +230,7 @@ class DoctorForm(VerticalScroll):
         if wide != self.wide:
             self.wide = wide
             for test in self.checks:
-                self.query_one(f"#row-{test.code} .check-label", Label).update(self.name_of(test))
+                self.query_one(f"#row-{test.code}", CheckRow).rename(self.name_of(test))
 
     def make_field(self, test: ClinicalTest, side: str | None) -> Input | Select[str]:
         classes = "check-field -sided" if side else "check-field"
