@@ -5,6 +5,11 @@ every formula in the source, lacks only the key in the config directory, and dro
 guard trigger only where the trigger would otherwise stop the attack (tests of the
 triggers themselves leave them in place). Each attack is aimed at one defence, and the
 test names what that defence reports: removing the defence makes the test fail.
+
+On PostgreSQL (every test here runs on both engines unless it is about the file) the
+attacker is the schema's owner at the server, the strongest role short of a superuser:
+it may drop the guards, and here also the UNIQUE (prev_hash) that makes a fork impossible
+there, where an attack needs it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import DAY
@@ -38,14 +43,70 @@ from kinesio_tui.domain.visits import record_measurement, record_pir_cycle, star
 from kinesio_tui.errors import RecordRefused
 from kinesio_tui.maintenance.audit import history, verify_chain
 
+if TYPE_CHECKING:
+    from pg_cluster import PgDatabase
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 GENESIS = "0" * 64
 runner = CliRunner()
+#: SQLite's guard triggers as PostgreSQL names them (one trigger refuses both UPDATE and
+#: DELETE there: pg/guards.sql).
+_PG_GUARDS = {
+    "audit_log_only_erasure": ("audit_log_no_change", "audit_log"),
+    "audit_log_no_delete": ("audit_log_no_change", "audit_log"),
+    "audit_log_head": ("audit_log_head", "audit_log"),
+    "audit_head_no_delete": ("audit_head_no_delete", "audit_head"),
+}
+
+
+class Attacker:
+    """The database opened with its own tools: sqlite3 on the file, or psql as the owner."""
+
+    def __init__(
+        self, engine: str, target: str, request: pytest.FixtureRequest | None = None
+    ) -> None:
+        self.postgres = engine == "postgresql"
+        self.raw: Any
+        if self.postgres:
+            import psycopg
+
+            assert request is not None
+            pg: PgDatabase = request.getfixturevalue("pg_clinic")
+            self.raw = psycopg.connect(pg.owner_url, autocommit=True)
+            self.raw.execute("SET search_path = kinesio")
+        else:
+            self.raw = sqlite3.connect(target, isolation_level=None)
+
+    def execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> Any:
+        if self.postgres:
+            return self.raw.execute(sql.replace("?", "%s"), params)
+        return self.raw.execute(sql, params)
+
+    def guard(self, sqlite_name: str) -> str:
+        """A guard trigger's name on this engine."""
+        return _PG_GUARDS[sqlite_name][0] if self.postgres else sqlite_name
+
+    def drop_guard(self, sqlite_name: str) -> None:
+        if self.postgres:
+            name, table = _PG_GUARDS[sqlite_name]
+            self.raw.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        else:
+            self.raw.execute(f"DROP TRIGGER IF EXISTS {sqlite_name}")
+
+    def allow_a_fork(self) -> None:
+        """PostgreSQL refuses two entries after the same one (UNIQUE prev_hash): drop it."""
+        if self.postgres:
+            self.raw.execute("ALTER TABLE audit_log DROP CONSTRAINT audit_log_prev_hash_key")
+
+    def close(self) -> None:
+        self.raw.close()
 
 
 @pytest.fixture
-def trail(db_path: Path) -> Path:
+def trail(db_target: str) -> str:
     """A small clinic: three patients, one renamed, one archived (5 entries)."""
-    db = connect(db_path, actor="Dr Audit")
+    db = connect(db_target, actor="Dr Audit")
     try:
         ids = [
             create_patient(db, NewPatient(f"Name{i}", f"Surname{i}", "1970-01-01", "F"), today=DAY)
@@ -58,11 +119,11 @@ def trail(db_path: Path) -> Path:
         assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 5
     finally:
         db.close()
-    return db_path
+    return db_target
 
 
 @pytest.fixture
-def clinic(trail: Path) -> Path:
+def clinic(trail: str) -> str:
     """The trail plus a visit in progress for patient 2: a measurement and a PIR set."""
     db = connect(trail, actor="Dr Audit")
     try:
@@ -77,9 +138,9 @@ def clinic(trail: Path) -> Path:
 
 
 @pytest.fixture
-def attacker(trail: Path) -> Iterator[sqlite3.Connection]:
-    """The file opened raw, every guard trigger in place."""
-    raw = sqlite3.connect(trail, isolation_level=None)
+def attacker(engine: str, trail: str, request: pytest.FixtureRequest) -> Iterator[Attacker]:
+    """The database opened raw, every guard in place."""
+    raw = Attacker(engine, trail, request)
     yield raw
     raw.close()
 
@@ -93,10 +154,10 @@ def unkeyed_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
 
 
-def rehash_chain(raw: sqlite3.Connection) -> None:
+def rehash_chain(raw: Attacker) -> None:
     """Recompute every entry's hash and link from the start, and the head to match: the
     "drop the triggers and rehash" attack. Needs the update guard out of the way."""
-    raw.execute("DROP TRIGGER IF EXISTS audit_log_only_erasure")
+    raw.drop_guard("audit_log_only_erasure")
     prev = GENESIS
     cursor = raw.execute("SELECT * FROM audit_log ORDER BY id")
     names = [c[0] for c in cursor.description]
@@ -120,7 +181,7 @@ def rehash_chain(raw: sqlite3.Connection) -> None:
     )
 
 
-def append_forged(raw: sqlite3.Connection, **fields: Any) -> int:
+def append_forged(raw: Attacker, **fields: Any) -> int:
     """A perfectly chained entry added with a plain INSERT (the head trigger moves the head)."""
     last = _row(raw, raw.execute("SELECT max(id) FROM audit_log").fetchone()[0])
     old, new = fields.pop("old", None), fields.pop("new", None)
@@ -137,38 +198,37 @@ def append_forged(raw: sqlite3.Connection, **fields: Any) -> int:
         "content_sha": content_hash(old, new),
         "prev_hash": last["hash"],
     }
-    columns = [c[1] for c in raw.execute("PRAGMA table_info(audit_log)").fetchall()]
-    if "key_id" in columns and "key_id" not in entry:  # claim the genuine entries' key
-        entry["key_id"] = last["key_id"]
+    entry.setdefault("key_id", last["key_id"])  # claim the genuine entries' key
+    entry["id"] = int(last["id"]) + 1
     entry["hash"] = unkeyed_hash(str(last["hash"]), entry)
-    cursor = raw.execute(
+    raw.execute(
         f"INSERT INTO audit_log ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})",
         list(entry.values()),
     )
-    return int(cursor.lastrowid or 0)
+    return int(entry["id"])
 
 
-def _problems(path: Path) -> list[tuple[int | None, str]]:
-    db = connect(path)
+def _problems(target: str) -> list[tuple[int | None, str]]:
+    db = connect(target)
     try:
         return [(p.entry_id, p.what) for p in verify_chain(db).problems]
     finally:
         db.close()
 
 
-def _row(raw: sqlite3.Connection, entry_id: int) -> dict[str, Any]:
+def _row(raw: Attacker, entry_id: int) -> dict[str, Any]:
     cursor = raw.execute("SELECT * FROM audit_log WHERE id = ?", [entry_id])
     return dict(zip([c[0] for c in cursor.description], cursor.fetchone(), strict=True))
 
 
-def test_an_untouched_trail_verifies(trail: Path) -> None:
+def test_an_untouched_trail_verifies(trail: str) -> None:
     assert _problems(trail) == []
-    result = runner.invoke(app, ["audit", "verify", "--db", str(trail)])
+    result = runner.invoke(app, ["audit", "verify", "--db", trail])
     assert result.exit_code == 0
     assert "5 entries" in result.output
 
 
-def test_every_change_is_recorded_with_who_and_old_and_new(trail: Path) -> None:
+def test_every_change_is_recorded_with_who_and_old_and_new(trail: str) -> None:
     db = connect(trail)
     try:
         rows = db.execute("SELECT actor, action, old, new FROM audit_log ORDER BY id").fetchall()
@@ -180,12 +240,14 @@ def test_every_change_is_recorded_with_who_and_old_and_new(trail: Path) -> None:
     assert json.loads(rows[3][3])["last_name"] == "Renamed"
 
 
-def test_the_trail_refuses_update_and_delete_through_sql(trail: Path) -> None:
+def test_the_trail_refuses_update_and_delete_through_sql(trail: str, engine: str) -> None:
+    # SQLite: the guard triggers; PostgreSQL: the application's role has no such privilege
+    refusal = "permission denied" if engine == "postgresql" else "append-only"
     db = connect(trail)
     try:
-        with pytest.raises(RecordRefused, match="append-only"):
+        with pytest.raises(RecordRefused, match=refusal):
             db.execute("UPDATE audit_log SET actor = 'someone else' WHERE id = 1")
-        with pytest.raises(RecordRefused, match="append-only"):
+        with pytest.raises(RecordRefused, match=refusal):
             db.execute("DELETE FROM audit_log WHERE id = 5")
         with pytest.raises(RecordRefused):
             db.execute("DELETE FROM audit_head")
@@ -201,22 +263,22 @@ def _named(problems: list[tuple[int | None, str]], entry: int | None, words: str
     return any(e == entry and words in what for e, what in problems)
 
 
-def test_an_edited_value_is_found(trail: Path, attacker: sqlite3.Connection) -> None:
-    attacker.execute("DROP TRIGGER audit_log_only_erasure")  # else the edit is refused
+def test_an_edited_value_is_found(trail: str, attacker: Attacker) -> None:
+    attacker.drop_guard("audit_log_only_erasure")  # else the edit is refused
     new = json.loads(str(_row(attacker, 4)["new"]))
     new["last_name"] = "Forged"
     attacker.execute("UPDATE audit_log SET new = ? WHERE id = 4", [canonical(new)])
     assert _named(_problems(trail), 4, "its recorded values were changed")
 
 
-def test_an_edited_actor_is_found(trail: Path, attacker: sqlite3.Connection) -> None:
-    attacker.execute("DROP TRIGGER audit_log_only_erasure")
+def test_an_edited_actor_is_found(trail: str, attacker: Attacker) -> None:
+    attacker.drop_guard("audit_log_only_erasure")
     attacker.execute("UPDATE audit_log SET actor = 'Someone Else' WHERE id = 2")
     assert _named(_problems(trail), 2, SIGNATURE)
 
 
-def test_an_edit_with_recomputed_hashes_is_found(trail: Path, attacker: sqlite3.Connection) -> None:
-    attacker.execute("DROP TRIGGER audit_log_only_erasure")
+def test_an_edit_with_recomputed_hashes_is_found(trail: str, attacker: Attacker) -> None:
+    attacker.drop_guard("audit_log_only_erasure")
     row = _row(attacker, 3)
     new = json.loads(str(row["new"]))
     new["first_name"] = "Forged"
@@ -233,9 +295,9 @@ def test_an_edit_with_recomputed_hashes_is_found(trail: Path, attacker: sqlite3.
 
 
 def test_dropping_the_guards_and_rehashing_the_whole_chain_is_found(
-    trail: Path, attacker: sqlite3.Connection
+    trail: str, attacker: Attacker
 ) -> None:
-    attacker.execute("DROP TRIGGER audit_log_only_erasure")
+    attacker.drop_guard("audit_log_only_erasure")
     row = _row(attacker, 4)
     new = json.loads(str(row["new"]))
     new["last_name"] = "Forged"
@@ -244,30 +306,30 @@ def test_dropping_the_guards_and_rehashing_the_whole_chain_is_found(
     rehash_chain(attacker)  # every link and the head consistent again, without the key
     problems = _problems(trail)
     assert all(_named(problems, entry, SIGNATURE) for entry in range(1, 6)), problems
-    result = runner.invoke(app, ["audit", "verify", "--db", str(trail)])
+    result = runner.invoke(app, ["audit", "verify", "--db", trail])
     assert result.exit_code == 1
     assert "DOES NOT VERIFY" in result.output
 
 
-def test_a_deleted_entry_is_found(trail: Path, attacker: sqlite3.Connection) -> None:
-    attacker.execute("DROP TRIGGER audit_log_no_delete")  # else the delete is refused
+def test_a_deleted_entry_is_found(trail: str, attacker: Attacker) -> None:
+    attacker.drop_guard("audit_log_no_delete")  # else the delete is refused
     attacker.execute("DELETE FROM audit_log WHERE id = 3")
     problems = _problems(trail)
     assert _named(problems, 4, "entries 3 to 3 are missing")
 
 
-def test_a_deleted_last_entry_is_found(trail: Path, attacker: sqlite3.Connection) -> None:
-    attacker.execute("DROP TRIGGER audit_log_no_delete")
+def test_a_deleted_last_entry_is_found(trail: str, attacker: Attacker) -> None:
+    attacker.drop_guard("audit_log_no_delete")
     attacker.execute("DELETE FROM audit_log WHERE id = 5")
     problems = _problems(trail)
     assert any("should hold 5 entries ending at entry 5" in what for _, what in problems)
 
 
 def test_the_newest_entries_removed_with_their_changes_and_a_matching_head_are_found(
-    trail: Path, attacker: sqlite3.Connection
+    trail: str, attacker: Attacker
 ) -> None:
     # undo the archiving of patient 3 and everything that recorded it: row, entry, head
-    attacker.execute("DROP TRIGGER audit_log_no_delete")
+    attacker.drop_guard("audit_log_no_delete")
     created = json.loads(str(_row(attacker, 3)["new"]))
     attacker.execute(
         "UPDATE patients SET archived_at = NULL, updated_at = ?, version = 1 WHERE id = 3",
@@ -283,24 +345,24 @@ def test_the_newest_entries_removed_with_their_changes_and_a_matching_head_are_f
     assert any(e is None and "head" in what and SIGNATURE in what for e, what in problems)
 
 
-def test_swapped_entries_are_found(trail: Path, attacker: sqlite3.Connection) -> None:
-    attacker.execute("DROP TRIGGER audit_log_only_erasure")
+def test_swapped_entries_are_found(trail: str, attacker: Attacker) -> None:
+    attacker.drop_guard("audit_log_only_erasure")
     a, b = _row(attacker, 2), _row(attacker, 3)
     columns = [c for c in a if c != "id"]
     assignments = ", ".join(f"{c} = ?" for c in columns)
-    attacker.execute("UPDATE audit_log SET hash = 'moving' WHERE id = 3")  # hash is UNIQUE
+    # hash (and, on PostgreSQL, prev_hash) is UNIQUE
+    attacker.execute("UPDATE audit_log SET hash = 'moving', prev_hash = 'moving' WHERE id = 3")
     attacker.execute(f"UPDATE audit_log SET {assignments} WHERE id = 2", [b[c] for c in columns])
     attacker.execute(f"UPDATE audit_log SET {assignments} WHERE id = 3", [a[c] for c in columns])
     named = {p[0] for p in _problems(trail)}
     assert {2, 3} <= named
 
 
-def test_an_entry_inserted_in_the_middle_is_found(
-    trail: Path, attacker: sqlite3.Connection
-) -> None:
+def test_an_entry_inserted_in_the_middle_is_found(trail: str, attacker: Attacker) -> None:
     # make room at id 3 as an attacker would (shift later entries up), then forge a
     # perfectly hashed entry linked to entry 2
-    attacker.execute("DROP TRIGGER audit_log_only_erasure")
+    attacker.drop_guard("audit_log_only_erasure")
+    attacker.allow_a_fork()
     for entry_id in (5, 4, 3):
         attacker.execute("UPDATE audit_log SET id = id + 1 WHERE id = ?", [entry_id])
     prev = _row(attacker, 2)
@@ -328,7 +390,7 @@ def test_an_entry_inserted_in_the_middle_is_found(
 
 
 def test_a_correctly_hashed_entry_appended_with_a_plain_insert_is_found(
-    trail: Path, attacker: sqlite3.Connection
+    trail: str, attacker: Attacker
 ) -> None:
     # every trigger in place: the head trigger counts the forgery in as genuine
     archived = json.loads(str(_row(attacker, 5)["new"]))["archived_at"]
@@ -345,16 +407,14 @@ def test_a_correctly_hashed_entry_appended_with_a_plain_insert_is_found(
     assert _named(problems, forged, SIGNATURE), problems
 
 
-def test_an_unkeyed_entry_appended_after_the_key_is_found(
-    trail: Path, attacker: sqlite3.Connection
-) -> None:
+def test_an_unkeyed_entry_appended_after_the_key_is_found(trail: str, attacker: Attacker) -> None:
     forged = append_forged(attacker, key_id=None, old={"notes": ""}, new={"notes": "x"})
     problems = _problems(trail)
     assert _named(problems, forged, "without the audit key"), problems
 
 
 def test_a_forged_erasure_that_blanks_a_living_patients_history_is_found(
-    trail: Path, attacker: sqlite3.Connection
+    trail: str, attacker: Attacker
 ) -> None:
     # the guard lets content be blanked (erasure does that); the erase entry is forged
     attacker.execute("UPDATE audit_log SET old = NULL, new = NULL WHERE patient_id = 1")
@@ -370,74 +430,64 @@ def test_a_forged_erasure_that_blanks_a_living_patients_history_is_found(
     assert any("patients record 1 still exists" in what for _, what in problems), problems
 
 
-def test_values_blanked_without_an_erasure_are_found(
-    trail: Path, attacker: sqlite3.Connection
-) -> None:
+def test_values_blanked_without_an_erasure_are_found(trail: str, attacker: Attacker) -> None:
     attacker.execute("UPDATE audit_log SET old = NULL, new = NULL WHERE id = 4")  # allowed
     assert _named(_problems(trail), 4, "its values were blanked without an erasure record")
 
 
-def test_dropping_the_head_and_its_triggers_is_found(
-    trail: Path, attacker: sqlite3.Connection
-) -> None:
+def test_dropping_the_head_and_its_triggers_is_found(trail: str, attacker: Attacker) -> None:
     for trigger in ("audit_log_head", "audit_head_no_delete", "audit_log_no_delete"):
-        attacker.execute(f"DROP TRIGGER {trigger}")
+        attacker.drop_guard(trigger)
     attacker.execute("DROP TABLE audit_head")
     attacker.execute("DELETE FROM audit_log WHERE id = 5")
     attacker.execute("UPDATE patients SET archived_at = NULL WHERE id = 3")
     problems = _problems(trail)
     assert any(e is None and "audit_head" in what for e, what in problems), problems
-    assert any("guard" in what and "audit_log_no_delete" in what for _, what in problems)
+    guard = attacker.guard("audit_log_no_delete")
+    assert any("guard" in what and guard in what for _, what in problems), problems
 
 
-def test_a_direct_update_of_a_measurement_is_found(clinic: Path) -> None:
-    raw = sqlite3.connect(clinic, isolation_level=None)
-    raw.execute("UPDATE measurements SET value_num = 2")
-    raw.close()
+def test_a_direct_update_of_a_measurement_is_found(clinic: str, attacker: Attacker) -> None:
+    attacker.execute("UPDATE measurements SET value_num = 2")
     problems = _problems(clinic)
     assert any("measurements record 1" in w and "value_num" in w for _, w in problems), problems
-    result = runner.invoke(app, ["check", "--db", str(clinic)])
+    result = runner.invoke(app, ["check", "--db", clinic])
     assert result.exit_code == 1
     assert "measurements record 1" in result.output
 
 
-def test_a_direct_delete_of_pir_cycles_is_found(clinic: Path) -> None:
-    raw = sqlite3.connect(clinic, isolation_level=None)
-    raw.execute("DELETE FROM pir_cycles")
-    raw.close()
+def test_a_direct_delete_of_pir_cycles_is_found(clinic: str, attacker: Attacker) -> None:
+    attacker.execute("DELETE FROM pir_cycles")
     problems = _problems(clinic)
     assert any("pir_cycles record 1 is gone" in w for _, w in problems), problems
-    result = runner.invoke(app, ["audit", "verify", "--db", str(clinic)])
+    result = runner.invoke(app, ["audit", "verify", "--db", clinic])
     assert result.exit_code == 1
 
 
-def test_a_row_added_without_an_entry_is_found(clinic: Path) -> None:
-    raw = sqlite3.connect(clinic, isolation_level=None)
-    raw.execute(
-        "INSERT INTO measurements (visit_id, test_code, value_num, recorded_at) "
-        "SELECT visit_id, 'schober', 4, recorded_at FROM measurements"
+def test_a_row_added_without_an_entry_is_found(clinic: str, attacker: Attacker) -> None:
+    attacker.execute(
+        "INSERT INTO measurements (id, visit_id, test_code, value_num, recorded_at, uuid) "
+        "SELECT 2, visit_id, 'schober', 4, recorded_at, ? FROM measurements",
+        ["6b0f3f4e-1c39-4c1e-9a4e-2f1d2b3c4d5e"],
     )
-    raw.close()
     problems = _problems(clinic)
     assert any("measurements record 2 has no audit entry" in w for _, w in problems), problems
 
 
-def test_verify_and_check_commands_name_the_entry_and_fail(
-    trail: Path, attacker: sqlite3.Connection
-) -> None:
-    attacker.execute("DROP TRIGGER audit_log_only_erasure")
+def test_verify_and_check_commands_name_the_entry_and_fail(trail: str, attacker: Attacker) -> None:
+    attacker.drop_guard("audit_log_only_erasure")
     attacker.execute("UPDATE audit_log SET action = 'create' WHERE id = 5")
-    result = runner.invoke(app, ["audit", "verify", "--db", str(trail)])
+    result = runner.invoke(app, ["audit", "verify", "--db", trail])
     assert result.exit_code == 1
     assert "entry 5" in result.output
     assert "DOES NOT VERIFY" in result.output
-    checked = runner.invoke(app, ["check", "--db", str(trail)])
+    checked = runner.invoke(app, ["check", "--db", trail])
     assert checked.exit_code == 1
     assert "entry 5" in checked.output
     assert "PROBLEMS FOUND" in checked.output
 
 
-def test_history_lists_who_changed_what(trail: Path) -> None:
+def test_history_lists_who_changed_what(trail: str) -> None:
     db = connect(trail)
     try:
         entries = history(db, 1)
@@ -446,14 +496,14 @@ def test_history_lists_who_changed_what(trail: Path) -> None:
     assert [e.action for e in entries] == ["create", "change"]
     assert entries[1].changes == {"last_name": ("Surname0", "Renamed")}
     assert entries[1].actor == "Dr Audit"
-    result = runner.invoke(app, ["audit", "show", "1", "--db", str(trail)])
+    result = runner.invoke(app, ["audit", "show", "1", "--db", trail])
     assert result.exit_code == 0
     assert "last_name: Surname0 -> Renamed" in result.output
     assert "Dr Audit: change patients 1" in result.output
 
 
-def test_history_of_an_unknown_patient_is_a_clear_error(trail: Path) -> None:
-    result = runner.invoke(app, ["audit", "show", "999", "--db", str(trail)])
+def test_history_of_an_unknown_patient_is_a_clear_error(trail: str) -> None:
+    result = runner.invoke(app, ["audit", "show", "999", "--db", trail])
     assert result.exit_code == 2
     assert "No audit entries" in result.output
 
@@ -465,15 +515,16 @@ def test_the_head_is_kept_for_files_migrated_with_history(db: ClinicDB) -> None:
     assert last_hash == db.execute("SELECT hash FROM audit_log").fetchone()[0]
 
 
+@pytest.mark.sqlite_only  # a backup file carried to another computer
 def test_a_trail_signed_on_another_computer_says_which_key_it_needs(
-    trail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    trail: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kinesio_tui.errors import KinesioError
     from kinesio_tui.maintenance.backup import backup_database, restore_database
 
-    copy = backup_database(trail, tmp_path / "from-the-old-pc.db")
+    copy = backup_database(Path(trail), tmp_path / "from-the-old-pc.db")
     monkeypatch.setenv("KINESIO_AUDIT_KEY", str(tmp_path / "new-pc" / "audit.key"))
-    result = runner.invoke(app, ["audit", "verify", "--db", str(trail)])
+    result = runner.invoke(app, ["audit", "verify", "--db", trail])
     assert result.exit_code == 1
     assert "which is not on this computer" in result.output
     assert "Copy audit.key" in result.output
@@ -484,12 +535,12 @@ def test_a_trail_signed_on_another_computer_says_which_key_it_needs(
         restore_database(fresh, copy)
 
 
-def _as_left_by_schema_4(path: Path) -> None:
+def _as_left_by_schema_4(path: str) -> None:
     """Turn a file into what kinesio-tui before the key left: unkeyed SHA-256 chain, no
     key columns, no retired ids, schema 4. (Also exactly what a downgrade attack makes.)"""
     from kinesio_tui.data.migrations import _AUDIT_GUARD_0004
 
-    raw = sqlite3.connect(path, isolation_level=None)
+    raw = Attacker("sqlite", path)
     rehash_chain(raw)
     raw.execute(_AUDIT_GUARD_0004[4])  # the update guard rehash_chain had to drop
     for column in ("key_id", "mac", "legacy_entries", "legacy_hash", "seal", "seal_key_id"):
@@ -502,9 +553,10 @@ def _as_left_by_schema_4(path: Path) -> None:
     raw.close()
 
 
-def test_a_trail_from_before_the_key_verifies_and_is_sealed_by_the_upgrade(trail: Path) -> None:
+@pytest.mark.sqlite_only  # a file as an older kinesio-tui left it
+def test_a_trail_from_before_the_key_verifies_and_is_sealed_by_the_upgrade(trail: str) -> None:
     _as_left_by_schema_4(trail)
-    unkeyed = runner.invoke(app, ["audit", "verify", "--db", str(trail)])
+    unkeyed = runner.invoke(app, ["audit", "verify", "--db", trail])
     assert unkeyed.exit_code == 0, unkeyed.output
     assert "not keyed" in unkeyed.output
     db = connect(trail)  # upgrades: the 5 unkeyed entries are sealed by the key
@@ -516,8 +568,8 @@ def test_a_trail_from_before_the_key_verifies_and_is_sealed_by_the_upgrade(trail
     finally:
         db.close()
     # the sealed entries cannot be rewritten either, even with every later link redone
-    raw = sqlite3.connect(trail, isolation_level=None)
-    raw.execute("DROP TRIGGER audit_log_only_erasure")
+    raw = Attacker("sqlite", trail)
+    raw.drop_guard("audit_log_only_erasure")
     raw.execute("UPDATE audit_log SET actor = 'Someone Else' WHERE id = 2")
     prev = GENESIS
     for entry_id in range(1, 6):
@@ -561,3 +613,16 @@ def test_the_key_is_made_private_on_the_first_write_and_never_by_reading(
     )
     assert result.returncode == 1 and "does not exist" in result.stderr
     assert not key.exists()
+
+
+def test_check_warns_when_rooms_sign_with_different_audit_keys(
+    trail: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a second workstation writing to the same database with a key of its own
+    monkeypatch.setenv("KINESIO_AUDIT_KEY", str(tmp_path / "room-2" / "audit.key"))
+    with connect(trail, actor="Room 2") as db:
+        create_patient(db, NewPatient("Second", "Room", "1970-01-01", "F"), today=DAY)
+    checked = runner.invoke(app, ["check", "--db", trail])
+    assert checked.exit_code == 1
+    assert "signed with 2 different audit keys" in checked.output
+    assert "same audit.key" in checked.output

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlite_utils import Database
 
 from kinesio_tui.data.db import (
     APPLICATION_ID,
+    ClinicDB,
     connect,
     known_migrations,
     schema_version,
     write_transaction,
 )
 from kinesio_tui.errors import DatabaseTooNew, KinesioError, RecordRefused
+
+if TYPE_CHECKING:
+    from pg_cluster import PgDatabase
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 TABLES = {
     "patients",
@@ -28,6 +36,13 @@ TABLES = {
     "red_flag_screens",
     "audit_log",
 }
+
+
+@pytest.fixture
+def clinic(db_target: str) -> Iterator[ClinicDB]:
+    """A new clinic on the engine: a file, or a schema its owner made for the app's role."""
+    with connect(db_target, actor="tester") as db:
+        yield db
 
 
 def _applied(path: Path) -> list[str]:
@@ -153,16 +168,15 @@ def test_pragmas_in_force(db_path: Path) -> None:
         db.close()
 
 
-def test_foreign_keys_are_enforced(db: object) -> None:
-    from kinesio_tui.data.db import ClinicDB
-
-    assert isinstance(db, ClinicDB)
-    with pytest.raises(RecordRefused):
-        db.execute(
-            "INSERT INTO episodes (patient_id, condition, subtype, side, course, status, "
-            "opened_on, created_at, updated_at) "
-            "VALUES (999, 'sciatica', 'upper', 'L', 'acute', 'active', '2026-01-01', 'x', 'x')"
+def test_foreign_keys_are_enforced(clinic: ClinicDB) -> None:
+    with pytest.raises(RecordRefused) as refused:
+        clinic.execute(
+            "INSERT INTO episodes (id, patient_id, condition, subtype, side, course, status, "
+            "opened_on, created_at, updated_at, uuid) "
+            "VALUES (1, 999, 'sciatica', 'upper', 'L', 'acute', 'active', '2026-01-01', 'x', "
+            "'x', '00000000-0000-4000-8000-000000000001')"
         )
+    assert refused.value.kind == "link"
 
 
 def test_the_file_is_private(tmp_path: Path) -> None:
@@ -173,17 +187,42 @@ def test_the_file_is_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
-def test_write_transaction_rolls_back_whole(db: object) -> None:
-    from kinesio_tui.data.db import ClinicDB
-
-    assert isinstance(db, ClinicDB)
-    with pytest.raises(RuntimeError), write_transaction(db):
-        db.execute(
-            "INSERT INTO audit_log (at, actor, action, table_name, record_id, content_sha, "
-            "prev_hash, hash) VALUES ('x', 'x', 'x', 'x', 1, 'x', 'x', 'h1')"
+def test_write_transaction_rolls_back_whole(clinic: ClinicDB) -> None:
+    with pytest.raises(RuntimeError), write_transaction(clinic):
+        clinic.execute(
+            "INSERT INTO audit_log (id, at, actor, action, table_name, record_id, content_sha, "
+            "prev_hash, hash) VALUES (1, 'x', 'x', 'x', 'x', 1, 'x', 'x', 'h1')"
         )
+        assert clinic.execute("SELECT entries FROM audit_head").fetchone()[0] == 1
         raise RuntimeError("power cut")
-    assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+    assert clinic.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+    assert clinic.execute("SELECT entries FROM audit_head").fetchone()[0] == 0
+
+
+def test_the_owner_makes_the_schema_once_at_every_step(pg_database: PgDatabase) -> None:
+    import psycopg
+
+    from kinesio_tui.data.engines.pg_schema import inspect_schema
+
+    with connect(pg_database.owner_url) as db:
+        assert db.kind == "postgresql"
+        assert set(db.table_names()) >= TABLES | {"audit_head", "retired_ids", "kinesio_schema"}
+        assert schema_version(db) == len(known_migrations())
+    with psycopg.connect(pg_database.owner_url, autocommit=True) as raw:
+        assert inspect_schema(raw, "kinesio") == ("kinesio", sorted(known_migrations()))
+        catalog = raw.execute(
+            "SELECT count(*), max(xmin::text) FROM pg_class WHERE relnamespace = "
+            "'kinesio'::regnamespace"
+        ).fetchone()
+    connect(pg_database.owner_url).close()  # again: nothing to do, nothing changed
+    with psycopg.connect(pg_database.owner_url, autocommit=True) as raw:
+        assert (
+            raw.execute(
+                "SELECT count(*), max(xmin::text) FROM pg_class WHERE relnamespace = "
+                "'kinesio'::regnamespace"
+            ).fetchone()
+            == catalog
+        )
 
 
 def test_a_first_migration_interrupted_half_way_can_be_resumed(db_path: Path) -> None:

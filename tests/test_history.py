@@ -1,5 +1,8 @@
 """History: a held visit read back (read-only), reopening one completed by mistake, and
-correcting or removing a recorded value with a reason kept on the audit trail."""
+correcting or removing a recorded value with a reason kept on the audit trail.
+
+The domain and command-line tests run on both engines (`db_target`); the screens' tests stay
+on SQLite (they reach the database only through the same domain calls)."""
 
 from __future__ import annotations
 
@@ -46,6 +49,8 @@ from kinesio_tui.views.patient import PatientScreen, VisitTable
 from kinesio_tui.views.visit import VisitScreen
 from kinesio_tui.views.visit_record import VisitRecordScreen
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 HOSTILE = "[red]x\x1b[2J" + "ž" * 10
 
 
@@ -53,7 +58,7 @@ def audit_count(db: ClinicDB) -> int:
     return int(db.execute("SELECT count(*) FROM audit_log").fetchone()[0])
 
 
-def held_session(db_path: Path) -> tuple[int, Visit]:
+def held_session(db_path: Path | str) -> tuple[int, Visit]:
     """A new lumbar patient whose first appointment (visit 1) and first session (visit 2)
     are held: the session with a tick and dosage, a PIR set, a test result and a note."""
     with connect(db_path, actor="Rūta Paupienė") as db:
@@ -151,9 +156,9 @@ async def test_reopen_from_the_read_only_view_asks_why(db_path: Path) -> None:
         assert isinstance(app.screen, VisitScreen) and app.screen.visit_id == visit.id
 
 
-def test_reopen_only_while_the_next_visit_has_not_started(db_path: Path) -> None:
-    pid, visit = held_session(db_path)
-    with connect(db_path, actor="Ona Kita") as db:
+def test_reopen_only_while_the_next_visit_has_not_started(db_target: str) -> None:
+    pid, visit = held_session(db_target)
+    with connect(db_target, actor="Ona Kita") as db:
         first = visits_of(db, visit.episode_id)[0]
         with pytest.raises(KinesioError, match="Visit 2 has already started"):
             reopen_visit(db, first.id, "wrong patient")
@@ -170,24 +175,24 @@ def test_reopen_only_while_the_next_visit_has_not_started(db_path: Path) -> None
 
 
 def test_a_doctors_appointment_completed_by_mistake_is_reopened_from_the_cli(
-    db_path: Path,
+    db_target: str,
 ) -> None:
-    with connect(db_path, actor="Dr. Ona") as db:
+    with connect(db_target, actor="Dr. Ona") as db:
         pid = create_patient(db, NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY)
         episode_id = open_episode(db, pid, NewEpisode("radiculitis", "lumbar", "R"), today=DAY)
         first = next_visit(db, episode_id)
         assert first is not None and first.kind == "doctor"
         start_visit(db, first.id, today=DAY)
         complete_visit(db, first.id)
-    refused = run("--db", db_path, "visit", "reopen", str(pid), "--visit", "1", "--reason", "")
+    refused = run("--db", db_target, "visit", "reopen", str(pid), "--visit", "1", "--reason", "")
     assert refused.code == 2 and refused.err_lines == ["Invalid input: reason: is required"]
     done = run(
-        "--db", db_path, "--therapist", "Dr. Ona", "visit", "reopen", str(pid),
+        "--db", db_target, "--therapist", "Dr. Ona", "visit", "reopen", str(pid),
         "--visit", "1", "--reason", "completed before the neuro screen",
     )  # fmt: skip
     assert done.code == 0, done
     assert "Visit 1 of Jonas Testas reopened" in done.out
-    with connect(db_path) as db:
+    with connect(db_target) as db:
         assert get_visit(db, first.id).in_progress
         row = db.execute(
             "SELECT actor, action, old, new FROM audit_log WHERE table_name = 'visits' "
@@ -199,7 +204,7 @@ def test_a_doctors_appointment_completed_by_mistake_is_reopened_from_the_cli(
         second = next_visit(db, episode_id)
         assert second is not None
         start_visit(db, second.id, today=DAY)
-    late = run("--db", db_path, "visit", "reopen", str(pid), "--visit", "1", "--reason", "x")
+    late = run("--db", db_target, "visit", "reopen", str(pid), "--visit", "1", "--reason", "x")
     assert late.code == 2
     assert late.err_lines == [
         "Cannot reopen: Visit 2 has already started: visit 1 can no longer be reopened "
@@ -257,10 +262,10 @@ async def test_a_wrong_test_result_is_corrected_then_removed_with_reasons(db_pat
     assert json.loads(rows[2][1])["value_num"] == 4  # the removed value is kept
 
 
-def test_a_stale_correction_from_another_terminal_is_refused(db_path: Path) -> None:
-    pid, visit = held_session(db_path)
-    one = connect(db_path, actor="Ona")
-    two = connect(db_path, actor="Rūta")
+def test_a_stale_correction_from_another_terminal_is_refused(db_target: str) -> None:
+    pid, visit = held_session(db_target)
+    one = connect(db_target, actor="Ona")
+    two = connect(db_target, actor="Rūta")
     try:
         (m,) = measurements_of(one, visit.id)  # both terminals show version m.version
         correct_measurement(two, m.id, 5, "misread", expected_version=m.version)
@@ -286,12 +291,12 @@ def test_a_stale_correction_from_another_terminal_is_refused(db_path: Path) -> N
     del pid
 
 
-def test_corrected_values_show_in_reports(db_path: Path) -> None:
+def test_corrected_values_show_in_reports(db_target: str) -> None:
     from kinesio_tui.export.context import build_context
     from kinesio_tui.export.render import render
 
-    pid, visit = held_session(db_path)
-    with connect(db_path, actor="Ona") as db:
+    pid, visit = held_session(db_target)
+    with connect(db_target, actor="Ona") as db:
         (m,) = measurements_of(db, visit.id)
         correct_measurement(db, m.id, 2, "misread", expected_version=m.version)
         correct_dosage(db, visit.id, "m1_decompression_hangs", "<b>4 × 30 s</b>", "typo")

@@ -12,7 +12,12 @@ from typing import Annotated
 import typer
 
 from kinesio_tui.cli.audit import trail_protection
-from kinesio_tui.cli.database import database_path, existing_or_damaged_db, say_waiting
+from kinesio_tui.cli.database import (
+    database_path,
+    database_target,
+    existing_or_damaged_db,
+    say_waiting,
+)
 from kinesio_tui.cli.options import DbOption
 from kinesio_tui.cli.refusal import fail
 from kinesio_tui.errors import KinesioError
@@ -186,7 +191,7 @@ def erase(
         raise fail(KinesioError(_("Not found"), _("No patient with id {id}.", id=patient)))
     try:
         conn = connect(
-            database_path(ctx, db),
+            database_target(ctx, db),
             create=False,
             on_wait=say_waiting,
             backup_first=pre_migration_backup,

@@ -101,7 +101,7 @@ def finish_erasure(db: ClinicDB) -> str | None:
     """Make sure erased values are gone from the database's bytes; None when done, else
     what is pending. SQLite: vacuums when the file has free pages, then checkpoints and
     truncates the WAL. PostgreSQL: says what only time (and the server's operators) can do."""
-    if getattr(db, "kind", "sqlite") == "postgresql":
+    if db.kind == "postgresql":
         from kinesio_tui.data.engines.pg_catalog import PENDING_NOTE
 
         return PENDING_NOTE
@@ -123,7 +123,7 @@ def erase_patient(db: ClinicDB, patient_id: int) -> Erasure:
     whether anything is pending. Raises NotFound if there is no such patient (an erased
     one included: use finish_erasure for that). The removal is one transaction."""
     catalog = for_db(db)
-    sqlite = getattr(db, "kind", "sqlite") != "postgresql"
+    sqlite = db.kind != "postgresql"
     if sqlite:  # overwrite freed pages: the values really go
         from kinesio_tui.data.engines.sqlite_catalog import secure_delete
 

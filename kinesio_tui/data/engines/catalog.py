@@ -75,7 +75,7 @@ class Catalog(Protocol):
 
 def for_db(db: ClinicDB) -> Catalog:
     """The catalog of `db`'s engine."""
-    if getattr(db, "kind", "sqlite") == "postgresql":
+    if db.kind == "postgresql":
         from kinesio_tui.data.engines import pg_catalog
 
         return pg_catalog
