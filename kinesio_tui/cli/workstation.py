@@ -33,16 +33,78 @@ def open_the_workstation(ctx: typer.Context) -> None:
     run_tui(ctx, database_target(ctx))
 
 
-@workstation_app.command(help=_("Create (or upgrade) the database file and say where it is."))
-def init(ctx: typer.Context, db: DbOption = None) -> None:
+AppRoleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app-role",
+        help=_(
+            "PostgreSQL: the role the workstations connect as, granted what they need "
+            "(records, appending to the audit trail) and nothing more. Run init as the "
+            "database owner."
+        ),
+        show_default=False,
+    ),
+]
+
+
+@workstation_app.command(
+    help=_(
+        "Create (or upgrade) the database and say where it is. On PostgreSQL, run it as the "
+        "database owner with --app-role naming the workstations' role."
+    )
+)
+def init(ctx: typer.Context, db: DbOption = None, app_role: AppRoleOption = None) -> None:
     from kinesio_tui.data.db import schema_version
 
+    target = database_target(ctx, db)
+    if target.kind == "postgresql":
+        _init_postgres(target, app_role)
+        return
+    if app_role is not None:  # refused before anything is made at the path
+        raise fail(
+            KinesioError(
+                _("Not a PostgreSQL database"),
+                _(
+                    "--app-role names a PostgreSQL role; who may write a database file is up "
+                    "to the operating system's permissions. Nothing was changed."
+                ),
+            )
+        )
     with clinic_db(ctx, db, create=True) as conn:
         typer.echo(
             _(
                 "Database ready: {path} (schema {version})",
                 path=conn.target.label(),
                 version=schema_version(conn),
+            )
+        )
+
+
+def _init_postgres(target: Target, app_role: str | None) -> None:
+    """The schema and the application role's grants, in one transaction, as the owner."""
+    from kinesio_tui.data.db import SCHEMA_STEPS, postgres_engine
+
+    try:
+        postgres_engine()  # psycopg installed, or one line saying how
+        from kinesio_tui.data.engines.pg_schema import init_schema
+
+        applied = init_schema(target, app_role)
+    except KinesioError as error:
+        raise fail(error) from None
+    typer.echo(
+        _(
+            "Database ready: {label} (schema {version}; {count} step(s) applied now)",
+            label=target.label(),
+            version=len(SCHEMA_STEPS),
+            count=len(applied),
+        )
+    )
+    if app_role is not None:
+        typer.echo(
+            _(
+                "The role {role} may read and write records and append to the audit trail; "
+                "only the owner may change the schema or the trail.",
+                role=app_role,
             )
         )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
 from psycopg import sql
@@ -22,6 +22,9 @@ from kinesio_tui import clock
 from kinesio_tui.audit_key import GENESIS_HASH, load_key, seal_signature
 from kinesio_tui.data.db import SCHEMA_STEPS
 from kinesio_tui.errors import DatabaseTooNew, KinesioError
+
+if TYPE_CHECKING:
+    from kinesio_tui.data.engine import Target
 
 #: SQLite's step that pg/baseline.sql equals: a new schema records it and every step before.
 BASELINE_STEP = "0012_record_uuids"
@@ -87,6 +90,7 @@ def upgrade_schema(conn: Connection, schema: str, *, app_role: str | None = None
         conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_UPGRADE_LOCK, schema])
         kind, applied = inspect_schema(conn, schema)  # again, under the lock
         _refuse(kind, applied, schema)
+        _check_owner(conn, schema)
         owner = str(_one(conn, "SELECT current_user"))
         roles = _grantees(conn, schema, owner, app_role) if kind == "kinesio" else []
         if app_role is not None:
@@ -111,6 +115,19 @@ def upgrade_schema(conn: Connection, schema: str, *, app_role: str | None = None
     return done
 
 
+def init_schema(target: Target, app_role: str | None) -> list[str]:
+    """`kinesio init` on PostgreSQL, as the owner: the schema (the baseline, or the steps
+    pending) and `app_role`'s grants in one transaction, the role checked before anything
+    is made, so a refusal leaves the database as it was. Returns the steps applied."""
+    from kinesio_tui.data.engines.postgres import connect
+
+    engine = connect(target)
+    try:
+        return upgrade_schema(engine.conn, target.schema, app_role=app_role)
+    finally:
+        engine.close()
+
+
 def _refuse(kind: SchemaKind, applied: list[str], schema: str) -> None:
     if kind == "foreign":
         raise KinesioError(
@@ -123,6 +140,23 @@ def _refuse(kind: SchemaKind, applied: list[str], schema: str) -> None:
             "Database is newer than this program",
             f"schema {schema} was written by a newer kinesio-tui (step {unknown[-1]}); "
             "upgrade kinesio-tui. Nothing was changed.",
+        )
+
+
+def _check_owner(conn: Connection, schema: str) -> None:
+    """Only the schema's owner (or, for a new schema, a role that may create one) changes it."""
+    row = conn.execute(
+        "SELECT CASE WHEN n.oid IS NULL THEN has_database_privilege(current_database(), 'CREATE')"
+        " ELSE pg_has_role(current_user, n.nspowner, 'USAGE') END"
+        " FROM (SELECT 1) AS one LEFT JOIN pg_namespace n ON n.nspname = %s",
+        [schema],
+    ).fetchone()
+    if not row or not row[0]:
+        raise KinesioError(
+            "Not the database owner",
+            f"this role may not create or change the schema {schema}. Run `kinesio init` as "
+            "the database owner (with --app-role naming the workstations' role). Nothing was "
+            "changed.",
         )
 
 
@@ -214,10 +248,16 @@ def _check_app_role(conn: Connection, role: str, owner: str) -> None:
             "(CREATE ROLE ... LOGIN), then run `kinesio init` again. Nothing was changed.",
         )
     superuser, inherits_owner = found
-    if role == owner or superuser or inherits_owner:
+    if role == owner:
         raise KinesioError(
             "Application role refused",
-            f"the role {role} is the owner, a superuser or a member of the owner: it could "
+            f"this connection is the role {role} itself: connect as the database owner and "
+            f"name {role} with --app-role. Nothing was changed.",
+        )
+    if superuser or inherits_owner:
+        raise KinesioError(
+            "Application role refused",
+            f"the role {role} is a superuser or a member of the owner's role: it could "
             "change the schema and the audit trail. Name a role of its own for the "
             "application. Nothing was changed.",
         )
