@@ -23,7 +23,7 @@ from pg_cluster import APP, NOT_INSTALLED, OWNER, PgCluster, PgDatabase, databas
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.demo import build_demo
+from kinesio_tui.demo import DEMO_ACTOR, build_demo, fill_demo
 from kinesio_tui.domain.episodes import open_episode
 from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
 from kinesio_tui.domain.patients import create_patient
@@ -254,10 +254,20 @@ def db_target(engine: str, db_path: Path, request: pytest.FixtureRequest) -> str
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[ClinicDB]:
-    conn = connect(db_path, actor="tester")
+def db(db_target: str) -> Iterator[ClinicDB]:
+    """The test's clinic, open: a new SQLite file, or on PostgreSQL an empty clinic as the
+    application's role (its schema made by the owner, as `kinesio init` does)."""
+    conn = connect(db_target, actor="tester")
     yield conn
     conn.close()
+
+
+def where(db: ClinicDB) -> str:
+    """The open clinic as `--db` and a second process take it: a path or a URL."""
+    if db.kind == "postgresql":
+        assert db.target.url is not None
+        return db.target.url
+    return str(db.path)
 
 
 @pytest.fixture
@@ -287,8 +297,41 @@ def demo_db_path(_demo_template: Path, tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def _pg_demo_template(
+    pg_cluster: PgCluster, _pg_clinic_template: str, _audit_key_file: Path
+) -> str:
+    """`tpl_demo`: the demo clinic on PostgreSQL, written once per test process by the same
+    code as the file (as the application's role), cloned per test."""
+    name = "tpl_demo"
+    pg_cluster.create_database(name, template=_pg_clinic_template)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KINESIO_AUDIT_KEY", str(_audit_key_file))
+        clinic = connect(pg_cluster.url(name, APP), actor=DEMO_ACTOR)
+        try:
+            fill_demo(clinic, today=DAY)
+        finally:
+            clinic.close()
+    pg_cluster.psql(f"ALTER DATABASE {name} IS_TEMPLATE true")
+    return name
+
+
 @pytest.fixture
-def demo_db(demo_db_path: Path) -> Iterator[ClinicDB]:
-    conn = connect(demo_db_path, actor="tester")
+def demo_target(engine: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The demo clinic as `--db` takes it: a copy of the file, or a clone of tpl_demo (the
+    application role's URL)."""
+    if engine != "postgresql":
+        yield str(request.getfixturevalue("demo_db_path"))
+        return
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    template: str = request.getfixturevalue("_pg_demo_template")
+    request.getfixturevalue("monkeypatch").setenv("PGPASSFILE", str(cluster.passfile))
+    with database(cluster, template=template) as clone:
+        yield clone.app_url
+
+
+@pytest.fixture
+def demo_db(demo_target: str) -> Iterator[ClinicDB]:
+    conn = connect(demo_target, actor="tester")
     yield conn
     conn.close()

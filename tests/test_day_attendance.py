@@ -5,7 +5,6 @@ terminals rescheduling one plan."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from conftest import DAY
@@ -185,10 +184,10 @@ def test_shift_rest_keeps_a_tue_thu_plan_and_skips_closures(db: ClinicDB) -> Non
     assert date(2026, 12, 24) not in days  # Christmas Eve, a Thursday
 
 
-def test_two_terminals_rescheduling_the_same_plan(db_path: Path) -> None:
-    first = connect(db_path, actor="Rasa")
+def test_two_terminals_rescheduling_the_same_plan(db_target: str) -> None:
+    first = connect(db_target, actor="Rasa")
     eid = _episode(first)
-    second = connect(db_path, actor="Tomas")
+    second = connect(db_target, actor="Tomas")
     try:
         shown_first = plan_version(first, eid)
         shown_second = plan_version(second, eid)

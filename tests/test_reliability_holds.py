@@ -1,6 +1,7 @@
-"""Two terminals on one file, for the red-flag hold and the questionnaires: the other
-terminal (a real second process, tests/writer_child.py) writes first from the same screen;
-ours is then refused, and what the other terminal wrote is what the file holds."""
+"""Two terminals on one clinic (file or PostgreSQL), for the red-flag hold and the
+questionnaires: the other terminal (a real second process, tests/writer_child.py) writes
+first from the same screen; ours is then refused, and what the other terminal wrote is what
+the clinic holds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Two processes on one file: writes wait, stale edits are refused, screens learn of changes."""
+"""Two processes on one clinic: writes wait, stale edits are refused, screens learn of
+changes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DAY
+from conftest import DAY, where
 
 from kinesio_tui.data.db import ClinicDB, connect, connect_reader
 from kinesio_tui.data.watch import ChangeWatcher
@@ -31,7 +32,7 @@ def _renamed(db: ClinicDB, patient_id: int, last_name: str) -> NewPatient:
 
 def test_a_write_waits_for_the_other_process_instead_of_failing(db: ClinicDB) -> None:
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), "hold-lock", str(db.file), "0.5"],
+        [sys.executable, str(CHILD), "hold-lock", where(db), "0.5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -58,7 +59,7 @@ def test_a_write_waits_for_the_other_process_instead_of_failing(db: ClinicDB) ->
 def test_an_edit_from_a_stale_screen_in_this_process_is_refused(db: ClinicDB) -> None:
     pid = create_patient(db, NewPatient("Ona", "Before", "1980-01-01", "F"), today=DAY)
     on_screen = get_patient(db, pid)  # what our screen shows (version 1)
-    done = _child("update-patient", str(db.file), str(pid), str(on_screen.version), "Theirs")
+    done = _child("update-patient", where(db), str(pid), str(on_screen.version), "Theirs")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "updated"
     with pytest.raises(StaleRecord) as refused:
@@ -79,20 +80,20 @@ def test_an_edit_from_a_stale_screen_in_the_other_process_is_refused(db: ClinicD
     pid = create_patient(db, NewPatient("Ona", "Before", "1980-01-01", "F"), today=DAY)
     their_version = get_patient(db, pid).version
     update_patient(db, pid, _renamed(db, pid, "Ours"), expected_version=their_version, today=DAY)
-    done = _child("update-patient", str(db.file), str(pid), str(their_version), "Theirs")
+    done = _child("update-patient", where(db), str(pid), str(their_version), "Theirs")
     assert done.returncode == 3, done.stderr
     assert done.stdout.strip() == "stale"
     assert get_patient(db, pid).last_name == "Ours"
 
 
-def test_an_open_screen_notices_the_other_process_commit(db_path: Path) -> None:
-    screen = connect(db_path)
+def test_an_open_screen_notices_the_other_process_commit(db_target: str) -> None:
+    screen = connect(db_target)
     try:
         watcher = ChangeWatcher(screen)
         assert watcher.changed() is False
         create_patient(screen, NewPatient("Own", "Write", "1980-01-01", "F"), today=DAY)
         assert watcher.changed() is False  # our own commits need no refresh
-        done = _child("add-patient", str(db_path))
+        done = _child("add-patient", db_target)
         assert done.returncode == 0, done.stderr
         assert watcher.changed() is True
         assert watcher.changed() is False  # once per batch of foreign commits
@@ -101,6 +102,7 @@ def test_an_open_screen_notices_the_other_process_commit(db_path: Path) -> None:
         screen.close()
 
 
+@pytest.mark.sqlite_only  # POSIX locks of one file
 def test_a_second_connection_in_this_process_keeps_the_first_ones_lock(db: ClinicDB) -> None:
     """The workstation opens more connections to its file (search reader, export) while its
     main one is open. Reading the file's header for them must not drop the main connection's

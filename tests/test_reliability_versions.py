@@ -1,6 +1,7 @@
-"""Two terminals on one file: every clinical write carries the version its screen showed.
+"""Two terminals on one clinic: every clinical write carries the version its screen showed.
 
-The "other terminal" is a real second process (tests/writer_child.py) on the same file. In
+The "other terminal" is a real second process (tests/writer_child.py) on the same clinic
+(the same file, or the same PostgreSQL database as the application's role). In
 each test both terminals start from the same screen; the other one commits first; ours is
 then refused as stale, and the other terminal's value is what the file holds.
 """
@@ -14,7 +15,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
-from conftest import DAY
+from conftest import DAY, where
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.episodes import (
@@ -52,7 +53,7 @@ PIR = PirCycle("piriformis", "L", 7, 20, 15, 3)
 def other_terminal(db: ClinicDB, **request: object) -> str:
     """One write by a second process; returns its answer (`ok` or `stale`)."""
     done = subprocess.run(
-        [sys.executable, str(CHILD), "write", str(db.path), json.dumps(request)],
+        [sys.executable, str(CHILD), "write", where(db), json.dumps(request)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -124,7 +125,7 @@ def test_concurrent_note_edits_lose_nothing(db: ClinicDB, doctor_visit: int) -> 
                 sys.executable,
                 str(CHILD),
                 "append-notes",
-                str(db.path),
+                where(db),
                 str(doctor_visit),
                 tag,
                 "150",

@@ -1,4 +1,5 @@
-"""A second process for the reliability tests: writes to the clinic file, reports on stdout.
+"""A second process for the reliability tests: writes to the clinic (DB: a file's path or a
+PostgreSQL URL), reports on stdout.
 
     python tests/writer_child.py visits DB SEED      write whole visits until killed
     python tests/writer_child.py serve DB            fork visit writers on request (see serve)
@@ -57,7 +58,7 @@ def new_patient(n: int) -> NewPatient:
     return NewPatient(f"Child{n}", "Writer", "1970-01-01", "F")
 
 
-def visits(path: Path, seed: int, report: Callable[[str], None] = say) -> None:
+def visits(path: str, seed: int, report: Callable[[str], None] = say) -> None:
     """Hold visit after visit, each in one transaction, reporting its id once committed."""
     db = connect(path, actor="child")
     report("ready")
@@ -85,7 +86,7 @@ def visits(path: Path, seed: int, report: Callable[[str], None] = say) -> None:
         report(str(visit_id))
 
 
-def visits_to_file(path: Path, seed: int, ack: Path) -> None:
+def visits_to_file(path: str, seed: int, ack: Path) -> None:
     """`visits`, reporting to a file: the channel for children forked by multiprocessing.
 
     A flushed write sits in the kernel's page cache, so it outlives the SIGKILL.
@@ -99,7 +100,7 @@ def visits_to_file(path: Path, seed: int, ack: Path) -> None:
         visits(path, seed, report)
 
 
-def serve(path: Path) -> None:
+def serve(path: str) -> None:
     """A small fork server: imports once, then forks one visit writer per request.
 
     stdin `start SEED ACKFILE` -> forks a writer reporting to ACKFILE, answers its pid;
@@ -126,7 +127,7 @@ def serve(path: Path) -> None:
             say(str(status))
 
 
-def hold_lock(path: Path, seconds: float) -> None:
+def hold_lock(path: str, seconds: float) -> None:
     db = connect(path, actor="child")
     with write_transaction(db):
         pid = create_patient(db, new_patient(1), today=DAY)
@@ -135,12 +136,12 @@ def hold_lock(path: Path, seconds: float) -> None:
     say(f"committed {pid}")
 
 
-def add_patient(path: Path) -> None:
+def add_patient(path: str) -> None:
     db = connect(path, actor="child")
     say(str(create_patient(db, new_patient(2), today=DAY)))
 
 
-def update(path: Path, patient_id: int, version: int, last_name: str) -> int:
+def update(path: str, patient_id: int, version: int, last_name: str) -> int:
     db = connect(path, actor="child")
     form = patient_form(get_patient(db, patient_id))
     changed = NewPatient(**{**form.__dict__, "last_name": last_name})
@@ -199,7 +200,7 @@ WRITES: dict[str, Callable[..., object]] = {
 }
 
 
-def write(path: Path, request: str) -> int:
+def write(path: str, request: str) -> int:
     """One clinical write as a second terminal's screen makes it: `ok` or `stale` (exit 3)."""
     args = json.loads(request)
     db = connect(path, actor="child")
@@ -212,7 +213,7 @@ def write(path: Path, request: str) -> int:
     return 0
 
 
-def append_notes(path: Path, visit_id: int, tag: str, count: int) -> None:
+def append_notes(path: str, visit_id: int, tag: str, count: int) -> None:
     """`count` edits of the visit note, each adding one line to what this terminal read;
     an edit refused as stale is read again and retried, as a person would. Starts on a
     line on stdin, so two of them run at once; reports how many edits were refused."""
@@ -235,7 +236,7 @@ def append_notes(path: Path, visit_id: int, tag: str, count: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    command, path = argv[0], Path(argv[1])
+    command, path = argv[0], argv[1]  # a file's path or a postgresql:// URL
     if command == "visits":
         visits(path, int(argv[2]))
     elif command == "serve":
