@@ -6,7 +6,6 @@ trail does not verify, a copy that did not compare equal: the target is left as 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,24 +21,29 @@ transfer_app = typer.Typer()
 
 @transfer_app.command(
     help=_(
-        "Copy the clinic into an empty database (a new FILE.db), checking record counts, "
-        "every value and both audit trails before the copy is kept."
+        "Copy the clinic into an empty database (postgresql://OWNER@HOST/DB, or a new "
+        "FILE.db), checking record counts, every value and both audit trails before the copy "
+        "is kept."
     )
 )
 def migrate(
     ctx: typer.Context,
     to: Annotated[
         str,
-        typer.Option("--to", help=_("Where the copy goes: a new file."), show_default=False),
+        typer.Option(
+            "--to",
+            help=_("Where the copy goes: an empty PostgreSQL database (its owner), or a new file."),
+            show_default=False,
+        ),
     ],
     db: DbOption = None,
 ) -> None:
-    from kinesio_tui.maintenance.transfer import copy_to_file
+    from kinesio_tui.maintenance.transfer import copy_clinic
 
     actor = root_options(ctx).actor or "migrate"
     with clinic_db(ctx, db) as source:
         try:
-            done = copy_to_file(source, Path(to), actor=actor)
+            done = copy_clinic(source, to, actor=actor)
         except KinesioError as error:
             raise fail(error) from None
         except OSError as error:

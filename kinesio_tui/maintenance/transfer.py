@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
+from kinesio_tui.data.engine import Target, parse_target
 from kinesio_tui.domain.store import CLINICAL_TABLES
-from kinesio_tui.errors import KinesioError
+from kinesio_tui.errors import KinesioError, SchemaPending
 from kinesio_tui.locations import private_dir
 from kinesio_tui.private_files import TargetExists, link_new, partial_name
 
@@ -128,30 +129,47 @@ def fingerprint(db: ClinicDB) -> Fingerprint:
 
 @contextlib.contextmanager
 def _snapshot(db: ClinicDB) -> Iterator[ClinicDB]:
-    """Every read in the block sees the same committed state; writers are not blocked
-    (SQLite in WAL mode: one read transaction)."""
-    db.execute("BEGIN")
+    """Every read in the block sees the same committed state, and writers are not blocked:
+    SQLite in WAL mode, one read transaction; PostgreSQL, REPEATABLE READ, READ ONLY."""
+    if db.kind == "postgresql":
+        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    else:
+        db.execute("BEGIN")
     try:
         yield db
     finally:
         db.execute("ROLLBACK")
 
 
+#: PostgreSQL takes at most 65,535 parameters in one statement.
+_PG_PARAMETERS = 30_000
+
+
 def _write_rows(
     db: ClinicDB, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> int:
-    marks = ", ".join("?" for _ in columns)
-    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    """Insert `rows` as they are (ids, uuids, versions), in batches: executemany on SQLite,
+    multi-row INSERTs on PostgreSQL (one round trip per batch)."""
+    one = f"({', '.join('?' for _ in columns)})"
+    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    per_batch = BATCH if db.kind == "sqlite" else max(1, _PG_PARAMETERS // len(columns))
     written = 0
     batch: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        if db.kind == "sqlite":
+            db.conn.executemany(insert + one, batch)
+        else:
+            db.execute(insert + ", ".join([one] * len(batch)), [v for row in batch for v in row])
+
     for row in rows:
         batch.append(row)
-        if len(batch) == BATCH:
-            db.conn.executemany(insert, batch)
+        if len(batch) == per_batch:
+            flush()
             written += len(batch)
             batch.clear()
     if batch:
-        db.conn.executemany(insert, batch)
+        flush()
         written += len(batch)
     return written
 
@@ -264,4 +282,68 @@ def copy_to_file(source: ClinicDB, dest: Path, *, actor: str) -> Copied:
 
 
 def _label(db: ClinicDB) -> str:
-    return str(db.path)
+    return db.target.label()
+
+
+def _same_database(source: ClinicDB, target: Target) -> bool:
+    return source.target.url == target.url and source.target.schema == target.schema
+
+
+def _open_empty_postgres(target: Target, *, actor: str) -> tuple[ClinicDB, bool]:
+    """The target schema, refused unless it holds nothing, and whether this made it: first
+    opened without creating or upgrading anything (so a schema with records is left exactly
+    as it was), then, when it is absent, made by its owner as `kinesio init` makes it."""
+    label = target.label()
+    try:
+        probe = connect(target, actor=actor, migrate=False, create=False)
+    except SchemaPending:
+        probe = None  # absent or empty: nothing there to lose
+    if probe is not None:
+        try:
+            _empty_target(probe, label)
+        finally:
+            probe.close()
+    clinic = connect(target, actor=actor)  # creates the schema (the owner), or upgrades it
+    try:
+        _empty_target(clinic, label)
+    except BaseException:
+        clinic.close()
+        raise
+    return clinic, probe is None
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def copy_to_postgres(source: ClinicDB, target: Target, *, actor: str) -> Copied:
+    """Copy the clinic into an empty PostgreSQL schema (the URL names its owner): created
+    at the current step, filled and compared in one transaction, committed only when equal;
+    a schema this made is dropped again when the copy is not kept."""
+    if _same_database(source, target):
+        raise CopyRefused("Cannot copy the clinic", "The copy cannot replace the clinic itself.")
+    with _snapshot(source):
+        entries = _verified(source, "source")
+        expected = fingerprint(source)
+        clinic, made = _open_empty_postgres(target, actor=actor)
+        try:
+            with write_transaction(clinic):
+                _fill(source, clinic)
+                _compare(expected, clinic, target.label())
+                _verified(clinic, "copy")
+        except BaseException:
+            if made:
+                with contextlib.suppress(KinesioError):
+                    clinic.execute(f"DROP SCHEMA {_quoted(target.schema)} CASCADE")
+            raise
+        finally:
+            clinic.close()
+    return Copied(_label(source), target.label(), expected, entries)
+
+
+def copy_clinic(source: ClinicDB, to: Path | str | Target, *, actor: str) -> Copied:
+    """`kinesio migrate --to`: into a new SQLite file, or an empty PostgreSQL schema."""
+    target = parse_target(to)
+    if target.path is not None:
+        return copy_to_file(source, target.path, actor=actor)
+    return copy_to_postgres(source, target, actor=actor)
