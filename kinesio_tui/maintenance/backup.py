@@ -130,8 +130,10 @@ def backup_database(source: Path | ClinicDB, dest: Path, *, replace: bool = Fals
     regular file or a folder (a device, a pipe) is always refused. Safe while the app is
     open in another terminal.
     """
+    if isinstance(source, ClinicDB) and source.kind == "postgresql":
+        return _portable_copy(source, dest, replace=replace)
     if isinstance(source, ClinicDB):
-        src_path = getattr(source, "path", Path("kinesio.db"))
+        src_path = source.path or Path("kinesio.db")
         if dest.is_dir():
             dest = dest / backup_name(src_path, MANUAL)
         return _copy_into(source.conn, dest, replace=replace)
@@ -148,6 +150,22 @@ def backup_database(source: Path | ClinicDB, dest: Path, *, replace: bool = Fals
             return _copy_into(conn, dest, replace=replace)
     except sqlite3.DatabaseError as error:
         raise KinesioError("Cannot back up", f"{src_path}: {error}.") from None
+
+
+def _portable_copy(source: ClinicDB, dest: Path, *, replace: bool) -> Path:
+    """A PostgreSQL clinic backed up as a portable kinesio SQLite file: the copier of
+    `kinesio migrate --to FILE.db` (one snapshot, rows, head and both trails compared), so
+    `restore` and `check` read it as any backup. Named after the database and schema."""
+    from urllib.parse import unquote, urlsplit
+
+    from kinesio_tui.maintenance.transfer import copy_to_file
+
+    if dest.is_dir():
+        database = unquote(urlsplit(source.target.url or "").path.lstrip("/")) or "kinesio"
+        stem = Path(f"{database}-{source.target.schema}.db")
+        dest = dest / backup_name(stem, MANUAL)
+    _writable_destination(dest, replace)
+    return Path(copy_to_file(source, dest, actor=source.actor, replace=replace).target)
 
 
 def auto_backups(db_path: Path) -> list[Path]:

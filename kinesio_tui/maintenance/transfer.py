@@ -246,10 +246,12 @@ def _refuse_existing_file(path: Path) -> None:
         )
 
 
-def copy_to_file(source: ClinicDB, dest: Path, *, actor: str) -> Copied:
-    """Copy the clinic into a new SQLite file at `dest` (refused if anything is there)."""
+def copy_to_file(source: ClinicDB, dest: Path, *, actor: str, replace: bool = False) -> Copied:
+    """Copy the clinic into a new SQLite file at `dest` (refused if anything is there, but
+    for `replace`: a regular file there is replaced whole once the copy is checked)."""
     dest = Path(dest).expanduser()
-    _refuse_existing_file(dest)
+    if not replace:
+        _refuse_existing_file(dest)
     if not dest.parent.exists():
         private_dir(dest.parent)
     tmp = partial_name(dest)
@@ -269,7 +271,10 @@ def copy_to_file(source: ClinicDB, dest: Path, *, actor: str) -> Copied:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         try:
-            link_new(tmp, dest)
+            if replace:
+                os.replace(tmp, dest)
+            else:
+                link_new(tmp, dest)
         except TargetExists:
             raise CopyRefused(
                 "Cannot copy the clinic",
