@@ -33,7 +33,7 @@ from typing import Any
 from kinesio_tui.data.db import ClinicDB, connect, inspect_file, write_transaction
 from kinesio_tui.data.engine import Target, parse_target
 from kinesio_tui.domain.store import CLINICAL_TABLES
-from kinesio_tui.errors import KinesioError, SchemaPending
+from kinesio_tui.errors import KinesioError
 from kinesio_tui.locations import private_dir
 from kinesio_tui.private_files import TargetExists, link_new, partial_name
 
@@ -301,7 +301,9 @@ def _open_empty_postgres(target: Target, *, actor: str) -> tuple[ClinicDB, bool]
     label = target.label()
     try:
         probe = connect(target, actor=actor, migrate=False, create=False)
-    except SchemaPending:
+    except KinesioError as error:
+        if error.title != "No database":  # another program's schema, a newer one, ...
+            raise
         probe = None  # absent or empty: nothing there to lose
     if probe is not None:
         try:
