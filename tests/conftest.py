@@ -23,7 +23,7 @@ from pg_cluster import APP, NOT_INSTALLED, OWNER, PgCluster, PgDatabase, databas
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB, connect
-from kinesio_tui.demo import DEMO_ACTOR, build_demo, fill_demo
+from kinesio_tui.demo import DEMO_ACTOR, build_demo
 from kinesio_tui.domain.episodes import open_episode
 from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
 from kinesio_tui.domain.patients import create_patient
@@ -298,20 +298,28 @@ def demo_db_path(_demo_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _pg_demo_template(
-    pg_cluster: PgCluster, _pg_clinic_template: str, _audit_key_file: Path
-) -> str:
-    """`tpl_demo`: the demo clinic on PostgreSQL, written once per test process by the same
-    code as the file (as the application's role), cloned per test."""
+def _pg_demo_template(pg_cluster: PgCluster, _demo_template: Path, _audit_key_file: Path) -> str:
+    """`tpl_demo`: the session's demo file moved onto PostgreSQL by `kinesio migrate`'s
+    copier (rows, head and both trails checked equal) as the owner, the app role granted;
+    built once per test process, cloned per test. (Writing the demo afresh through the
+    domain took ~230 s per process on PostgreSQL at load 7.5; the copy takes seconds.)"""
+    import psycopg
+
+    from kinesio_tui.data.engines.pg_schema import upgrade_schema
+    from kinesio_tui.maintenance.transfer import copy_clinic
+
     name = "tpl_demo"
-    pg_cluster.create_database(name, template=_pg_clinic_template)
+    pg_cluster.create_database(name)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KINESIO_AUDIT_KEY", str(_audit_key_file))
-        clinic = connect(pg_cluster.url(name, APP), actor=DEMO_ACTOR)
+        patch.setenv("PGPASSFILE", str(pg_cluster.passfile))
+        source = connect(_demo_template, actor=DEMO_ACTOR, migrate=False, create=False)
         try:
-            fill_demo(clinic, today=DAY)
+            copy_clinic(source, pg_cluster.url(name, OWNER), actor=DEMO_ACTOR)
         finally:
-            clinic.close()
+            source.close()
+        with psycopg.connect(pg_cluster.conninfo(name, OWNER), autocommit=True) as conn:
+            upgrade_schema(conn, DEFAULT_SCHEMA, app_role=APP)
     pg_cluster.psql(f"ALTER DATABASE {name} IS_TEMPLATE true")
     return name
 

@@ -17,6 +17,8 @@ from kinesio_tui.domain.visits import record_measurement
 from kinesio_tui.errors import ProtocolError, ValidationError
 from kinesio_tui.protocol import PROTOCOL_FILE, load_protocol
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 START = DAY - timedelta(days=120)
 
 

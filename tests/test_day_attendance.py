@@ -21,6 +21,8 @@ from kinesio_tui.errors import KinesioError, StaleRecord, ValidationError
 from kinesio_tui.export.context import attendance
 from kinesio_tui.settings import ClosedDay, Closures
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 LT = Closures()
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import DAY
 
 from kinesio_tui.audit_key import GENESIS_HASH, load_key
@@ -25,6 +26,8 @@ from kinesio_tui.domain.visits import (
     visits_of,
 )
 from kinesio_tui.protocol import protocol
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 #: Columns that hold wall-clock times or hashes over them.
 VOLATILE = {
@@ -58,6 +61,7 @@ def _patient(db: ClinicDB, surname: str) -> Any:
     return found[0]
 
 
+@pytest.mark.sqlite_only  # the builder, file against file
 def test_two_builds_on_the_same_day_are_identical(demo_db: ClinicDB, tmp_path: Path) -> None:
     again = connect(build_demo(tmp_path / "again.db", today=DAY))
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from conftest import DAY
 
 from kinesio_tui.data.db import ClinicDB
@@ -15,6 +16,8 @@ from kinesio_tui.domain.outcomes import progress
 from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.domain.plan import plan_changes_of
 from kinesio_tui.domain.visits import measurements_of, ticks_of, visits_of
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 
 def _case(db: ClinicDB, surname: str) -> tuple[Any, Any, list[Any]]:

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from pg_cluster import PgDatabase
 from real_cli import assert_one_line_refusal, assert_unchanged, files_state, foreign_sqlite, run
 
 from kinesio_tui.data.db import ClinicDB, connect
@@ -21,6 +22,7 @@ from kinesio_tui.maintenance.audit import verify_chain
 from kinesio_tui.maintenance.transfer import (
     COPIED_TABLES,
     columns_of,
+    copy_clinic,
     copy_to_file,
     fingerprint,
 )
@@ -151,3 +153,78 @@ def test_tables_read_a_page_at_a_time_add_up_to_the_whole_table(
     whole = fingerprint(demo_db)
     monkeypatch.setattr(transfer, "BATCH", 7)  # pages of 7 rows: every table spans many
     assert fingerprint(demo_db) == whole
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def test_a_clinic_moved_to_postgresql_and_back_is_the_same_clinic(
+    demo_db: ClinicDB, pg_database: PgDatabase, tmp_path: Path
+) -> None:
+    """SQLite -> PostgreSQL (its owner makes the schema) -> a new file: every row, the head
+    and both trails as they were; the middle copy searches like the file."""
+    moved = copy_clinic(demo_db, pg_database.owner_url, actor="tester")
+    original = fingerprint(demo_db)
+    assert moved.fingerprint == original
+    on_pg = connect(pg_database.owner_url, actor="tester")
+    try:
+        assert on_pg.kind == "postgresql"
+        assert fingerprint(on_pg) == original
+        assert _all_rows(on_pg) == _all_rows(demo_db)
+        report = verify_chain(on_pg)
+        assert report.ok, report.problems[:3]
+        for query in ("mock", "žemait", "612 40"):
+            assert (
+                search_rows(on_pg, query, columns=("id",))[1]
+                == search_rows(demo_db, query, columns=("id",))[1]
+            )
+        back = copy_clinic(on_pg, tmp_path / "back.db", actor="tester")
+    finally:
+        on_pg.close()
+    assert back.fingerprint == original
+    returned = connect(tmp_path / "back.db", actor="tester")
+    try:
+        assert _all_rows(returned) == _all_rows(demo_db)
+        assert verify_chain(returned).ok
+    finally:
+        returned.close()
+
+
+def test_migrate_command_to_postgresql(demo_db_path: Path, pg_database: PgDatabase) -> None:
+    ran = run("migrate", "--to", pg_database.owner_url, "--db", str(demo_db_path))
+    assert ran.code == 0, ran
+    assert "both audit trails verified" in ran.out
+    assert pg_database.psql("SELECT count(*) FROM kinesio.patients") == [(41,)]
+
+
+def _pg_state(pg: PgDatabase) -> list[tuple[object, ...]]:
+    """What a refused copy must not change: every table's rows and the schemas there are."""
+    schemas = pg.psql(
+        "SELECT nspname, nspowner::regrole::text FROM pg_namespace"
+        " WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"
+    )
+    tables = pg.psql(
+        "SELECT table_schema, table_name FROM information_schema.tables"
+        " WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
+    )
+    rows: list[tuple[object, ...]] = []
+    for schema, table in tables:
+        rows += [(schema, table, *r) for r in pg.psql(f'SELECT * FROM "{schema}"."{table}"')]
+    return [*schemas, *tables, *rows]
+
+
+@pytest.mark.parametrize("what", ["a clinic with records", "another program's tables"])
+def test_a_postgresql_target_that_is_not_empty_is_refused_and_left_as_it_was(
+    what: str, demo_db_path: Path, pg_database: PgDatabase
+) -> None:
+    if what == "a clinic with records":
+        first = run("migrate", "--to", pg_database.owner_url, "--db", str(demo_db_path))
+        assert first.code == 0, first
+    else:
+        pg_database.psql("CREATE SCHEMA kinesio", user="kinesio_owner")
+        pg_database.psql("CREATE TABLE kinesio.invoices (id bigint)", user="kinesio_owner")
+        pg_database.psql("INSERT INTO kinesio.invoices VALUES (7)", user="kinesio_owner")
+    before = _pg_state(pg_database)
+    ran = run("migrate", "--to", pg_database.owner_url, "--db", str(demo_db_path))
+    assert_one_line_refusal(ran)
+    assert _pg_state(pg_database) == before

@@ -18,6 +18,8 @@ from kinesio_tui.domain.proms import prom_answers_of, record_prom_answer
 from kinesio_tui.domain.visits import complete_visit, get_visit, start_visit, visits_of
 from kinesio_tui.errors import KinesioError, StaleRecord
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 def _on_hold(db: ClinicDB) -> int:
     """A lumbar radiculitis episode put on hold by a red flag at intake."""

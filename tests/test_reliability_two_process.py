@@ -1,5 +1,6 @@
 """Two processes on one clinic: writes wait, stale edits are refused, screens learn of
-changes."""
+changes. On SQLite (one file) and on PostgreSQL (one database, two connections as the
+application's role)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from kinesio_tui.data.watch import ChangeWatcher
 from kinesio_tui.domain.models import NewPatient
 from kinesio_tui.domain.patients import create_patient, get_patient, patient_form, update_patient
 from kinesio_tui.errors import StaleRecord
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 CHILD = Path(__file__).with_name("writer_child.py")
 

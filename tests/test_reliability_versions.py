@@ -46,6 +46,8 @@ from kinesio_tui.domain.visits import (
 )
 from kinesio_tui.errors import StaleRecord
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 CHILD = Path(__file__).with_name("writer_child.py")
 PIR = PirCycle("piriformis", "L", 7, 20, 15, 3)
 

@@ -17,6 +17,8 @@ from kinesio_tui.errors import ProtocolError
 from kinesio_tui.protocol import CATALOG_FILE, PROTOCOL_FILE, load_protocol, protocol
 from kinesio_tui.views.doctor import DoctorForm
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 SUBTYPES = [
     ("radiculitis", "cervical"),
     ("radiculitis", "thoracic"),

@@ -141,36 +141,49 @@ def _snapshot(db: ClinicDB) -> Iterator[ClinicDB]:
         db.execute("ROLLBACK")
 
 
-#: PostgreSQL takes at most 65,535 parameters in one statement.
-_PG_PARAMETERS = 30_000
-
-
 def _write_rows(
     db: ClinicDB, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> int:
-    """Insert `rows` as they are (ids, uuids, versions), in batches: executemany on SQLite,
-    multi-row INSERTs on PostgreSQL (one round trip per batch)."""
+    """Insert `rows` as they are (ids, uuids, versions): executemany in batches on SQLite,
+    COPY on PostgreSQL."""
     one = f"({', '.join('?' for _ in columns)})"
     insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    per_batch = BATCH if db.kind == "sqlite" else max(1, _PG_PARAMETERS // len(columns))
     written = 0
     batch: list[tuple[Any, ...]] = []
 
+    if db.kind == "postgresql":
+        return _copy_in(db, table, columns, rows)
+
     def flush() -> None:
-        if db.kind == "sqlite":
-            db.conn.executemany(insert + one, batch)
-        else:
-            db.execute(insert + ", ".join([one] * len(batch)), [v for row in batch for v in row])
+        db.conn.executemany(insert + one, batch)
 
     for row in rows:
         batch.append(row)
-        if len(batch) == per_batch:
+        if len(batch) == BATCH:
             flush()
             written += len(batch)
             batch.clear()
     if batch:
         flush()
         written += len(batch)
+    return written
+
+
+def _copy_in(
+    db: ClinicDB, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> int:
+    """PostgreSQL's COPY ... FROM STDIN on the engine's own connection (inside the caller's
+    transaction): rows streamed as they are read, no statement per row or batch."""
+    engine: Any = db.engine  # the PostgreSQL engine; its psycopg connection, untyped here
+    conn = engine.conn
+    written = 0
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+            written += 1
     return written
 
 
@@ -198,15 +211,31 @@ def _empty_target(db: ClinicDB, label: str) -> None:
             )
 
 
+#: The head's columns its trigger keeps up with each append.
+HEAD_FOLLOWS = ("entries", "last_id", "last_hash")
+
+
 def _fill(source: ClinicDB, target: ClinicDB) -> None:
     """Copy every table and take the head's signature over, inside the target's write
-    transaction (the caller's)."""
+    transaction (the caller's).
+
+    On PostgreSQL the head's trigger is off while the trail goes in, and the head is then
+    set to the source's, which the comparison checks: in one transaction each of the
+    trigger's updates of the one head row walks the versions the ones before left (11,700
+    entries took 7.2 s, against 0.5 s for all the records). The schema is new and this
+    transaction its only user, so the table lock ALTER TABLE takes stops no one.
+    """
+    bulk_trail = target.kind == "postgresql"
     for table in COPIED_TABLES:
         columns = columns_of(source, table)
+        if table == "audit_log" and bulk_trail:
+            target.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_head")
         _write_rows(target, table, columns, _rows(source, table, columns))
-    head_columns = ", ".join(HEAD_TAKEN_OVER)
-    head = source.execute(f"SELECT {head_columns} FROM audit_head WHERE id = 1").fetchone()
-    assignments = ", ".join(f"{column} = ?" for column in HEAD_TAKEN_OVER)
+        if table == "audit_log" and bulk_trail:
+            target.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_head")
+    taken = (*HEAD_FOLLOWS, *HEAD_TAKEN_OVER) if bulk_trail else HEAD_TAKEN_OVER
+    head = source.execute(f"SELECT {', '.join(taken)} FROM audit_head WHERE id = 1").fetchone()
+    assignments = ", ".join(f"{column} = ?" for column in taken)
     target.execute(f"UPDATE audit_head SET {assignments} WHERE id = 1", list(head))
 
 
