@@ -2,9 +2,10 @@
 
 A branch's clinic lives in a schema of its own (`branch_vln`) on the branch's server; the
 owner publishes that schema's tables; head office takes the schema's definition without
-rows (`pg_dump --schema-only`) and subscribes. A patient written at the branch as the rooms'
-role shows at head office; head office goes down, the branch keeps writing; head office
-comes back and catches up; head office's role reads and cannot write.
+rows (`pg_dump --schema-only`) and subscribes. A patient registered at the branch through
+kinesio-tui (as the rooms' role) shows at head office, found by kinesio-tui's search there,
+with the branch's trail verifying at head office; head office goes down, the branch keeps
+working; head office comes back and catches up; head office's role reads and cannot write.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import psycopg
 import pytest
 from pg_cluster import APP, BINDIR, OWNER, SUPERUSER, PgCluster, PgDatabase, database
 from psycopg import sql
 
-from kinesio_tui.data.db import SCHEMA_STEPS
+from kinesio_tui.data.db import SCHEMA_STEPS, ClinicDB, connect
+from kinesio_tui.data.engine import Target
 from kinesio_tui.data.engines.pg_schema import upgrade_schema
+from kinesio_tui.domain.models import NewPatient
+from kinesio_tui.domain.patients import create_patient, find_patients, get_patient, update_patient
+from kinesio_tui.maintenance.audit import verify_chain
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgresql]
 
@@ -29,7 +35,7 @@ PUBLICATION = "kinesio_vln"
 SUBSCRIPTION = "ho_vln"
 REPLICATOR = "ho_vln"
 READER = "ho_reader"
-NOW = "2026-11-25T10:00:00.000000+00:00"
+DAY = date(2026, 11, 25)
 
 
 @pytest.fixture
@@ -109,29 +115,33 @@ def _wait_for(what: str, done: Callable[[], bool], timeout: float = 60.0) -> flo
     return time.monotonic() - began
 
 
-def _register_at_branch(branch: PgDatabase, patient_id: int, first: str, last: str) -> None:
-    """A patient written at the branch as its rooms' role (kinesio_app) would."""
-    branch.psql(
-        f"INSERT INTO {BRANCH}.patients (id, first_name, last_name, birth_date, sex,"
-        " search_text, created_at, updated_at, uuid)"
-        " VALUES (%s, %s, %s, '1960-03-02', 'F', %s, %s, %s, gen_random_uuid())",
-        user=APP,
-        params=[patient_id, first, last, f"{last.lower()} {first.lower()}", NOW, NOW],
-    )
+def _at(office: PgDatabase) -> ClinicDB:
+    """Head office's read-only role on the branch's schema, through kinesio-tui itself."""
+    target = Target("postgresql", url=office.cluster.url(office.name, READER), schema=BRANCH)
+    return connect(target, actor="head office", migrate=False, create=False)
 
 
-def _names_at(office: PgDatabase) -> list[tuple[int, str, str]]:
-    """What head office's read-only role sees of the branch's patients."""
-    rows = office.psql(
-        f"SELECT id, first_name, last_name FROM {BRANCH}.patients ORDER BY id", user=READER
-    )
-    return [(int(str(i)), str(f), str(ln)) for i, f, ln in rows]
+def _found_at(office: PgDatabase, query: str) -> list[tuple[int, str, str, str]]:
+    """What head office finds by kinesio-tui's own search."""
+    with _at(office) as db:
+        return [(p.id, p.first_name, p.last_name, p.phone) for p in find_patients(db, query)]
+
+
+def _trail_at(office: PgDatabase) -> int:
+    """The branch's audit trail as head office holds it: verified there; its entries."""
+    with _at(office) as db:
+        report = verify_chain(db)
+        assert report.ok, report.problems[:3]
+        return report.entries
 
 
 def test_a_branch_replicates_to_head_office_and_catches_up_after_an_outage(
     pg_database: PgDatabase, head_office: PgCluster
 ) -> None:
     _set_up_branch(pg_database)
+    at_branch = connect(
+        Target("postgresql", url=pg_database.app_url, schema=BRANCH), actor="branch therapist"
+    )
     with database(head_office) as office:
         try:
             _set_up_head_office(pg_database, office)
@@ -148,23 +158,37 @@ def test_a_branch_replicates_to_head_office_and_catches_up_after_an_outage(
                 (len(SCHEMA_STEPS),)
             ]
 
-            _register_at_branch(pg_database, 1, "Ona", "Vilniūtė")
-            _wait_for("the branch's patient at head office", lambda: _names_at(office) != [])
-            assert _names_at(office) == [(1, "Ona", "Vilniūtė")]
+            ona = create_patient(
+                at_branch,
+                NewPatient("Ona", "Vilniūtė", "1960-03-02", "F", "+370 600 11111"),
+                today=DAY,
+            )
+            _wait_for(
+                "the branch's patient at head office", lambda: _found_at(office, "vilniut") != []
+            )
+            assert _found_at(office, "vilniut") == [(ona, "Ona", "Vilniūtė", "+370 600 11111")]
+            assert _trail_at(office) == 1
 
             head_office.pause()  # the WAN is down, or head office's server is
-            _register_at_branch(pg_database, 2, "Petras", "Kaunietis")
-            pg_database.psql(
-                f"UPDATE {BRANCH}.patients SET last_name = 'Vilnietė', version = version + 1"
-                " WHERE id = 1",
-                user=APP,
+            create_patient(
+                at_branch, NewPatient("Petras", "Kaunietis", "1971-07-07", "M"), today=DAY
             )
+            shown = get_patient(at_branch, ona)
+            update_patient(
+                at_branch, ona, NewPatient("Ona", "Vilniūtė", "1960-03-02", "F", "+370 600 22222"),
+                expected_version=shown.version, today=DAY,
+            )  # fmt: skip
             head_office.resume()
 
-            _wait_for("head office catching up", lambda: len(_names_at(office)) == 2)
-            assert _names_at(office) == [(1, "Ona", "Vilnietė"), (2, "Petras", "Kaunietis")]
+            _wait_for("head office catching up", lambda: _found_at(office, "kauniet") != [])
+            _wait_for(
+                "the branch's edit at head office",
+                lambda: [r[-1] for r in _found_at(office, "vilniut")] == ["+370 600 22222"],
+            )
+            assert _trail_at(office) == 3
             # Head office reads; it does not write the branch's clinical records.
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 office.psql(f"DELETE FROM {BRANCH}.patients", user=READER)
         finally:
+            at_branch.close()
             office.psql(f"DROP SUBSCRIPTION IF EXISTS {SUBSCRIPTION}")
