@@ -13,6 +13,7 @@ import typer
 
 from kinesio_tui.cli.audit import trail_protection
 from kinesio_tui.cli.database import (
+    clinic_db,
     database_path,
     database_target,
     existing_or_damaged_db,
@@ -58,6 +59,22 @@ def backup(
     from kinesio_tui.data.db import inspect_file
     from kinesio_tui.maintenance.backup import backup_database, backups_dir
 
+    if database_target(ctx, db).kind == "postgresql":
+        # A portable kinesio SQLite file, through the copier (rows, head, both trails checked).
+        with clinic_db(ctx, db) as clinic:
+            try:
+                made = backup_database(
+                    clinic, dest.expanduser() if dest else backups_dir(), replace=force
+                )
+            except OSError as error:
+                raise fail(
+                    KinesioError(
+                        _("Cannot back up"),
+                        _("{why}: {path}", why=error.strerror, path=error.filename),
+                    )
+                ) from None
+        typer.echo(_("Backup written: {path}", path=made))
+        return
     source = database_path(ctx, db)
     try:
         # Only a kinesio-tui file is copied: anything else is refused before DEST is made.
