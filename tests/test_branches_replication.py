@@ -14,10 +14,10 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 
 import psycopg
 import pytest
+from conftest import DAY
 from pg_cluster import APP, BINDIR, OWNER, SUPERUSER, PgCluster, PgDatabase, database
 from psycopg import sql
 
@@ -35,7 +35,6 @@ PUBLICATION = "kinesio_vln"
 SUBSCRIPTION = "ho_vln"
 REPLICATOR = "ho_vln"
 READER = "ho_reader"
-DAY = date(2026, 11, 25)
 
 
 @pytest.fixture
