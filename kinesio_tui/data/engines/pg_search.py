@@ -13,31 +13,38 @@ No SQL here depends on psycopg: the engine runs it like any other statement.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from kinesio_tui.data.db import ClinicDB
 
-#: The parser splits text into tokens at anything that is not a letter or digit; a typed
-#: word's first run of letters and digits is therefore a prefix of a token of every stored
-#: word that starts with the typed word (a host such as 'st.john' or a hyphenated
-#: 'jonas-petras' is a token that still starts there). The domain's rule then removes the
-#: extra hits, as it does SQLite's.
-_LEADING_RUN = re.compile(r"[^\W_]+")
+#: A typed word's first token, as the server's own parser reads it. The parser's tokens are
+#: not simply runs of letters: '/gx' is a file path, 'st.john' a host, 'jonas-petras' a
+#: hyphenated word (with its parts as further tokens). Read left to right, the first token of
+#: a typed word is a prefix of the first token of every stored word that starts with it
+#: ('/g' of '/gx', 'st' or 'st.j' of 'st.john'), so a prefix query on it never misses a
+#: match; the domain's rule then removes the extra hits, as it does SQLite's. (Splitting the
+#: word in Python at anything but a letter or digit lost '/gx' for '/g', found by the random
+#: clinic test.)
+_FIRST_TOKENS = (
+    "SELECT (SELECT lexeme FROM unnest(to_tsvector('simple', w)) AS t "
+    "ORDER BY positions[1] LIMIT 1) FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS q(w, n) "
+    "ORDER BY n"
+)
 
 
-def _prefix_term(word: str) -> str | None:
-    """`word` as a tsquery prefix term, or None when it has no letter or digit to look up."""
-    match = _LEADING_RUN.search(word)
-    if match is None:
-        return None
-    # Only letters and digits reach the query: quotes, &, |, !, : and ( mean nothing.
-    return f"'{match.group(0)}':*"
+def _terms(db: ClinicDB, words: Sequence[str]) -> list[str | None]:
+    """Each word as a tsquery prefix term (the parser's lexeme, given as a tsquery literal so
+    it is not parsed again), or None for a word with no token to look up."""
+    rows = db.execute(_FIRST_TOKENS, [list(words)]).fetchall()
+    return [
+        "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':*" if lexeme else None
+        for (lexeme,) in rows
+    ]
 
 
-def _query(words: Sequence[str]) -> str | None:
-    terms = [t for t in map(_prefix_term, words) if t is not None]
-    return " & ".join(terms) if terms else None
+def _all(terms: Sequence[str | None]) -> str | None:
+    found = [t for t in terms if t is not None]
+    return " & ".join(found) if found else None
 
 
 def _ids(db: ClinicDB, sql: str, params: list[object], cap: int) -> set[int] | None:
@@ -51,16 +58,15 @@ def digit_candidates(db: ClinicDB, digits: Sequence[str], cap: int) -> set[int] 
     return _ids(db, f"SELECT id FROM patients WHERE {where}", [f"%{d}%" for d in digits], cap)
 
 
-_WORDS = "to_tsvector('simple', search_text) @@ to_tsquery('simple', ?)"
+_WORDS = "to_tsvector('simple', search_text) @@ CAST(? AS tsquery)"
 _LATER = (
-    "to_tsvector('simple', substr(search_text, strpos(search_text, ' ') + 1)) "
-    "@@ to_tsquery('simple', ?)"
+    "to_tsvector('simple', substr(search_text, strpos(search_text, ' ') + 1)) @@ CAST(? AS tsquery)"
 )
 
 
 def word_candidates(db: ClinicDB, words: Sequence[str], cap: int) -> set[int] | None:
     """Rows where each word is a prefix of some word of the text, or None: too many."""
-    query = _query(words)
+    query = _all(_terms(db, words))
     if query is None:
         return None
     return _ids(db, f"SELECT id FROM patients WHERE {_WORDS}", [query], cap)
@@ -69,11 +75,11 @@ def word_candidates(db: ClinicDB, words: Sequence[str], cap: int) -> set[int] | 
 def later_word_candidates(db: ClinicDB, words: Sequence[str], cap: int) -> set[int] | None:
     """Rows where the first word is a prefix of a word after the text's first, and every
     other word of some word, or None: too many."""
-    first, *others = words
-    later = _query([first])
+    first, *others = _terms(db, words)
+    later = _all([first])
     if later is None:
         return None
-    other = _query(others)
+    other = _all(others)
     if other is None:
         return _ids(db, f"SELECT id FROM patients WHERE {_LATER}", [later], cap)
     return _ids(db, f"SELECT id FROM patients WHERE {_LATER} AND {_WORDS}", [later, other], cap)
