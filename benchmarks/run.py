@@ -48,7 +48,7 @@ from kinesio_tui.domain.roster import roster  # noqa: E402
 from kinesio_tui.domain.search import _match_sql, fold  # noqa: E402
 
 #: Every part of the run, in order (`--only` picks some).
-STEPS = ("tty", "search", "open", "export", "writes", "screens", "cli")
+STEPS = ("tty", "search", "open", "export", "writes", "screens", "cli", "postgres")
 #: The page the patient list asks for (views/patients.py PAGE + 1 to know there is more).
 LIST_LIMIT = 61
 #: The page the list asked for before it shrank (the "before" baseline keeps it).
@@ -828,12 +828,27 @@ def demo_db(directory: Path) -> Path:
     return Path(build_demo(directory / "demo.db", today=TODAY))
 
 
+def bench_postgres_rows(large: Path, *, quick: bool) -> dict[str, Any]:
+    """PostgreSQL beside SQLite on the same clinic (benchmarks/postgres_rows.py)."""
+    from postgres_rows import bench_postgres
+
+    return bench_postgres(
+        large,
+        rounds=2 if quick else 5,
+        writes=20 if quick else 200,
+        exports=20 if quick else 200,
+        export_runs=1 if quick else 3,
+    )
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description="kinesio-tui benchmarks")
     parser.add_argument("--quick", action="store_true", help="2,000 patients, fewer rounds")
     parser.add_argument("--patients", type=int, help="size of the synthetic clinic")
     parser.add_argument("--rounds", type=int, help="pty sessions per case")
-    parser.add_argument("--only", help="comma-separated: tty,search,open,export,writes,screens,cli")
+    parser.add_argument(
+        "--only", help="comma-separated: tty,search,open,export,writes,screens,cli,postgres"
+    )
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     patients = args.patients or (2_000 if args.quick else 100_000)
@@ -864,6 +879,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("writes", lambda: bench_writes(demo, 30 if args.quick else 300)),
             ("screens", lambda: bench_screens(demo, 2 if args.quick else 5)),
             ("cli", lambda: bench_cli(demo, 5 if args.quick else 15)),
+            ("postgres", lambda: bench_postgres_rows(large, quick=args.quick)),
         ]
         for name, step in steps:
             if name in only:
@@ -1069,6 +1085,46 @@ def render_table(r: dict[str, Any]) -> str:
                 "<= 1.2x",
             )
         )
+    pgr = r.get("postgres", {})
+    if pgr and "error" not in pgr and "status" not in pgr:
+        for pg_label, pg_key, pg_goal in (
+            ("17. PostgreSQL search per keystroke", "search", "p95 <= 10 ms"),
+            ("17. PostgreSQL: open a patient with 45 visits (its queries)", "open_patient", ""),
+            ("17. PostgreSQL: a committed write (record_measurement)", "write", ""),
+        ):
+            pair = pgr.get(pg_key, {})
+            if "postgresql" in pair:
+                rows.append(
+                    (
+                        pg_label,
+                        _fmt(pair["postgresql"], " ms"),
+                        f"SQLite, same run {_fmt(pair['sqlite'], ' ms')}; "
+                        f"ratio {pair['ratio_median']}x",
+                        pg_goal,
+                    )
+                )
+        cpu = pgr.get("search", {}).get("cpu", {})
+        if "postgresql" in cpu:
+            rows.append(
+                (
+                    "17. the same, CPU time (client + server process; load-independent)",
+                    _fmt(cpu["postgresql"], " ms"),
+                    f"SQLite, same run {_fmt(cpu['sqlite'], ' ms')}; ratio {cpu['ratio_median']}x",
+                    "",
+                )
+            )
+        x = pgr.get("export", {})
+        if "postgresql_per_s" in x:
+            rows.append(
+                (
+                    f"17. PostgreSQL: HTML summaries per second ({x['patients']} patients, one process)",
+                    f"{x['postgresql_per_s']:g}/s",
+                    f"SQLite, same run {x['sqlite_per_s']:g}/s; ratio {x['ratio']}x",
+                    "",
+                )
+            )
+    elif pgr:
+        rows.append(("17. PostgreSQL rows", str(pgr.get("error") or pgr.get("status")), "", ""))
     lines = [
         "| Measure | Result: median (p95, max) | Baseline, same run | Target |",
         "|---|---|---|---|",

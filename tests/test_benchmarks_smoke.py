@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from pg_cluster import PgCluster
 
 from kinesio_tui.data.db import connect
 from kinesio_tui.domain.outcomes import progress
@@ -123,3 +124,19 @@ def test_the_export_all_benchmark_row_runs(demo_db_path: Path) -> None:
     assert result["template_only_per_s"] > 0 and result["template_only_cpu_per_s"] > 0
     table = load("run").render_table({"export": {"html": {}, "export_all": result}})
     assert "`kinesio export --all` (HTML)" in table and "template-only rendering" in table
+
+
+def test_the_postgresql_rows_run_beside_sqlite(demo_db_path: Path, pg_cluster: PgCluster) -> None:
+    """Issue 17's rows: search, a patient's screen, a committed write and HTML summaries,
+    each on PostgreSQL beside SQLite in the same run, on a copy of the same clinic."""
+    rows = load("postgres_rows")
+    result = rows.bench_postgres(
+        demo_db_path, rounds=1, writes=2, exports=3, export_runs=1, cluster=pg_cluster
+    )
+    assert result["copied_rows"] > 1000
+    for key in ("search", "open_patient", "write"):
+        assert result[key]["postgresql"]["n"] == result[key]["sqlite"]["n"] > 0, key
+    assert result["export"]["patients"] == 3 and result["export"]["postgresql_per_s"] > 0
+    table = load("run").render_table({"postgres": result})
+    for row in ("PostgreSQL search", "open a patient", "committed write", "HTML summaries"):
+        assert row in table

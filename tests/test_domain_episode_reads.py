@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.episodes import current_episode
 from kinesio_tui.domain.patients import find_patients
@@ -14,6 +16,9 @@ from kinesio_tui.domain.visits import (
     ticks_of,
     visits_of,
 )
+
+# The domain's reads and writes, on both engines (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 
 def test_episode_reads_match_the_visit_reads(demo_db: ClinicDB) -> None:

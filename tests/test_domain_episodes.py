@@ -25,6 +25,9 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.protocol import protocol
 from kinesio_tui.settings import Closures
 
+# The domain's reads and writes, on both engines (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 @settings(max_examples=60, deadline=None)
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)))

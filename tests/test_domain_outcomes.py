@@ -24,6 +24,9 @@ from kinesio_tui.domain.outcomes import (
 from kinesio_tui.domain.patients import create_patient
 from kinesio_tui.domain.visits import complete_visit, record_measurement, start_visit, visits_of
 
+# The domain's reads and writes, on both engines (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 START = date(2026, 9, 7)
 
 # --- change from baseline -------------------------------------------------------------------

@@ -23,6 +23,9 @@ from kinesio_tui.domain.patients import (
 from kinesio_tui.domain.search import fold
 from kinesio_tui.errors import KinesioError, NotFound, StaleRecord
 
+# The domain's reads and writes, on both engines (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 def _add(db: ClinicDB, first: str, last: str, born: str = "1981-03-14", phone: str = "") -> int:
     return create_patient(db, NewPatient(first, last, born, "F", phone), today=DAY)

@@ -38,6 +38,9 @@ from kinesio_tui.domain.visits import (
 )
 from kinesio_tui.errors import KinesioError, ValidationError
 
+# The domain's reads and writes, on both engines (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 PIR = PirCycle("piriformis", "L", 7, 20, 15, 3, 30, 40, 5, 3)
 
 

@@ -40,6 +40,18 @@ from kinesio_tui.maintenance.audit import record_problems, verify_chain
 from kinesio_tui.protocol import CATALOG_FILE, HOME_EXERCISES_FILE, PROTOCOL_FILE, load_protocol
 from kinesio_tui.protocol import protocol as programme
 
+# The domain's reads and writes, on both engines (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
+
+def hand_edit(db: ClinicDB, sql: str) -> None:
+    """A change made outside kinesio-tui (a database shell), committed, on either engine."""
+    if db.kind == "sqlite":
+        db.conn.execute(sql)
+        db.conn.commit()
+    else:
+        db.execute(sql)  # the connection autocommits outside a write transaction
+
 
 def _lumbar(db: ClinicDB) -> int:
     pid = create_patient(db, NewPatient("Jonas", "Vairuotojas", "1981-03-04", "M"), today=DAY)
@@ -241,7 +253,7 @@ def test_every_change_is_on_the_audit_trail_and_verifies(db: ClinicDB) -> None:
     assert entries == [("create", "tester")] * 3
     assert verify_chain(db).ok
     assert record_problems(db) == []
-    db.conn.execute("UPDATE plan_changes SET reason = 'nobody said' WHERE change = 'remove'")
+    hand_edit(db, "UPDATE plan_changes SET reason = 'nobody said' WHERE change = 'remove'")
     assert any("plan_changes" in p.what for p in record_problems(db))
 
 
@@ -365,10 +377,9 @@ def test_a_control_character_a_hand_edit_left_is_read_as_a_replacement(db: Clini
     eid = _lumbar(db)
     doctor = _at_appointment(db, eid)
     add_plan_item(db, doctor, label="Heat pack", reason="Spasm", dosage="10 min")
-    db.conn.execute(
-        "UPDATE plan_changes SET reason = 'a\x1b[2Jb', dosage = '1\x9b0', label = 'x\u202ey'"
+    hand_edit(
+        db, "UPDATE plan_changes SET reason = 'a\x1b[2Jb', dosage = '1\x9b0', label = 'x\u202ey'"
     )
-    db.conn.commit()
     [change] = plan_changes_of(db, eid)
     assert (change.reason, change.dosage, change.item_label) == (
         "a\ufffd[2Jb",

@@ -24,6 +24,9 @@ from kinesio_tui.export import render_export
 from kinesio_tui.views.help import bindings_table
 from kinesio_tui.views.proms import PromScreen
 
+# The domain's reads and writes, on both engines (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 START = date(2026, 9, 7)
 ALDONA = models.NewPatient("Aldona", "Klausimyte", "1975-02-02", "F")
 
