@@ -52,7 +52,12 @@ def database_setting() -> tuple[str | None, str | None]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise KinesioError("Broken settings file", f"{path}: {error}.") from None
-    table = data.get("database", {})
+    return database_table(path, data.get("database", {}))
+
+
+def database_table(path: Path, table: object) -> tuple[str | None, str | None]:
+    """The settings file's `[database]` table checked: a postgresql:// URL without a
+    password, a schema's name (the one check, for the start-up and for `load_settings`)."""
     if not isinstance(table, dict) or set(table) - {"url", "schema"}:
         raise KinesioError("Broken settings file", f"{path}: [database] holds url and schema only.")
     url, schema = table.get("url"), table.get("schema")

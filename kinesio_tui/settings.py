@@ -48,8 +48,7 @@ from kinesio_tui.errors import KinesioError, ValidationError
 from kinesio_tui.holidays import NO_HOLIDAYS, holiday_tables, public_holidays
 from kinesio_tui.locations import (
     SETTINGS_ENV,
-    check_database_url,
-    check_schema_name,
+    database_table,
     settings_file,
 )
 from kinesio_tui.private_files import write_private_file
@@ -127,7 +126,7 @@ def load_settings(path: Path | None = None) -> Settings:
             f"{path}: workstation.opens_on should be one of: {', '.join(OPENS_ON)}.",
         )
     clinic = _clinic(path, data.get("clinic", {}))
-    url, schema = _database(path, data.get("database", {}))
+    url, schema = database_table(path, data.get("database", {}))
     return Settings(
         backups_to_keep=keep,
         automatic_backups=automatic,
@@ -136,21 +135,6 @@ def load_settings(path: Path | None = None) -> Settings:
         database_url=url,
         database_schema=schema,
     )
-
-
-def _database(path: Path, table: object) -> tuple[str | None, str | None]:
-    """The `[database]` table: a postgresql:// URL without a password, a schema's name."""
-    if not isinstance(table, dict) or set(table) - {"url", "schema"}:
-        raise KinesioError("Broken settings file", f"{path}: [database] holds url and schema only.")
-    url, schema = table.get("url"), table.get("schema")
-    try:
-        if url is not None:
-            check_database_url(url)
-        if schema is not None:
-            check_schema_name(schema)
-    except KinesioError as error:
-        raise KinesioError("Broken settings file", f"{path}: {error.message}") from None
-    return url, schema
 
 
 def current_settings() -> Settings:

@@ -16,6 +16,7 @@ import pytest
 from psycopg import errors
 
 from kinesio_tui.data.engines.pg_schema import inspect_schema, upgrade_schema
+from kinesio_tui.domain.store import CLINICAL_TABLES
 from kinesio_tui.errors import DatabaseTooNew, KinesioError
 
 if TYPE_CHECKING:
@@ -23,21 +24,7 @@ if TYPE_CHECKING:
 
 SCHEMA = "kinesio"
 APP = "kinesio_app"
-CLINICAL = (
-    "patients",
-    "episodes",
-    "visits",
-    "checklist_ticks",
-    "pir_cycles",
-    "measurements",
-    "red_flag_screens",
-    "prom_answers",
-    "episode_holds",
-    "hold_overrides",
-    "amendments",
-    "plan_changes",
-    "discharges",
-)
+CLINICAL = CLINICAL_TABLES
 PATIENT = (
     "INSERT INTO patients (id, first_name, last_name, birth_date, sex, created_at, updated_at,"
     " uuid) VALUES (%s, 'A', 'B', '1970-01-01', 'F', 't', 't', gen_random_uuid())"
