@@ -14,6 +14,10 @@ from kinesio_tui.cli import app
 
 runner = CliRunner()
 
+# The commands that read and write a clinic run on both engines (issue 17); those about
+# the file itself (init, its mode, demo --build-only) take a path and stay on SQLite.
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 def kinesio(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args), env=env, catch_exceptions=False)
@@ -97,8 +101,8 @@ def test_bad_patient_input_exits_2_with_one_line(
     assert "Butkienė" not in out  # nothing was written
 
 
-def test_bad_episode_input_exits_2(demo_db_path: Path) -> None:
-    db = ["--db", str(demo_db_path)]
+def test_bad_episode_input_exits_2(demo_target: str) -> None:
+    db = ["--db", demo_target]
     code, out, err = kinesio(
         "episode", "open", "Mockutė", "--condition", "scoliosis", "--subtype", "x",
         "--side", "L", *db,
@@ -116,8 +120,8 @@ def test_bad_episode_input_exits_2(demo_db_path: Path) -> None:
     assert_refused(code, out, err, "Close the current episode")
 
 
-def test_unknown_or_ambiguous_patient_exits_2(demo_db_path: Path) -> None:
-    db = ["--db", str(demo_db_path)]
+def test_unknown_or_ambiguous_patient_exits_2(demo_target: str) -> None:
+    db = ["--db", demo_target]
     assert_refused(*kinesio("patients", "show", "Nobody", *db), "No patient matches")
     assert_refused(*kinesio("patients", "show", "9999", *db), "No patient with id 9999")
     for first in ("Jonas", "Jurgis"):
@@ -130,8 +134,8 @@ def test_unknown_or_ambiguous_patient_exits_2(demo_db_path: Path) -> None:
     assert kinesio("patients", "show", "dvynys jurg", *db)[0] == 0
 
 
-def test_show_a_published_case(demo_db_path: Path) -> None:
-    code, out, _ = kinesio("patients", "show", "Petrauskas", "--db", str(demo_db_path))
+def test_show_a_published_case(demo_target: str) -> None:
+    code, out, _ = kinesio("patients", "show", "Petrauskas", "--db", demo_target)
     assert code == 0
     assert "Tomas Petrauskas" in out and "Radiculitis (radiculopathy), Lumbar, right" in out
     assert "Module 3" in out and "VAS 8 -> 0: -8 (-100%) clinically important" in out
@@ -222,8 +226,8 @@ def test_kinesio_help_as_a_real_process(tmp_path: Path) -> None:
     assert not (tmp_path / "x.db").exists()  # help opens no database
 
 
-def test_list_and_show_tell_what_matters_at_a_glance(demo_db_path: Path) -> None:
-    db = ["--db", str(demo_db_path)]
+def test_list_and_show_tell_what_matters_at_a_glance(demo_target: str) -> None:
+    db = ["--db", demo_target]
     listing = kinesio("patients", "list", *db, env={"COLUMNS": "150"})[1]
     flagged = [line for line in listing.splitlines() if "RED FLAG" in line]
     assert len(flagged) == 1
@@ -288,8 +292,8 @@ def test_the_therapist_signs_the_audit_trail(db_path: Path) -> None:
     assert actors == ["R. Paupienė", "T. Kazlauskas"]
 
 
-def test_show_says_the_protocols_words_not_its_codes(demo_db_path: Path) -> None:
-    db = ["--db", str(demo_db_path)]
+def test_show_says_the_protocols_words_not_its_codes(demo_target: str) -> None:
+    db = ["--db", demo_target]
     flagged = kinesio("patients", "show", "Jankauskienė", *db)[1]
     assert "Progressive leg weakness or foot drop" in flagged, flagged
     assert "progressive_weakness" not in flagged
