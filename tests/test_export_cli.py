@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 from conftest import DAY
 from typer.testing import CliRunner
 
@@ -14,6 +15,10 @@ from kinesio_tui.domain.patients import count_patients, find_patients
 from kinesio_tui.export.render import override_dir
 
 runner = CliRunner()
+
+# Exports read through the domain on either engine; `export --all`'s worker processes open
+# the clinic by its target, a file or a server (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 
 def kinesio(*args: str) -> tuple[int, str, str]:
@@ -28,13 +33,13 @@ def refused(code: int, out: str, err: str, *words: str) -> None:
         assert word in err, err
 
 
-def test_each_kind_and_format(demo_db_path: Path, tmp_path: Path) -> None:
+def test_each_kind_and_format(demo_target: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     for kind in ("summary", "visit", "module"):
         for fmt in ("md", "html"):
             code, stdout, err = kinesio(
                 "export", "petrauskas", "--kind", kind, "--format", fmt,
-                "--out", str(out), "--db", str(demo_db_path),
+                "--out", str(out), "--db", demo_target,
             )  # fmt: skip
             assert code == 0, err
             path = Path(stdout.strip())
@@ -44,18 +49,18 @@ def test_each_kind_and_format(demo_db_path: Path, tmp_path: Path) -> None:
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     code, stdout, _ = kinesio(
         "export", "1", "--kind", "visit", "--visit", "3", "--format", "md",
-        "--out", str(out), "--db", str(demo_db_path),
+        "--out", str(out), "--db", demo_target,
     )  # fmt: skip
     assert code == 0 and stdout.strip().endswith(f"patient-0001-visit-03-{DAY.isoformat()}.md")
     code, stdout, _ = kinesio(
         "export", "1", "--kind", "module", "--module", "1", "--out", str(out),
-        "--db", str(demo_db_path),
+        "--db", demo_target,
     )  # fmt: skip
     assert code == 0 and stdout.strip().endswith(f"patient-0001-module-1-{DAY.isoformat()}.html")
 
 
-def test_existing_file_is_refused_unless_forced(demo_db_path: Path, tmp_path: Path) -> None:
-    args = ("export", "zemaite", "--out", str(tmp_path / "x"), "--db", str(demo_db_path))
+def test_existing_file_is_refused_unless_forced(demo_target: str, tmp_path: Path) -> None:
+    args = ("export", "zemaite", "--out", str(tmp_path / "x"), "--db", demo_target)
     code, stdout, _ = kinesio(*args)
     assert code == 0
     path = Path(stdout.strip())
@@ -67,10 +72,10 @@ def test_existing_file_is_refused_unless_forced(demo_db_path: Path, tmp_path: Pa
     assert code == 0 and path.read_text().startswith("<!DOCTYPE html>")
 
 
-def test_all_active_patients(demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path) -> None:
+def test_all_active_patients(demo_db: ClinicDB, demo_target: str, tmp_path: Path) -> None:
     out = tmp_path / "all"
     code, stdout, err = kinesio(
-        "export", "--all", "--format", "md", "--out", str(out), "--db", str(demo_db_path)
+        "export", "--all", "--format", "md", "--out", str(out), "--db", demo_target
     )
     assert code == 0, err
     active = count_patients(demo_db)
@@ -80,13 +85,13 @@ def test_all_active_patients(demo_db: ClinicDB, demo_db_path: Path, tmp_path: Pa
     assert f"patient {lina.id} skipped" in err and "Mockut" not in err
     assert sorted(p.name for p in out.iterdir()) == sorted(Path(p).name for p in written)
     code, stdout, err = kinesio(
-        "export", "--all", "--format", "md", "--out", str(out), "--db", str(demo_db_path)
+        "export", "--all", "--format", "md", "--out", str(out), "--db", demo_target
     )
     refused(code, stdout, err, f"0 written, 1 skipped, {active - 1} refused")
 
 
-def test_bad_input_exits_2_without_traceback(demo_db_path: Path, tmp_path: Path) -> None:
-    db = ("--db", str(demo_db_path))
+def test_bad_input_exits_2_without_traceback(demo_target: str, tmp_path: Path) -> None:
+    db = ("--db", demo_target)
     refused(*kinesio("export", "nobody-like-this", *db), "No patient matches")
     refused(*kinesio("export", "999", *db), "Not found")
     refused(*kinesio("export", *db), "--all")
@@ -113,21 +118,21 @@ def test_templates_path_and_copy(tmp_path: Path) -> None:
     assert (override_dir() / "summary.md.j2").read_text() == "mine"
 
 
-def test_broken_override_names_template_and_line(demo_db_path: Path, tmp_path: Path) -> None:
+def test_broken_override_names_template_and_line(demo_target: str, tmp_path: Path) -> None:
     override_dir().mkdir(parents=True)
     (override_dir() / "summary.html.j2").write_text("<h1>\n{{ patient.name }\n</h1>\n")
     code, stdout, err = kinesio(
-        "export", "simkus", "--out", str(tmp_path / "o"), "--db", str(demo_db_path)
+        "export", "simkus", "--out", str(tmp_path / "o"), "--db", demo_target
     )
     refused(code, stdout, err, "Broken template", "summary.html.j2, line 2")
     assert "Šimkus" not in err
 
 
-def test_a_visit_only_planned_has_no_visit_note(demo_db_path: Path, tmp_path: Path) -> None:
+def test_a_visit_only_planned_has_no_visit_note(demo_target: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, stdout, err = kinesio(
         "export", "petrauskas", "--kind", "visit", "--visit", "40", "--format", "md",
-        "--out", str(out), "--db", str(demo_db_path),
+        "--out", str(out), "--db", demo_target,
     )  # fmt: skip
     refused(code, stdout, err, "Visit 40", "planned")
     assert len(err.strip().splitlines()) == 1, err
