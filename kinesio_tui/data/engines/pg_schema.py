@@ -89,7 +89,7 @@ def upgrade_schema(conn: Connection, schema: str, *, app_role: str | None = None
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_UPGRADE_LOCK, schema])
         kind, applied = inspect_schema(conn, schema)  # again, under the lock
-        _refuse(kind, applied, schema)
+        refuse_unusable(kind, applied, f"schema {schema}")
         _check_owner(conn, schema)
         owner = str(_one(conn, "SELECT current_user"))
         roles = _grantees(conn, schema, owner, app_role) if kind == "kinesio" else []
@@ -128,17 +128,19 @@ def init_schema(target: Target, app_role: str | None) -> list[str]:
         engine.close()
 
 
-def _refuse(kind: SchemaKind, applied: list[str], schema: str) -> None:
+def refuse_unusable(kind: SchemaKind, applied: list[str], where: str) -> None:
+    """Refuse a schema (`where` names it in the message) that holds another program's
+    tables, or steps of a newer kinesio-tui; the one check for upgrading and for opening."""
     if kind == "foreign":
         raise KinesioError(
             "Not a kinesio-tui database",
-            f"schema {schema} already holds tables of another program; nothing was changed.",
+            f"{where} already holds tables of another program; nothing was changed.",
         )
     unknown = [step for step in applied if step not in SCHEMA_STEPS]
     if unknown:
         raise DatabaseTooNew(
             "Database is newer than this program",
-            f"schema {schema} was written by a newer kinesio-tui (step {unknown[-1]}); "
+            f"{where} was written by a newer kinesio-tui (step {unknown[-1]}); "
             "upgrade kinesio-tui. Nothing was changed.",
         )
 

@@ -37,7 +37,6 @@ from kinesio_tui.data.engines.paramstyle import to_pyformat
 from kinesio_tui.errors import (
     DatabaseBusy,
     DatabaseGone,
-    DatabaseTooNew,
     DatabaseUnreachable,
     KinesioError,
     RecordRefused,
@@ -266,25 +265,18 @@ def prepare_schema(engine: PostgresEngine, *, create: bool, migrate: bool) -> li
     refused ("No database"). Returns the steps applied.
     """
     from kinesio_tui.data.db import SCHEMA_STEPS
-    from kinesio_tui.data.engines.pg_schema import inspect_schema, upgrade_schema
+    from kinesio_tui.data.engines.pg_schema import (
+        inspect_schema,
+        refuse_unusable,
+        upgrade_schema,
+    )
 
     target, conn = engine.target, engine.conn
     try:
         kind, applied = inspect_schema(conn, target.schema)
     except pg_errors.InsufficientPrivilege:  # a role the owner has not granted the schema
         raise SchemaPending(target.label(), "is not granted to this role", _role(engine)) from None
-    if kind == "foreign":
-        raise KinesioError(
-            "Not a kinesio-tui database",
-            f"{target.label()} already holds tables of another program; nothing was changed.",
-        )
-    unknown = [step for step in applied if step not in SCHEMA_STEPS]
-    if unknown:
-        raise DatabaseTooNew(
-            "Database is newer than this program",
-            f"{target.label()} was written by a newer kinesio-tui (step {unknown[-1]}); "
-            "upgrade kinesio-tui. Nothing was changed.",
-        )
+    refuse_unusable(kind, applied, target.label())
     pending = [step for step in SCHEMA_STEPS if step not in applied]
     if not pending or (not migrate and kind != "blank"):
         return []
