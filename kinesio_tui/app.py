@@ -167,7 +167,10 @@ class KinesioApp(CalmCrashApp):
 
     async def on_event(self, event: events.Event) -> None:
         """Keys one at a time, in order (see key_order); a letter on a choice field is dropped."""
-        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+        if not isinstance(event, events.Key | events.Paste):
+            await super().on_event(event)
+            return
+        if not event.is_forwarded:
             if not self._keys.admit(event):
                 return
             if (
@@ -176,7 +179,8 @@ class KinesioApp(CalmCrashApp):
                 and is_choice_field(self.focused)
             ):
                 return
-        await super().on_event(event)
+        with self._keys.handling():  # the key as it arrives, and as it comes back up (bindings)
+            await super().on_event(event)
 
     def on_mount(self) -> None:
         """Start watching for other processes' commits; warm up once the list is drawn."""

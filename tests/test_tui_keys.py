@@ -11,10 +11,14 @@ import io
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from rich.console import Console
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, Static
 from tui_driver import burst, drive, names, settle
 
@@ -287,5 +291,37 @@ def test_q_on_a_visit_is_no_way_out(demo_db_path: Path) -> None:
         await settle(app, pilot)
         assert app.is_running
         assert isinstance(app.screen, VisitScreen)
+
+    drive(demo_db_path, script)
+
+
+class SlowToOpen(Screen[None]):
+    """A key whose action takes a while (awaiting work elsewhere, every queue empty), then
+    moves the focus: as a choice's list is built and focused the first time it opens."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("x", "open_slowly", "Open")]
+
+    def compose(self) -> ComposeResult:
+        yield Static("before", id="before")
+        yield Input(id="after")
+
+    def on_mount(self) -> None:
+        self.query_one("#before", Static).can_focus = True
+        self.query_one("#before", Static).focus()
+
+    async def action_open_slowly(self) -> None:
+        await asyncio.sleep(0.1)
+        self.query_one("#after", Input).focus()
+
+
+def test_keys_wait_for_a_key_whose_action_is_still_running(demo_db_path: Path) -> None:
+    """The keys after one whose handler awaits (with no message queued anywhere meanwhile)
+    land where that handler moves the focus, not where the focus was while it ran."""
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await app.push_screen(SlowToOpen())
+        await settle(app, pilot)
+        await burst(app, pilot, "x", *"ab")
+        assert app.screen.query_one("#after", Input).value == "ab"
 
     drive(demo_db_path, script)

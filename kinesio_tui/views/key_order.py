@@ -11,8 +11,11 @@ being built, the focus it moved), exactly as if it had been typed slowly.
 "Everything has run" is read from Textual's message queues: the key, and all it causes,
 travels as messages (a key to its widget and up to the screen and app, a pushed screen's
 compose and mount, a focus change as a callback on the app's queue). When every queue of the
-app and of the screens on its stack is empty and every screen on the stack is mounted, the
-last key has done all it will do. A worker thread's result (the patient list's search) is
+app and of the screens on its stack is empty, every screen on the stack is mounted and the
+app is not inside a key's handler, the last key has done all it will do. The handler counts:
+an action that awaits (a choice's list mounted the first time it opens) leaves every queue
+empty while it waits, and the key let through then reached the field that had the focus
+before the action moved it (a letter typed into the list was dropped on the choice). A worker thread's result (the patient list's search) is
 not waited for: the list checks that itself before Enter opens anyone.
 """
 
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from textual import events
@@ -65,6 +70,16 @@ class KeyGate:
         self._busy = False
         self._released: events.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._handling = 0
+
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        """The app is inside a key's (or paste's) handler: no key is let through meanwhile."""
+        self._handling += 1
+        try:
+            yield
+        finally:
+            self._handling -= 1
 
     @property
     def idle(self) -> bool:
@@ -86,7 +101,7 @@ class KeyGate:
     def quiet(self) -> bool:
         """Nothing queued anywhere that the last key could have set off, all screens built."""
         app = self.app
-        if app.message_queue_size:
+        if self._handling or app.message_queue_size:
             return False
         for screen in app.screen_stack:
             if not screen.is_mounted:
