@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from kinesio_tui.cli.app_role import AppRoleOption, refuse_app_role_for_a_file, say_granted
 from kinesio_tui.cli.database import clinic_db
 from kinesio_tui.cli.options import DbOption, root_options
 from kinesio_tui.cli.refusal import fail
@@ -23,7 +24,8 @@ transfer_app = typer.Typer()
     help=_(
         "Copy the clinic into an empty database (postgresql://OWNER@HOST/DB, or a new "
         "FILE.db), checking record counts, every value and both audit trails before the copy "
-        "is kept."
+        "is kept. On PostgreSQL, --app-role grants the workstations' role as `kinesio init` "
+        "does."
     )
 )
 def migrate(
@@ -37,13 +39,17 @@ def migrate(
         ),
     ],
     db: DbOption = None,
+    app_role: AppRoleOption = None,
 ) -> None:
+    from kinesio_tui.locations import is_postgres_url
     from kinesio_tui.maintenance.transfer import copy_clinic
 
+    if app_role is not None and not is_postgres_url(to):  # before the source is opened
+        raise refuse_app_role_for_a_file()
     actor = root_options(ctx).actor or "migrate"
     with clinic_db(ctx, db) as source:
         try:
-            done = copy_clinic(source, to, actor=actor)
+            done = copy_clinic(source, to, actor=actor, app_role=app_role)
         except KinesioError as error:
             raise fail(error) from None
         except OSError as error:
@@ -66,3 +72,5 @@ def migrate(
             digest=done.fingerprint.digest[:16],
         )
     )
+    if app_role is not None:
+        say_granted(app_role)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from kinesio_tui.cli.app_role import AppRoleOption, refuse_app_role_for_a_file, say_granted
 from kinesio_tui.cli.database import clinic_db, database_target
 from kinesio_tui.cli.options import DbOption, root_options
 from kinesio_tui.cli.refusal import fail
@@ -33,20 +34,6 @@ def open_the_workstation(ctx: typer.Context) -> None:
     run_tui(ctx, database_target(ctx))
 
 
-AppRoleOption = Annotated[
-    str | None,
-    typer.Option(
-        "--app-role",
-        help=_(
-            "PostgreSQL: the role the workstations connect as, granted what they need "
-            "(records, appending to the audit trail) and nothing more. Run init as the "
-            "database owner."
-        ),
-        show_default=False,
-    ),
-]
-
-
 @workstation_app.command(
     help=_(
         "Create (or upgrade) the database and say where it is. On PostgreSQL, run it as the "
@@ -61,15 +48,7 @@ def init(ctx: typer.Context, db: DbOption = None, app_role: AppRoleOption = None
         _init_postgres(target, app_role)
         return
     if app_role is not None:  # refused before anything is made at the path
-        raise fail(
-            KinesioError(
-                _("Not a PostgreSQL database"),
-                _(
-                    "--app-role names a PostgreSQL role; who may write a database file is up "
-                    "to the operating system's permissions. Nothing was changed."
-                ),
-            )
-        )
+        raise refuse_app_role_for_a_file()
     with clinic_db(ctx, db, create=True) as conn:
         typer.echo(
             _(
@@ -100,13 +79,7 @@ def _init_postgres(target: Target, app_role: str | None) -> None:
         )
     )
     if app_role is not None:
-        typer.echo(
-            _(
-                "The role {role} may read and write records and append to the audit trail; "
-                "only the owner may change the schema or the trail.",
-                role=app_role,
-            )
-        )
+        say_granted(app_role)
 
 
 @workstation_app.command(

@@ -323,10 +323,11 @@ def _same_database(source: ClinicDB, target: Target) -> bool:
     return source.target.url == target.url and source.target.schema == target.schema
 
 
-def _open_empty_postgres(target: Target, *, actor: str) -> tuple[ClinicDB, bool]:
-    """The target schema, refused unless it holds nothing, and whether this made it: first
-    opened without creating or upgrading anything (so a schema with records is left exactly
-    as it was), then, when it is absent, made by its owner as `kinesio init` makes it."""
+def check_postgres_target(target: Target, *, actor: str, app_role: str | None = None) -> bool:
+    """Refuse, before anything is read, built or written, a target schema that holds
+    anything (records, another program's tables, a newer kinesio-tui's steps) and an
+    `app_role` that `kinesio init --app-role` would refuse. Opens nothing for writing and
+    creates nothing. True when the schema is absent or blank (a copy would make it)."""
     label = target.label()
     try:
         probe = connect(target, actor=actor, migrate=False, create=False)
@@ -339,31 +340,60 @@ def _open_empty_postgres(target: Target, *, actor: str) -> tuple[ClinicDB, bool]
             _empty_target(probe, label)
         finally:
             probe.close()
+    if app_role is not None:
+        from kinesio_tui.data.engines.pg_schema import check_app_role
+
+        check_app_role(target, app_role)
+    return probe is None
+
+
+def _open_empty_postgres(
+    target: Target, *, actor: str, app_role: str | None
+) -> tuple[ClinicDB, bool]:
+    """The target schema, refused unless it holds nothing (and `app_role` unless fit), and
+    whether this made it: first probed without creating or upgrading anything (so a schema
+    with records is left exactly as it was), then, when it is absent, made by its owner as
+    `kinesio init` makes it."""
+    made = check_postgres_target(target, actor=actor, app_role=app_role)
     clinic = connect(target, actor=actor)  # creates the schema (the owner), or upgrades it
     try:
-        _empty_target(clinic, label)
+        _empty_target(clinic, target.label())
     except BaseException:
         clinic.close()
         raise
-    return clinic, probe is None
+    return clinic, made
 
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def copy_to_postgres(source: ClinicDB, target: Target, *, actor: str) -> Copied:
+def grant_rooms(clinic: ClinicDB, app_role: str) -> None:
+    """`--app-role`: the rooms' role granted what `kinesio init --app-role` grants, in the
+    clinic's open write transaction (as its owner), the same refusals checked first."""
+    from kinesio_tui.data.engines.pg_schema import grant_app_role
+
+    engine: Any = clinic.engine  # the PostgreSQL engine; its psycopg connection, untyped here
+    grant_app_role(engine.conn, clinic.target.schema, app_role)
+
+
+def copy_to_postgres(
+    source: ClinicDB, target: Target, *, actor: str, app_role: str | None = None
+) -> Copied:
     """Copy the clinic into an empty PostgreSQL schema (the URL names its owner): created
     at the current step, filled and compared in one transaction, committed only when equal;
-    a schema this made is dropped again when the copy is not kept."""
+    a schema this made is dropped again when the copy is not kept. `app_role`, when given,
+    is checked before the schema is made and granted in the copy's transaction."""
     if _same_database(source, target):
         raise CopyRefused("Cannot copy the clinic", "The copy cannot replace the clinic itself.")
     with _snapshot(source):
         entries = _verified(source, "source")
         expected = fingerprint(source)
-        clinic, made = _open_empty_postgres(target, actor=actor)
+        clinic, made = _open_empty_postgres(target, actor=actor, app_role=app_role)
         try:
             with write_transaction(clinic):
+                if app_role is not None:
+                    grant_rooms(clinic, app_role)
                 _fill(source, clinic)
                 _compare(expected, clinic, target.label())
                 _verified(clinic, "copy")
@@ -377,9 +407,18 @@ def copy_to_postgres(source: ClinicDB, target: Target, *, actor: str) -> Copied:
     return Copied(_label(source), target.label(), expected, entries)
 
 
-def copy_clinic(source: ClinicDB, to: Path | str | Target, *, actor: str) -> Copied:
-    """`kinesio migrate --to`: into a new SQLite file, or an empty PostgreSQL schema."""
+def copy_clinic(
+    source: ClinicDB, to: Path | str | Target, *, actor: str, app_role: str | None = None
+) -> Copied:
+    """`kinesio migrate --to`: into a new SQLite file, or an empty PostgreSQL schema (and
+    `app_role` granted there)."""
     target = parse_target(to)
     if target.path is not None:
+        if app_role is not None:
+            raise CopyRefused(
+                "Not a PostgreSQL database",
+                "--app-role names a PostgreSQL role; who may write a database file is up to "
+                "the operating system's permissions. Nothing was changed.",
+            )
         return copy_to_file(source, target.path, actor=actor)
-    return copy_to_postgres(source, target, actor=actor)
+    return copy_to_postgres(source, target, actor=actor, app_role=app_role)

@@ -108,11 +108,36 @@ def upgrade_schema(conn: Connection, schema: str, *, app_role: str | None = None
                 conn.execute(_fill(step_sql(step), schema=quoted))
                 _record(conn, [step])
                 done.append(step)
-        roles_sql = _sql_file("roles.sql")
         for role in roles:
-            conn.execute(_fill(roles_sql, schema=quoted, app_role=_role(conn, role)))
+            _grant(conn, quoted, role)
         conn.execute("SELECT set_config('search_path', %s, true)", [saved_path])
     return done
+
+
+def grant_app_role(conn: Connection, schema: str, role: str) -> None:
+    """Give `role` roles.sql's grants on `schema`, in the caller's transaction, as the
+    schema's owner, after the checks `kinesio init --app-role` makes (a missing role, the
+    owner itself, a superuser or a member of the owner's role: refused, nothing granted).
+    `kinesio migrate --app-role` and `kinesio demo --app-role` grant through this. The
+    connection's search_path must lead with `schema` (the engine's does)."""
+    _check_app_role(conn, role, str(_one(conn, "SELECT current_user")))
+    _grant(conn, sql.Identifier(schema).as_string(conn), role)
+
+
+def check_app_role(target: Target, role: str) -> None:
+    """Refuse `role` as `grant_app_role` would, connected to `target` as its owner, before
+    anything is made (`kinesio migrate` and `kinesio demo` ask first, then grant)."""
+    from kinesio_tui.data.engines.postgres import connect
+
+    engine = connect(target)
+    try:
+        _check_app_role(engine.conn, role, str(_one(engine.conn, "SELECT current_user")))
+    finally:
+        engine.close()
+
+
+def _grant(conn: Connection, quoted: str, role: str) -> None:
+    conn.execute(_fill(_sql_file("roles.sql"), schema=quoted, app_role=_role(conn, role)))
 
 
 def init_schema(target: Target, app_role: str | None) -> list[str]:
@@ -247,7 +272,7 @@ def _check_app_role(conn: Connection, role: str, owner: str) -> None:
         raise KinesioError(
             "No such role",
             f"there is no PostgreSQL role {role}: the database administrator creates it "
-            "(CREATE ROLE ... LOGIN), then run `kinesio init` again. Nothing was changed.",
+            "(CREATE ROLE ... LOGIN), then run the command again. Nothing was changed.",
         )
     superuser, inherits_owner = found
     if role == owner:
