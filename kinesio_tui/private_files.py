@@ -43,8 +43,13 @@ def partial_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.partial")
 
 
-def write_private_file(path: Path, data: bytes, *, replace: bool = False) -> Path:
+def write_private_file(
+    path: Path, data: bytes, *, replace: bool = False, sync_name: bool = True
+) -> Path:
     """Write `data` to `path` (0600) atomically; an existing `path` is kept unless `replace`.
+
+    With `sync_name` false the folder is not fsynced here: a caller writing many files into
+    one folder syncs it once after the last (`sync_folder`) before it says they are written.
 
     Raises TargetExists (a FileExistsError) for an existing file, a planted link included,
     and OSError as the OS reports it (ENOSPC, EFBIG, EROFS, ...): no partial file is left.
@@ -68,7 +73,8 @@ def write_private_file(path: Path, data: bytes, *, replace: bool = False) -> Pat
             os.replace(tmp, path)
         else:
             link_new(tmp, path)
-        _sync_folder(path.parent)
+        if sync_name:
+            sync_folder(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -90,7 +96,7 @@ def link_new(tmp: Path, path: Path) -> None:
         os.rename(tmp, path)
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """fsync the folder so the new name survives a power cut (where the OS allows it)."""
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)

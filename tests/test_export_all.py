@@ -82,3 +82,35 @@ def test_an_override_template_that_breaks_for_one_patient_is_named_and_the_rest_
     assert code == 1, (stdout, err)
     assert f"patient {broken_for} failed: summary.md.j2, line 1: ZeroDivisionError" in err
     assert len(stdout.split()) == len(order) - 2  # all but the broken one and Lina
+
+
+def test_patients_without_an_episode_are_told_in_order_and_not_sent_to_be_read(
+    demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path
+) -> None:
+    """Most of a large clinic has no episode: those patients are told "skipped" by the
+    command itself, in the patients' order among the others, and every page sent to a worker
+    carries PAGE patients to export (the last page fewer)."""
+    from datetime import date
+
+    from kinesio_tui.domain.models import NewPatient
+    from kinesio_tui.domain.patients import create_patient
+    from kinesio_tui.export.batch import EveryoneExport, Job, without_episode
+
+    for n in range(2 * PAGE):
+        create_patient(demo_db, NewPatient("Nora", f"Registered {n}", date(1980, 1, 2), "F"))
+    order = _in_order(demo_db)
+    job = Job(demo_db.target, "summary", "md", tmp_path / "unused", None, False, date.today())
+    no_episode = without_episode(demo_db, job, order)
+    assert len(no_episode) == 2 * PAGE + 1  # and Lina Mockutė
+    with EveryoneExport(job, order, workers=1, without_episode=no_episode) as run:
+        sent = [run._work(page) for page in run._todo]
+    assert [len(work) for work in sent[:-1]] == [PAGE] * (len(sent) - 1)
+    assert [pid for work in sent for pid in work] == [p for p in order if p not in no_episode]
+
+    code, stdout, err = export_all(demo_db_path, tmp_path / "out")
+    assert code == 0, err
+    told = [int(line.split()[1]) for line in err.splitlines() if " skipped: " in line]
+    assert told == [pid for pid in order if pid in no_episode]
+    printed = [int(Path(line).name.split("-")[1]) for line in stdout.split()]
+    assert printed == [pid for pid in order if pid not in no_episode]
+    assert f"{len(printed)} written, {len(no_episode)} skipped" in err

@@ -127,10 +127,13 @@ def export(
     out_dir = out.expanduser() if out else export_dir_path()
     with clinic_db(ctx, db) as conn:
         if all_patients:
+            from kinesio_tui import clock
             from kinesio_tui.domain.patients import count_patients, find_patients
+            from kinesio_tui.export.batch import Job, without_episode
 
             patients = [p.id for p in find_patients(conn, "", limit=max(1, count_patients(conn)))]
-            target = conn.target
+            job = Job(conn.target, kind.value, fmt.value, out_dir, module, force, clock.today())
+            no_episode = without_episode(conn, job, patients)
         else:
             assert patient is not None
             found = find_one_patient(conn, patient).id
@@ -153,11 +156,7 @@ def export(
             typer.echo(shown(written))
             return
     # every patient: by a pool of processes, after this one's connection is closed
-    from kinesio_tui import clock
-    from kinesio_tui.export.batch import Job
-
-    job = Job(target, kind.value, fmt.value, out_dir, module, force, clock.today())
-    _export_all(job, patients)
+    _export_all(job, patients, no_episode)
 
 
 def _visit_id(conn: ClinicDB, patient_id: int, seq: int) -> int:
@@ -176,7 +175,7 @@ def _visit_id(conn: ClinicDB, patient_id: int, seq: int) -> int:
     raise KinesioError(_("No such visit"), _("The programme has no visit {n}.", n=seq))
 
 
-def _export_all(job: Job, patients: list[int]) -> None:
+def _export_all(job: Job, patients: list[int], no_episode: frozenset[int]) -> None:
     """Every active patient; patients with nothing to report are skipped and counted.
 
     A patient whose report cannot be made (a broken template, a record the code cannot
@@ -221,7 +220,7 @@ def _export_all(job: Job, patients: list[int]) -> None:
 
     # the workers are forked first, before the bar starts its thread
     with (
-        EveryoneExport(job, patients, workers=default_workers()) as run,
+        EveryoneExport(job, patients, workers=default_workers(), without_episode=no_episode) as run,
         Progress(
             TextColumn(_("Exporting")),
             BarColumn(),

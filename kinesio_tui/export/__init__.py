@@ -109,12 +109,17 @@ def prepare_export(
     return name, text
 
 
-def write_export(out_dir: Path, name: str, text: str, *, overwrite: bool = False) -> Path:
+def write_export(
+    out_dir: Path, name: str, text: str, *, overwrite: bool = False, sync_name: bool = True
+) -> Path:
     """Write a prepared report as `name` into `out_dir` (0600, whole or not at all): the
-    file written; ExportExists, or ExportWriteFailed naming the report's path."""
+    file written; ExportExists, or ExportWriteFailed naming the report's path. With
+    `sync_name` false the caller fsyncs the folder after its last file (`export --all`)."""
     target = Path(out_dir).expanduser() / name
     try:
-        return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
+        return write_private(
+            prepare_dir(out_dir) / name, text, overwrite=overwrite, sync_name=sync_name
+        )
     except OSError as error:
         raise ExportWriteFailed(
             _("Cannot write the export"),

@@ -762,12 +762,16 @@ def fhir_export(db: ClinicDB, patient_id: int, *, today: date | None = None) -> 
     )
 
 
-def write_fhir(out_dir: Path, name: str, text: str, *, overwrite: bool = False) -> Path:
+def write_fhir(
+    out_dir: Path, name: str, text: str, *, overwrite: bool = False, sync_name: bool = True
+) -> Path:
     """Write a prepared bundle into `out_dir` (0600): whole or not at all, an existing file
-    refused without `overwrite` (ExportExists)."""
+    refused without `overwrite` (ExportExists); `sync_name` as `write_export`'s."""
     target = Path(out_dir).expanduser() / name
     try:
-        return write_private(prepare_dir(out_dir) / name, text, overwrite=overwrite)
+        return write_private(
+            prepare_dir(out_dir) / name, text, overwrite=overwrite, sync_name=sync_name
+        )
     except OSError as error:
         raise ExportWriteFailed(
             _("Cannot write the export"),

@@ -68,14 +68,19 @@ def prepare_dir(out_dir: Path) -> Path:
     return out_dir
 
 
-def write_private(path: Path, text: str, *, overwrite: bool = False) -> Path:
+def write_private(
+    path: Path, text: str, *, overwrite: bool = False, sync_name: bool = True
+) -> Path:
     """Write `text` to `path` readable by the owner only (0600), whole or not at all.
 
     The report is written under a hidden temporary name in the same folder, fsynced, then
     named: a full disk leaves no file behind (a retry is not refused), a reader never sees
     half a report. Without `overwrite` an existing file (or a planted link) is refused.
+    `sync_name` false leaves the folder's fsync to the caller (`export --all`: once a page).
     """
     try:
-        return write_private_file(path, text.encode("utf-8"), replace=overwrite)
+        return write_private_file(
+            path, text.encode("utf-8"), replace=overwrite, sync_name=sync_name
+        )
     except TargetExists:
         raise ExportExists(path) from None
