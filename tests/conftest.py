@@ -11,6 +11,7 @@ that asks for the cluster); `-m "not postgresql"` does the same from the command
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -22,7 +23,7 @@ import pytest
 from pg_cluster import APP, NOT_INSTALLED, OWNER, PgCluster, PgDatabase, database, installed
 
 from kinesio_tui import clock
-from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.data.db import ClinicDB, connect, open_db
 from kinesio_tui.demo import DEMO_ACTOR, build_demo
 from kinesio_tui.domain.episodes import open_episode
 from kinesio_tui.domain.models import NewEpisode, NewPatient, Visit
@@ -260,6 +261,18 @@ def db(db_target: str) -> Iterator[ClinicDB]:
     conn = connect(db_target, actor="tester")
     yield conn
     conn.close()
+
+
+def stored(target: str) -> str:
+    """What a refused command must leave as it was, as one digest: the SQLite file's bytes
+    (read without opening it), or on PostgreSQL every row of the clinic and its audit head
+    (the copier's fingerprint, read through the domain's own connection)."""
+    if target.startswith("postgresql://"):
+        from kinesio_tui.maintenance.transfer import fingerprint
+
+        with open_db(target) as clinic:
+            return fingerprint(clinic).digest
+    return hashlib.sha256(Path(target).read_bytes()).hexdigest()
 
 
 def where(db: ClinicDB) -> str:

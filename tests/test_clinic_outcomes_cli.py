@@ -17,11 +17,12 @@ from kinesio_tui.domain.clinic_outcomes import clinic_outcomes
 from kinesio_tui.export.outcomes import outcomes_context, render_outcomes
 from kinesio_tui.export.render import render
 
-pytestmark = pytest.mark.slow
+# The outcome report read from the demo clinic on both engines (issue 17).
+pytestmark = [pytest.mark.slow, pytest.mark.engines("sqlite", "postgresql")]
 
 
-def test_outcomes_prints_counts_beside_the_published_figures(demo_db_path: Path) -> None:
-    done = run("outcomes", "--db", demo_db_path)
+def test_outcomes_prints_counts_beside_the_published_figures(demo_target: str) -> None:
+    done = run("outcomes", "--db", demo_target)
     assert done.code == 0, done
     lines = done.out.splitlines()
     assert lines[0].startswith("Clinic outcomes: every episode that ended, up to ")
@@ -43,8 +44,8 @@ def test_outcomes_prints_counts_beside_the_published_figures(demo_db_path: Path)
     assert "    NDI (5 points matter): 2 of 2 better, 0 of 2 worse" in lines
 
 
-def test_outcomes_as_json_and_markdown(demo_db_path: Path) -> None:
-    done = run("outcomes", "--format", "json", "--db", demo_db_path)
+def test_outcomes_as_json_and_markdown(demo_target: str) -> None:
+    done = run("outcomes", "--format", "json", "--db", demo_target)
     assert done.code == 0, done
     data = json.loads(done.out)
     assert data["rules"] == {
@@ -63,19 +64,19 @@ def test_outcomes_as_json_and_markdown(demo_db_path: Path) -> None:
     assert radiculitis["published_pain_gone_percent"] == 89
     cervical = data["groups"][1]
     assert cervical["subtype"] == "cervical" and cervical["pain_gone"]["percent"] is None
-    md = run("outcomes", "--format", "markdown", "--db", demo_db_path)
+    md = run("outcomes", "--format", "markdown", "--db", demo_target)
     assert md.code == 0, md
     assert md.out.startswith("# Clinic outcomes\n")
     assert "| **Radiculitis (radiculopathy)** | 4 of 6 (67 %, 95 % CI 30-90 %) |" in md.out
 
 
-def test_outcomes_for_a_period(demo_db_path: Path) -> None:
-    with connect(demo_db_path) as db:
+def test_outcomes_for_a_period(demo_target: str) -> None:
+    with connect(demo_target) as db:
         every = clinic_outcomes(db)
         since = DAY.replace(month=6, day=1)
         recent = clinic_outcomes(db, since=since)
     assert 0 < recent.ended < every.ended
-    done = run("outcomes", "--from", since.isoformat(), "--format", "json", "--db", demo_db_path)
+    done = run("outcomes", "--from", since.isoformat(), "--format", "json", "--db", demo_target)
     assert done.code == 0, done
     data = json.loads(done.out)
     assert data["from"] == since.isoformat()
@@ -91,19 +92,19 @@ def test_outcomes_for_a_period(demo_db_path: Path) -> None:
     ],
 )
 def test_outcomes_refuses_bad_input_with_one_line(
-    demo_db_path: Path, args: tuple[str, ...], says: str
+    demo_target: str, args: tuple[str, ...], says: str
 ) -> None:
-    done = run("outcomes", *args, "--db", demo_db_path)
+    done = run("outcomes", *args, "--db", demo_target)
     assert done.code == 2, done
     assert len(done.err_lines) == 1 and says in done.err, done
     assert done.out == ""
 
 
 def test_export_writes_the_outcome_report_privately_and_never_replaces_it(
-    demo_db_path: Path, tmp_path: Path
+    demo_target: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "reports" / "clinic"
-    done = run("export", "--kind", "outcomes", "--out", out, "--db", demo_db_path)
+    done = run("export", "--kind", "outcomes", "--out", out, "--db", demo_target)
     assert done.code == 0, done
     written = Path(done.out.strip())
     assert written.parent == out and written.name.startswith("clinic-outcomes-")
@@ -116,10 +117,10 @@ def test_export_writes_the_outcome_report_privately_and_never_replaces_it(
     cells = ["".join(td.itertext()) for td in tree.iter("td")]
     assert "4 of 6 (67 %, 95 % CI 30-90 %)" in cells and "89 %" in cells
     before = written.stat().st_mtime_ns
-    again = run("export", "--kind", "outcomes", "--out", out, "--db", demo_db_path)
+    again = run("export", "--kind", "outcomes", "--out", out, "--db", demo_target)
     assert again.code == 2 and "already exists; use --force" in again.err, again
     assert written.stat().st_mtime_ns == before
-    forced = run("export", "--kind", "outcomes", "--out", out, "--force", "--db", demo_db_path)
+    forced = run("export", "--kind", "outcomes", "--out", out, "--force", "--db", demo_target)
     assert forced.code == 0, forced
     md = run(
         "export",
@@ -134,15 +135,15 @@ def test_export_writes_the_outcome_report_privately_and_never_replaces_it(
         "--out",
         out,
         "--db",
-        demo_db_path,
+        demo_target,
     )
     assert md.code == 0, md
     assert Path(md.out.strip()).name == "clinic-outcomes-2026-01-01-to-2026-06-30.md"
     # one report for the clinic: no patient, --all, --visit or --module with it
     for extra in (["3"], ["--all"], ["--visit", "2"], ["--module", "1"]):
-        refused = run("export", *extra, "--kind", "outcomes", "--out", out, "--db", demo_db_path)
+        refused = run("export", *extra, "--kind", "outcomes", "--out", out, "--db", demo_target)
         assert refused.code == 2 and "--kind outcomes takes no patient" in refused.err
-    patient = run("export", "3", "--from", "2026-01-01", "--out", out, "--db", demo_db_path)
+    patient = run("export", "3", "--from", "2026-01-01", "--out", out, "--db", demo_target)
     assert patient.code == 2 and "--from and --to are for --kind outcomes" in patient.err
 
 

@@ -4,8 +4,8 @@ planned dates that could not move, an in-progress visit's date listed as "Next".
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
+import pytest
 from conftest import DAY
 from typer.testing import CliRunner
 
@@ -18,6 +18,8 @@ from kinesio_tui.domain.visits import start_visit, visits_of
 
 runner = CliRunner()
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 def test_a_plan_started_before_christmas_skips_the_holidays(db: ClinicDB) -> None:
     pid = create_patient(db, NewPatient("Rūta", "Žemaitė", "1988-04-02", "F"), today=DAY)
@@ -28,25 +30,25 @@ def test_a_plan_started_before_christmas_skips_the_holidays(db: ClinicDB) -> Non
     assert date(2026, 12, 24) not in days  # Christmas Eve, a Thursday: no plan there anyway
 
 
-def test_a_planned_visit_can_be_moved_from_the_command_line(db_path: Path, db: ClinicDB) -> None:
+def test_a_planned_visit_can_be_moved_from_the_command_line(db_target: str, db: ClinicDB) -> None:
     pid = create_patient(db, NewPatient("Rūta", "Žemaitė", "1988-04-02", "F"), today=DAY)
     eid = open_episode(db, pid, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY)
     result = runner.invoke(
-        app, ["visit", "move", str(pid), "--visit", "2", "--to", "2026-11-26", "--db", str(db_path)]
+        app, ["visit", "move", str(pid), "--visit", "2", "--to", "2026-11-26", "--db", db_target]
     )
     assert result.exit_code == 0, result.stderr
     assert visits_of(db, eid)[1].planned_date == date(2026, 11, 26)
 
 
 def test_the_list_does_not_show_an_in_progress_visits_date_as_next(
-    db_path: Path, db: ClinicDB
+    db_target: str, db: ClinicDB
 ) -> None:
     pid = create_patient(db, NewPatient("Rūta", "Žemaitė", "1988-04-02", "F"), today=DAY)
     start = date(2026, 11, 23)
     eid = open_episode(db, pid, NewEpisode("sciatica", "upper", "L"), start=start, today=start)
     first = visits_of(db, eid)[0]
     start_visit(db, first.id, today=DAY)  # started today, planned on Monday, not completed
-    result = runner.invoke(app, ["patients", "list", "--db", str(db_path)])
+    result = runner.invoke(app, ["patients", "list", "--db", db_target])
     assert result.exit_code == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if "Žemaitė" in line)
     assert "2026-11-23" not in row, row
