@@ -3,8 +3,7 @@ outside, the last recorded change of this visit, saying what it undid."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from conftest import DAY
 from textual.widgets import Input, TextArea
 from visit_harness import VisitHarness, press, sync, type_text
@@ -17,13 +16,16 @@ from kinesio_tui.domain.visits import measurements_of, next_visit, start_visit
 from kinesio_tui.upstream_hooks import shown_notifications
 from kinesio_tui.views.visit import VisitScreen
 
+# The check saved as the field is left, and the undo that takes it back, on both engines.
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 def notices(app: object) -> list[str]:
     return [n.message for n in shown_notifications(app)]  # type: ignore[arg-type]
 
 
-def doctors_visit(db_path: Path) -> int:
-    with connect(db_path, actor="tester") as db:
+def doctors_visit(db_target: str) -> int:
+    with connect(db_target, actor="tester") as db:
         pid = create_patient(db, NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY)
         episode_id = open_episode(db, pid, NewEpisode("radiculitis", "lumbar", "R"), today=DAY)
         visit = next_visit(db, episode_id)
@@ -33,9 +35,9 @@ def doctors_visit(db_path: Path) -> int:
 
 
 @sync
-async def test_ctrl_z_in_a_field_takes_back_typing_not_a_saved_check(db_path: Path) -> None:
-    visit_id = doctors_visit(db_path)
-    app = VisitHarness(db_path, visit_id)
+async def test_ctrl_z_in_a_field_takes_back_typing_not_a_saved_check(db_target: str) -> None:
+    visit_id = doctors_visit(db_target)
+    app = VisitHarness(db_target, visit_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -62,9 +64,9 @@ async def test_ctrl_z_in_a_field_takes_back_typing_not_a_saved_check(db_path: Pa
 
 
 @sync
-async def test_ctrl_z_in_the_note_takes_back_typing_only(db_path: Path) -> None:
-    visit_id = doctors_visit(db_path)
-    app = VisitHarness(db_path, visit_id)
+async def test_ctrl_z_in_the_note_takes_back_typing_only(db_target: str) -> None:
+    visit_id = doctors_visit(db_target)
+    app = VisitHarness(db_target, visit_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await type_text(pilot, "7")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from conftest import DAY
@@ -31,15 +30,19 @@ from kinesio_tui.views.visit import VisitScreen
 
 HOSTILE = "[red]Rūta[/] P."
 
+# Who signs what, on both engines (issue 17): the workstation and a command on one clinic,
+# the names on visits and in the audit trail read back.
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
-def audit_actors(db_path: Path) -> list[str]:
-    with connect(db_path) as db:
+
+def audit_actors(db_target: str) -> list[str]:
+    with connect(db_target) as db:
         return [row[0] for row in db.execute("SELECT actor FROM audit_log ORDER BY id")]
 
 
-def first_visit_patient(db_path: Path) -> int:
+def first_visit_patient(db_target: str) -> int:
     """A new lumbar radiculitis patient; their first visit (a doctor's appointment) is today."""
-    with connect(db_path, actor="registrar") as db:
+    with connect(db_target, actor="registrar") as db:
         pid = create_patient(db, NewPatient("Jonas", "Testas", "1980-03-04", "M"), today=DAY)
         open_episode(db, pid, NewEpisode("radiculitis", "lumbar", "R"), today=DAY)
         return pid
@@ -47,11 +50,11 @@ def first_visit_patient(db_path: Path) -> int:
 
 @pytest.mark.slow
 def test_the_workstation_asks_who_treats_and_commands_sign_with_it(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("KINESIO_THERAPIST")
     env = kinesio_env()
-    session = PtySession([str(KINESIO), "--db", str(db_path)], env)
+    session = PtySession([str(KINESIO), "--db", db_target], env)
     try:
         session.wait_for("Who is treating?")
         session.send(keys("Rūta Paupienė", "enter"))
@@ -66,14 +69,14 @@ def test_the_workstation_asks_who_treats_and_commands_sign_with_it(
         session.close()
     # a command without --therapist signs with the name the workstation was given
     added = subprocess.run(
-        [str(KINESIO), "--db", str(db_path), "patients", "add", "--first", "Ona", "--last",
+        [str(KINESIO), "--db", db_target, "patients", "add", "--first", "Ona", "--last",
          "Testaitė", "--born", "1970-01-02", "--sex", "F"],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    assert audit_actors(db_path)[-1] == "Rūta Paupienė"
+    assert audit_actors(db_target)[-1] == "Rūta Paupienė"
     # and the next start does not ask again
-    session = PtySession([str(KINESIO), "--db", str(db_path)], env)
+    session = PtySession([str(KINESIO), "--db", db_target], env)
     try:
         session.wait_for("Patients (")
         assert "Who is treating?" not in session.text()
@@ -81,8 +84,7 @@ def test_the_workstation_asks_who_treats_and_commands_sign_with_it(
         session.close()
 
 
-def test_a_command_without_a_name_signs_with_the_os_user(db: object, db_path: Path) -> None:
-    del db
+def test_a_command_without_a_name_signs_with_the_os_user() -> None:
     assert who_treats(None) is None  # nothing remembered: the OS user, as before
     remember_therapist(current_user(), "bad\x1b]0;title\x07")  # a hand-edited file
     assert remembered_name() is None  # asked again, never used
@@ -93,9 +95,9 @@ def test_a_command_without_a_name_signs_with_the_os_user(db: object, db_path: Pa
 
 
 @sync
-async def test_the_first_screen_asks_and_refuses_hostile_names(db_path: Path) -> None:
-    pid = first_visit_patient(db_path)
-    app = build_app(db_path, ask_therapist=True)
+async def test_the_first_screen_asks_and_refuses_hostile_names(db_target: str) -> None:
+    pid = first_visit_patient(db_target)
+    app = build_app(db_target, ask_therapist=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         dialog = app.screen
@@ -125,12 +127,12 @@ async def test_the_first_screen_asks_and_refuses_hostile_names(db_path: Path) ->
         assert f"Doctor {HOSTILE}." in screen_text(app)  # shown as typed, not as markup
         visit = get_visit(app.db, screen.visit_id)
         assert visit.therapist == HOSTILE and visit.doctor == HOSTILE
-    assert audit_actors(db_path)[-1] == HOSTILE
+    assert audit_actors(db_target)[-1] == HOSTILE
 
 
 @sync
-async def test_ctrl_t_switches_who_signs(demo_db_path: Path) -> None:
-    app = build_app(demo_db_path, actor="Rūta Paupienė")
+async def test_ctrl_t_switches_who_signs(demo_target: str) -> None:
+    app = build_app(demo_target, actor="Rūta Paupienė")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await press(pilot, "ctrl+t")
@@ -149,13 +151,13 @@ async def test_ctrl_t_switches_who_signs(demo_db_path: Path) -> None:
         assert isinstance(screen, VisitScreen)
         assert "Held by Jonas Kitas." in screen_text(app)
         await press(pilot, "space")
-    assert audit_actors(demo_db_path)[-1] == "Jonas Kitas"
+    assert audit_actors(demo_target)[-1] == "Jonas Kitas"
 
 
 @sync
-async def test_the_doctor_is_named_at_the_appointment(db_path: Path) -> None:
-    pid = first_visit_patient(db_path)
-    app = build_app(db_path, actor="Registratorė")
+async def test_the_doctor_is_named_at_the_appointment(db_target: str) -> None:
+    pid = first_visit_patient(db_target)
+    app = build_app(db_target, actor="Registratorė")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.open_patient(pid)
@@ -171,16 +173,16 @@ async def test_the_doctor_is_named_at_the_appointment(db_path: Path) -> None:
         assert "Doctor Dr. Ona Gydytoja (typed by Registratorė)." in screen_text(app)
         visit = get_visit(app.db, screen.visit_id)
         assert visit.doctor == "Dr. Ona Gydytoja" and visit.therapist == "Registratorė"
-    with connect(db_path) as db:
+    with connect(db_target) as db:
         changed = db.execute(
             "SELECT actor, new FROM audit_log WHERE table_name = 'visits' ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert changed[0] == "Registratorė" and json.loads(changed[1])["doctor"] == "Dr. Ona Gydytoja"
 
 
-def test_reports_name_who_treated(db_path: Path) -> None:
-    pid = first_visit_patient(db_path)
-    with connect(db_path, actor="Registratorė") as db:
+def test_reports_name_who_treated(db_target: str) -> None:
+    pid = first_visit_patient(db_target)
+    with connect(db_target, actor="Registratorė") as db:
         episode = current_episode(db, pid)
         assert episode is not None
         visit = next_visit(db, episode.id)

@@ -5,7 +5,6 @@ nominal changed-or-not)."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from conftest import DAY, held_episode
@@ -23,6 +22,10 @@ from kinesio_tui.views.record_test import RecordTestDialog
 from kinesio_tui.views.widgets import results_text, vas_text
 
 START = date(2026, 9, 7)
+
+# What is recorded, read back and judged runs on both engines (issue 17); the rules alone
+# take no clinic and run once.
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 
 def catalog_test(code: str) -> ClinicalTest:
@@ -195,10 +198,10 @@ def test_the_discharge_letter_flags_the_worsening_and_schobers_exact_threshold(
 
 
 @sync
-async def test_the_doctors_screen_flags_it_as_the_value_is_recorded(db_path: Path) -> None:
-    with connect(db_path) as db:
-        visit = visits.get_visit(db, clinic(db_path, "radiculitis", held=7))
-    app = VisitHarness(db_path, visit.id)
+async def test_the_doctors_screen_flags_it_as_the_value_is_recorded(db_target: str) -> None:
+    with connect(db_target) as db:
+        visit = visits.get_visit(db, clinic(db_target, "radiculitis", held=7))
+    app = VisitHarness(db_target, visit.id)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         form = app.screen.query_one(DoctorForm)
@@ -218,11 +221,11 @@ async def test_the_doctors_screen_flags_it_as_the_value_is_recorded(db_path: Pat
 
 
 @sync
-async def test_a_therapy_session_says_it_as_the_value_is_recorded(db_path: Path) -> None:
-    with connect(db_path) as db:
-        visit = visits.get_visit(db, clinic(db_path, "radiculitis", held=1))
+async def test_a_therapy_session_says_it_as_the_value_is_recorded(db_target: str) -> None:
+    with connect(db_target) as db:
+        visit = visits.get_visit(db, clinic(db_target, "radiculitis", held=1))
     assert visit.kind == "therapy"
-    app = VisitHarness(db_path, visit.id)
+    app = VisitHarness(db_target, visit.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await press(pilot, "t")
@@ -237,12 +240,12 @@ async def test_a_therapy_session_says_it_as_the_value_is_recorded(db_path: Path)
         )
 
 
-def test_patients_show_says_worse(db_path: Path) -> None:
+def test_patients_show_says_worse(db_target: str) -> None:
     from kinesio_tui.cli import app as cli_app
 
-    with connect(db_path, actor="tester") as db:
+    with connect(db_target, actor="tester") as db:
         pid, _eid = worsening_patient(db)
-    result = CliRunner().invoke(cli_app, ["--db", str(db_path), "patients", "show", str(pid)])
+    result = CliRunner().invoke(cli_app, ["--db", db_target, "patients", "show", str(pid)])
     assert result.exit_code == 0, result.output
     assert "clinically important worsening" in result.output
 

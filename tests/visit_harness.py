@@ -36,13 +36,14 @@ from kinesio_tui.views.visit import begin_visit
 
 
 class VisitHarness(App[None]):
-    """Opens one visit screen on a real database file, as the patient screen would."""
+    """Opens one visit screen on a real clinic (a SQLite file's path or a PostgreSQL URL,
+    as `--db` takes it), as the patient screen would."""
 
     HORIZONTAL_BREAKPOINTS = BREAKPOINTS
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | str,
         visit_id: int,
         clock: FakeClock | None = None,
     ) -> None:
@@ -123,7 +124,7 @@ def hold(db: ClinicDB, visit: Visit) -> None:
     complete_visit(db, visit.id)
 
 
-def clinic(db_path: Path, condition: str, held: int) -> int:
+def clinic(db_path: Path | str, condition: str, held: int) -> int:
     """A clinic of one patient who has held `held` visits; returns the next visit's id.
 
     Built here through the domain (not the demo) so the pictures change only with the screens.
