@@ -83,27 +83,40 @@ def _init_postgres(target: Target, app_role: str | None) -> None:
 
 
 @workstation_app.command(
-    help=_("Open the workstation on a fresh demo database (the clinic's published cases and more).")
+    help=_(
+        "Open the workstation on a fresh demo database (the clinic's published cases and "
+        "more): a file, or an empty PostgreSQL schema (postgresql://OWNER@HOST/DB, with "
+        "--app-role naming the workstations' role)."
+    )
 )
 def demo(
     ctx: typer.Context,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
-            help=_("Where to write the demo file (default: demo.db in your data directory)."),
+            help=_(
+                "Where to write the demo: a file (default: demo.db in your data directory; "
+                "an earlier demo file is replaced), or an empty PostgreSQL schema as its owner."
+            ),
             show_default=False,
         ),
     ] = None,
     build_only: Annotated[
-        bool, typer.Option("--build-only", help=_("Create the demo file, do not open the UI."))
+        bool, typer.Option("--build-only", help=_("Create the demo, do not open the UI."))
     ] = False,
+    app_role: AppRoleOption = None,
 ) -> None:
     from kinesio_tui import demo as demo_clinic  # the demo's data: only for this command
-    from kinesio_tui.locations import data_dir, private_dir
+    from kinesio_tui.locations import data_dir, is_postgres_url, private_dir
 
+    if db is not None and is_postgres_url(db):
+        _demo_on_server(ctx, database_target(ctx, db), app_role, build_only=build_only)
+        return
+    if app_role is not None:  # refused before anything is made at the path
+        raise refuse_app_role_for_a_file()
     # Not KINESIO_DB: that names the clinic's real file, and the demo replaces its target.
-    path = db or private_dir(data_dir()) / "demo.db"
+    path = Path(db).expanduser() if db else private_dir(data_dir()) / "demo.db"
     try:
         demo_clinic.build_demo(path)
     except KinesioError as error:
@@ -112,3 +125,22 @@ def demo(
         typer.echo(_("Demo database written: {path}", path=path))
         return
     run_tui(ctx, path, demo=True)
+
+
+def _demo_on_server(
+    ctx: typer.Context, target: Target, app_role: str | None, *, build_only: bool
+) -> None:
+    """The demo into an empty PostgreSQL schema (refused when it holds anything)."""
+    from kinesio_tui import demo as demo_clinic
+    from kinesio_tui.data.db import postgres_engine
+
+    try:
+        postgres_engine()  # psycopg installed, or one line saying how
+        demo_clinic.build_demo_on_server(target, app_role=app_role)
+    except KinesioError as error:
+        raise fail(error) from None
+    typer.echo(_("Demo clinic written: {label}", label=target.label()))
+    if app_role is not None:
+        say_granted(app_role)
+    if not build_only:
+        run_tui(ctx, target, demo=True)
