@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import DAY
-from pg_cluster import PgDatabase
+from pg_cluster import PgCluster, PgDatabase
 from real_cli import assert_one_line_refusal, run
 
 from kinesio_tui.data.db import connect
@@ -70,7 +70,7 @@ def test_an_empty_clinic_schema_takes_the_demo(pg_clinic: PgDatabase, tmp_path: 
 
 @pytest.mark.parametrize("holds", ["one patient", "another program's table", "the demo"])
 def test_a_schema_that_holds_anything_is_refused_and_left_as_it_was(
-    holds: str, request: pytest.FixtureRequest
+    holds: str, pg_cluster: PgCluster, request: pytest.FixtureRequest
 ) -> None:
     pg: PgDatabase
     if holds == "another program's table":
