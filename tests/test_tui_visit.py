@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DAY
+from screen_text import screen_text
 from textual.widgets import Checkbox, Input, Select, Static
 from visit_harness import VisitHarness, clinic, press, sync, type_text
 
@@ -16,7 +17,7 @@ from kinesio_tui.domain.outcomes import latest_results
 from kinesio_tui.domain.patients import create_patient, find_patients
 from kinesio_tui.domain.visits import get_visit, measurements_of, next_visit, ticks_of, visits_of
 from kinesio_tui.units import value_with_unit
-from kinesio_tui.views.doctor import DoctorForm
+from kinesio_tui.views.doctor import CheckRow, DoctorForm
 from kinesio_tui.views.record_test import RecordTestDialog
 from kinesio_tui.views.visit import (
     Checklist,
@@ -287,10 +288,11 @@ async def test_doctor_form_shows_previous_values(db_path: Path) -> None:
         earlier = latest_results(app.db, visit.episode_id)
         vas = next(r for r in earlier if r.code == "vas")
         vas_was = "was " + value_with_unit(vas.value, "/10")
-        assert vas_was in str(form.query(".check-prev")[0].render())
+        assert vas_was in form.query_one("#row-vas", CheckRow).earlier
         slr = next(r for r in earlier if r.code == "slr_angle")
         assert (slr.left, slr.right) == (40, 70)
-        assert "L 40°  R 70° (v1)" in str(form.query(".check-prev")[1].render())
+        assert "L 40°  R 70° (v1)" in form.query_one("#row-slr_angle", CheckRow).earlier
+        assert vas_was in screen_text(app)  # drawn right of the field
         assert form.query_one("#f-slr_angle-L", Input).placeholder == ""  # said once, beside
         assert measurements_of(app.db, visit.id) == []  # shown, never written
 

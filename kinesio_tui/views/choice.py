@@ -22,8 +22,10 @@ from textual.message import Message
 from textual.widgets import Select
 from textual.widgets._select import NoSelection, SelectCurrent, SelectOverlay, SelectType
 
+from kinesio_tui.views.styled_once import StyledWhenAttached
 
-class ChoiceValue(SelectCurrent):
+
+class ChoiceValue(SelectCurrent, StyledWhenAttached):
     """The chosen value and the arrow, drawn by one widget."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"choice-value--label", "choice-value--arrow"}
@@ -89,13 +91,21 @@ class ChoiceValue(SelectCurrent):
         )
 
 
-class Choice(Select[SelectType]):
+class Choice(Select[SelectType], StyledWhenAttached):
     """Textual's Select with its value drawn by one widget (see `ChoiceValue`) and its list
     mounted the first time it opens."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,down,space,up", "open_list", "Show menu", show=False)
     ]
+    # A compact choice is its one line (its list opens over the screen): said, so that
+    # laying it out does not arrange its value to learn its height (traced: a third of the
+    # doctor's form's box-model time).
+    DEFAULT_CSS = """
+    Choice.-textual-compact {
+        height: 1;
+    }
+    """
 
     def compose(self) -> ComposeResult:
         yield ChoiceValue(self.prompt)

@@ -24,6 +24,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static
 
 from kinesio_tui.data.db import ClinicDB
@@ -37,6 +38,7 @@ from kinesio_tui.views.choice import Choice
 from kinesio_tui.views.flags import FlagBox
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.record_test import RecordedResult, allowed_text
+from kinesio_tui.views.styled_once import FieldInput
 
 Key = tuple[str, str | None]  # test code, side
 
@@ -70,33 +72,46 @@ def same_value(saved: float | str | None, typed: object) -> bool:
 
 
 class CheckRow(Horizontal):
-    """One check's row: its fields (and the earlier value) as widgets; the check's name and
-    the side letters before each field drawn by the row itself, in the margins the fields
+    """One check's row: its fields as widgets; the check's name, the side letters before each
+    field and the earlier value after them drawn by the row itself, in the margins the fields
     leave for them (visit.tcss: `.check-field.-first`, `.-second`). Two labels per sided
-    check were a third of the form's widgets, each styled and laid out at every first open.
-    The name wraps in its column (a long full name takes two lines on a wide screen)."""
+    check and a Static for the earlier value were two thirds of the form's widgets, each
+    styled and laid out at every first open. The name wraps in its column (a long full name
+    takes two lines on a wide screen), the earlier value in what is left right of the fields."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"check-row--side"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"check-row--side", "check-row--earlier"}
     DEFAULT_CSS = """
     CheckRow > .check-row--side {
         text-style: bold;
     }
+    CheckRow > .check-row--earlier {
+        color: $text-muted;
+    }
     """
 
-    def __init__(self, name: str, sides: tuple[str | None, ...], **kwargs: Any) -> None:
+    def __init__(
+        self, name: str, sides: tuple[str | None, ...], earlier: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.check_name = name
         self.sides = sides
+        #: The earlier value and the allowed range, right of the fields ("was 5/10 (v7)").
+        self.earlier = earlier
 
     def rename(self, name: str) -> None:
         """Name the check anew (the screen crossed the wide breakpoint)."""
         self.check_name = name
         self.refresh(layout=True)
 
+    def fields(self) -> list[Widget]:
+        """The row's fields, left to right (its only children: the line under the row is
+        mounted after it, not in it)."""
+        return list(self.children)
+
     def name_width(self) -> int:
         """The name's column: the first field's left margin, less its side letter's."""
-        first = next(iter(self.query_children(".check-field")), None)
-        margin = first.styles.margin.left if first is not None else 0
+        fields = self.fields()
+        margin = fields[0].styles.margin.left if fields else 0
         return max(1, margin - (2 if self.sides[0] else 0))
 
     def name_lines(self) -> list[Content]:
@@ -104,17 +119,39 @@ class CheckRow(Horizontal):
         width = self.name_width()
         return Content(self.check_name).wrap(width)
 
+    def earlier_x(self) -> int:
+        """Where the earlier value starts: after the fields and the margin right of the last
+        (their widths and margins as the row lays them out, adjacent margins collapsed)."""
+        x = right = 0
+        for field in self.fields():
+            margin = field.styles.margin
+            x += max(right, margin.left) + int(
+                field.styles.width.value if field.styles.width else 0
+            )
+            right = margin.right
+        return x + right
+
+    def earlier_lines(self, width: int) -> list[Content]:
+        """The earlier value wrapped in what the row's `width` leaves right of the fields."""
+        room = width - self.earlier_x()
+        return Content(self.earlier).wrap(room) if self.earlier and room > 0 else []
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return max(super().get_content_height(container, viewport, width), len(self.name_lines()))
+        return max(
+            super().get_content_height(container, viewport, width),
+            len(self.name_lines()),
+            len(self.earlier_lines(width)),
+        )
 
     def render(self) -> RenderResult:
-        """The name on the left, a side letter two cells before each sided field."""
-        lines = [line.truncate(self.name_width()) for line in self.name_lines()] or [Content()]
-        first_line = lines[0]
+        """The name on the left, a side letter two cells before each sided field, the
+        earlier value right of the fields."""
+        names = [line.truncate(self.name_width()) for line in self.name_lines()] or [Content()]
+        first_line = names[0]
         if self.sides[0]:
             side_style = self.get_visual_style("check-row--side")
             here = self.region.x
-            for field, side in zip(self.query_children(".check-field"), self.sides, strict=False):
+            for field, side in zip(self.fields(), self.sides, strict=False):
                 x = field.region.x - here - 2
                 if side and x >= first_line.cell_length:
                     first_line = Content.assemble(
@@ -122,7 +159,19 @@ class CheckRow(Horizontal):
                         " " * (x - first_line.cell_length),
                         Content(side).stylize(side_style),
                     )
-        return Content("\n").join([first_line, *lines[1:]])
+        lines = [first_line, *names[1:]]
+        earlier = self.earlier_lines(self.content_size.width)
+        if earlier:
+            at = self.earlier_x()
+            style = self.get_visual_style("check-row--earlier")
+            lines += [Content()] * (len(earlier) - len(lines))
+            lines = [
+                Content.assemble(line, " " * max(0, at - line.cell_length), said.stylize(style))
+                if index < len(earlier) and (said := earlier[index]).cell_length
+                else line
+                for index, line in enumerate(lines)
+            ]
+        return Content("\n").join(lines)
 
 
 class DoctorForm(VerticalScroll):
@@ -211,18 +260,31 @@ class DoctorForm(VerticalScroll):
         each of the ~250 widgets it had). The row draws the check's name and the side letters
         itself (CheckRow)."""
         sides: tuple[str | None, ...] = ("L", "R") if test.sided else (None,)
-        with CheckRow(self.name_of(test), sides, classes="check-row", id=f"row-{test.code}"):
+        with CheckRow(
+            self.name_of(test),
+            sides,
+            self.previous_text(test, sides),
+            classes="check-row",
+            id=f"row-{test.code}",
+        ):
             for index, side in enumerate(sides):
-                field = self.make_field(test, side)
-                field.add_class("-first" if index == 0 else "-second")
-                yield field
-            yield Static(
-                markup=False, content=self.previous_text(test, sides), classes="check-prev"
-            )
+                yield self.make_field(test, side, "-first" if index == 0 else "-second")
 
     def name_of(self, test: ClinicalTest) -> str:
         """The catalog's short name on a narrow screen (13 characters at most), else in full."""
         return test.label if self.wide else test.short_label
+
+    def on_mount(self) -> None:
+        """Show the scrollbar from the start when the form cannot fit the terminal: Textual
+        shows it after laying the form out, and showing it lays the screen out twice more
+        (traced: two passes of every widget after the first frame, at 80x24)."""
+        if self.lines_at_least() > self.app.size.height:
+            self.show_vertical_scrollbar = True
+
+    def lines_at_least(self) -> int:
+        """The form's height if every row took one line: two titles (each a line below a
+        blank), a line per check and per red flag."""
+        return 2 + len(self.checks) + 2 + len(self.red_flags)
 
     def on_resize(self) -> None:
         """Name the checks for the screen's width, once it crosses the breakpoint."""
@@ -232,8 +294,9 @@ class DoctorForm(VerticalScroll):
             for test in self.checks:
                 self.query_one(f"#row-{test.code}", CheckRow).rename(self.name_of(test))
 
-    def make_field(self, test: ClinicalTest, side: str | None) -> Input | Select[str]:
-        classes = "check-field -sided" if side else "check-field"
+    def make_field(self, test: ClinicalTest, side: str | None, place: str) -> Input | Select[str]:
+        """The field of one side of a check (`place`: -first or -second in its row)."""
+        classes = f"check-field {place} -sided" if side else f"check-field {place}"
         if test.kind == "scale":
             return Choice(
                 [(c, c) for c in test.choices],
@@ -243,7 +306,7 @@ class DoctorForm(VerticalScroll):
                 compact=True,
             )
         # the previous value is shown once, beside the row, where it stays while typing
-        return Input(
+        return FieldInput(
             id=field_id(test.code, side),
             classes=classes + (" -text" if test.kind == "text" else ""),
             compact=True,

@@ -13,6 +13,8 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 
+from kinesio_tui.views.styled_once import StyledWhenAttached
+
 TICKED = "[x]"
 UNTICKED = "[ ]"
 
@@ -21,7 +23,7 @@ def mark(on: bool) -> str:
     return TICKED if on else UNTICKED
 
 
-class FlagBox(Checkbox):
+class FlagBox(Checkbox, StyledWhenAttached):
     """One red flag on the doctor's form."""
 
     DEFAULT_CSS = """

@@ -6,12 +6,16 @@ widgets (timeline, sparkline, results) and the protocol they read.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from kinesio_tui.upstream_hooks import mark_footer_ready
+
+#: How long a new screen waits for its footer's keys before its first layout (seconds).
+SHOW_KEYS_WAIT_S = 0.5
 
 
 class KeyFooter(Footer):
@@ -46,6 +50,30 @@ class KeyFooter(Footer):
         if self.is_attached and screen is self.screen and not self._rebuild_queued:
             self._rebuild_queued = True
             self.call_after_refresh(self._rebuild)
+
+    async def show_keys(self) -> None:
+        """Build the keys of the screen's focus now, before its first layout (a new screen's
+        first resume, views/styled_once.py): else they are mounted after its first frame,
+        and laying the screen out again for them was a second layout pass of every widget.
+
+        The footer builds them itself (Textual binds each key to the footer being composed),
+        next in its own queue; this waits for that, a moment at most."""
+        built = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            built.set_result(None)
+
+        async def build() -> None:
+            try:
+                mark_footer_ready(self)
+                await self._rebuild()
+            finally:
+                # after what mounting the keys queued behind this (Textual lays out the
+                # footer's screen again once they are mounted): before the first layout too
+                self.call_next(done)
+
+        self.call_next(build)
+        await asyncio.wait({built}, timeout=SHOW_KEYS_WAIT_S)
 
     async def _rebuild(self) -> None:
         """Recompose for a different set of keys, descriptions or enabled states."""

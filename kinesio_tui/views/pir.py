@@ -19,7 +19,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Digits, Input, Label, Select, Static
 
 from kinesio_tui.domain.episodes import get_episode
@@ -38,6 +37,7 @@ from kinesio_tui.protocol import protocol
 from kinesio_tui.views.choice import Choice
 from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.footer import KeyFooter
+from kinesio_tui.views.styled_once import BuiltScreen, FieldInput
 from kinesio_tui.views.visit import VisitHost, describe_pir
 
 #: How often the countdown re-reads the clock (seconds).
@@ -81,7 +81,7 @@ class PirResult:
         return describe_pir(self.cycle)
 
 
-class PirScreen(Screen[PirResult | None]):
+class PirScreen(BuiltScreen[PirResult | None]):
     """Record a PIR set; `clock` (seconds, monotonic) can be a fake in tests."""
 
     CSS_PATH = "visit.tcss"
@@ -134,7 +134,7 @@ class PirScreen(Screen[PirResult | None]):
             )
             yield from self.field(
                 _("Other muscle"),
-                Input(id="other-muscle", compact=True, placeholder=_("type the muscle")),
+                FieldInput(id="other-muscle", compact=True, placeholder=_("type the muscle")),
                 "other-muscle",
             )
             yield from self.field(
@@ -172,7 +172,9 @@ class PirScreen(Screen[PirResult | None]):
         )
 
     def number_field(self, label: str, key: str, value: int | None, hint: str) -> ComposeResult:
-        widget = Input("" if value is None else str(value), id=key, compact=True, placeholder=hint)
+        widget = FieldInput(
+            "" if value is None else str(value), id=key, compact=True, placeholder=hint
+        )
         yield from self.field(label, widget, key)
 
     def build_later_stages(self) -> None:

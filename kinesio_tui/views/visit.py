@@ -27,7 +27,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
@@ -69,7 +69,7 @@ from kinesio_tui.units import value_with_unit
 from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.hold import ClearanceDialog, ReferralDialog
-from kinesio_tui.views.layout import width_class
+from kinesio_tui.views.styled_once import BuiltScreen
 
 if TYPE_CHECKING:
     from kinesio_tui.views.doctor import DoctorForm
@@ -277,7 +277,7 @@ def begin_visit(
     return VisitScreen(visit, episode, patient, pir_clock=pir_clock, hold_override=hold_override)
 
 
-class VisitScreen(Screen[bool]):
+class VisitScreen(BuiltScreen[bool]):
     """One visit of the programme, started (see `begin_visit`); dismisses True once
     completed."""
 
@@ -342,9 +342,6 @@ class VisitScreen(Screen[bool]):
         hold_override: str | None = None,
     ) -> None:
         super().__init__(classes="-doctor" if visit.is_doctor else "-therapy")
-        with contextlib.suppress(RuntimeError):  # built outside a running app: its resize adds it
-            self.add_class(width_class(self.app.size.width), update=False)
-        self._first_resize_seen = False
         #: The visit as shown: its version is what the next write to it is based on.
         self.visit = visit
         self.visit_id = visit.id
@@ -374,18 +371,6 @@ class VisitScreen(Screen[bool]):
         self.written: dict[tuple[str, ...], int] = {}
         #: What each one-line field held as it was typed in (Ctrl+Z there steps back).
         self._typed: dict[Input, list[str]] = {}
-
-    async def _on_resize(self, event: events.Resize) -> None:
-        """Textual answers a new screen's first Resize (its size as just laid out) by laying
-        out this screen and every screen under it again at the same size (traced: two of the
-        doctor's form's layout passes); its width class is set as it is built (width_class).
-        Any other resize goes on to Textual's handler (Screen._on_resize, next in the MRO)."""
-        if self._first_resize_seen:
-            return
-        self._first_resize_seen = True
-        if event.size == self.size and self.has_class(width_class(event.size.width)):
-            event.prevent_default()
-            event.stop()
 
     @property
     def host(self) -> VisitHost:
