@@ -19,8 +19,9 @@ from kinesio_tui.cli.database import (
     existing_or_damaged_db,
     say_waiting,
 )
-from kinesio_tui.cli.options import DbOption
+from kinesio_tui.cli.options import DbOption, root_options
 from kinesio_tui.cli.refusal import fail
+from kinesio_tui.data.engine import Target
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 
@@ -95,7 +96,11 @@ def backup(
 
 
 @maintenance_app.command(
-    help=_("Replace the database with a backup, after checking it; the current data is kept.")
+    help=_(
+        "Replace the database with a backup, after checking it; a file's current data is "
+        "kept. On PostgreSQL, as the database owner: the clinic's rows replaced in one "
+        "transaction."
+    )
 )
 def restore(
     ctx: typer.Context,
@@ -106,6 +111,9 @@ def restore(
     from kinesio_tui.data.db import inspect_file
     from kinesio_tui.maintenance.backup import check_backup, restore_database
 
+    if database_target(ctx, db).kind == "postgresql":
+        _restore_on_server(ctx, database_target(ctx, db), file, yes=yes)
+        return
     target = database_path(ctx, db)
     try:
         inspect_file(target)  # a folder, a device, another program's or a newer file: refused
@@ -130,6 +138,47 @@ def restore(
     typer.echo(_("Restored {target} from {file}.", target=target, file=file))
     if done.kept:
         typer.echo(_("The data it replaced is kept in {path}", path=done.kept))
+
+
+def _restore_on_server(ctx: typer.Context, target: Target, file: Path, *, yes: bool) -> None:
+    """The server's clinic replaced in place by a checked backup file, as the owner."""
+    from kinesio_tui.maintenance.backup import check_backup, restore_to_server
+
+    problems = check_backup(file)
+    if problems:
+        raise fail(
+            KinesioError(
+                _("Backup refused"),
+                _("{file}: {problems}.", file=file, problems="; ".join(problems)),
+            )
+        )
+    if not yes:
+        typer.confirm(
+            _(
+                "Replace every record of {target} with {file}? The records there now are "
+                "kept in a file in the backups folder.",
+                target=target.label(),
+                file=file,
+            ),
+            abort=True,
+        )
+    try:
+        done = restore_to_server(
+            target, file, actor=root_options(ctx).actor or "restore", on_wait=say_waiting
+        )
+    except KinesioError as error:
+        raise fail(error) from None
+    typer.echo(
+        _(
+            "Restored {target} from {file}: {entries} audit entries; counts, SHA-256 {digest} "
+            "and the audit trail verified.",
+            target=done.copied.target,
+            file=file,
+            entries=done.copied.audit_entries,
+            digest=done.copied.fingerprint.digest[:16],
+        )
+    )
+    typer.echo(_("The data it replaced is kept in {path}", path=done.kept))
 
 
 @maintenance_app.command(

@@ -13,16 +13,19 @@ import os
 import shutil
 import sqlite3
 import stat
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import (
     APPLICATION_ID,
     BUSY_TIMEOUT_MS,
     ClinicDB,
+    connect,
     known_migrations,
 )
 from kinesio_tui.errors import KinesioError
@@ -30,6 +33,10 @@ from kinesio_tui.locations import data_dir, private_dir
 from kinesio_tui.maintenance.holders import describe_holders
 from kinesio_tui.private_files import TargetExists, link_new, partial_name
 from kinesio_tui.settings import load_settings
+
+if TYPE_CHECKING:
+    from kinesio_tui.data.engine import Target
+    from kinesio_tui.maintenance.transfer import Copied
 
 AUTO = "auto"
 MANUAL = "manual"
@@ -156,16 +163,20 @@ def _portable_copy(source: ClinicDB, dest: Path, *, replace: bool) -> Path:
     """A PostgreSQL clinic backed up as a portable kinesio SQLite file: the copier of
     `kinesio migrate --to FILE.db` (one snapshot, rows, head and both trails compared), so
     `restore` and `check` read it as any backup. Named after the database and schema."""
-    from urllib.parse import unquote, urlsplit
-
     from kinesio_tui.maintenance.transfer import copy_to_file
 
     if dest.is_dir():
-        database = unquote(urlsplit(source.target.url or "").path.lstrip("/")) or "kinesio"
-        stem = Path(f"{database}-{source.target.schema}.db")
-        dest = dest / backup_name(stem, MANUAL)
+        dest = dest / backup_name(_server_stem(source.target), MANUAL)
     _writable_destination(dest, replace)
     return Path(copy_to_file(source, dest, actor=source.actor, replace=replace).target)
+
+
+def _server_stem(target: Target) -> Path:
+    """`<database>-<schema>.db`: what a server's clinic's backup files are named after."""
+    from urllib.parse import unquote, urlsplit
+
+    database = unquote(urlsplit(target.url or "").path.lstrip("/")) or "kinesio"
+    return Path(f"{database}-{target.schema}.db")
 
 
 def auto_backups(db_path: Path) -> list[Path]:
@@ -338,3 +349,78 @@ def restore_database(db_path: Path, backup: Path, *, now: datetime | None = None
         for suffix in ("-journal", "-wal", "-shm"):
             candidate.with_name(candidate.name + suffix).unlink(missing_ok=True)
     return Restored(source=backup, kept=kept)
+
+
+@dataclass(frozen=True)
+class RestoredOnServer:
+    """What went in (rows compared, entries verified) and where the rows it replaced are."""
+
+    copied: Copied
+    kept: Path
+
+
+def restore_to_server(
+    target: Target | str,
+    backup: Path,
+    *,
+    actor: str,
+    write_wait_s: float | None = None,
+    on_wait: Callable[[], None] | None = None,
+    now: datetime | None = None,
+) -> RestoredOnServer:
+    """`kinesio restore --db postgresql://OWNER@...`: the server's clinic replaced in place.
+
+    The backup is copied into a private temporary folder and that copy is checked as any
+    backup (`check_backup`: a kinesio-tui file, undamaged, not newer, links whole, its
+    trail verifying with this computer's audit key), so what is restored is exactly what
+    passed; an older backup is brought up to this program's schema there. Then the
+    server's rows are replaced by `transfer.replace_clinic` in one transaction as the
+    schema's owner, the rows it replaces first kept in the backups folder as
+    `<database>-<schema>.replaced-<time>.db` (a portable file, as `backup` writes). A
+    refusal anywhere leaves every row on the server as it was, and no file behind.
+    """
+    from kinesio_tui.data.engine import parse_target
+    from kinesio_tui.maintenance.transfer import replace_clinic
+
+    target = parse_target(target)
+    backup = Path(backup)
+    with tempfile.TemporaryDirectory(prefix="kinesio-restore-") as folder:  # 0700
+        candidate = Path(folder) / "backup.db"
+        if backup.is_file():
+            _new_private_file(candidate)
+            with open(backup, "rb") as src, open(candidate, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        problems = check_backup(candidate if backup.is_file() else backup)
+        if problems:
+            raise KinesioError(
+                "Backup refused", f"{backup} was not restored: {'; '.join(problems)}."
+            )
+        source = connect(candidate, actor=actor)  # an older backup: brought up to date here
+        try:
+            clinic = connect(
+                target,
+                actor=actor,
+                migrate=False,  # a refused restore must not have upgraded anything either
+                create=False,
+                write_wait_s=write_wait_s,
+                on_wait=on_wait,
+            )
+            try:
+                _refuse_pending_steps(clinic)
+                kept = backups_dir() / backup_name(_server_stem(target), REPLACED, now)
+                return RestoredOnServer(replace_clinic(source, clinic, keep=kept), kept)
+            finally:
+                clinic.close()
+        finally:
+            source.close()
+
+
+def _refuse_pending_steps(clinic: ClinicDB) -> None:
+    from kinesio_tui.data.db import SCHEMA_STEPS
+
+    if set(clinic.engine.applied_steps()) != set(SCHEMA_STEPS):
+        raise KinesioError(
+            "Schema not up to date",
+            f"{clinic.target.label()} has schema steps pending: bring it up to date first "
+            "(`kinesio init` as the owner), then restore. Nothing was changed.",
+        )

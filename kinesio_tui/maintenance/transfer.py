@@ -279,24 +279,35 @@ def copy_to_file(source: ClinicDB, dest: Path, *, actor: str, replace: bool = Fa
     """Copy the clinic into a new SQLite file at `dest` (refused if anything is there, but
     for `replace`: a regular file there is replaced whole once the copy is checked)."""
     dest = Path(dest).expanduser()
+    with _snapshot(source):
+        entries = _verified(source, "source")
+        expected = _write_file(source, dest, actor=actor, replace=replace, verify=True)
+    return Copied(_label(source), str(dest), expected, entries)
+
+
+def _write_file(
+    source: ClinicDB, dest: Path, *, actor: str, replace: bool, verify: bool
+) -> Fingerprint:
+    """Write `source`'s rows (as the caller's transaction or snapshot sees them) into a new
+    private SQLite file at `dest`: rows compared equal, and with `verify` its trail
+    verifying, before the file is named `dest`. Returns the rows' fingerprint."""
     if not replace:
         _refuse_existing_file(dest)
     if not dest.parent.exists():
         private_dir(dest.parent)
     tmp = partial_name(dest)
     try:
-        with _snapshot(source):
-            entries = _verified(source, "source")
-            expected = fingerprint(source)
-            target = connect(tmp, actor=actor)
-            try:
-                with write_transaction(target):
-                    _empty_target(target, str(dest))
-                    _fill(source, target)
-                    _compare(expected, target, str(dest))
+        expected = fingerprint(source)
+        target = connect(tmp, actor=actor)
+        try:
+            with write_transaction(target):
+                _empty_target(target, str(dest))
+                _fill(source, target)
+                _compare(expected, target, str(dest))
+                if verify:
                     _verified(target, "copy")
-            finally:
-                target.close()
+        finally:
+            target.close()
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         try:
@@ -312,7 +323,7 @@ def copy_to_file(source: ClinicDB, dest: Path, *, actor: str, replace: bool = Fa
     finally:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
-    return Copied(_label(source), str(dest), expected, entries)
+    return expected
 
 
 def _label(db: ClinicDB) -> str:
@@ -405,6 +416,71 @@ def copy_to_postgres(
         finally:
             clinic.close()
     return Copied(_label(source), target.label(), expected, entries)
+
+
+#: The guards that refuse removing rows even to the owner (pg/guards.sql, baseline.sql):
+#: a restore in place turns them off inside its own transaction, and on again before the
+#: new rows go in (ALTER TABLE: the tables' owner only; no one else sees them off).
+_REMOVAL_GUARDS = (("audit_log", "audit_log_no_change"), ("retired_ids", "retired_ids_no_delete"))
+
+
+def _refuse_unless_owner(clinic: ClinicDB) -> None:
+    row = clinic.execute(
+        "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class"
+        " WHERE oid = 'audit_log'::regclass"
+    ).fetchone()
+    if not row or not row[0]:
+        raise CopyRefused(
+            "Not the database owner",
+            f"a restore replaces the audit trail of {clinic.target.label()}, which only the "
+            "schema's owner may do: run it with the owner's URL (postgresql://OWNER@...). "
+            "Nothing was changed.",
+        )
+
+
+def replace_clinic(source: ClinicDB, clinic: ClinicDB, *, keep: Path | None = None) -> Copied:
+    """`kinesio restore` on PostgreSQL: every row of `clinic` (opened by its schema's owner)
+    replaced by `source`'s, in one transaction holding the write lock every room takes.
+
+    The source's trail must verify first (else nothing is touched). Then, under the lock,
+    the clinic's rows, trail and retired ids are deleted (the trail's and the retired ids'
+    removal guards off for that statement, on again before anything is copied), `source`
+    goes in by the copier (`_fill`: ids, uuids, versions and the head as they are), and the
+    commit comes only once rows per table, the SHA-256 of every row and the head compare
+    equal and the restored trail verifies. Any refusal or failure rolls back: every row as
+    it was. Other rooms' writes wait for the lock meanwhile; their reads see the old clinic
+    until the commit, and the audit trail's notification tells them of the new one.
+
+    `keep`: first, under the same lock, the rows being replaced are written to this new
+    file (compared equal; their trail need not verify: a clinic is often restored because
+    it does not), which is removed again if the restore is not committed."""
+    if clinic.kind != "postgresql":
+        raise CopyRefused("Cannot restore", "a file is restored by replacing the file.")
+    label = clinic.target.label()
+    _refuse_unless_owner(clinic)
+    with _snapshot(source):
+        entries = _verified(source, "backup")
+        expected = fingerprint(source)
+        kept = False
+        try:
+            with write_transaction(clinic):
+                if keep is not None:
+                    _write_file(clinic, keep, actor=clinic.actor, replace=False, verify=False)
+                    kept = True
+                for table, guard in _REMOVAL_GUARDS:
+                    clinic.execute(f"ALTER TABLE {table} DISABLE TRIGGER {guard}")
+                for table in reversed(COPIED_TABLES):  # children before their parents
+                    clinic.execute(f"DELETE FROM {table}")
+                for table, guard in _REMOVAL_GUARDS:
+                    clinic.execute(f"ALTER TABLE {table} ENABLE TRIGGER {guard}")
+                _fill(source, clinic)
+                _compare(expected, clinic, label)
+                _verified(clinic, "restored clinic")
+        except BaseException:
+            if kept and keep is not None:
+                keep.unlink(missing_ok=True)
+            raise
+    return Copied(_label(source), label, expected, entries)
 
 
 def copy_clinic(
