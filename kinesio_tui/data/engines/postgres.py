@@ -244,6 +244,12 @@ def _connect_reason(error: psycopg.Error, params: dict[str, Any]) -> str:
             "the server asks for a password and none was found "
             f"(put it in {where or '~/.pgpass'}, mode 0600, or name a passfile in PGPASSFILE)"
         )
+    if "certificate verify failed" in reason:
+        root = params.get("sslrootcert") or "~/.postgresql/root.crt"
+        return (
+            f"{reason} (sslmode={params.get('sslmode', 'prefer')}: the server's certificate "
+            f"is not signed by the root certificate in {root}; no login was sent)"
+        )
     return reason
 
 
