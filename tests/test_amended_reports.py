@@ -5,8 +5,8 @@ why); a removed value is not printed, its footnote says it was removed and why."
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
+import pytest
 from conftest import DAY
 from test_export_render import md_to_html, parse_html
 
@@ -37,6 +37,9 @@ from kinesio_tui.export import render_export
 from kinesio_tui.export.context import report_amendments
 
 HOSTILE = "<b>typo</b> | **x** [y](javascript:z) " + "ž" * 400
+
+# Corrections read back and printed from either engine (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 
 def held(db: ClinicDB) -> tuple[int, int, Visit, Visit]:
@@ -69,9 +72,9 @@ def row_of(text: str, first_cell: str) -> str:
 
 
 def test_a_corrected_result_in_the_visit_note_is_marked_with_a_footnote(
-    db_path: Path,
+    db_target: str,
 ) -> None:
-    with connect(db_path, actor="Ona Gydytoja") as db:
+    with connect(db_target, actor="Ona Gydytoja") as db:
         pid, _eid, _first, session = held(db)
         (m,) = measurements_of(db, session.id)
         correct_measurement(db, m.id, 2, "misread the scale", expected_version=m.version)
@@ -84,8 +87,8 @@ def test_a_corrected_result_in_the_visit_note_is_marked_with_a_footnote(
     assert "6/10" not in row  # the wrong value is not printed again
 
 
-def test_removed_values_are_not_printed_and_their_footnotes_say_why(db_path: Path) -> None:
-    with connect(db_path, actor="Ona") as db:
+def test_removed_values_are_not_printed_and_their_footnotes_say_why(db_target: str) -> None:
+    with connect(db_target, actor="Ona") as db:
         pid, _eid, _first, session = held(db)
         (m,) = measurements_of(db, session.id)
         remove_measurement(db, m.id, "recorded on the wrong patient")
@@ -107,9 +110,9 @@ def test_removed_values_are_not_printed_and_their_footnotes_say_why(db_path: Pat
 
 
 def test_dosage_and_pir_corrections_are_marked_and_typed_reasons_stay_text(
-    db_path: Path,
+    db_target: str,
 ) -> None:
-    with connect(db_path, actor="Ona") as db:
+    with connect(db_target, actor="Ona") as db:
         pid, _eid, _first, session = held(db)
         ((pir_id, cycle),) = pir_cycles_of(db, session.id)
         corrected = PirCycle("piriformis", "R", 7, 30, 10, 4, 30, 50, 6, 3)
@@ -132,10 +135,10 @@ def test_dosage_and_pir_corrections_are_marked_and_typed_reasons_stay_text(
     del cycle
 
 
-def test_the_module_report_marks_a_corrected_check_and_a_removed_one(db_path: Path) -> None:
+def test_the_module_report_marks_a_corrected_check_and_a_removed_one(db_target: str) -> None:
     from kinesio_tui.domain.visits import visits_of
 
-    with connect(db_path, actor="Ona") as db:
+    with connect(db_target, actor="Ona") as db:
         pid, eid, first, _session = held(db)
         for visit in visits_of(db, eid)[2:8]:  # held up to the control appointment (visit 8)
             start_visit(db, visit.id, today=DAY)
@@ -163,8 +166,8 @@ def test_the_module_report_marks_a_corrected_check_and_a_removed_one(db_path: Pa
     assert "wrong leg" in html
 
 
-def test_the_lookup_answers_per_visit_and_value(db_path: Path) -> None:
-    with connect(db_path, actor="Ona") as db:
+def test_the_lookup_answers_per_visit_and_value(db_target: str) -> None:
+    with connect(db_target, actor="Ona") as db:
         _pid, eid, first, session = held(db)
         (m,) = measurements_of(db, session.id)
         correct_measurement(db, m.id, 2, "misread")

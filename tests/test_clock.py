@@ -6,6 +6,7 @@ import ast
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import DAY, FakeClock
 from typer.testing import CliRunner
 
@@ -20,6 +21,10 @@ from kinesio_tui.domain.visits import get_visit, start_visit, visits_of
 from kinesio_tui.maintenance.backup import backup_name
 
 PACKAGE = Path(__file__).resolve().parents[1] / "kinesio_tui"
+
+# What the clinic stores and says is stamped by the product's clock on either engine (issue
+# 17): never by the server's own `now()`.
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 #: Calls that read the calendar or the wall clock.
 CLOCK_READS = {
@@ -63,8 +68,10 @@ def test_the_clock_is_read_through_its_module() -> None:
     assert found == []
 
 
-def test_the_workstation_turns_the_day_with_the_clock(db_path: Path, fake_clock: FakeClock) -> None:
-    app = build_app(db_path)
+def test_the_workstation_turns_the_day_with_the_clock(
+    db_target: str, fake_clock: FakeClock
+) -> None:
+    app = build_app(db_target)
     try:
         assert app.today == DAY
         fake_clock.advance(timedelta(hours=14).total_seconds())  # past midnight
@@ -83,9 +90,9 @@ def test_a_visit_and_a_patient_without_a_day_take_the_clocks_day(db: ClinicDB) -
 
 
 def test_records_and_audit_entries_are_stamped_by_the_clock(
-    db_path: Path, fake_clock: FakeClock
+    db_target: str, fake_clock: FakeClock
 ) -> None:
-    with connect(db_path, actor="tester") as db:
+    with connect(db_target, actor="tester") as db:
         create_patient(db, NewPatient("Ona", "Laikrodienė", "1970-01-01", "F"))
         created = db.execute("SELECT created_at FROM patients").fetchone()[0]
         audited = db.execute("SELECT at FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()[0]
@@ -101,11 +108,11 @@ def test_backups_and_crash_reports_are_named_by_the_clock(tmp_path: Path) -> Non
 
 
 def test_the_command_line_says_ages_on_the_clocks_day(
-    demo_db_path: Path, fake_clock: FakeClock
+    demo_target: str, fake_clock: FakeClock
 ) -> None:
-    said = CliRunner().invoke(cli, ["patients", "show", "1", "--db", str(demo_db_path)])
+    said = CliRunner().invoke(cli, ["patients", "show", "1", "--db", demo_target])
     assert said.exit_code == 0, said.output
     age = said.output.split("age ")[1].split(",")[0]
     fake_clock.advance(timedelta(days=3653).total_seconds())  # ten years on
-    later = CliRunner().invoke(cli, ["patients", "show", "1", "--db", str(demo_db_path)])
+    later = CliRunner().invoke(cli, ["patients", "show", "1", "--db", demo_target])
     assert later.output.split("age ")[1].split(",")[0] == str(int(age) + 10)

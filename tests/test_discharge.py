@@ -40,6 +40,11 @@ HOSTILE = (
 )
 
 
+# The referrer and the discharge on both engines (issue 17); the schema steps' own tests
+# take the SQLite file (PostgreSQL's schema: test_pg_schema_parity).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
+
 def snapshot(db: ClinicDB) -> tuple[object, ...]:
     """Everything a refused write must leave as it was."""
     return (
@@ -189,9 +194,9 @@ def kinesio(*args: str) -> tuple[int, str, str]:
 
 
 def test_the_command_line_sets_the_referrer_and_records_the_discharge(
-    demo_db_path: Path,
+    demo_target: str,
 ) -> None:
-    db = str(demo_db_path)
+    db = demo_target
     code, out, err = kinesio(
         "episode", "set", "simkus", "--referring-doctor", "Dr J. Petraitis", "--db", db
     )
@@ -214,7 +219,7 @@ def test_the_command_line_sets_the_referrer_and_records_the_discharge(
     assert "visit 45" in out
     code, _out, err = kinesio("episode", "discharge", "simkus", "--follow-up", "GP", "--db", db)
     assert code == 0, err
-    conn = connect(demo_db_path)
+    conn = connect(demo_target)
     try:
         pid = find_patients(conn, "simkus")[0].id
         recorded = discharge_of(conn, final_episode_id(conn, pid))
@@ -251,15 +256,15 @@ def final_episode_id(db: ClinicDB, patient_id: int) -> int:
     ],
 )
 def test_a_refused_command_says_one_line_exits_2_and_writes_nothing(
-    demo_db_path: Path, args: tuple[str, ...]
+    demo_target: str, args: tuple[str, ...]
 ) -> None:
-    conn = connect(demo_db_path)
+    conn = connect(demo_target)
     before = snapshot(conn)
     conn.close()
-    code, out, err = kinesio(*args, "--db", str(demo_db_path))
+    code, out, err = kinesio(*args, "--db", demo_target)
     assert code == 2, (out, err)
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
-    conn = connect(demo_db_path)
+    conn = connect(demo_target)
     try:
         assert snapshot(conn) == before
     finally:

@@ -3,14 +3,13 @@ Markdown), `kinesio patients show` and `kinesio plan show`, and the demo's tailo
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from conftest import DAY
 from test_export_render import md_to_html, parse_html
 from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
-from kinesio_tui.data.db import ClinicDB, connect
+from kinesio_tui.data.db import ClinicDB, connect, write_transaction
 from kinesio_tui.domain.episodes import open_episode
 from kinesio_tui.domain.models import NewEpisode, NewPatient
 from kinesio_tui.domain.patients import create_patient, find_patients
@@ -25,6 +24,8 @@ from kinesio_tui.domain.visits import complete_visit, next_visit, start_visit, v
 from kinesio_tui.export import render_export
 
 runner = CliRunner()
+# The tailored plan read back and printed from either engine (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 HOSTILE = "<script>alert(1)</script> [red]x[/red] **b**"
 
 
@@ -131,10 +132,10 @@ def test_checklist_completion_counts_each_sessions_own_list(db: ClinicDB) -> Non
     assert context["checklist"]["due"] == due - 1
 
 
-def test_patients_show_and_plan_show_list_the_tailoring(db_path: Path) -> None:
-    with connect(db_path, actor="tester") as db:
+def test_patients_show_and_plan_show_list_the_tailoring(db_target: str) -> None:
+    with connect(db_target, actor="tester") as db:
         pid = _tailored_patient(db)
-    result = runner.invoke(app, ["patients", "show", str(pid), "--db", str(db_path)])
+    result = runner.invoke(app, ["patients", "show", str(pid), "--db", db_target])
     assert result.exit_code == 0, result.output
     assert "Tailored by the doctor" in result.stdout
     assert (
@@ -142,24 +143,24 @@ def test_patients_show_and_plan_show_list_the_tailoring(db_path: Path) -> None:
         in result.stdout
     )
     assert HOSTILE in result.stdout  # text, as typed: the CLI prints no markup
-    plan = runner.invoke(app, ["plan", "show", str(pid), "--module", "1", "--db", str(db_path)])
+    plan = runner.invoke(app, ["plan", "show", str(pid), "--module", "1", "--db", db_target])
     assert plan.exit_code == 0, plan.output
     lines = plan.stdout.splitlines()
     assert "Sessions 9-14 (not started yet):" in lines
     assert "  - Fascial release: cat-cow with correction · target 10 reps" in lines
     assert not any("Pelvic traction" in line for line in lines)
     assert "Home exercises:" in lines
-    refused = runner.invoke(app, ["plan", "show", str(pid), "--module", "4", "--db", str(db_path)])
+    refused = runner.invoke(app, ["plan", "show", str(pid), "--module", "4", "--db", db_target])
     assert refused.exit_code == 2 and "module" in refused.stderr
 
 
-def test_a_control_character_in_the_file_is_printed_safely(db_path: Path) -> None:
-    """Text a hand edit left in the file with an escape is shown without it."""
-    with connect(db_path, actor="tester") as db:
+def test_a_control_character_in_the_file_is_printed_safely(db_target: str) -> None:
+    """Text a hand edit left in the clinic with an escape is shown without it."""
+    with connect(db_target, actor="tester") as db:
         pid = _tailored_patient(db)
-        db.conn.execute("UPDATE plan_changes SET reason = 'a\x1b[2Jb' WHERE change = 'remove'")
-        db.conn.commit()
-    result = runner.invoke(app, ["patients", "show", str(pid), "--db", str(db_path)])
+        with write_transaction(db):  # by hand, past the domain's checks
+            db.execute("UPDATE plan_changes SET reason = 'a\x1b[2Jb' WHERE change = 'remove'")
+    result = runner.invoke(app, ["patients", "show", str(pid), "--db", db_target])
     assert "\x1b" not in result.stdout and "a�[2Jb" in result.stdout
 
 

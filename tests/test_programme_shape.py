@@ -41,6 +41,9 @@ role = "final"
 label = "Final doctor's appointment"
 """
 
+# The programme's shape read back from either engine (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 @pytest.fixture
 def short_programme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

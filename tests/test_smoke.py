@@ -1,5 +1,9 @@
+import pytest
+
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.patients import find_patients
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 
 def test_demo_has_the_three_published_cases(demo_db: ClinicDB) -> None:
