@@ -31,6 +31,10 @@ from kinesio_tui.settings import Settings, load_settings, save_settings, setting
 
 runner = CliRunner()
 
+# The reports that read the clinic's settings beside its records, from either engine (issue
+# 17); the settings alone take no clinic and run once.
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 def tiny_png(path: Path) -> Path:
     """A real 1x1 PNG, written by hand (signature, IHDR, IDAT, IEND)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
@@ -16,9 +17,13 @@ from kinesio_tui.export.render import builtin_templates, override_dir
 
 runner = CliRunner()
 
+# The pool of processes on both engines (issue 17): each worker opens the clinic by the
+# target it was given, a file's path or a PostgreSQL URL.
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
-def export_all(db_path: Path, out: Path, *more: str) -> tuple[int, str, str]:
-    args = ["export", "--all", "--format", "md", "--out", str(out), "--db", str(db_path), *more]
+
+def export_all(target: str, out: Path, *more: str) -> tuple[int, str, str]:
+    args = ["export", "--all", "--format", "md", "--out", str(out), "--db", target, *more]
     result = runner.invoke(app, args, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
@@ -29,17 +34,18 @@ def _in_order(db: ClinicDB) -> list[int]:
 
 
 def test_the_files_come_in_the_patients_order_from_more_than_one_page(
-    demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path
+    demo_db: ClinicDB, demo_target: str, tmp_path: Path
 ) -> None:
     order = _in_order(demo_db)
     assert len(order) > PAGE  # two pages at least: the pool's path
-    code, stdout, err = export_all(demo_db_path, tmp_path / "out")
+    code, stdout, err = export_all(demo_target, tmp_path / "out")
     assert code == 0, err
     printed = [int(Path(line).name.split("-")[1]) for line in stdout.split()]
     assert printed == [pid for pid in order if pid in set(printed)]
     assert len(printed) == len(order) - 1  # Lina Mockutė has no episode: skipped
 
 
+@pytest.mark.sqlite_only  # only a SQLite column holds text where a number belongs
 def test_a_record_that_cannot_be_read_fails_that_patient_only(
     demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path
 ) -> None:
@@ -57,7 +63,7 @@ def test_a_record_that_cannot_be_read_fails_that_patient_only(
         )
     raw.close()
     name = next(p for p in find_patients(demo_db, "", limit=1000) if p.id == damaged)
-    code, stdout, err = export_all(demo_db_path, tmp_path / "out")
+    code, stdout, err = export_all(str(demo_db_path), tmp_path / "out")
     assert code == 1, (stdout, err)
     assert f"patient {damaged} failed: ValueError" in err
     assert name.last_name not in err and "Traceback" not in err
@@ -67,7 +73,7 @@ def test_a_record_that_cannot_be_read_fails_that_patient_only(
 
 
 def test_an_override_template_that_breaks_for_one_patient_is_named_and_the_rest_written(
-    demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path
+    demo_db: ClinicDB, demo_target: str, tmp_path: Path
 ) -> None:
     order = _in_order(demo_db)
     broken_for = order[-1]
@@ -78,14 +84,14 @@ def test_an_override_template_that_breaks_for_one_patient_is_named_and_the_rest_
         f"{{% if patient.id == {broken_for} %}}{{{{ 1 // 0 }}}}{{% endif %}}\n" + template,
         encoding="utf-8",
     )
-    code, stdout, err = export_all(demo_db_path, tmp_path / "out")
+    code, stdout, err = export_all(demo_target, tmp_path / "out")
     assert code == 1, (stdout, err)
     assert f"patient {broken_for} failed: summary.md.j2, line 1: ZeroDivisionError" in err
     assert len(stdout.split()) == len(order) - 2  # all but the broken one and Lina
 
 
 def test_patients_without_an_episode_are_told_in_order_and_not_sent_to_be_read(
-    demo_db: ClinicDB, demo_db_path: Path, tmp_path: Path
+    demo_db: ClinicDB, demo_target: str, tmp_path: Path
 ) -> None:
     """Most of a large clinic has no episode: those patients are told "skipped" by the
     command itself, in the patients' order among the others, and every page sent to a worker
@@ -107,7 +113,7 @@ def test_patients_without_an_episode_are_told_in_order_and_not_sent_to_be_read(
     assert [len(work) for work in sent[:-1]] == [PAGE] * (len(sent) - 1)
     assert [pid for work in sent for pid in work] == [p for p in order if p not in no_episode]
 
-    code, stdout, err = export_all(demo_db_path, tmp_path / "out")
+    code, stdout, err = export_all(demo_target, tmp_path / "out")
     assert code == 0, err
     told = [int(line.split()[1]) for line in err.splitlines() if " skipped: " in line]
     assert told == [pid for pid in order if pid in no_episode]

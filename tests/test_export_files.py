@@ -18,6 +18,9 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.export import ExportExists, default_export_dir, export_patient, render_export
 from kinesio_tui.export.render import override_dir
 
+# Exports written from what either engine reads back (issue 17).
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
