@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DAY
+from conftest import DAY, where
+from pg_cluster import PgDatabase
 from typer.testing import CliRunner
 
 from kinesio_tui.audit_key import load_key
@@ -32,6 +33,10 @@ from kinesio_tui.maintenance.audit import verify_chain
 runner = CliRunner()
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 RUTA_ID = 2
+
+# Every record's uuid on both engines (issue 17); what is about the SQLite file (its index
+# list, the bytes an erasure must leave, the upgrade of an old file) stays on it.
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 
 def _uuids(db: ClinicDB | sqlite3.Connection, table: str) -> dict[int, str | None]:
@@ -55,6 +60,7 @@ def test_every_record_of_the_demo_clinic_has_its_own_random_uuid(demo_db: Clinic
     assert len(set(found.values())) == len(found)  # unique across every table, not per table
 
 
+@pytest.mark.sqlite_only  # SQLite's index list; PostgreSQL's: test_pg_schema_parity
 def test_every_clinical_table_has_a_unique_uuid_column(db: ClinicDB) -> None:
     for table in CLINICAL_TABLES:
         columns = {c[1] for c in db.execute(f"PRAGMA table_info({table})").fetchall()}
@@ -90,23 +96,35 @@ def test_the_uuid_is_given_once_audited_and_never_changed(db: ClinicDB) -> None:
     with pytest.raises(RecordRefused, match="uuid never changes"):
         db.execute("UPDATE patients SET uuid = ? WHERE id = ?", [given.replace("4", "5"), pid])
     other = create_patient(db, NewPatient("Jonas", "Other", "1970-01-01", "M"), today=DAY)
-    with pytest.raises(RecordRefused):
+    with pytest.raises(RecordRefused) as refused:  # an id of its own: only the uuid is taken
         db.execute(
-            "INSERT INTO patients (first_name, last_name, birth_date, sex, created_at, "
-            "updated_at, uuid) VALUES ('A', 'B', '1970-01-01', 'F', 'x', 'x', ?)",
+            "INSERT INTO patients (id, first_name, last_name, birth_date, sex, created_at, "
+            "updated_at, uuid) VALUES (999, 'A', 'B', '1970-01-01', 'F', 'x', 'x', ?)",
             [given],
         )
+    assert refused.value.kind == "duplicate" and "uuid" in refused.value.reason
     assert verify_chain(db).ok and other != pid
 
 
-def test_a_uuid_changed_outside_the_program_is_found_by_the_audit_check(db: ClinicDB) -> None:
+def test_a_uuid_changed_outside_the_program_is_found_by_the_audit_check(
+    db: ClinicDB, request: pytest.FixtureRequest
+) -> None:
     pid = create_patient(db, NewPatient("Ona", "Tampered", "1970-01-01", "F"), today=DAY)
+    target = where(db)
     db.close()
-    raw = sqlite3.connect(db.file, isolation_level=None)
-    raw.execute("DROP TRIGGER patients_uuid_stays")
-    raw.execute("UPDATE patients SET uuid = '00000000-0000-4000-8000-000000000000'")
-    raw.close()
-    with connect(db.file) as again:
+    tampered = "UPDATE patients SET uuid = '00000000-0000-4000-8000-000000000000'"
+    if db.kind == "postgresql":  # the server's superuser, past the owner's trigger
+        clinic: PgDatabase = request.getfixturevalue("pg_clinic")
+        clinic.psql(
+            "SET search_path = kinesio; ALTER TABLE patients DISABLE TRIGGER patients_uuid_stays;"
+            f" {tampered}"
+        )
+    else:
+        raw = sqlite3.connect(target, isolation_level=None)
+        raw.execute("DROP TRIGGER patients_uuid_stays")
+        raw.execute(tampered)
+        raw.close()
+    with connect(target) as again:
         problems = [p.what for p in verify_chain(again).problems]
     assert any(f"patients record {pid} no longer matches" in w and "uuid" in w for w in problems)
 
