@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pg_cluster import APP, NOT_INSTALLED, OWNER, PgCluster, PgDatabase, database, installed
@@ -237,6 +238,28 @@ def engine() -> str:
     """The engine a test runs on: sqlite unless its module opts into both
     (`pytest.mark.engines`), when `pytest_generate_tests` gives each run its own."""
     return "sqlite"
+
+
+@pytest.fixture
+def quarter_of_the_examples_on_postgresql(
+    request: pytest.FixtureRequest, engine: str
+) -> Iterator[None]:
+    """A Hypothesis test's PostgreSQL run tries a quarter of its examples: each one there is
+    several round trips to the server. With `derandomize=True` they are the first of the
+    SQLite run's. Hypothesis reads a test's settings from the test itself as it runs (what
+    `@settings` sets), so they are swapped for the length of the run."""
+    from hypothesis import settings
+
+    test: Any = request.function
+    full = getattr(test, "_hypothesis_internal_use_settings", None)
+    if engine != "postgresql" or full is None:
+        yield
+        return
+    test._hypothesis_internal_use_settings = settings(full, max_examples=full.max_examples // 4)
+    try:
+        yield
+    finally:
+        test._hypothesis_internal_use_settings = full
 
 
 @pytest.fixture
