@@ -104,7 +104,7 @@ def audit_show(
         raise fail(KinesioError(_("Not found"), _("That search has bytes that are not text.")))
     conn = existing_db(ctx, db)
     try:
-        if patient.isdigit() and len(patient) < 19:
+        if patient.isascii() and patient.isdigit() and len(patient) < 19:
             pid = int(patient)
         else:
             try:

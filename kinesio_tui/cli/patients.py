@@ -24,7 +24,7 @@ def find_one_patient(conn: ClinicDB, ref: str) -> Patient:
     """A patient by id, or by a search that matches exactly one active or archived patient."""
     from kinesio_tui.domain.patients import find_patients, get_patient
 
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # not "²": a digit to str, not to int()
         return get_patient(conn, int(ref))
     found = find_patients(conn, ref, limit=5) or find_patients(conn, ref, archived=True, limit=5)
     if not found:
