@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB
+from kinesio_tui.domain.patient_record import ReportPage
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.export.context import build_context
 from kinesio_tui.export.files import (
@@ -62,10 +63,17 @@ def _rendered(
     visit_id: int | None,
     module: int | None,
     today: date | None,
+    page: ReportPage | None = None,
 ) -> tuple[str, dict[str, Any]]:
     _check(kind, fmt)
     context = build_context(
-        db, patient_id, kind=kind, visit_id=visit_id, module=module, today=today or clock.today()
+        db,
+        patient_id,
+        kind=kind,
+        visit_id=visit_id,
+        module=module,
+        today=today or clock.today(),
+        page=page,
     )
     return render(kind, fmt, context), context
 
@@ -93,11 +101,12 @@ def prepare_export(
     visit_id: int | None = None,
     module: int | None = None,
     today: date | None = None,
+    page: ReportPage | None = None,
 ) -> tuple[str, str]:
     """The report's file name and text, read and rendered but not written (`export_patient`
-    without the file; `export --all` writes a page of them at once)."""
+    without the file; `export --all` writes a page of them at once, read with `page`)."""
     today = today or clock.today()
-    text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today)
+    text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today, page)
     name = export_name(
         patient_id,
         kind,

@@ -28,12 +28,15 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.data.engine import Target
 from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
+
+if TYPE_CHECKING:
+    from kinesio_tui.domain.patient_record import ReportPage
 
 #: Patients per page: enough to keep a worker busy between pages, few enough that the
 #: progress bar moves and a stop (full disk) leaves little in flight.
@@ -161,7 +164,7 @@ class EveryoneExport:
         """The page's outcomes in its patients' order, the skipped ones told here."""
         if len(outcomes) == len(page):
             return outcomes
-        from kinesio_tui.export.context import no_episode
+        from kinesio_tui.domain.patient_record import no_episode
 
         made = {outcome.patient_id: outcome for outcome in outcomes}
         return [
@@ -254,7 +257,9 @@ def warm_templates(job: Job) -> None:
         compiled_templates(job.kind, job.fmt)  # type: ignore[arg-type]
 
 
-def _prepared(db: ClinicDB, job: Job, patient_id: int) -> tuple[str, str]:
+def _prepared(
+    db: ClinicDB, job: Job, patient_id: int, records: ReportPage | None
+) -> tuple[str, str]:
     if job.fmt == "fhir":
         from kinesio_tui.export.fhir import fhir_export
 
@@ -268,7 +273,25 @@ def _prepared(db: ClinicDB, job: Job, patient_id: int) -> tuple[str, str]:
         fmt=job.fmt,  # type: ignore[arg-type]
         module=job.module,
         today=job.today,
+        page=records,
     )
+
+
+#: The reports whose records are read a page at a time (domain.patient_record).
+READ_BY_PAGE = ("summary", "module")
+
+
+def _page_records(db: ClinicDB, job: Job, page: Sequence[int]) -> ReportPage | None:
+    """The page's records in one batch of queries; None (each patient read alone) for the
+    other reports, or when the batch itself cannot be read."""
+    if job.fmt == "fhir" or job.kind not in READ_BY_PAGE:
+        return None
+    from kinesio_tui.domain.patient_record import ReportPage
+
+    try:
+        return ReportPage(db, page)
+    except Exception:  # each patient's own read then says which one, and the rest go on
+        return None
 
 
 def _write(job: Job, patient_id: int, name: str, text: str) -> Outcome:
@@ -303,9 +326,10 @@ def export_page(
     from kinesio_tui.private_files import sync_folder
 
     made: dict[int, Outcome | tuple[str, str]] = {}
+    records = _page_records(db, job, page)
     for patient_id in page:
         try:
-            made[patient_id] = _prepared(db, job, patient_id)
+            made[patient_id] = _prepared(db, job, patient_id, records)
         except TemplateBroken as error:
             made[patient_id] = Outcome(patient_id, "failed", why=error.message)
         except KinesioError as error:  # nothing to report for this patient

@@ -9,7 +9,9 @@ finalize); values we format ourselves are `Markup` because they hold no user tex
 from __future__ import annotations
 
 import functools
+import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import mean
@@ -27,7 +29,7 @@ from kinesio_tui.domain.amendments import (
     tick_what,
 )
 from kinesio_tui.domain.change_rules import change_words, judge_change
-from kinesio_tui.domain.episodes import current_episode, get_episode, raised_red_flags
+from kinesio_tui.domain.episodes import current_episode, get_episode
 from kinesio_tui.domain.holds import describe_hold, holds_of
 from kinesio_tui.domain.models import Episode, Patient, PirCycle, Visit
 from kinesio_tui.domain.outcomes import (
@@ -36,8 +38,15 @@ from kinesio_tui.domain.outcomes import (
     important_threshold,
     standing,
 )
+from kinesio_tui.domain.patient_record import (
+    ReportPage,
+    ReportRecords,
+    current_records,
+    episode_records,
+    no_episode,
+)
 from kinesio_tui.domain.patients import get_patient
-from kinesio_tui.domain.plan import EpisodePlan, PlanItem, episode_plan
+from kinesio_tui.domain.plan import EpisodePlan, PlanItem, plan_changes_of
 from kinesio_tui.domain.prom_scoring import change_text, score_text
 from kinesio_tui.domain.proms import prom_outcomes
 from kinesio_tui.domain.visits import (
@@ -45,9 +54,6 @@ from kinesio_tui.domain.visits import (
     get_visit,
     measurements_of,
     pir_cycles_of,
-    pir_cycles_of_episode,
-    results_of_episode,
-    ticked_counts,
     ticks_of,
     visits_of,
 )
@@ -64,6 +70,10 @@ SIDE_LABELS: dict[str | None, str] = {"L": "left", "R": "right", "both": "both s
 STATUS_LABELS = {"done": "held", "missed": "missed", "planned": "planned", "cancelled": "cancelled"}
 
 
+#: The mark of a value never amended.
+NO_MARK = Markup("")
+
+
 @dataclass
 class ReportAmendments:
     """The corrections and removals made on an episode's held visits, as one report prints
@@ -76,18 +86,20 @@ class ReportAmendments:
     numbers: dict[int, int] = field(default_factory=dict)  # amendment id -> footnote number
     notes: list[dict[str, Any]] = field(default_factory=list)
 
+    # Most episodes have no amendment: their values are not named to be looked up.
+
     def result(self, seq: int, test_code: str, side: str | None) -> Markup:
         """The mark of the test result of visit `seq` ('' when never amended)."""
-        return self.mark(seq, result_what(test_code, side))
+        return self.mark(seq, result_what(test_code, side)) if self.by_value else NO_MARK
 
     def pir(self, seq: int, muscle: str, side: str) -> Markup:
-        return self.mark(seq, pir_what(muscle, side))
+        return self.mark(seq, pir_what(muscle, side)) if self.by_value else NO_MARK
 
     def dosage(self, seq: int, item_label: str) -> Markup:
-        return self.mark(seq, dosage_what(item_label))
+        return self.mark(seq, dosage_what(item_label)) if self.by_value else NO_MARK
 
     def tick(self, seq: int, item_label: str) -> Markup:
-        return self.mark(seq, tick_what(item_label))
+        return self.mark(seq, tick_what(item_label)) if self.by_value else NO_MARK
 
     def mark(self, seq: int, what: str) -> Markup:
         """'corrected [1]' (or 'removed [1, 2]' when the last amendment removed the value)."""
@@ -139,8 +151,13 @@ def _moment(stamp: str) -> str:
 
 def report_amendments(db: ClinicDB, episode_id: int) -> ReportAmendments:
     """The amendment lookup every report uses (one query for the episode)."""
+    return amendment_lookup(amendments_of_episode(db, episode_id))
+
+
+def amendment_lookup(found: Iterable[tuple[int, Amendment]]) -> ReportAmendments:
+    """The lookup of an episode's amendments, (seq, amendment) oldest first."""
     by_value: dict[tuple[int, str], list[tuple[int, Amendment]]] = defaultdict(list)
-    for seq, amendment in amendments_of_episode(db, episode_id):
+    for seq, amendment in found:
         if amendment.kind in ("correct", "remove"):
             by_value[(seq, amendment.what)].append((seq, amendment))
     return ReportAmendments(dict(by_value))
@@ -159,32 +176,36 @@ class EpisodeData:
     by_seq: dict[int, Visit]
     plan: EpisodePlan  # the patient's own lists, as the doctor tailored them
     amendments: ReportAmendments  # corrections and removals, with this report's footnotes
+    records: ReportRecords  # as read (red-flag screens, discharge, what else it has)
 
 
 def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeData:
-    """Read an episode's visits, results, ticks and PIR sets.
+    """Read an episode's visits, results, ticks and PIR sets (one query per kind of record:
+    the per-visit readers would cost 3 queries for every visit of the programme)."""
+    return episode_data(db, episode_records(db, patient, episode))
 
-    The domain's episode-wide readers, one query each: the per-visit ones would cost 3
-    queries for every visit of the programme, which dominates exporting a whole clinic.
-    """
-    visits = visits_of(db, episode.id)
+
+def episode_data(db: ClinicDB, records: ReportRecords) -> EpisodeData:
+    """An episode's records as the reports use them (its plan's changes and holds read
+    only when it has any)."""
+    episode = records.episode
     values: dict[tuple[str, str | None], list[tuple[int, Value]]] = defaultdict(list)
-    for seq, m in results_of_episode(db, episode.id):
+    for seq, m in records.results:
         value = float(m.value_num) if m.value_num is not None else m.value_text
         if value is not None:
             values[(m.test_code, m.side)].append((seq, value))
-    ticks = ticked_counts(db, episode.id)
-    pir = pir_cycles_of_episode(db, episode.id)
+    changes = plan_changes_of(db, episode.id) if records.has_plan_changes else []
     return EpisodeData(
-        patient,
+        records.patient,
         episode,
-        visits,
+        records.visits,
         dict(values),
-        ticks,
-        pir,
-        {v.seq: v for v in visits},
-        episode_plan(db, episode.id),
-        report_amendments(db, episode.id),
+        {visit_id: len(codes) for visit_id, codes in records.ticked.items()},
+        records.pir,
+        {v.seq: v for v in records.visits},
+        EpisodePlan(episode.condition, episode.subtype, changes),
+        amendment_lookup(records.amendments),
+        records,
     )
 
 
@@ -196,7 +217,7 @@ def session_checklist(data: EpisodeData, module: int, seq: int) -> tuple[PlanIte
     once per session of every patient (most of a summary's time went there).
     """
     plan = data.plan
-    if any(change.module == module for change in plan.changes):
+    if plan.changes and any(change.module == module for change in plan.changes):
         return plan.checklist(module, seq)
     return _programme_plan(plan.condition, plan.subtype).checklist(module)
 
@@ -227,12 +248,12 @@ def patient_info(patient: Patient, today: date) -> dict[str, Any]:
     }
 
 
-def episode_info(db: ClinicDB, episode: Episode, proto: Protocol) -> dict[str, Any]:
+def episode_info(db: ClinicDB, records: ReportRecords, proto: Protocol) -> dict[str, Any]:
+    episode = records.episode
     condition = proto.condition(episode.condition)
     subtype = condition.subtype(episode.subtype) if condition else None
     flags = [
-        flag.label if (flag := proto.red_flag(code)) else code
-        for code in raised_red_flags(db, episode.id)
+        flag.label if (flag := proto.red_flag(code)) else code for code in records.raised_red_flags
     ]
     return {
         "id": episode.id,
@@ -248,7 +269,7 @@ def episode_info(db: ClinicDB, episode: Episode, proto: Protocol) -> dict[str, A
         "red_flags": flags,
         "holds": [
             {"active": hold.active, "lines": describe_hold(hold, proto.red_flag_words(hold.flags))}
-            for hold in holds_of(db, episode.id)
+            for hold in (holds_of(db, episode.id) if records.has_holds else [])
         ],
     }
 
@@ -420,12 +441,21 @@ def pir_summary(data: EpisodeData) -> list[dict[str, Any]]:
                 "side": SIDE_LABELS.get(side, side),
                 "sets": len(cycles),
                 "cycles": sum(c.cycles for c in cycles),
-                "rom_gain": signed(mean(gains), "°") if gains else Markup(DASH),
-                "pain_change": signed(mean(pains), "/10") if pains else Markup(DASH),
+                "rom_gain": signed(exact_mean(gains), "°") if gains else Markup(DASH),
+                "pain_change": signed(exact_mean(pains), "/10") if pains else Markup(DASH),
                 "amended": Markup("; ").join(amended[(muscle, side)]),
             }
         )
     return rows
+
+
+def exact_mean(values: list[float]) -> float:
+    """statistics.mean's value (the exact mean, rounded once), without its fractions when
+    the floats' sum is exact, as it is for values of a few decimals: a mean is ~15 us."""
+    total = math.fsum(values)
+    if all(type(v) is float for v in values) and math.fsum([*values, -total]) == 0.0:
+        return total / len(values)  # an exact sum divided: rounded once, as mean's
+    return mean(values)
 
 
 def check_rows(
@@ -473,7 +503,10 @@ def outcome_rows(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
     marks = data.amendments
     reviews = [v.seq for v in data.visits if v.is_doctor and v.status == "done"]
     last_review = reviews[-1] if reviews else 0
+    recorded = {code for code, _side in data.values}  # a few of the catalog's tests
     for test in proto.tests:
+        if test.code not in recorded:
+            continue
         found = {side: data.values.get((test.code, side), []) for side in sides(test)}
         if not any(found.values()):
             continue
@@ -576,7 +609,9 @@ def proms_info(
 ) -> list[dict[str, Any]]:
     """Each questionnaire filled in: its score and band at each doctor's appointment, and
     baseline to latest judged by its MCID (better or worse; the percentage beside)."""
-    out = []
+    out: list[dict[str, Any]] = []
+    if not data.records.has_proms:
+        return out
     for outcome in prom_outcomes(db, data.episode.id, upto_seq=upto):
         q = outcome.questionnaire
         rows = [
@@ -610,12 +645,10 @@ def proms_info(
 # --- the three reports ------------------------------------------------------------------
 
 
-def no_episode(patient_id: int) -> KinesioError:
-    """Why a patient with no episode of care has no summary, visit note or module report."""
-    return KinesioError(
-        _("No episode of care"),
-        _("Patient {id} has no episode of care to report on.", id=patient_id),
-    )
+def _current_data(db: ClinicDB, patient_id: int, page: ReportPage | None) -> EpisodeData:
+    """The patient's current episode as a report reads it: NotFound, or no_episode."""
+    records = page.of(patient_id) if page is not None else current_records(db, patient_id)
+    return episode_data(db, records)
 
 
 def _episode_for(db: ClinicDB, patient: Patient) -> Episode:
@@ -639,7 +672,7 @@ def _common(db: ClinicDB, data: EpisodeData, kind: Kind, title: str, today: date
             "grades": proto.change_rules.ordinal_grades,
         },
         "patient": patient_info(data.patient, today),
-        "episode": episode_info(db, data.episode, proto),
+        "episode": episode_info(db, data.records, proto),
         "standing": {
             "module": s.module,
             "number": s.number,
@@ -766,13 +799,17 @@ def visit_context(
 
 
 def module_context(
-    db: ClinicDB, patient_id: int, module: int | None, today: date
+    db: ClinicDB,
+    patient_id: int,
+    module: int | None,
+    today: date,
+    page: ReportPage | None = None,
 ) -> dict[str, Any]:
-    """A module report at its control and final doctor's appointments."""
+    """A module report at its control and final doctor's appointments (the patient's
+    records from `page` when read with a page of others)."""
     proto = protocol()
-    patient = get_patient(db, patient_id)
-    episode = _episode_for(db, patient)
-    data = load_episode(db, patient, episode)
+    data = _current_data(db, patient_id, page)
+    episode = data.episode
     per = proto.visits_per_module
     held = {v.seq for v in data.visits if v.status == "done" and v.is_doctor}
 
@@ -832,12 +869,14 @@ def module_context(
     return ctx
 
 
-def summary_context(db: ClinicDB, patient_id: int, today: date) -> dict[str, Any]:
-    """The patient summary, or the discharge letter once the programme is completed."""
+def summary_context(
+    db: ClinicDB, patient_id: int, today: date, page: ReportPage | None = None
+) -> dict[str, Any]:
+    """The patient summary, or the discharge letter once the programme is completed (the
+    patient's records from `page` when read with a page of others)."""
     proto = protocol()
-    patient = get_patient(db, patient_id)
-    episode = _episode_for(db, patient)
-    data = load_episode(db, patient, episode)
+    data = _current_data(db, patient_id, page)
+    episode = data.episode
     discharge = episode.status == "completed"
     notes = [
         {"label": visit_label(v, proto), "seq": v.seq, "date": day(v.day), "note": v.note}
@@ -866,7 +905,7 @@ def summary_context(db: ClinicDB, patient_id: int, today: date) -> dict[str, Any
         "proms": proms_info(db, data, proto),
         "treated_by": treated_by(data.visits),
         "tailoring": tailoring_rows(data),
-        **letter_context(db, data, proto, outcomes),
+        **letter_context(data, proto, outcomes),
     }
     # last: the footnotes of the amended values the report shows, numbered as asked above
     ctx["amendments"] = data.amendments.footnotes()
@@ -892,14 +931,16 @@ def build_context(
     visit_id: int | None = None,
     module: int | None = None,
     today: date,
+    page: ReportPage | None = None,
 ) -> dict[str, Any]:
-    """The template context for one report."""
+    """The template context for one report (a summary's or a module report's records from
+    `page` when `export --all` read them with a page of others)."""
     if kind == "summary":
-        return summary_context(db, patient_id, today)
+        return summary_context(db, patient_id, today, page)
     if kind == "visit":
         return visit_context(db, patient_id, visit_id, today)
     if kind == "module":
-        return module_context(db, patient_id, module, today)
+        return module_context(db, patient_id, module, today, page)
     if kind == "exercises":
         from kinesio_tui.export.exercise_sheet import exercises_context
 

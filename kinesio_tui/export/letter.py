@@ -13,13 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.diagnosis import episode_diagnosis
 from kinesio_tui.domain.discharge import (
-    discharge_of,
     is_final_appointment,
-    red_flag_screens_of,
-    ticked_items_of_episode,
     work_status_label,
 )
 from kinesio_tui.export.fmt import day
@@ -55,13 +51,13 @@ def programme_dates(data: EpisodeData) -> dict[str, str] | None:
     return {"first": day(held[0].held_on), "last": day(held[-1].held_on)}
 
 
-def treatments_delivered(db: ClinicDB, data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
+def treatments_delivered(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
     """Per module, each checklist item of the patient's own lists (as the doctor tailored
     them, the doctor's own items included): in how many held therapy sessions it was done,
     of the sessions whose list had it."""
     from kinesio_tui.export.context import session_checklist
 
-    ticked = ticked_items_of_episode(db, data.episode.id)
+    ticked = data.records.ticked
     modules = []
     for module in proto.modules:
         held = [
@@ -73,20 +69,20 @@ def treatments_delivered(db: ClinicDB, data: EpisodeData, proto: Protocol) -> li
             continue
         rows: dict[str, dict[str, Any]] = {}
         for visit in held:
+            done = ticked.get(visit.id, set())
             for item in session_checklist(data, module.number, visit.seq):
-                row = rows.setdefault(
-                    item.code,
-                    {
+                row = rows.get(item.code)
+                if row is None:  # an item's row is made once, not at every session
+                    row = rows[item.code] = {
                         "label": item.label,
                         "own": item.origin == "own",
                         "tailored": item.origin != "programme",
                         "order": item.order,
                         "done": 0,
                         "due": 0,
-                    },
-                )
+                    }
                 row["due"] += 1
-                row["done"] += item.code in ticked.get(visit.id, set())
+                row["done"] += item.code in done
         items = sorted(rows.values(), key=lambda r: (r["order"], r["label"]))
         modules.append(
             {
@@ -99,10 +95,10 @@ def treatments_delivered(db: ClinicDB, data: EpisodeData, proto: Protocol) -> li
     return modules
 
 
-def screens_info(db: ClinicDB, data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
+def screens_info(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
     """Every red-flag screen: its date, where (intake or a visit) and what it found."""
     out = []
-    for screen in red_flag_screens_of(db, data.episode.id):
+    for screen in data.records.screens:
         labels = proto.red_flag_words(list(screen.flags))
         out.append(
             {
@@ -115,14 +111,14 @@ def screens_info(db: ClinicDB, data: EpisodeData, proto: Protocol) -> list[dict[
     return out
 
 
-def at_discharge(db: ClinicDB, data: EpisodeData, proto: Protocol) -> dict[str, Any]:
+def at_discharge(data: EpisodeData, proto: Protocol) -> dict[str, Any]:
     """What the doctor recorded for the letter at the final appointment, and who signs."""
     # as discharge.final_appointment reads it, from the visits the report already has
     held = [
         v for v in data.visits if is_final_appointment(v) and (v.status == "done" or v.in_progress)
     ]
     final = held[-1] if held else None
-    recorded = discharge_of(db, data.episode.id)
+    recorded = data.records.discharge
     signer = (final.doctor or final.therapist) if final else ""
     return {
         "recorded": recorded is not None,
@@ -146,16 +142,16 @@ def at_discharge(db: ClinicDB, data: EpisodeData, proto: Protocol) -> dict[str, 
 
 
 def letter_context(
-    db: ClinicDB, data: EpisodeData, proto: Protocol, outcomes: list[dict[str, Any]]
+    data: EpisodeData, proto: Protocol, outcomes: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The keys a summary template gets beside the summary's own (README: templates)."""
     return {
         "referrer": referrer_info(data),
         "diagnosis": diagnosis_info(data, proto),
         "dates": programme_dates(data),
-        "treatments": treatments_delivered(db, data, proto),
-        "screens": screens_info(db, data, proto),
-        "at_discharge": at_discharge(db, data, proto),
+        "treatments": treatments_delivered(data, proto),
+        "screens": screens_info(data, proto),
+        "at_discharge": at_discharge(data, proto),
         "outcome_groups": letter_outcomes(data, outcomes),
     }
 
