@@ -55,7 +55,7 @@ QUIT_AGAIN_S = 10.0
 #: +1.3 MiB with its text editor, and memory is a target too (<= 1.3x a bare app).
 WARM_UP_MODULES = ("kinesio_tui.views.patient",)
 #: What Enter on a patient's visit needs, loaded behind the first patient screen of a session
-#: (after it is drawn): the visit screen, the doctor's form, the PIR recorder and the test
+#: (after it is drawn: PatientScreen.warm_up_visits): the visit screen, the doctor's form, the PIR recorder and the test
 #: dialog took ~60-120 ms to import at the first visit opened (traced), and memory is
 #: measured on the list, which never loads them.
 WARM_UP_VISIT_MODULES = (
@@ -373,8 +373,7 @@ class KinesioApp(CalmCrashApp):
         screen = self._patient_screen
         if screen is None:
             screen = self._patient_screen = PatientScreen(patient_id)
-            self.install_screen(screen, name="patient")
-            self.call_after_refresh(self.warm_up_visit)
+            self.install_screen(screen, name="patient")  # it warms the visit screens up
         while len(self.screen_stack) > 1 and self.screen is not screen:
             self.pop_screen()
         screen.show_patient(patient_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from conftest import DAY
 from textual.pilot import Pilot
@@ -13,8 +14,8 @@ from textual.widgets import Input, Static
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
 from kinesio_tui.domain.patients import find_patients, get_patient, patient_form, update_patient
-from kinesio_tui.upstream_hooks import shown_notifications
-from kinesio_tui.views.patient import PatientScreen
+from kinesio_tui.upstream_hooks import FooterKey, shown_notifications
+from kinesio_tui.views.patient import VISIT_WARM_UP_AFTER_S, PatientScreen
 from kinesio_tui.views.patient_form import PatientForm
 from kinesio_tui.views.patients import PatientsScreen
 from kinesio_tui.views.row_table import RowTable
@@ -51,6 +52,14 @@ def on_patient(
 
 def text_of(app: KinesioApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
+
+
+async def visits_warmed_up(app: KinesioApp, pilot: Pilot[None]) -> None:
+    """Wait for the visit screens' warm-up, which starts a moment after the first patient
+    screen is drawn (PatientScreen.warm_up_visits)."""
+    await pilot.pause(VISIT_WARM_UP_AFTER_S + 0.05)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 def programme_part(app: KinesioApp, name: str) -> str:
@@ -344,8 +353,7 @@ def test_the_visit_screens_css_is_ready_behind_the_first_patient_screen(
     from kinesio_tui.views.visit_css import visit_css_loaded
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await visits_warmed_up(app, pilot)
         assert visit_css_loaded(app)
         sheet = app.stylesheet
         await pilot.press("enter")
@@ -365,7 +373,7 @@ def test_visit_css_parsed_for_an_older_stylesheet_is_not_adopted(demo_db_path: P
     from kinesio_tui.views.visit_css import adopt_visit_css, parse_visit_css, visit_css_loaded
 
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
-        await app.workers.wait_for_complete()
+        await visits_warmed_up(app, pilot)
         app.stylesheet = app.stylesheet.copy()  # as if nothing was loaded yet
         app.stylesheet.source.pop(next(k for k in app.stylesheet.source if "visit" in k[0]))
         assert not visit_css_loaded(app)
@@ -379,3 +387,42 @@ def test_visit_css_parsed_for_an_older_stylesheet_is_not_adopted(demo_db_path: P
         assert visit_css_loaded(app) and app.stylesheet.has_source("elsewhere", "")
 
     on_patient(demo_db_path, "petrauskas", script)
+
+
+def test_the_first_patient_screens_first_frame_is_its_last(demo_db_path: Path) -> None:
+    """Issue 16: the first patient screen of a session is built holding what it shows: the
+    patient, its width class and the footer's keys, so nothing is rebuilt or restyled once
+    it is on screen (each was a layout and a repaint of the whole screen after its first
+    frame: the footer composed its keys only after it, then rebuilt; the first Resize added
+    the `-narrow` class, restyling every widget). And the visit screens' warm-up waits for
+    that frame instead of competing with it."""
+    pid = patient_id(demo_db_path, "petrauskas")
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        app = build_app(demo_db_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            app.open_patient(pid)
+            screen = app.get_screen("patient")
+            seen["class as built"] = screen.has_class("-narrow")  # not when first resized
+
+            def laid_out(_screen: object) -> None:
+                if "header" not in seen:
+                    seen["header"] = str(screen.query_one("#patient-header", Static).content)
+                    seen["keys"] = list(screen.query(FooterKey))
+                    seen["workers"] = {worker.name for worker in app.workers}
+
+            screen.screen_layout_refresh_signal.subscribe(app, laid_out)
+            await visits_warmed_up(app, pilot)
+            seen["keys now"] = list(screen.query(FooterKey))
+
+    asyncio.run(main())
+    assert seen["class as built"]
+    assert "Tomas Petrauskas" in seen["header"]
+    assert [key.description for key in seen["keys"]] == [k.description for k in seen["keys now"]]
+    assert "Start" in [key.description for key in seen["keys"]]
+    assert all(a is b for a, b in zip(seen["keys"], seen["keys now"], strict=True))
+    assert not {"warm_up_visit", "warm_visit_css"} & seen["workers"]

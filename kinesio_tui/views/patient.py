@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from kinesio_tui.domain.episodes import current_episode
@@ -28,6 +28,7 @@ from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.hold import hold_words
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.row_table import Column, RowTable
+from kinesio_tui.views.styled_once import BuiltScreen
 from kinesio_tui.views.visit_css import adopt_visit_css, parse_visit_css, visit_css_loaded
 from kinesio_tui.views.widgets import (
     Confirm,
@@ -45,6 +46,11 @@ from kinesio_tui.views.widgets import (
 from kinesio_tui.views.workstation import Workstation, workstation
 
 SIDE_WORDS = {"L": "left", "R": "right", "both": "both sides"}
+#: After the first patient screen's first frame, how long before the visit screens' warm-up
+#: starts (PatientScreen.warm_up_visits): the screen's own last frames (a scroll bar appearing)
+#: come first, and the one repaint the warm-up causes (adopting the visit CSS restyles the
+#: scroll bars, unchanged) comes well after the screen has settled.
+VISIT_WARM_UP_AFTER_S = 0.3
 
 
 class VisitTable(RowTable):
@@ -143,7 +149,7 @@ def header_text(
     return out
 
 
-class PatientScreen(Screen[None]):
+class PatientScreen(BuiltScreen[None]):
     """Everything about one patient's episode at a glance; Enter starts the current visit."""
 
     help_title = _("Patient")
@@ -176,8 +182,12 @@ class PatientScreen(Screen[None]):
         *DAY_BINDINGS,
     ]
 
+    #: The visit list has the focus as the screen is built, so the footer's first keys are
+    #: its last (Textual's default focuses it only after the first frame).
+    AUTO_FOCUS = "#visits"
+
     def __init__(self, patient_id: int) -> None:
-        super().__init__()
+        super().__init__()  # with its width class (BuiltScreen)
         self.patient_id = patient_id
         self.patient: Patient | None = None
         self.episode: Episode | None = None
@@ -186,27 +196,15 @@ class PatientScreen(Screen[None]):
         self._programme_width: int | None = None  # the width the programme was laid out for
         self._shown_visits: object = None
         self._binding_state: object = None
-
-    @property
-    def kapp(self) -> Workstation:
-        return workstation(self.app)
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="patient-header")
-        yield RedFlagBanner(id="red-flags")
-        yield ProgrammePanel(id="programme")
-        with Horizontal(id="patient-bottom") as bottom:
-            # the visit list's keys and the referrer's (no room in the footer)
-            bottom.border_title = DAY_KEYS_HINT.rstrip() + _(" · g referrer ")
-            with VerticalScroll(id="results-box"):  # Tab here, then arrows, when it overflows
-                yield Static(id="results")
-                yield Static(id="module-info")
-            yield VisitTable(id="visits", zebra_stripes=False)
-        yield KeyFooter(compact=True)
-
-    def on_mount(self) -> None:
-        table = self.query_one(VisitTable)
-        table.set_columns(
+        #: Read as the screen was built: its first resume shows that, reading nothing again.
+        self._loaded_in_compose = False
+        self.header = Static(id="patient-header")
+        self.banner = RedFlagBanner(id="red-flags")
+        self.programme = ProgrammePanel(id="programme")
+        self.results = Static(id="results")
+        self.module_info = Static(id="module-info")
+        self.visits = VisitTable(id="visits", zebra_stripes=False)
+        self.visits.set_columns(
             [
                 Column("glyph", " "),
                 Column("visit", _("Visit")),
@@ -214,13 +212,49 @@ class PatientScreen(Screen[None]):
                 Column("status", _("Status")),
             ]
         )
-        table.focus()
+
+    @property
+    def kapp(self) -> Workstation:
+        return workstation(self.app)
+
+    def compose(self) -> ComposeResult:
+        """The widgets, already holding the patient: the first frame is the screen's last.
+
+        Read here rather than when first shown: each widget's content, the visit list's rows
+        and the keys the footer offers are then what the first layout lays out, instead of
+        a layout of empty widgets, another once they are filled, and the footer rebuilt.
+        """
+        self._wide = is_wide(self.app.size.width)
+        self._loaded_in_compose = self._show_from_db(self.app.size.width)
+        yield self.header
+        yield self.banner
+        yield self.programme
+        with Horizontal(id="patient-bottom") as bottom:
+            # the visit list's keys and the referrer's (no room in the footer)
+            bottom.border_title = DAY_KEYS_HINT.rstrip() + _(" · g referrer ")
+            with VerticalScroll(id="results-box"):  # Tab here, then arrows, when it overflows
+                yield self.results
+                yield self.module_info
+            yield self.visits
+        yield KeyFooter(compact=True)
+
+    def on_mount(self) -> None:
+        """Warm the visit screens up once this one is drawn (its keys and notifications rack
+        are settled before its first layout: BuiltScreen)."""
+        self.call_after_refresh(self.set_timer, VISIT_WARM_UP_AFTER_S, self.warm_up_visits)
+
+    def warm_up_visits(self) -> None:
+        """What Enter on a visit needs (its screens' modules and CSS), behind this screen,
+        once it is drawn: before, they competed with its own first frames (traced: the
+        imports' thread and the CSS restyle on the UI thread ~40 ms of CPU between Enter
+        and the screen's last frame)."""
+        self.kapp.warm_up_visit()
         if not visit_css_loaded(self.app):
-            self.call_after_refresh(self.warm_visit_css)
+            self.warm_visit_css()
 
     @work(thread=True, group="warm-up-css", exit_on_error=False)
     def warm_visit_css(self) -> None:
-        """Parse the visit screens' CSS behind this screen's first frame (views/visit_css.py)."""
+        """Parse the visit screens' CSS behind this screen (views/visit_css.py)."""
         parsed = parse_visit_css(self.app)
         self.app.call_from_thread(adopt_visit_css, self.app, parsed)
 
@@ -237,32 +271,40 @@ class PatientScreen(Screen[None]):
         self._binding_state = None
         if self.is_mounted:
             self.query_one("#results-box", VerticalScroll).scroll_home(animate=False)
-            self.set_focus(self.query_one(VisitTable))
+            self.set_focus(self.visits)
 
-    def on_screen_resume(self) -> None:
-        """Shown for the first time, or back from a visit, a form or a dialog: (re)load."""
+    async def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown for the first time, or back from a visit, a form or a dialog: (re)load.
+
+        Textual then runs BuiltScreen's handler of its own (one per class, down the MRO)."""
+        if self._loaded_in_compose:  # built a moment ago, holding what is in the file now
+            self._loaded_in_compose = False
+            return
         self._wide = is_wide(self.size.width)
         self.refresh_data()
 
     def refresh_data(self) -> None:
         """Reload the patient and episode from the database and redraw."""
+        self._show_from_db(self.size.width)
+
+    def _show_from_db(self, width: int) -> bool:
+        """Read the patient and episode and show them for a screen `width` columns wide
+        (while the screen is built it has no size yet: the app's). False if the patient
+        could not be read: that is said, and the screen leaves, once it is shown."""
         db = self.kapp.db
         today = self.kapp.today
         try:
             self.patient = get_patient(db, self.patient_id)
         except KinesioError as error:
+            if not self.is_mounted:  # being built: its first resume reads, says and leaves
+                return False
             say_failed(self.app, error)
             self.app.pop_screen()
-            return
+            return False
         self.episode = current_episode(db, self.patient_id)
         self.progress = progress(db, self.episode.id, today=today) if self.episode else None
-        self.query_one("#patient-header", Static).update(
-            header_text(
-                self.patient,
-                self.episode,
-                self.patient.age_on(today),
-                wide=is_wide(self.size.width),
-            )
+        self.header.update(
+            header_text(self.patient, self.episode, self.patient.age_on(today), wide=is_wide(width))
         )
         proto = protocol()
         prog = self.progress
@@ -270,19 +312,20 @@ class PatientScreen(Screen[None]):
             (f.label if (f := proto.red_flag(code)) else code)
             for code in (prog.red_flags if prog else [])
         ]
-        banner = self.query_one(RedFlagBanner)
+        banner = self.banner
         hold = prog.hold if prog else None
         if hold is not None:
-            banner.show_hold(hold_words(hold, wide=is_wide(self.size.width)))
+            banner.show_hold(hold_words(hold, wide=is_wide(width)))
         elif flags and self.episode is not None:
             banner.show_flags(flags, flags_words(flags, latest_hold(db, self.episode.id)))
         else:
             banner.show_flags(flags)
         self.set_class(bool(flags) or hold is not None, "-red-flag")
-        self._show_programme(prog)
+        self._show_programme(prog, width)
         self._show_visits(
             prog.visits if prog else [],
             prog.standing.next_visit if prog else None,
+            width,
             on_hold=hold is not None,
         )
         state = (
@@ -295,13 +338,14 @@ class PatientScreen(Screen[None]):
             # the Footer rebuilds itself on every refresh_bindings: only when keys change
             self._binding_state = state
             self.refresh_bindings()
+        return True
 
-    def _show_programme(self, prog: Progress | None) -> None:
-        self._programme_width = self.size.width
+    def _show_programme(self, prog: Progress | None, width: int) -> None:
+        self._programme_width = width
         today = self.kapp.today
-        wide = is_wide(self.size.width)
-        panel = self.query_one(ProgrammePanel)
-        inner = self.size.width - 2  # the panel's padding
+        wide = is_wide(width)
+        panel = self.programme
+        inner = width - 2  # the panel's padding
         if prog is None:
             empty = Text()
             panel.show(
@@ -311,45 +355,42 @@ class PatientScreen(Screen[None]):
                 vas=empty,
                 width=inner,
             )
-            for name in ("#results", "#module-info"):
-                self.query_one(name, Static).update("")
+            self.results.update("")
+            self.module_info.update("")
             return
         panel.show(
             timeline=timeline_text(prog.visits, today, titles=wide),
             standing=standing_text(prog.standing, prog.episode.status),
             legend=legend_text(lines=1 if wide else 2),
-            vas=vas_text(prog.vas, prog.vas_change, width=max(10, self.size.width - 64)),
+            vas=vas_text(prog.vas, prog.vas_change, width=max(10, width - 64)),
             width=inner,
         )
-        self.query_one("#results", Static).update(
-            results_text(
-                prog.results,
-                max(24, self.size.width - self._visits_width() - 3),
-                prog.proms,
-            )
+        self.results.update(
+            results_text(prog.results, max(24, width - self._visits_width(width) - 3), prog.proms)
         )
         module_info = Text()
         if prog.episode.status == "active":
             plan = episode_plan(self.kapp.db, prog.episode.id)
             module = prog.standing.module
             module_info = module_text(module, plan.checklist(module), plan.home(module))
-        self.query_one("#module-info", Static).update(module_info)
+        self.module_info.update(module_info)
 
-    def _visits_width(self) -> int:
-        return 48 if is_wide(self.size.width) else 41
+    @staticmethod
+    def _visits_width(width: int) -> int:
+        return 48 if is_wide(width) else 41
 
     def _show_visits(
-        self, visits: list[Visit], current: Visit | None, *, on_hold: bool = False
+        self, visits: list[Visit], current: Visit | None, width: int, *, on_hold: bool = False
     ) -> None:
         """The visit list; while a red flag holds therapy, each planned session says so."""
-        shown = (visits, current, is_wide(self.size.width), on_hold)
+        shown = (visits, current, is_wide(width), on_hold)
         if shown == self._shown_visits:
             return  # unchanged: keep the cursor where the user left it
         self._shown_visits = shown
-        table = self.query_one(VisitTable)
-        table.styles.width = self._visits_width()
+        table = self.visits
+        table.styles.width = self._visits_width(width)
         today = self.kapp.today
-        date_format = "%a %d %b" if is_wide(self.size.width) else "%d %b"
+        date_format = "%a %d %b" if is_wide(width) else "%d %b"
         table.clear()
         rows = []
         for visit in visits:
@@ -378,15 +419,15 @@ class PatientScreen(Screen[None]):
     def on_resize(self) -> None:
         """Lay the programme out again when the width changes.
 
-        The first layout sends a Resize too, at the size the screen was just drawn for:
-        redrawing then cost a second layout and render of the whole screen (~12 ms).
+        The first layout sends a Resize too, at the size the screen was just built for
+        (BuiltScreen answers it): nothing here changes then.
         """
         wide = is_wide(self.size.width)
         if wide != self._wide:
             self._wide = wide
             self.refresh_data()
         elif self.progress is not None and self.size.width != self._programme_width:
-            self._show_programme(self.progress)
+            self._show_programme(self.progress, self.size.width)
 
     def visit_to_start(self) -> Visit | None:
         """The visit Enter would start: the next one of an active programme."""
@@ -435,7 +476,7 @@ class PatientScreen(Screen[None]):
     def held_visit_highlighted(self) -> bool:
         """The visit list's cursor is on a held visit (Enter reads it back)."""
         prog = self.progress
-        key = self.query_one(VisitTable).row_key(self.query_one(VisitTable).cursor_row)
+        key = self.visits.row_key(self.visits.cursor_row)
         return prog is not None and any(
             str(v.id) == key and v.status == "done" for v in prog.visits
         )
@@ -462,7 +503,7 @@ class PatientScreen(Screen[None]):
         prog = self.progress
         if prog is None or prog.episode.status != "active":
             return None
-        table = self.query_one(VisitTable)
+        table = self.visits
         key = table.row_key(table.cursor_row) if table.row_count else None
         chosen = next((v for v in prog.visits if str(v.id) == key), None)
         if chosen is not None and chosen.status == "planned" and not chosen.in_progress:
@@ -543,7 +584,7 @@ class PatientScreen(Screen[None]):
         prog = self.progress
         if prog is None:
             return
-        table = self.query_one(VisitTable)
+        table = self.visits
         highlighted: Visit | None = None
         if table.row_count:
             key = table.row_key(table.cursor_row)

@@ -209,7 +209,9 @@ class RowTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._header = None
         self._widths = None
         self._cursor = min(self._cursor, max(0, len(self._keys) - 1))
-        self.virtual_size = Size(self.size.width, len(self._keys) + 1)
+        # Only the height: rows are cut to the table's width, never scrolled sideways, and a
+        # width here changed at every resize, a layout pass of the whole screen each time.
+        self.virtual_size = Size(0, len(self._keys) + 1)
         self.refresh()
 
     @property
