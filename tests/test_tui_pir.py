@@ -20,7 +20,7 @@ from kinesio_tui.domain.visits import (
     start_visit,
     ticks_of,
 )
-from kinesio_tui.views.pir import PirScreen
+from kinesio_tui.views.pir import FieldRow, PirScreen
 from kinesio_tui.views.visit import VisitScreen
 
 
@@ -105,7 +105,7 @@ async def test_two_cycles_paced_by_fake_clock_are_logged(db_path: Path) -> None:
         pir.query_one("#pain-after", Input).value = "11"
         pir.query_one("#pain-after", Input).focus()
         await press(pilot, "enter")
-        assert "from 0 to 10" in str(pir.query_one("#pain-after-error").render())
+        assert "from 0 to 10" in pir.query_one("#row-pain-after", FieldRow).error
         assert pir_cycles_of(app.db, visit.id)[0][1].pain_after is None
         pir.query_one("#pain-after", Input).value = "3"
         await press(pilot, "enter")
@@ -158,12 +158,12 @@ async def test_bad_setup_writes_nothing_and_says_why(db_path: Path) -> None:
         fill(pir, tension="0")
         await press(pilot, "ctrl+s")
         assert pir.stage == "setup"
-        assert "from 1 to 60" in str(pir.query_one("#tension-error").render())
+        assert "from 1 to 60" in pir.query_one("#row-tension", FieldRow).error
         pir.query_one("#muscle", Select).value = "__other__"
         await pilot.pause()
         fill(pir, tension="7", other_muscle="")
         await press(pilot, "ctrl+s")
-        assert "required" in str(pir.query_one("#other-muscle-error").render())
+        assert "required" in pir.query_one("#row-other-muscle", FieldRow).error
         fill(pir, other_muscle="rhomboids")
         await press(pilot, "ctrl+s", "escape")  # leaving before any cycle completes
         assert isinstance(app.screen, VisitScreen)

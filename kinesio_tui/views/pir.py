@@ -13,13 +13,15 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import ClassVar, cast
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Digits, Input, Label, Select, Static
+from textual.content import Content
+from textual.geometry import Size
+from textual.widgets import Button, Digits, Input, Select, Static
 
 from kinesio_tui.domain.episodes import get_episode
 from kinesio_tui.domain.models import PirCycle
@@ -65,6 +67,72 @@ FIELD_IDS = {
     "ROM after": "rom-after",
     "pain after": "pain-after",
 }
+
+
+class FieldRow(Horizontal):
+    """A field of the recorder with its label drawn left of it and what is wrong with its
+    value drawn right of it, by the row: a Label and an error Static per field were two
+    thirds of the recorder's widgets, each styled and laid out at every first open (traced).
+    The label column is the field's left margin (visit.tcss: `PirScreen .field-row > *`);
+    the error wraps in what the field leaves."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"field-row--label", "field-row--error"}
+    DEFAULT_CSS = """
+    FieldRow > .field-row--error {
+        color: $error;
+        text-style: bold;
+    }
+    """
+    #: Blank cells between the field and what is wrong with it.
+    ERROR_GAP = 2
+
+    def __init__(self, label: str, field: Input | Select[str], *, id: str) -> None:
+        super().__init__(field, classes="field-row", id=id)
+        self.label = label
+        self.field = field
+        #: What is wrong with the field's value ("✖ ..."), or "".
+        self.error = ""
+
+    def show_error(self, error: str) -> None:
+        """Say what is wrong with the field's value ("" says nothing)."""
+        if error != self.error:
+            self.error = error
+            self.refresh(layout=True)
+
+    def label_width(self) -> int:
+        return max(1, self.field.styles.margin.left)
+
+    def error_x(self) -> int:
+        width = self.field.styles.width
+        return self.label_width() + int(width.value if width else 0) + self.ERROR_GAP
+
+    def label_lines(self) -> list[Content]:
+        return Content(self.label).wrap(self.label_width())
+
+    def error_lines(self, width: int) -> list[Content]:
+        room = width - self.error_x()
+        return Content(self.error).wrap(room) if self.error and room > 0 else []
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, len(self.label_lines()), len(self.error_lines(width)))
+
+    def render(self) -> RenderResult:
+        labels = [
+            line.truncate(self.label_width()).stylize(self.get_visual_style("field-row--label"))
+            for line in self.label_lines()
+        ]
+        errors = self.error_lines(self.content_size.width)
+        style = self.get_visual_style("field-row--error")
+        at = self.error_x()
+        lines = []
+        for index in range(max(len(labels), len(errors), 1)):
+            line = labels[index] if index < len(labels) else Content()
+            if index < len(errors):
+                line = Content.assemble(
+                    line, " " * max(0, at - line.cell_length), errors[index].stylize(style)
+                )
+            lines.append(line)
+        return Content("\n").join(lines)
 
 
 @dataclass(frozen=True)
@@ -132,11 +200,13 @@ class PirScreen(BuiltScreen[PirResult | None]):
                 ),
                 "muscle",
             )
-            yield from self.field(
+            other = FieldRow(
                 _("Other muscle"),
                 FieldInput(id="other-muscle", compact=True, placeholder=_("type the muscle")),
-                "other-muscle",
+                id="row-other-muscle",
             )
+            other.display = False  # until "other…" is chosen
+            yield other
             yield from self.field(
                 _("Side"),
                 Choice(
@@ -163,13 +233,7 @@ class PirScreen(BuiltScreen[PirResult | None]):
         yield KeyFooter(compact=True)
 
     def field(self, label: str, widget: Input | Select[str], key: str) -> ComposeResult:
-        yield Horizontal(
-            Label(label, classes="field-label"),
-            widget,
-            Static(markup=False, content="", classes="field-error", id=f"{key}-error"),
-            classes="field-row",
-            id=f"row-{key}",
-        )
+        yield FieldRow(label, widget, id=f"row-{key}")
 
     def number_field(self, label: str, key: str, value: int | None, hint: str) -> ComposeResult:
         widget = FieldInput(
@@ -200,7 +264,6 @@ class PirScreen(BuiltScreen[PirResult | None]):
         )
 
     def on_mount(self) -> None:
-        self.query_one("#row-other-muscle").display = False
         self.show_stage("setup")
         self.query_one("#muscle").focus()
         self.set_interval(TICK_S, self.tick)
@@ -231,11 +294,11 @@ class PirScreen(BuiltScreen[PirResult | None]):
         key = FIELD_IDS.get(error.field, "muscle")
         if key == "muscle" and self.query_one("#row-other-muscle").display:
             key = "other-muscle"
-        self.query_one(f"#{key}-error", Static).update("✖ " + error.reason)
+        self.query_one(f"#row-{key}", FieldRow).show_error("✖ " + error.reason)
 
     def clear_errors(self) -> None:
-        for error in self.query(".field-error").results(Static):
-            error.update("")
+        for row in self.query(FieldRow):
+            row.show_error("")
 
     def setup_cycle(self) -> PirCycle:
         muscle_select = self.query_one("#muscle", Select)
@@ -403,7 +466,7 @@ class PirScreen(BuiltScreen[PirResult | None]):
                 self.show_error(error)
             elif isinstance(error, DatabaseBusy) and self.is_current:
                 # ROM and pain after stay in their fields; Enter tries again
-                self.query_one("#rom-after-error", Static).update("✖ " + error.message)
+                self.query_one("#row-rom-after", FieldRow).show_error("✖ " + error.message)
             else:
                 say_failed(self.app, error)
 
