@@ -312,7 +312,7 @@ def _write(job: Job, patient_id: int, name: str, text: str) -> Outcome:
     return Outcome(patient_id, "written", path=path)
 
 
-#: The reports that need an episode of care, and say so first (context.no_episode).
+#: The reports that need an episode of care, and say so first (patient_record.no_episode).
 NEED_AN_EPISODE = ("summary", "visit", "module")
 
 
