@@ -79,8 +79,10 @@ class Attacker:
             self.raw = sqlite3.connect(target, isolation_level=None)
 
     def execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> Any:
-        if self.postgres:
-            return self.raw.execute(sql.replace("?", "%s"), params)
+        if self.postgres:  # under the clinic's write lock, as kinesio-tui writes: the
+            with self.raw.transaction():  # server refuses an append without it
+                self.raw.execute("SELECT pg_advisory_xact_lock(4711, hashtext('kinesio'))")
+                return self.raw.execute(sql.replace("?", "%s"), params)
         return self.raw.execute(sql, params)
 
     def guard(self, sqlite_name: str) -> str:

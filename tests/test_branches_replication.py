@@ -21,9 +21,9 @@ from conftest import DAY
 from pg_cluster import APP, BINDIR, OWNER, SUPERUSER, PgCluster, PgDatabase, database
 from psycopg import sql
 
-from kinesio_tui.data.db import SCHEMA_STEPS, ClinicDB, connect
+from kinesio_tui.data.db import ClinicDB, connect
 from kinesio_tui.data.engine import Target
-from kinesio_tui.data.engines.pg_schema import upgrade_schema
+from kinesio_tui.data.engines.pg_schema import schema_steps, upgrade_schema
 from kinesio_tui.domain.models import NewPatient
 from kinesio_tui.domain.patients import create_patient, find_patients, get_patient, update_patient
 from kinesio_tui.maintenance.audit import verify_chain
@@ -154,7 +154,7 @@ def test_a_branch_replicates_to_head_office_and_catches_up_after_an_outage(
             # the schema's own bookkeeping arrived with the rows: head office sees a kinesio
             # schema at the branch's step
             assert office.psql(f"SELECT count(*) FROM {BRANCH}.kinesio_schema") == [
-                (len(SCHEMA_STEPS),)
+                (len(schema_steps()),)
             ]
 
             ona = create_patient(

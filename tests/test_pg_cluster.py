@@ -234,11 +234,10 @@ def test_a_misspelt_engine_stops_the_run() -> None:
 def test_a_clinic_database_holds_an_empty_clinic_the_app_role_may_use(
     pg_clinic: PgDatabase,
 ) -> None:
-    from kinesio_tui.data.db import SCHEMA_STEPS
-    from kinesio_tui.data.engines.pg_schema import inspect_schema
+    from kinesio_tui.data.engines.pg_schema import inspect_schema, schema_steps
 
     with psycopg.connect(pg_clinic.app_url) as conn:
-        assert inspect_schema(conn, "kinesio") == ("kinesio", sorted(SCHEMA_STEPS))
+        assert inspect_schema(conn, "kinesio") == ("kinesio", sorted(schema_steps()))
         assert conn.execute("SELECT count(*) FROM kinesio.patients").fetchone() == (0,)
         assert conn.execute("SELECT entries FROM kinesio.audit_head").fetchone() == (0,)
     owner = pg_clinic.psql(

@@ -12,8 +12,8 @@ from conftest import DAY
 from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
-from kinesio_tui.data.db import SCHEMA_STEPS, connect
-from kinesio_tui.data.engines.pg_schema import inspect_schema
+from kinesio_tui.data.db import connect
+from kinesio_tui.data.engines.pg_schema import inspect_schema, schema_steps
 from kinesio_tui.domain.models import NewPatient
 from kinesio_tui.domain.patients import create_patient
 
@@ -31,9 +31,10 @@ def _schema(pg: PgDatabase) -> tuple[str, list[str]]:
 def test_the_owner_makes_the_schema_and_the_app_role_works_in_it(pg_database: PgDatabase) -> None:
     made = runner.invoke(app, ["init", "--db", pg_database.owner_url, "--app-role", "kinesio_app"])
     assert made.exit_code == 0, made.output
-    assert f"(schema {len(SCHEMA_STEPS)}; {len(SCHEMA_STEPS)} step(s) applied now)" in made.output
+    steps = schema_steps()  # SQLite's and PostgreSQL's own
+    assert f"(schema {len(steps)}; {len(steps)} step(s) applied now)" in made.output
     assert "The role kinesio_app may read and write records" in made.output
-    assert _schema(pg_database) == ("kinesio", sorted(SCHEMA_STEPS))
+    assert _schema(pg_database) == ("kinesio", sorted(steps))
     with connect(pg_database.app_url, actor="Room 1") as db:
         create_patient(db, NewPatient("Ona", "Init", "1970-01-01", "F"), today=DAY)
     verified = runner.invoke(app, ["audit", "verify", "--db", pg_database.app_url])

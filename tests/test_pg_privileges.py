@@ -16,6 +16,7 @@ import pytest
 from psycopg import errors
 
 from kinesio_tui.data.engines.pg_schema import inspect_schema, upgrade_schema
+from kinesio_tui.data.engines.postgres import WRITE_LOCK
 from kinesio_tui.domain.store import CLINICAL_TABLES
 from kinesio_tui.errors import DatabaseTooNew, KinesioError
 
@@ -34,6 +35,14 @@ ENTRY = (
     " content_sha, prev_hash, hash, key_id) VALUES (%s, 't', 'a', 'create', 'patients', %s, %s,"
     " '{}', '{}', 'sha', %s, %s, 'k')"
 )
+
+
+def append(conn: psycopg.Connection[Any], entry: list[Any], schema: str = SCHEMA) -> None:
+    """ENTRY appended as kinesio-tui appends: in a transaction holding the clinic's write
+    lock (the server refuses an append without it: test_pg_audit_write_lock)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [WRITE_LOCK, schema])
+        conn.execute(ENTRY, entry)
 
 
 def _connect(url: str) -> psycopg.Connection[Any]:
@@ -62,9 +71,9 @@ def trail(owner: psycopg.Connection[Any], app: psycopg.Connection[Any]) -> psyco
     """Two entries about patient 7 (no longer on record) and one about patient 1 (on record),
     appended by the application's role."""
     app.execute(PATIENT, [1])
-    app.execute(ENTRY, [1, 7, 7, "0" * 64, "h1"])
-    app.execute(ENTRY, [2, 7, 7, "h1", "h2"])
-    app.execute(ENTRY, [3, 1, 1, "h2", "h3"])
+    append(app, [1, 7, 7, "0" * 64, "h1"])
+    append(app, [2, 7, 7, "h1", "h2"])
+    append(app, [3, 1, 1, "h2", "h3"])
     return app
 
 
@@ -112,7 +121,7 @@ def test_an_append_by_the_application_role_moves_the_head(trail: psycopg.Connect
 
 def test_the_trail_cannot_fork(trail: psycopg.Connection[Any]) -> None:
     with pytest.raises(errors.UniqueViolation):
-        trail.execute(ENTRY, [4, 7, 7, "h2", "h4"])  # a second entry after entry 2
+        append(trail, [4, 7, 7, "h2", "h4"])  # a second entry after entry 2
     assert _head(trail) == (3, 3, "h3")
 
 
@@ -233,7 +242,7 @@ def test_every_append_notifies_the_other_terminals(
 ) -> None:
     with psycopg.connect(pg_database.app_url, autocommit=True) as listener:
         listener.execute(f'LISTEN "kinesio:{SCHEMA}"')
-        trail.execute(ENTRY, [4, 7, 7, "h3", "h4"])
+        append(trail, [4, 7, 7, "h3", "h4"])
         heard = list(listener.notifies(timeout=5, stop_after=1))
     assert [(n.channel, n.payload) for n in heard] == [(f"kinesio:{SCHEMA}", "")]
     assert heard[0].pid == trail.info.backend_pid
@@ -282,7 +291,7 @@ def test_an_empty_schema_is_blank_and_a_branch_schema_is_its_own(
     with _connect(pg_database.app_url) as app:
         app.execute("SET search_path = branch_vln")
         app.execute(PATIENT, [1])
-        app.execute(ENTRY, [1, 1, 1, "0" * 64, "b1"])  # its own trail, head and guards
+        append(app, [1, 1, 1, "0" * 64, "b1"], "branch_vln")  # its own trail, head, guards
         assert _head(app) == (1, 1, "b1")
         with pytest.raises(errors.InsufficientPrivilege):
             app.execute("DELETE FROM audit_log")

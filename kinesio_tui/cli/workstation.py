@@ -61,11 +61,11 @@ def init(ctx: typer.Context, db: DbOption = None, app_role: AppRoleOption = None
 
 def _init_postgres(target: Target, app_role: str | None) -> None:
     """The schema and the application role's grants, in one transaction, as the owner."""
-    from kinesio_tui.data.db import SCHEMA_STEPS, postgres_engine
+    from kinesio_tui.data.db import postgres_engine
 
     try:
         postgres_engine()  # psycopg installed, or one line saying how
-        from kinesio_tui.data.engines.pg_schema import init_schema
+        from kinesio_tui.data.engines.pg_schema import init_schema, schema_steps
 
         applied = init_schema(target, app_role)
     except KinesioError as error:
@@ -74,7 +74,7 @@ def _init_postgres(target: Target, app_role: str | None) -> None:
         _(
             "Database ready: {label} (schema {version}; {count} step(s) applied now)",
             label=target.label(),
-            version=len(SCHEMA_STEPS),
+            version=len(schema_steps()),
             count=len(applied),
         )
     )

@@ -416,9 +416,9 @@ def restore_to_server(
 
 
 def _refuse_pending_steps(clinic: ClinicDB) -> None:
-    from kinesio_tui.data.db import SCHEMA_STEPS
+    from kinesio_tui.data.engines.pg_schema import schema_steps  # a server's clinic only
 
-    if set(clinic.engine.applied_steps()) != set(SCHEMA_STEPS):
+    if set(clinic.engine.applied_steps()) != set(schema_steps()):
         raise KinesioError(
             "Schema not up to date",
             f"{clinic.target.label()} has schema steps pending: bring it up to date first "

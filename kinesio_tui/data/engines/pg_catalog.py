@@ -13,9 +13,11 @@ from kinesio_tui.data.engines.catalog import Link
 if TYPE_CHECKING:
     from kinesio_tui.data.db import ClinicDB
 
-#: pg/guards.sql's and baseline.sql's triggers that keep the trail append-only.
+#: pg/guards.sql's, baseline.sql's and pg/steps/pg0001's triggers that keep the trail
+#: append-only and one chain.
 GUARD_TRIGGERS: tuple[str, ...] = (
     "audit_log_head",
+    "audit_log_write_lock",
     "audit_log_no_change",
     "audit_log_no_truncate",
     "audit_head_no_delete",

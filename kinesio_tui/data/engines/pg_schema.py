@@ -3,7 +3,8 @@
 SQLite builds its schema step by step (data/migrations.py). PostgreSQL starts at a baseline
 equal to SQLite's step `BASELINE_STEP` (pg/baseline.sql, the audit trail's guards in
 pg/guards.sql) and takes each later step from `pg/steps/<step>.sql`; the table
-`kinesio_schema` records the steps a schema is at, by the same names as SCHEMA_STEPS. The
+`kinesio_schema` records the steps a schema is at, by the same names as SCHEMA_STEPS (and
+PostgreSQL's own, PG_ONLY_STEPS, e.g. the audit trail's write-lock guard). The
 owner role runs these (the engine calls them as whoever the URL names: the application's
 role gets SchemaPending instead); `roles.sql` then grants the application's role what it
 may do. Imported only for a postgresql:// target, like psycopg itself.
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 
 #: SQLite's step that pg/baseline.sql equals: a new schema records it and every step before.
 BASELINE_STEP = "0012_record_uuids"
+#: Steps PostgreSQL alone takes (guards a single SQLite writer does not need), each a
+#: pg/steps/<step>.sql, applied after SQLite's and recorded in kinesio_schema like them;
+#: a new schema takes them right after the baseline.
+PG_ONLY_STEPS: tuple[str, ...] = ("pg0001_audit_write_lock",)
 #: What the engine finds in a schema: nothing (absent or empty), ours, another program's.
 SchemaKind = Literal["blank", "kinesio", "foreign"]
 #: Serialises two owners upgrading the same schema at once (with the schema's name).
@@ -41,6 +46,12 @@ Connection = psycopg.Connection[Any]
 def baseline_steps() -> tuple[str, ...]:
     """The steps the baseline stands for, in order."""
     return SCHEMA_STEPS[: SCHEMA_STEPS.index(BASELINE_STEP) + 1]
+
+
+def schema_steps() -> tuple[str, ...]:
+    """Every step a current schema records, in the order they are applied: SQLite's
+    (SCHEMA_STEPS), then PostgreSQL's own."""
+    return (*SCHEMA_STEPS, *PG_ONLY_STEPS)
 
 
 def _sql_file(name: str) -> str:
@@ -103,7 +114,7 @@ def upgrade_schema(conn: Connection, schema: str, *, app_role: str | None = None
             done += _create(conn, schema, quoted)
         else:
             _use_schema(conn, quoted, _trigram_schema(conn))
-        for step in SCHEMA_STEPS:
+        for step in schema_steps():
             if step not in applied and step not in done:
                 conn.execute(_fill(step_sql(step), schema=quoted))
                 _record(conn, [step])
@@ -161,7 +172,7 @@ def refuse_unusable(kind: SchemaKind, applied: list[str], where: str) -> None:
             "Not a kinesio-tui database",
             f"{where} already holds tables of another program; nothing was changed.",
         )
-    unknown = [step for step in applied if step not in SCHEMA_STEPS]
+    unknown = [step for step in applied if step not in schema_steps()]
     if unknown:
         raise DatabaseTooNew(
             "Database is newer than this program",

@@ -270,10 +270,10 @@ def prepare_schema(engine: PostgresEngine, *, create: bool, migrate: bool) -> li
     refused to any other role with SchemaPending; without `create` a blank schema is
     refused ("No database"). Returns the steps applied.
     """
-    from kinesio_tui.data.db import SCHEMA_STEPS
     from kinesio_tui.data.engines.pg_schema import (
         inspect_schema,
         refuse_unusable,
+        schema_steps,
         upgrade_schema,
     )
 
@@ -283,7 +283,7 @@ def prepare_schema(engine: PostgresEngine, *, create: bool, migrate: bool) -> li
     except pg_errors.InsufficientPrivilege:  # a role the owner has not granted the schema
         raise SchemaPending(target.label(), "is not granted to this role", _role(engine)) from None
     refuse_unusable(kind, applied, target.label())
-    pending = [step for step in SCHEMA_STEPS if step not in applied]
+    pending = [step for step in schema_steps() if step not in applied]
     if not pending or (not migrate and kind != "blank"):
         return []
     if not _may_change_schema(engine, exists=kind != "blank"):

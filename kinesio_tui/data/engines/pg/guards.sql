@@ -83,6 +83,10 @@ END
 $$;
 REVOKE ALL ON FUNCTION kinesio_erase_audit_content(bigint) FROM PUBLIC;
 
+-- Appends only under the clinic's write lock (plan risk 4): the trigger audit_log_write_lock
+-- is PostgreSQL's own step pg/steps/pg0001_audit_write_lock.sql, which a new schema takes
+-- right after this file (one definition for new and older schemas alike).
+
 -- Change notification (data/watch.py's PostgreSQL side): every clinical write appends to
 -- the trail, so one statement trigger here tells the other terminals, at COMMIT, once per
 -- transaction (PostgreSQL folds duplicate notifications).
