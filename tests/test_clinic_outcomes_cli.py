@@ -100,6 +100,7 @@ def test_outcomes_refuses_bad_input_with_one_line(
     assert done.out == ""
 
 
+@pytest.mark.sqlite_only  # file modes and --force are the exporter's (11 s)
 def test_export_writes_the_outcome_report_privately_and_never_replaces_it(
     demo_target: str, tmp_path: Path
 ) -> None:

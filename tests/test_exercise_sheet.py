@@ -256,6 +256,7 @@ def test_no_programme_closed_or_on_hold_is_refused(db: ClinicDB, tmp_path: Path)
     assert not out.exists()
 
 
+@pytest.mark.sqlite_only  # sheets from PostgreSQL: above; the process's files are the exporter's
 @pytest.mark.slow
 def test_the_real_kinesio_writes_a_sheet_and_refuses_without_a_file(
     demo_target: str, tmp_path: Path

@@ -87,6 +87,7 @@ def demo_bundles(demo_db: ClinicDB) -> dict[int, dict[str, Any]]:
     return {pid: patient_bundle(demo_db, pid) for pid in _patients(demo_db)}
 
 
+@pytest.mark.sqlite_only  # the bundle's FHIR shape is the exporter's (6 s on PostgreSQL)
 def test_every_demo_patients_bundle_validates_as_fhir_r4b(
     demo_bundles: dict[int, dict[str, Any]],
 ) -> None:
@@ -336,6 +337,7 @@ def test_the_command_writes_a_private_bundle_and_refuses_to_replace_it(
     assert path.read_bytes() == written  # the same record: the same bytes
 
 
+@pytest.mark.sqlite_only  # --all on PostgreSQL: test_export_cli, test_export_all
 def test_all_patients_each_get_a_bundle(demo_target: str, tmp_path: Path) -> None:
     out = tmp_path / "all"
     ran = run("export", "--all", "--format", "fhir", "--out", str(out), "--db", demo_target)
