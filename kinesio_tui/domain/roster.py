@@ -37,6 +37,10 @@ class RosterRow:
 # One lookup of the next planned visit (it was three, each walking a finished episode's
 # 45 visits); the page of patients comes as bare rows, not Patient objects.
 _EPISODE_SQL = """
+WITH chosen AS MATERIALIZED (
+  SELECT (SELECT id FROM episodes WHERE patient_id = p.value
+          ORDER BY status = 'active' DESC, opened_on DESC, id DESC LIMIT 1) AS id
+  FROM {ids})
 SELECT e.id, e.patient_id, e.condition, e.subtype, e.side, e.status,
   nv.module, nv.number,
   (SELECT planned_date FROM visits WHERE episode_id = e.id AND status = 'planned'
@@ -47,13 +51,9 @@ SELECT e.id, e.patient_id, e.condition, e.subtype, e.side, e.status,
   nv.started_at IS NOT NULL,
   (SELECT max(number) FROM visits WHERE episode_id = e.id AND module = nv.module),
   EXISTS (SELECT 1 FROM episode_holds WHERE episode_id = e.id AND cleared_on IS NULL)
-FROM episodes e
+FROM chosen JOIN episodes e ON e.id = chosen.id
 LEFT JOIN visits nv ON nv.id = (
   SELECT id FROM visits WHERE episode_id = e.id AND status = 'planned' ORDER BY seq LIMIT 1)
-WHERE e.id IN (
-  SELECT (SELECT id FROM episodes WHERE patient_id = p.value
-          ORDER BY status = 'active' DESC, opened_on DESC, id DESC LIMIT 1)
-  FROM {ids})
 """
 
 

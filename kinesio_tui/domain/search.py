@@ -66,19 +66,35 @@ def _is_digits_word(word: str) -> bool:
     return any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word)
 
 
-def _match_sql(words: list[str]) -> tuple[list[str], list[Any]]:
-    """The exact rule, as SQL: every word a prefix of a search_text word, or phone/year digits."""
+def _word_sql(word: str) -> tuple[str, list[Any]]:
+    """The exact rule for one word, as SQL: a prefix of a search_text word, or phone/year
+    digits."""
+    if _is_digits_word(word):
+        # phone digits (anywhere in the number) or birth year
+        return "search_text LIKE ?", ["%" + "".join(ch for ch in word if ch.isdigit()) + "%"]
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return (
+        "(search_text LIKE ? ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')",
+        [f"{escaped}%", f"% {escaped}%"],
+    )
+
+
+def _match_sql(words: list[str], *, implied: str | None = None) -> tuple[list[str], list[Any]]:
+    """The exact rule, as SQL: every word a prefix of a search_text word, or phone/year digits.
+
+    `implied`: a word whose rule the caller's own condition already holds (a range of rows
+    that start with it): left out, so that PostgreSQL's planner, which takes the two for
+    independent, does not think the range nearly empty and sort it all instead of walking
+    it in order (traced: 3,993 rows read and sorted for a page of 61, 26 ms).
+    """
     where: list[str] = []
     params: list[Any] = []
     for word in words:
-        if _is_digits_word(word):
-            # phone digits (anywhere in the number) or birth year
-            where.append("search_text LIKE ?")
-            params.append("%" + "".join(ch for ch in word if ch.isdigit()) + "%")
+        if word == implied:
             continue
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append("(search_text LIKE ? ESCAPE '\\' OR search_text LIKE ? ESCAPE '\\')")
-        params += [f"{escaped}%", f"% {escaped}%"]
+        clause, args = _word_sql(word)
+        where.append(clause)
+        params += args
     return where, params
 
 
@@ -142,7 +158,8 @@ def search_rows(
     query = query.encode("utf-8", "ignore").decode("utf-8")
     words = fold(query).split()
     match, params = _match_sql(words)
-    where = " AND ".join(["archived_at IS NOT NULL" if archived else "archived_at IS NULL", *match])
+    listed = "archived_at IS NOT NULL" if archived else "archived_at IS NULL"
+    where = " AND ".join([listed, *match])
     cols = (
         "patients.*"
         if columns is None
@@ -154,26 +171,39 @@ def search_rows(
         else (None, None)
     )
     if ids is None:
-        sql = f"SELECT {cols} FROM patients WHERE {where}"
-        args: list[Any] = list(params)
-    else:
-        engine = dialect(db)
-        sql = (
-            f"SELECT {cols} FROM {engine.id_list('c')} {engine.ID_LIST_JOIN} patients "
-            f"ON patients.id = c.value WHERE {where}"
+        # Walking the roster index in order until a page of matches turns up: the rule reads
+        # only search_text, which the index holds, so the walk never visits the table (at
+        # 100,000 patients 'ru' walks ~6,000 entries: 6 ms on PostgreSQL when each was a row
+        # read, traced); only the page's rows are read whole.
+        hits = (
+            f"SELECT id, search_text FROM patients WHERE {where} "
+            "ORDER BY search_text, id LIMIT ? OFFSET ?"
         )
-        args = [engine.id_list_param(sorted(ids)), *params]
-        if prefix is not None:
-            # Only the first offset + limit rows of each part can reach the page: the range
-            # stops early in index order instead of sorting thousands of "Šimk..." rows.
-            wanted = offset + limit
-            sql = (
-                f"SELECT * FROM ({sql} ORDER BY search_text, patients.id LIMIT ?) AS listed "
-                f"UNION SELECT * FROM (SELECT {cols} FROM patients WHERE {where}"
-                " AND search_text >= ? AND search_text < ? ORDER BY search_text, id LIMIT ?)"
-                " AS walked"
-            )
-            args += [wanted, *params, prefix, _prefix_bound(prefix), wanted]
+        cursor = db.execute(
+            f"SELECT {cols} FROM ({hits}) AS hit JOIN patients ON patients.id = hit.id "
+            "ORDER BY hit.search_text, hit.id",
+            [*params, limit, offset],
+        )
+        return [c[0] for c in cursor.description], cursor.fetchall()
+    engine = dialect(db)
+    sql = (
+        f"SELECT {cols} FROM {engine.id_list('c')} {engine.ID_LIST_JOIN} patients "
+        f"ON patients.id = c.value WHERE {where}"
+    )
+    args = [engine.id_list_param(sorted(ids)), *params]
+    if prefix is not None:
+        # Only the first offset + limit rows of each part can reach the page: the range
+        # stops early in index order instead of sorting thousands of "Šimk..." rows.
+        wanted = offset + limit
+        in_range, in_range_params = _match_sql(words, implied=prefix)
+        walked = " AND ".join([listed, *in_range])
+        sql = (
+            f"SELECT * FROM ({sql} ORDER BY search_text, patients.id LIMIT ?) AS listed "
+            f"UNION SELECT * FROM (SELECT {cols} FROM patients WHERE {walked}"
+            " AND search_text >= ? AND search_text < ? ORDER BY search_text, id LIMIT ?)"
+            " AS walked"
+        )
+        args += [wanted, *in_range_params, prefix, _prefix_bound(prefix), wanted]
     cursor = db.execute(
         f"SELECT * FROM ({sql}) AS page ORDER BY search_text, id LIMIT ? OFFSET ?",
         [*args, limit, offset],

@@ -32,13 +32,22 @@ _FIRST_TOKENS = (
 )
 
 
+#: A word of ASCII letters only is one token, itself, whatever the database's locale (which
+#: decides what else the parser counts as a letter): asking the server for it is a round
+#: trip per keystroke that tells nothing (two, with the later-word lookup).
+_PLAIN_WORD = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
 def _terms(db: ClinicDB, words: Sequence[str]) -> list[str | None]:
     """Each word as a tsquery prefix term (the parser's lexeme, given as a tsquery literal so
     it is not parsed again), or None for a word with no token to look up."""
-    rows = db.execute(_FIRST_TOKENS, [list(words)]).fetchall()
+    if all(word and _PLAIN_WORD.issuperset(word) for word in words):
+        lexemes: list[str | None] = list(words)
+    else:
+        lexemes = [lexeme for (lexeme,) in db.execute(_FIRST_TOKENS, [list(words)]).fetchall()]
     return [
         "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':*" if lexeme else None
-        for (lexeme,) in rows
+        for lexeme in lexemes
     ]
 
 
