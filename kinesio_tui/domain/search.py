@@ -154,6 +154,25 @@ def search_rows(
 
     For callers that need a few columns of a page (the patient list) and not whole Patients.
     """
+    sql, args = search_sql(
+        db, query, archived=archived, limit=limit, offset=offset, columns=columns
+    )
+    cursor = db.execute(sql, args)
+    return [c[0] for c in cursor.description], cursor.fetchall()
+
+
+def search_sql(
+    db: ClinicDB,
+    query: str = "",
+    *,
+    archived: bool = False,
+    limit: int = 200,
+    offset: int = 0,
+    columns: tuple[str, ...] | None = None,
+) -> tuple[str, list[Any]]:
+    """The statement (and its parameters) that reads `search_rows`' page, in order: for a
+    caller that reads more about the page in the same statement (the patient list: one round
+    trip to a PostgreSQL server per keystroke, not two). Candidate lookups run now."""
     # Bytes that are not text (a terminal in another encoding) cannot match a name: drop them.
     query = query.encode("utf-8", "ignore").decode("utf-8")
     words = fold(query).split()
@@ -179,12 +198,11 @@ def search_rows(
             f"SELECT id, search_text FROM patients WHERE {where} "
             "ORDER BY search_text, id LIMIT ? OFFSET ?"
         )
-        cursor = db.execute(
+        return (
             f"SELECT {cols} FROM ({hits}) AS hit JOIN patients ON patients.id = hit.id "
             "ORDER BY hit.search_text, hit.id",
             [*params, limit, offset],
         )
-        return [c[0] for c in cursor.description], cursor.fetchall()
     engine = dialect(db)
     sql = (
         f"SELECT {cols} FROM {engine.id_list('c')} {engine.ID_LIST_JOIN} patients "
@@ -204,8 +222,7 @@ def search_rows(
             " AS walked"
         )
         args += [wanted, *in_range_params, prefix, _prefix_bound(prefix), wanted]
-    cursor = db.execute(
+    return (
         f"SELECT * FROM ({sql}) AS page ORDER BY search_text, id LIMIT ? OFFSET ?",
         [*args, limit, offset],
     )
-    return [c[0] for c in cursor.description], cursor.fetchall()
