@@ -138,9 +138,15 @@ class PatientForm(FormScreen):
         "notes": "notes",
     }
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "put_back", _("Put mine back")),
+    ]
+
     def __init__(self, patient: Patient | None = None) -> None:
         super().__init__()
         self.patient = patient
+        #: Field id -> what I typed there before another terminal's save replaced it.
+        self.kept: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         p = self.patient
@@ -258,27 +264,96 @@ class PatientForm(FormScreen):
         self.dismiss(patient_id)
 
     def _reload(self) -> None:
-        """Someone else changed the patient: show their version, keep the form open."""
+        """Someone else saved the patient first: nothing of mine was written. Merge what
+        they saved into the form, losing nothing typed: a field only they changed shows
+        theirs, a field only I changed keeps mine, and a field we both changed shows theirs
+        with mine kept under it (Ctrl+R puts it back). The next save is based on theirs."""
         assert self.patient is not None
+        mine = self._typed()
+        base = shown_values(self.patient)
         self.patient = get_patient(self.kapp.db, self.patient.id)
-        p = self.patient
-        for name, value in (
-            ("first-name", p.first_name),
-            ("last-name", p.last_name),
-            ("birth-date", p.birth_date.isoformat()),
-            ("phone", p.phone),
-            ("occupation", p.occupation),
-            ("notes", p.notes),
-        ):
-            self.query_one(f"#{name}", Input).value = shown(value)
-        self.query_one("#sex", Select).value = p.sex
+        theirs = shown_values(self.patient)
+        self.kept = {}
+        for name, their_value in theirs.items():
+            if their_value == base[name] or their_value == mine[name]:
+                continue  # they did not touch it, or we agree
+            if mine[name] != base[name]:
+                self.kept[name] = mine[name]
+            self._put(name, their_value)
+        self.clear_errors()
+        self.refresh_bindings()
         self.notify(
             _(
-                "These details were changed elsewhere and have been reloaded. Make your change again."
+                "These details were changed elsewhere; nothing was saved. Theirs are shown; "
+                "yours is kept under each field you both changed (Ctrl+R)."
             ),
             title=_("Changed elsewhere"),
             severity="warning",
+            markup=False,
         )
+
+    def _typed(self) -> dict[str, str]:
+        """What the form's fields hold now, as `shown_values` spells a patient."""
+        typed = {name: self.value(name) for name in TEXT_FIELDS}
+        sex = self.query_one("#sex", Select).value
+        typed["sex"] = sex if isinstance(sex, str) else ""
+        return typed
+
+    def _put(self, name: str, value: str) -> None:
+        if name == "sex":
+            self.query_one("#sex", Select).value = value or Select.NULL
+        else:
+            field = self.query_one(f"#{name}", Input)
+            field.value = value
+            field.cursor_position = len(value)
+
+    def clear_errors(self) -> None:
+        """Hide the rules' messages; what was kept from a refused save stays shown."""
+        super().clear_errors()
+        for name, value in self.kept.items():
+            line = self.query_one(f"#error-{name}", Static)
+            yours = _(value) if name == "sex" else shown(value)
+            line.update(
+                _(
+                    "↑ Changed elsewhere to what the field shows. Yours: {yours} "
+                    "(Ctrl+R puts it back)",
+                    yours=yours or _("(empty)"),
+                )
+            )
+            line.display = True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "put_back":
+            return bool(self.kept)
+        return True
+
+    def action_put_back(self) -> None:
+        """Ctrl+R: put back what I typed wherever another terminal's save replaced it."""
+        if not self.kept:
+            self.notify(_("Nothing of yours to put back."), markup=False)
+            return
+        kept, self.kept = self.kept, {}
+        for name, value in kept.items():
+            self._put(name, value)
+        self.clear_errors()
+        self.refresh_bindings()
+
+
+def shown_values(patient: Patient) -> dict[str, str]:
+    """A patient's details as the form's fields show them (field id -> text)."""
+    return {
+        "first-name": shown(patient.first_name),
+        "last-name": shown(patient.last_name),
+        "birth-date": patient.birth_date.isoformat(),
+        "sex": patient.sex,
+        "phone": shown(patient.phone),
+        "occupation": shown(patient.occupation),
+        "notes": shown(patient.notes),
+    }
+
+
+#: The details form's text fields (the sex is a list).
+TEXT_FIELDS = ("first-name", "last-name", "birth-date", "phone", "occupation", "notes")
 
 
 class EpisodeForm(FormScreen):
