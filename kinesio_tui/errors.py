@@ -114,7 +114,7 @@ class DatabaseUnreachable(KinesioError):
 
     def __init__(self, label: str, reason: str) -> None:
         super().__init__(
-            _("Cannot connect"),
+            _("Database server"),
             _("Cannot connect to {label}: {reason}", label=label, reason=reason),
         )
         self.label = label

@@ -65,6 +65,7 @@ def test_a_server_that_is_down_is_named(tmp_path: Path) -> None:
     ran = refused(None, "patients", "list", "--db", f"postgresql://kinesio_app@127.0.0.1:{port}/x")
     assert f"Cannot connect to 127.0.0.1:{port}/x (schema kinesio)" in ran.err
     assert "Connection refused" in ran.err
+    assert ran.err.count("Cannot connect") == 1  # the line says it once, not as title and text
 
 
 def test_a_wrong_password_is_refused(
