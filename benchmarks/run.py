@@ -889,7 +889,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 lambda: bench_export(large, 20 if args.quick else 200, runs=1 if args.quick else 2),
             ),
             ("writes", lambda: bench_writes(demo, 30 if args.quick else 300)),
-            ("screens", lambda: bench_screens(demo, 2 if args.quick else 5)),
+            ("screens", lambda: bench_screens(demo, rounds)),
             ("cli", lambda: bench_cli(demo, 5 if args.quick else 15)),
             ("postgres", lambda: bench_postgres_rows(large, quick=args.quick)),
         ]
