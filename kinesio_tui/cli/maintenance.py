@@ -109,7 +109,7 @@ def restore(
     db: DbOption = None,
 ) -> None:
     from kinesio_tui.data.db import inspect_file
-    from kinesio_tui.maintenance.backup import check_backup, restore_database
+    from kinesio_tui.maintenance.backup import restore_database
 
     if database_target(ctx, db).kind == "postgresql":
         _restore_on_server(ctx, database_target(ctx, db), file, yes=yes)
@@ -119,14 +119,7 @@ def restore(
         inspect_file(target)  # a folder, a device, another program's or a newer file: refused
     except KinesioError as error:
         raise fail(error) from None
-    problems = check_backup(file)
-    if problems:
-        raise fail(
-            KinesioError(
-                _("Backup refused"),
-                _("{file}: {problems}.", file=file, problems="; ".join(problems)),
-            )
-        )
+    refuse_a_bad_backup(file)
     if not yes:
         typer.confirm(
             _("Replace the data in {target} with {file}?", target=target, file=file), abort=True
@@ -140,9 +133,9 @@ def restore(
         typer.echo(_("The data it replaced is kept in {path}", path=done.kept))
 
 
-def _restore_on_server(ctx: typer.Context, target: Target, file: Path, *, yes: bool) -> None:
-    """The server's clinic replaced in place by a checked backup file, as the owner."""
-    from kinesio_tui.maintenance.backup import check_backup, restore_to_server
+def refuse_a_bad_backup(file: Path) -> None:
+    """Stop (one line, exit 2, nothing touched) unless `file` passes every backup check."""
+    from kinesio_tui.maintenance.backup import check_backup
 
     problems = check_backup(file)
     if problems:
@@ -152,6 +145,13 @@ def _restore_on_server(ctx: typer.Context, target: Target, file: Path, *, yes: b
                 _("{file}: {problems}.", file=file, problems="; ".join(problems)),
             )
         )
+
+
+def _restore_on_server(ctx: typer.Context, target: Target, file: Path, *, yes: bool) -> None:
+    """The server's clinic replaced in place by a checked backup file, as the owner."""
+    from kinesio_tui.maintenance.backup import restore_to_server
+
+    refuse_a_bad_backup(file)
     if not yes:
         typer.confirm(
             _(

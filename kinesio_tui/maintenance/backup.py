@@ -305,6 +305,19 @@ def _exclusively(db_path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+def _checked_copy(backup: Path, candidate: Path) -> None:
+    """Copy `backup` to the private file `candidate` and check the copy, so what is restored
+    is exactly what passed (a folder-form backup is checked where it is). Refused: nothing
+    restored."""
+    if backup.is_file():
+        _new_private_file(candidate)
+        with open(backup, "rb") as src, open(candidate, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    problems = check_backup(candidate if backup.is_file() else backup)
+    if problems:
+        raise KinesioError("Backup refused", f"{backup} was not restored: {'; '.join(problems)}.")
+
+
 def restore_database(db_path: Path, backup: Path, *, now: datetime | None = None) -> Restored:
     """Replace the database's contents with a checked backup, keeping the current data.
 
@@ -324,15 +337,7 @@ def restore_database(db_path: Path, backup: Path, *, now: datetime | None = None
     candidate = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}")
     candidate.unlink(missing_ok=True)
     try:
-        if backup.is_file():
-            _new_private_file(candidate)
-            with open(backup, "rb") as src, open(candidate, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        problems = check_backup(candidate if backup.is_file() else backup)
-        if problems:
-            raise KinesioError(
-                "Backup refused", f"{backup} was not restored: {'; '.join(problems)}."
-            )
+        _checked_copy(backup, candidate)
         had_data = db_path.exists() and db_path.stat().st_size > 0
         if not db_path.exists():
             _new_private_file(db_path)
@@ -386,15 +391,7 @@ def restore_to_server(
     backup = Path(backup)
     with tempfile.TemporaryDirectory(prefix="kinesio-restore-") as folder:  # 0700
         candidate = Path(folder) / "backup.db"
-        if backup.is_file():
-            _new_private_file(candidate)
-            with open(backup, "rb") as src, open(candidate, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        problems = check_backup(candidate if backup.is_file() else backup)
-        if problems:
-            raise KinesioError(
-                "Backup refused", f"{backup} was not restored: {'; '.join(problems)}."
-            )
+        _checked_copy(backup, candidate)
         source = connect(candidate, actor=actor)  # an older backup: brought up to date here
         try:
             clinic = connect(
