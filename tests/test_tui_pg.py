@@ -94,7 +94,8 @@ GRACE_S = 0.5
 #: the same on both engines.
 STALE_DETAILS = (
     "Changed elsewhere",
-    "These details were changed elsewhere and have been reloaded. Make your change again.",
+    "These details were changed elsewhere; nothing was saved. Theirs are shown; yours is kept "
+    "under each field you both changed (Ctrl+R).",
 )
 
 
