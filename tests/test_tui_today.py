@@ -49,9 +49,11 @@ def _clinic(db: ClinicDB) -> dict[str, int]:
 
 
 async def _on(pilot: Pilot[Any], kind: type) -> None:
-    """Wait until the screen on top is `kind`."""
+    """Wait until the screen on top is `kind` and has mounted what it composed (a pushed
+    screen is on top before its widgets are: under load a query in between found none)."""
     for _frame in range(100):  # 5 s at most: a busy machine is slow to push a screen
-        if isinstance(pilot.app.screen, kind):
+        screen = pilot.app.screen
+        if isinstance(screen, kind) and screen.is_mounted and screen.children:
             return
         await pilot.pause(0.05)
 
