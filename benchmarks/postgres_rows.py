@@ -57,12 +57,22 @@ def _pair(lite: list[float], pg: list[float]) -> dict[str, Any]:
     return out
 
 
+#: A clinic's server, not a test's: durable commits and PostgreSQL's default cache.
+DURABLE = ("fsync=on", "synchronous_commit=on", "full_page_writes=on", "shared_buffers=128MB")
+
+
 def _durable(cluster: PgCluster) -> None:
     """The test cluster runs without fsync (tests need no durability); a benchmark of a
-    committed write must pay for it, as a clinic's server does."""
-    for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-        cluster.psql(f"ALTER SYSTEM SET {setting} = on")
-    cluster.psql("SELECT pg_reload_conf()")
+    committed write must pay for it, as a clinic's server does. The test settings are on the
+    server's command line, which outranks ALTER SYSTEM, so the server is restarted with
+    these after them, and checked."""
+    cluster.pause()
+    cluster.resume(*DURABLE)
+    for setting in DURABLE:
+        name, wanted = setting.split("=")
+        [(now,)] = cluster.psql(f"SHOW {name}")
+        if now != wanted:
+            raise RuntimeError(f"the benchmark's server runs with {name}={now}, not {wanted}")
 
 
 def _search(lite: ClinicDB, pg: ClinicDB, queries: list[str], rounds: int) -> dict[str, Any]:

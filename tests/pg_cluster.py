@@ -274,11 +274,12 @@ class PgCluster:
         """Stop the server as an outage would (fast shutdown), keeping its data and port."""
         self._run(BINDIR / "pg_ctl", "-D", str(self.data), "-w", "-s", "-m", "fast", "stop")
 
-    def resume(self) -> None:
-        """Start the server (again, after `pause`) on its port."""
+    def resume(self, *overrides: str) -> None:
+        """Start the server (again, after `pause`) on its port; `overrides` ("name=value")
+        come after the test settings and win (command-line settings outrank ALTER SYSTEM)."""
         options = " ".join(
             ["-c listen_addresses=127.0.0.1", f"-k {self.folder}"]
-            + [f"-c {s}" for s in _SERVER_SETTINGS]
+            + [f"-c {s}" for s in (*_SERVER_SETTINGS, *overrides)]
         )
         self._run(
             BINDIR / "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-s",
