@@ -1,10 +1,10 @@
 """Every place kinesio-tui reaches into a library's private internals, and only those.
 
-Textual 8.2 offers no public way to do these three things; each is kept here, small, so an
+Textual 8.2 offers no public way to do these things; each is kept here, small, so an
 upgrade has one file to read, and tests/test_upstream_hooks.py fails by name when Textual
 changes what a hook relies on. The tests also find here the private names they read: the
-footer's and the notifications' widgets (FooterKey, Toast) and how a terminal's character
-becomes a key name (character_to_key, unicode_name_of_key), as Pilot does it. (sqlite-utils needs none: its public `Migrations.pending`
+notifications' widget (Toast) and how a terminal's character becomes a key name
+(character_to_key, unicode_name_of_key), as Pilot does it. (sqlite-utils needs none: its public `Migrations.pending`
 lists the registered steps.) Checked against the versions in constraints.txt.
 """
 
@@ -17,17 +17,13 @@ from textual.app import App
 from textual.keys import _character_to_key as character_to_key
 from textual.keys import _get_unicode_name_from_key as unicode_name_of_key
 from textual.notifications import Notification
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
 __all__ = [
     "CalmCrashApp",
     "Crashed",
-    "FooterKey",
     "Toast",
     "character_to_key",
-    "mark_footer_ready",
     "shown_notifications",
     "unicode_name_of_key",
     "withdraw_notification",
@@ -79,12 +75,3 @@ def withdraw_notification(app: App[Any], notification: Notification) -> None:
     """Take one notification off the screen before its timeout, if it is still shown."""
     if notification in app._notifications:
         app._unnotify(notification)
-
-
-def mark_footer_ready(footer: Footer) -> None:
-    """What Footer.bindings_changed does before queueing a rebuild: allow keys to be shown.
-
-    Footer composes nothing until its private `_bindings_ready` is set; a footer that
-    rebuilds on its own schedule (views/footer.py) must set it itself.
-    """
-    footer._bindings_ready = True

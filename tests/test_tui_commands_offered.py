@@ -11,12 +11,11 @@ from tui_driver import drive, settle
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain.patients import find_patients
-from kinesio_tui.upstream_hooks import FooterKey
 from kinesio_tui.views.footer import KeyFooter
 
 
 def footer_words(app: KinesioApp) -> list[str]:
-    return [key.description for key in app.screen.query_one(KeyFooter).query(FooterKey)]
+    return [key.description for key in app.screen.query_one(KeyFooter).keys_shown]
 
 
 async def palette_commands(app: KinesioApp, pilot: Pilot[None]) -> list[str]:

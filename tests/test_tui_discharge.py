@@ -156,14 +156,13 @@ def test_discharge_dialog(snap_compare: Any, db_path: Path, size: tuple[int, int
 async def test_the_discharge_key_shows_whole_in_the_footer_at_80_columns(db_path: Path) -> None:
     from test_tui_nothing_cut import keys_cut
 
-    from kinesio_tui.upstream_hooks import FooterKey
+    from kinesio_tui.views.footer import KeyFooter
 
     app = final(db_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await press(pilot, "escape")
         footer = " ".join(
-            f"{k.key_display} {k.description}"
-            for k in app.screen.query(FooterKey).results(FooterKey)
+            f"{k.key_display} {k.description}" for k in app.screen.query_one(KeyFooter).keys_shown
         )
         assert "D Discharge" in footer, footer
         assert keys_cut(app) == []

@@ -8,34 +8,27 @@ from typing import Any
 from rich.cells import cell_len
 from screen_text import screen_text
 from textual.pilot import Pilot
-from textual.widgets import Footer, Input, Select, Static
+from textual.widgets import Input, Select, Static
 from tui_driver import drive, settle
 from visit_harness import VisitHarness, clinic, press, sync
 
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.protocol import protocol
-from kinesio_tui.upstream_hooks import FooterKey
 from kinesio_tui.views.doctor import CheckRow
+from kinesio_tui.views.footer import KeyFooter
 
 
 def keys_cut(app: Any) -> list[str]:
     """The footer's key hints that do not show whole (key and words) left of the palette key."""
-    footers = list(app.screen.query(Footer))
+    footers = list(app.screen.query(KeyFooter))
     if not footers:
         return []
-    footer = footers[0]
-    keys = list(footer.query(FooterKey))
-    palette = [k for k in keys if k.has_class("-command-palette")]
-    limit = palette[0].region.x if palette else footer.region.right
-    cut = []
-    for key in keys:
-        if key.has_class("-command-palette"):
-            continue
-        words = f"{key.key_display} {key.description}".strip()
-        if key.region.right > limit or key.region.width < cell_len(words):
-            cut.append(words)
-    return cut
+    return [
+        f"{placed.key.key_display} {placed.key.description}".strip()
+        for placed in footers[0].placed_keys()
+        if not placed.key.palette and not placed.whole
+    ]
 
 
 @sync
@@ -176,7 +169,8 @@ def test_the_lists_key_hints_are_whole_while_searching(demo_db_path: Path) -> No
         await settle(app, pilot)
         app.screen.query_one("#patients").focus()  # on the rows: Esc clears the search
         await settle(app, pilot)
-        assert any("Clear" in k.description for k in app.screen.query(FooterKey))
+        footer = app.screen.query_one(KeyFooter)
+        assert any("Clear" in k.description for k in footer.keys_shown)
         assert keys_cut(app) == []
 
     drive(demo_db_path, script)

@@ -14,7 +14,8 @@ from textual.widgets import Input, Static
 from kinesio_tui.app import KinesioApp, build_app
 from kinesio_tui.data.db import open_db
 from kinesio_tui.domain.patients import find_patients, get_patient, patient_form, update_patient
-from kinesio_tui.upstream_hooks import FooterKey, shown_notifications
+from kinesio_tui.upstream_hooks import shown_notifications
+from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.patient import VISIT_WARM_UP_AFTER_S, PatientScreen
 from kinesio_tui.views.patient_form import PatientForm
 from kinesio_tui.views.patients import PatientsScreen
@@ -412,12 +413,12 @@ def test_the_first_patient_screens_first_frame_is_its_last(demo_db_path: Path) -
             def laid_out(_screen: object) -> None:
                 if "header" not in seen:
                     seen["header"] = str(screen.query_one("#patient-header", Static).content)
-                    seen["keys"] = list(screen.query(FooterKey))
+                    seen["keys"] = list(screen.query_one(KeyFooter).keys_shown)
                     seen["workers"] = {worker.name for worker in app.workers}
 
             screen.screen_layout_refresh_signal.subscribe(app, laid_out)
             await visits_warmed_up(app, pilot)
-            seen["keys now"] = list(screen.query(FooterKey))
+            seen["keys now"] = list(screen.query_one(KeyFooter).keys_shown)
 
     asyncio.run(main())
     assert seen["class as built"]

@@ -7,25 +7,19 @@ read upstream_hooks.py and the library's new code before changing the pin.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from rich.text import Text
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer
+from textual.app import App
 
 from kinesio_tui.data.db import SCHEMA_STEPS
 from kinesio_tui.data.migrations import migrations
 from kinesio_tui.upstream_hooks import (
     CalmCrashApp,
     Crashed,
-    FooterKey,
     character_to_key,
-    mark_footer_ready,
     shown_notifications,
     unicode_name_of_key,
     withdraw_notification,
@@ -88,50 +82,6 @@ def test_a_notification_is_listed_while_shown_and_withdrawn_on_request() -> None
             withdraw_notification(app, shown[0])  # already gone: nothing happens
 
     asyncio.run(run())
-
-
-class OwnScheduleFooter(Footer):
-    """Rebuilds only when asked (as views/footer.py does), optionally marking itself ready."""
-
-    def __init__(self, *, mark: bool) -> None:
-        super().__init__()
-        self.mark = mark
-
-    def bindings_changed(self, screen: Screen[Any]) -> None:
-        if self.mark:
-            mark_footer_ready(self)
-        if self.is_attached:
-            self.call_after_refresh(self.recompose)
-
-
-class WithFooter(App[None]):
-    BINDINGS = [Binding("f5", "bell", "Ring")]
-
-    def __init__(self, *, mark: bool) -> None:
-        super().__init__()
-        self.mark = mark
-
-    def compose(self) -> ComposeResult:
-        yield OwnScheduleFooter(mark=self.mark)
-
-
-@pytest.mark.parametrize("mark", [True, False])
-def test_a_footer_shows_keys_only_once_marked_ready(mark: bool) -> None:
-    """Footer composes nothing until its private `_bindings_ready` is set; FooterKey is a key."""
-    app = WithFooter(mark=mark)
-    descriptions: list[str] = []
-
-    async def run() -> None:
-        async with app.run_test() as pilot:
-            await pilot.pause()
-            await pilot.pause()
-            descriptions.extend(key.description for key in app.query(FooterKey))
-
-    asyncio.run(run())
-    if mark:
-        assert "Ring" in descriptions, "setting _bindings_ready no longer lets Footer compose"
-    else:
-        assert descriptions == [], "Footer composes without _bindings_ready: drop the hook"
 
 
 def test_pending_on_an_empty_database_lists_every_step_in_registration_order() -> None:
