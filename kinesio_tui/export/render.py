@@ -25,6 +25,8 @@ from kinesio_tui.plain_text import printable_document
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from kinesio_tui.clinic_identity import ClinicIdentity
+
 Format = Literal["md", "html"]
 TEMPLATE_NAMES = {
     "summary": "summary",
@@ -126,6 +128,8 @@ def _environment(
     # Cached, so exporting 1,000 patients compiles each template once.
     import jinja2
 
+    from kinesio_tui.export.templating import ReportEnvironment
+
     try:
         builtin = jinja2.PackageLoader(TEMPLATE_PACKAGE, TEMPLATE_FOLDER)
     except ValueError:  # an install without its package data
@@ -142,9 +146,9 @@ def _environment(
         "auto_reload": False,
     }
     if fmt_ == "html":
-        env = jinja2.Environment(autoescape=True, **options)
+        env = ReportEnvironment(autoescape=True, **options)
     else:
-        env = jinja2.Environment(autoescape=False, finalize=_md_finalize, **options)
+        env = ReportEnvironment(autoescape=False, finalize=_md_finalize, **options)
     env.filters["md"] = fmt.md_text
     env.globals["DASH"] = fmt.DASH
     return env
@@ -170,14 +174,17 @@ def template_name(kind: str, fmt_: Format) -> str:
     return f"{TEMPLATE_NAMES[kind]}.{fmt_}.j2"
 
 
-def render(kind: str, fmt_: Format, context: dict[str, Any]) -> str:
-    """Render one report; a broken template becomes a KinesioError naming file and line."""
+def render(
+    kind: str, fmt_: Format, context: dict[str, Any], clinic: ClinicIdentity | None = None
+) -> str:
+    """Render one report; a broken template becomes a KinesioError naming file and line.
+    Its header shows `clinic` (read once by `export --all`), else the settings' clinic."""
     import jinja2
 
     from kinesio_tui.export.clinic import clinic_context
 
     name = template_name(kind, fmt_)
-    context = {"clinic": clinic_context(html=fmt_ == "html"), **context}
+    context = {"clinic": clinic_context(fmt_ == "html", clinic), **context}
     env = environment(fmt_, override_dir())
     try:
         # Controls an older version may have stored are no text: HTML forbids them (and the
