@@ -120,3 +120,24 @@ def test_patients_without_an_episode_are_told_in_order_and_not_sent_to_be_read(
     printed = [int(Path(line).name.split("-")[1]) for line in stdout.split()]
     assert printed == [pid for pid in order if pid not in no_episode]
     assert f"{len(printed)} written, {len(no_episode)} skipped" in err
+
+
+@pytest.mark.sqlite_only  # the settings file is read the same whatever the engine
+@pytest.mark.parametrize("fmt", ["html", "fhir"])
+def test_a_broken_settings_file_stops_the_run_at_once_with_one_line(
+    demo_db_path: Path, tmp_path: Path, fmt: str
+) -> None:
+    """The clinic's settings (its header, its ICD-10 edition) are read once for the run: a
+    file broken by hand is said once, exit 2, nothing written; not one "skipped" line per
+    patient and a run that reports success."""
+    from kinesio_tui.settings import settings_path
+
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().write_text("[clinic]\nname = 5\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["export", "--all", "--format", fmt, "--out", str(out), "--db", str(demo_db_path)]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("[clinic] holds text fields only") == 1, result.stderr
+    assert "skipped" not in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()

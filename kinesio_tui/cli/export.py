@@ -132,7 +132,19 @@ def export(
             from kinesio_tui.export.batch import Job, without_episode
 
             patients = [p.id for p in find_patients(conn, "", limit=max(1, count_patients(conn)))]
-            job = Job(conn.target, kind.value, fmt.value, out_dir, module, force, clock.today())
+            from kinesio_tui.settings import current_settings
+
+            job = Job(
+                conn.target,
+                kind.value,
+                fmt.value,
+                out_dir,
+                module,
+                force,
+                clock.today(),
+                # read once for the run: a broken file is said once, before anything starts
+                clinic=current_settings().clinic,
+            )
             no_episode = without_episode(conn, job, patients)
         else:
             assert patient is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kinesio_tui import clock
 from kinesio_tui.data.db import ClinicDB
@@ -27,6 +27,9 @@ from kinesio_tui.export.files import (
 from kinesio_tui.export.render import render
 from kinesio_tui.i18n import _
 from kinesio_tui.private_files import leftover_pid
+
+if TYPE_CHECKING:
+    from kinesio_tui.clinic_identity import ClinicIdentity
 
 Kind = Literal["summary", "visit", "module", "exercises"]
 Format = Literal["md", "html"]
@@ -64,6 +67,7 @@ def _rendered(
     module: int | None,
     today: date | None,
     page: ReportPage | None = None,
+    clinic: ClinicIdentity | None = None,
 ) -> tuple[str, dict[str, Any]]:
     _check(kind, fmt)
     context = build_context(
@@ -74,8 +78,9 @@ def _rendered(
         module=module,
         today=today or clock.today(),
         page=page,
+        clinic=clinic,
     )
-    return render(kind, fmt, context), context
+    return render(kind, fmt, context, clinic), context
 
 
 def render_export(
@@ -102,11 +107,13 @@ def prepare_export(
     module: int | None = None,
     today: date | None = None,
     page: ReportPage | None = None,
+    clinic: ClinicIdentity | None = None,
 ) -> tuple[str, str]:
     """The report's file name and text, read and rendered but not written (`export_patient`
-    without the file; `export --all` writes a page of them at once, read with `page`)."""
+    without the file; `export --all` writes a page of them at once, read with `page`, and
+    the clinic's settings read once for the run, `clinic`)."""
     today = today or clock.today()
-    text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today, page)
+    text, context = _rendered(db, patient_id, kind, fmt, visit_id, module, today, page, clinic)
     name = export_name(
         patient_id,
         kind,

@@ -36,6 +36,7 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 
 if TYPE_CHECKING:
+    from kinesio_tui.clinic_identity import ClinicIdentity
     from kinesio_tui.domain.patient_record import ReportPage
 
 #: Patients per page: enough to keep a worker busy between pages, few enough that the
@@ -60,6 +61,9 @@ class Job:
     module: int | None
     overwrite: bool
     today: date
+    #: The clinic's settings as the run read them at its start (its header, its ICD-10
+    #: edition), the same for every report; None: each report reads the settings file.
+    clinic: ClinicIdentity | None = None
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,7 @@ def _prepared(
     if job.fmt == "fhir":
         from kinesio_tui.export.fhir import fhir_export
 
-        return fhir_export(db, patient_id, today=job.today)
+        return fhir_export(db, patient_id, today=job.today, clinic=job.clinic)
     from kinesio_tui.export import prepare_export
 
     return prepare_export(
@@ -274,6 +278,7 @@ def _prepared(
         module=job.module,
         today=job.today,
         page=records,
+        clinic=job.clinic,
     )
 
 

@@ -21,13 +21,19 @@ from kinesio_tui.settings import current_settings
 CLINIC_KEYS = ("name", "address_lines", "contact", "logo")
 
 
-def clinic_context(html: bool) -> dict[str, Any] | None:
-    """What a report says about the clinic, from the settings file as it is now."""
-    clinic = current_settings().clinic
+def clinic_context(html: bool, clinic: ClinicIdentity | None = None) -> dict[str, Any] | None:
+    """What a report says about the clinic: `clinic` as the caller read it (`export --all`
+    reads the settings once for the run), else the settings file as it is now."""
+    clinic = clinic_identity(clinic)
     if not clinic.is_set():
         return None
     logo = _stamp(Path(clinic.logo)) if html and clinic.logo else None
     return _context(clinic, logo)
+
+
+def clinic_identity(clinic: ClinicIdentity | None = None) -> ClinicIdentity:
+    """`clinic` when the caller has read it, else the settings file's, read now."""
+    return current_settings().clinic if clinic is None else clinic
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:

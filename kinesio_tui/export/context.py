@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import mean
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from markupsafe import Markup, escape
 
@@ -63,6 +63,9 @@ from kinesio_tui.export.fmt import DASH, day, measure, number, percent, signed
 from kinesio_tui.export.letter import letter_context
 from kinesio_tui.i18n import _
 from kinesio_tui.protocol import ClinicalTest, Protocol, protocol
+
+if TYPE_CHECKING:
+    from kinesio_tui.clinic_identity import ClinicIdentity
 
 Kind = Literal["summary", "visit", "module", "exercises"]
 Value = float | str
@@ -870,10 +873,15 @@ def module_context(
 
 
 def summary_context(
-    db: ClinicDB, patient_id: int, today: date, page: ReportPage | None = None
+    db: ClinicDB,
+    patient_id: int,
+    today: date,
+    page: ReportPage | None = None,
+    clinic: ClinicIdentity | None = None,
 ) -> dict[str, Any]:
     """The patient summary, or the discharge letter once the programme is completed (the
-    patient's records from `page` when read with a page of others)."""
+    patient's records from `page` when read with a page of others; its diagnosis in the
+    ICD-10 edition of `clinic`, else of the settings file)."""
     proto = protocol()
     data = _current_data(db, patient_id, page)
     episode = data.episode
@@ -905,7 +913,7 @@ def summary_context(
         "proms": proms_info(db, data, proto),
         "treated_by": treated_by(data.visits),
         "tailoring": tailoring_rows(data),
-        **letter_context(data, proto, outcomes),
+        **letter_context(data, proto, outcomes, clinic),
     }
     # last: the footnotes of the amended values the report shows, numbered as asked above
     ctx["amendments"] = data.amendments.footnotes()
@@ -932,11 +940,13 @@ def build_context(
     module: int | None = None,
     today: date,
     page: ReportPage | None = None,
+    clinic: ClinicIdentity | None = None,
 ) -> dict[str, Any]:
     """The template context for one report (a summary's or a module report's records from
-    `page` when `export --all` read them with a page of others)."""
+    `page` when `export --all` read them with a page of others; the clinic's settings as
+    `export --all` read them for the run, `clinic`, else read now)."""
     if kind == "summary":
-        return summary_context(db, patient_id, today, page)
+        return summary_context(db, patient_id, today, page, clinic)
     if kind == "visit":
         return visit_context(db, patient_id, visit_id, today)
     if kind == "module":

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from kinesio_tui import clock
+from kinesio_tui.clinic_identity import ClinicIdentity
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.diagnosis import episode_diagnosis
 from kinesio_tui.domain.patient_record import (
@@ -748,17 +749,27 @@ def bundle_json(bundle: dict[str, Any]) -> str:
     return _TO_ESCAPE.sub(_escaped, text) + "\n"
 
 
-def patient_bundle(db: ClinicDB, patient_id: int) -> dict[str, Any]:
-    """A patient's bundle from the database (the clinic's ICD-10 edition from settings)."""
-    variant = current_settings().clinic.icd10_variant or None
+def patient_bundle(
+    db: ClinicDB, patient_id: int, clinic: ClinicIdentity | None = None
+) -> dict[str, Any]:
+    """A patient's bundle from the database (the clinic's ICD-10 edition from `clinic` as
+    the caller read it, else from the settings file)."""
+    variant = (current_settings().clinic if clinic is None else clinic).icd10_variant or None
     return build_bundle(patient_record(db, patient_id), icd10_variant=variant)
 
 
-def fhir_export(db: ClinicDB, patient_id: int, *, today: date | None = None) -> tuple[str, str]:
-    """The bundle's file name (patient-0001-fhir-DATE.json) and its JSON, not written."""
+def fhir_export(
+    db: ClinicDB,
+    patient_id: int,
+    *,
+    today: date | None = None,
+    clinic: ClinicIdentity | None = None,
+) -> tuple[str, str]:
+    """The bundle's file name (patient-0001-fhir-DATE.json) and its JSON, not written
+    (`clinic`: the settings' clinic as `export --all` read it for the run)."""
     today = today or clock.today()
     return export_name(patient_id, "fhir", "json", today), bundle_json(
-        patient_bundle(db, patient_id)
+        patient_bundle(db, patient_id, clinic)
     )
 
 

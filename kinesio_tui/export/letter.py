@@ -23,6 +23,7 @@ from kinesio_tui.i18n import _
 from kinesio_tui.protocol import Protocol
 
 if TYPE_CHECKING:
+    from kinesio_tui.clinic_identity import ClinicIdentity
     from kinesio_tui.export.context import EpisodeData
 
 
@@ -34,11 +35,14 @@ def referrer_info(data: EpisodeData) -> dict[str, str] | None:
     return {"name": episode.referring_doctor, "institution": episode.referring_institution}
 
 
-def diagnosis_info(data: EpisodeData, proto: Protocol) -> dict[str, str]:
-    """The episode's diagnosis code in the clinic's ICD-10 edition (a setting)."""
-    from kinesio_tui.settings import current_settings
+def diagnosis_info(
+    data: EpisodeData, proto: Protocol, clinic: ClinicIdentity | None = None
+) -> dict[str, str]:
+    """The episode's diagnosis code in the clinic's ICD-10 edition (a setting: `clinic` as
+    the caller read it, else the settings file's)."""
+    from kinesio_tui.export.clinic import clinic_identity
 
-    variant = current_settings().clinic.icd10_variant
+    variant = clinic_identity(clinic).icd10_variant
     found = episode_diagnosis(proto, data.episode.condition, data.episode.subtype, variant)
     return {"code": found.code, "title": found.title, "edition": found.variant_label}
 
@@ -142,12 +146,15 @@ def at_discharge(data: EpisodeData, proto: Protocol) -> dict[str, Any]:
 
 
 def letter_context(
-    data: EpisodeData, proto: Protocol, outcomes: list[dict[str, Any]]
+    data: EpisodeData,
+    proto: Protocol,
+    outcomes: list[dict[str, Any]],
+    clinic: ClinicIdentity | None = None,
 ) -> dict[str, Any]:
     """The keys a summary template gets beside the summary's own (README: templates)."""
     return {
         "referrer": referrer_info(data),
-        "diagnosis": diagnosis_info(data, proto),
+        "diagnosis": diagnosis_info(data, proto, clinic),
         "dates": programme_dates(data),
         "treatments": treatments_delivered(data, proto),
         "screens": screens_info(data, proto),
