@@ -1,9 +1,9 @@
-"""A choice field (Textual's Select) drawn with fewer widgets.
+"""A choice field (Textual's Select) drawn by one widget.
 
 Textual's Select shows its value with four widgets (a row holding the value and two
 arrows) and holds the list that opens (an OptionList, filled as it is mounted) from the
 start; a doctor's form has a dozen choices, and every widget a screen holds costs its first
-open (styling and layout, traced). `Choice` shows the same line with one widget: the value
+open (mounting, styling and layout, traced). `Choice` draws the same line itself: the value
 (dim while nothing is chosen), a space, and the arrow; its list is built the first time it
 opens. Keys, messages and the list are Textual's own.
 """
@@ -12,103 +12,99 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.console import RenderableType
 from rich.text import Text
-from textual import events, on
+from textual import events
 from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Select
-from textual.widgets._select import NoSelection, SelectCurrent, SelectOverlay, SelectType
+from textual.widgets._select import NoSelection, SelectOverlay, SelectType
 
 from kinesio_tui.views.styled_once import StyledWhenAttached
 
 
-class ChoiceValue(SelectCurrent, StyledWhenAttached):
-    """The chosen value and the arrow, drawn by one widget."""
+class Choice(Select[SelectType], StyledWhenAttached):
+    """Textual's Select with its value drawn by the choice itself (one widget, not a row of
+    four: the line Select's `SelectCurrent` draws, in its colours) and its list mounted the
+    first time it opens."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"choice-value--label", "choice-value--arrow"}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,down,space,up", "open_list", "Show menu", show=False)
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "choice--placeholder",
+        "choice--value",
+        "choice--arrow",
+    }
+    # A compact choice is its one line (its list opens over the screen): said, so that
+    # laying it out does not arrange anything to learn its height. Its colours are those
+    # Select gives its compact `SelectCurrent` (background, the tint when focused, the dim
+    # placeholder and arrow, the terminal's own colours under `ansi`).
     DEFAULT_CSS = """
-    ChoiceValue {
+    Choice.-textual-compact {
         height: 1;
+        background: $surface;
+        padding: 0 1 0 0;
+        pointer: pointer;
+        &:focus {
+            background-tint: $foreground 5%;
+        }
+        &:ansi {
+            color: ansi_default;
+            background: ansi_default;
+        }
     }
-    ChoiceValue > .choice-value--label {
+    Choice > .choice--placeholder {
         color: $foreground 50%;
+        background: transparent;
     }
-    ChoiceValue.-has-value > .choice-value--label {
+    Choice > .choice--value {
         color: $foreground;
+        background: transparent;
     }
-    ChoiceValue > .choice-value--arrow {
+    Choice > .choice--arrow {
         color: $foreground 50%;
+        background: transparent;
     }
     """
 
-    class Clicked(Message):
-        """A click on the value: open (or close) the list."""
+    #: Composed: its value is shown and its changes are posted (as Select does once its
+    #: row of widgets is there).
+    _drawn = False
 
     def compose(self) -> ComposeResult:
+        self._drawn = True
         return iter(())
 
-    @on(events.Click)
-    def clicked(self, event: events.Click) -> None:
-        event.stop()
-        event.prevent_default()  # not SelectCurrent's: its Toggle finds no list yet
-        self.post_message(self.Clicked())
-
-    @property
-    def is_container(self) -> bool:
-        """Not a row of widgets: its height is the line it draws."""
-        return False
-
-    @property
-    def is_scrollable(self) -> bool:
-        return False
-
-    def update(self, label: RenderableType | NoSelection) -> None:
-        """Show `label` (the placeholder for no value)."""
-        self.label = label
-        self.has_value = label is not Select.NULL
-        self.refresh()
+    def _prompt_of_value(self) -> object:
+        """The chosen option's prompt, or NULL when nothing is chosen."""
+        value = self.value
+        if value != self.NULL:
+            for prompt, option in self._options:
+                if option == value:
+                    return prompt
+        return self.NULL
 
     def render(self) -> RenderResult:
-        label = self.label
-        shown = self.placeholder if isinstance(label, NoSelection) else label
+        """The value (or the placeholder), padded to the arrow: Select's line."""
+        shown = self._prompt_of_value()
+        chosen = not isinstance(shown, NoSelection)
+        label = shown if chosen else self.prompt
         text = (
-            Content.from_rich_text(shown) if isinstance(shown, str | Text) else Content(str(shown))
+            Content.from_rich_text(label) if isinstance(label, str | Text) else Content(str(label))
         )
         # The width it was laid out at: asking for its region (content_size) mid-layout made
         # the compositor map every widget of the screen once per choice (traced: ~60 ms of
         # each of the doctor's form's layout passes).
         inner = self.outer_size.width - self.styles.gutter.width
         width = max(0, inner - 2)  # the arrow and the space before it
-        expanded = isinstance(self.parent, Select) and self.parent.expanded
-        text = text.truncate(width).stylize(self.get_visual_style("choice-value--label"))
+        style = self.get_visual_style("choice--value" if chosen else "choice--placeholder")
+        text = text.truncate(width).stylize(style)
         return Content.assemble(
             text,
             " " * (width - text.cell_length + 1),
-            ("▲" if expanded else "▼", self.get_visual_style("choice-value--arrow")),
+            ("▲" if self.expanded else "▼", self.get_visual_style("choice--arrow")),
         )
-
-
-class Choice(Select[SelectType], StyledWhenAttached):
-    """Textual's Select with its value drawn by one widget (see `ChoiceValue`) and its list
-    mounted the first time it opens."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,down,space,up", "open_list", "Show menu", show=False)
-    ]
-    # A compact choice is its one line (its list opens over the screen): said, so that
-    # laying it out does not arrange its value to learn its height (traced: a third of the
-    # doctor's form's box-model time).
-    DEFAULT_CSS = """
-    Choice.-textual-compact {
-        height: 1;
-    }
-    """
-
-    def compose(self) -> ComposeResult:
-        yield ChoiceValue(self.prompt)
 
     def _overlay(self) -> SelectOverlay | None:
         """The list, once it has been opened."""
@@ -138,33 +134,52 @@ class Choice(Select[SelectType], StyledWhenAttached):
     def _watch_value(self, value: SelectType | NoSelection) -> None:
         """Show the new value (Select's watcher, without a list to highlight it in)."""
         self._value = value
-        current = next(iter(self.query_children(ChoiceValue).results(ChoiceValue)), None)
-        if current is None:
+        if not self._drawn:
             return
-        if value == self.NULL:
-            current.update(self.NULL)
-        else:
-            for prompt, option in self._options:
-                if option == value:
-                    current.update(prompt)
-                    break
-            overlay = self._overlay()
-            if overlay is not None:
-                self._highlight_value(overlay)
+        overlay = self._overlay()
+        if overlay is not None and value != self.NULL:
+            self._highlight_value(overlay)
+        self.refresh()
         self.post_message(self.Changed(self, value))
+
+    def _watch_prompt(self, prompt: str) -> None:
+        """A new placeholder: drawn on the next refresh (Select's watcher updates its row)."""
+        self.refresh()
 
     async def action_open_list(self) -> None:
         """Select's keys (Enter, Space, Up, Down): the list, built if need be, opens."""
         await self._ensure_overlay()
         self.action_show_overlay()
 
-    async def on_choice_value_clicked(self, event: ChoiceValue.Clicked) -> None:
-        """Open or close the list, as Select does on a click."""
+    def action_show_overlay(self) -> None:
+        """Select's, without its row of widgets: the list opens on the first option if
+        nothing was highlighted."""
+        self.expanded = True
+        overlay = self._overlay()
+        if overlay is not None and overlay.highlighted is None:
+            overlay.action_first()
+
+    async def on_click(self, event: events.Click) -> None:
+        """A click on the line opens or closes the list, as a click on Select's row does
+        (a click in the open list is the list's)."""
+        if event.widget is not self:
+            return
         event.stop()
         await self._ensure_overlay()
         self.expanded = not self.expanded
 
     def _watch_expanded(self, expanded: bool) -> None:
-        super()._watch_expanded(expanded)
-        for current in self.query(ChoiceValue):
-            current.refresh()
+        """Show or hide the list (Select's watcher, without its row of widgets): it takes the
+        focus on the chosen option; the arrow turns."""
+        self.set_class(expanded, "-expanded")
+        overlay = self._overlay()
+        if expanded and overlay is not None:
+            overlay.focus(scroll_visible=False)
+            if self.value == self.NULL:
+                overlay.select(None)
+            else:
+                for index, (_prompt, value) in enumerate(self._options):
+                    if value == self.value:
+                        overlay.select(index)
+                        break
+        self.refresh()
