@@ -15,7 +15,7 @@ from visit_harness import VisitHarness, clinic, press, sync
 from kinesio_tui.app import KinesioApp
 from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.protocol import protocol
-from kinesio_tui.views.doctor import CheckRow
+from kinesio_tui.views.doctor import CheckSheet
 from kinesio_tui.views.footer import KeyFooter
 
 
@@ -57,9 +57,9 @@ async def test_the_doctors_form_labels_fit_their_column(db_path: Path) -> None:
     app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        rows = list(app.screen.query(".check-row").results(CheckRow))
+        rows = app.screen.query_one(CheckSheet).rows
         assert rows
-        too_long = [  # each name whole, in its column (the row draws it: views/doctor.py)
+        too_long = [  # each name whole, in its column (the sheet draws it: views/doctor.py)
             row.check_name
             for row in rows
             if any(cell_len(line.plain) > row.name_width() for line in row.name_lines())

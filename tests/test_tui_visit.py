@@ -17,7 +17,7 @@ from kinesio_tui.domain.outcomes import latest_results
 from kinesio_tui.domain.patients import create_patient, find_patients
 from kinesio_tui.domain.visits import get_visit, measurements_of, next_visit, ticks_of, visits_of
 from kinesio_tui.units import value_with_unit
-from kinesio_tui.views.doctor import CheckRow, DoctorForm
+from kinesio_tui.views.doctor import DoctorForm
 from kinesio_tui.views.record_test import RecordTestDialog
 from kinesio_tui.views.visit import (
     Checklist,
@@ -288,10 +288,10 @@ async def test_doctor_form_shows_previous_values(db_path: Path) -> None:
         earlier = latest_results(app.db, visit.episode_id)
         vas = next(r for r in earlier if r.code == "vas")
         vas_was = "was " + value_with_unit(vas.value, "/10")
-        assert vas_was in form.query_one("#row-vas", CheckRow).earlier
+        assert vas_was in form.sheet.row("vas").earlier
         slr = next(r for r in earlier if r.code == "slr_angle")
         assert (slr.left, slr.right) == (40, 70)
-        assert "L 40°  R 70° (v1)" in form.query_one("#row-slr_angle", CheckRow).earlier
+        assert "L 40°  R 70° (v1)" in form.sheet.row("slr_angle").earlier
         assert vas_was in screen_text(app)  # drawn right of the field
         assert form.query_one("#f-slr_angle-L", Input).placeholder == ""  # said once, beside
         assert measurements_of(app.db, visit.id) == []  # shown, never written
@@ -340,3 +340,33 @@ async def test_note_typed_just_before_quitting_is_kept(
         await pilot.pause()
     with connect(demo_db_path) as db:
         assert get_visit(db, visit.id).note == "Drove 2 h"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@sync
+async def test_tab_walks_the_doctors_fields_in_reading_order_each_in_view(
+    db_path: Path, size: tuple[int, int]
+) -> None:
+    """Tab goes through the fields row by row, left to right, then the red flags, each one
+    scrolled into view as it is focused (the fields sit where the form's sheet draws their
+    rows: views/doctor.py), also after a refused value put a line under its row."""
+    app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        form = app.screen.query_one(DoctorForm)
+        fields = list(form.query(".check-field"))
+        flags = list(form.query(Checkbox))
+        await press(pilot, "1", "1")  # VAS 11: refused as Tab leaves it, a line under the row
+        walked = [app.focused]
+        for _ in range(len(fields) + len(flags) - 1):
+            await press(pilot, "tab")
+            focused = app.focused
+            assert focused is not None
+            walked.append(focused)
+            shown = form.scrollable_content_region
+            assert focused.region in shown, focused.id  # on screen, whole
+        assert walked == [*fields, *flags]
+        tops = [(field.region.y, field.region.x) for field in fields]
+        assert tops == sorted(tops)  # top to bottom, left to right
+        assert "should be a number from 0 to 10" in text_of(form, "#err-vas")
+        assert "should be a number from 0 to 10" in screen_text(app) or form.scroll_y > 0

@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static
@@ -71,113 +71,229 @@ def same_value(saved: float | str | None, typed: object) -> bool:
     return saved == typed
 
 
-class CheckRow(Horizontal):
-    """One check's row: its fields as widgets; the check's name, the side letters before each
-    field and the earlier value after them drawn by the row itself, in the margins the fields
-    leave for them (visit.tcss: `.check-field.-first`, `.-second`). Two labels per sided
-    check and a Static for the earlier value were two thirds of the form's widgets, each
-    styled and laid out at every first open. The name wraps in its column (a long full name
-    takes two lines on a wide screen), the earlier value in what is left right of the fields."""
+@dataclass
+class CheckLine:
+    """One check's row as the sheet draws it: its name in the left column, a side letter
+    two cells before each sided field, the earlier value and allowed range right of the
+    fields; the fields themselves are the form's widgets, placed over the row."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"check-row--side", "check-row--earlier"}
-    DEFAULT_CSS = """
-    CheckRow > .check-row--side {
-        text-style: bold;
-    }
-    CheckRow > .check-row--earlier {
-        color: $text-muted;
-    }
-    """
-
-    def __init__(
-        self, name: str, sides: tuple[str | None, ...], earlier: str = "", **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.check_name = name
-        self.sides = sides
-        #: The earlier value and the allowed range, right of the fields ("was 5/10 (v7)").
-        self.earlier = earlier
-
-    def rename(self, name: str) -> None:
-        """Name the check anew (the screen crossed the wide breakpoint)."""
-        self.check_name = name
-        self.refresh(layout=True)
-
-    def fields(self) -> list[Widget]:
-        """The row's fields, left to right (its only children: the line under the row is
-        mounted after it, not in it)."""
-        return list(self.children)
+    code: str
+    check_name: str
+    sides: tuple[str | None, ...]
+    #: The earlier value and the allowed range, right of the fields ("was 5/10 (v7)").
+    earlier: str
+    #: The row's fields, left to right.
+    fields: tuple[Widget, ...]
+    #: Where each field starts, in the order of `fields` (set as the sheet is laid out).
+    xs: tuple[int, ...] = ()
+    #: The row's first line on the sheet.
+    y: int = 0
 
     def name_width(self) -> int:
         """The name's column: the first field's left margin, less its side letter's."""
-        fields = self.fields()
-        margin = fields[0].styles.margin.left if fields else 0
+        margin = self.fields[0].styles.margin.left if self.fields else 0
         return max(1, margin - (2 if self.sides[0] else 0))
 
     def name_lines(self) -> list[Content]:
         """The check's name, wrapped in its column as a label would wrap it."""
-        width = self.name_width()
-        return Content(self.check_name).wrap(width)
+        return Content(self.check_name).wrap(self.name_width())
+
+    def field_xs(self) -> tuple[int, ...]:
+        """Where each field starts, with the widths and margins of the fields' styles
+        (visit.tcss: `.check-field.-first`, `.-second`), adjacent margins collapsed as a
+        row of widgets would lay them out."""
+        xs = []
+        x = right = 0
+        for field in self.fields:
+            margin = field.styles.margin
+            x += max(right, margin.left)
+            xs.append(x)
+            x += int(field.styles.width.value if field.styles.width else 0)
+            right = margin.right
+        return tuple(xs)
 
     def earlier_x(self) -> int:
-        """Where the earlier value starts: after the fields and the margin right of the last
-        (their widths and margins as the row lays them out, adjacent margins collapsed)."""
-        x = right = 0
-        for field in self.fields():
-            margin = field.styles.margin
-            x += max(right, margin.left) + int(
-                field.styles.width.value if field.styles.width else 0
-            )
-            right = margin.right
-        return x + right
+        """Where the earlier value starts: after the last field and its right margin."""
+        if not self.fields:
+            return 0
+        last = self.fields[-1]
+        width = int(last.styles.width.value if last.styles.width else 0)
+        return self.field_xs()[-1] + width + last.styles.margin.right
 
     def earlier_lines(self, width: int) -> list[Content]:
-        """The earlier value wrapped in what the row's `width` leaves right of the fields."""
+        """The earlier value wrapped in what the sheet's `width` leaves right of the fields."""
         room = width - self.earlier_x()
         return Content(self.earlier).wrap(room) if self.earlier and room > 0 else []
 
+    def height(self, width: int) -> int:
+        return max(1, len(self.name_lines()), len(self.earlier_lines(width)))
+
+
+class CheckSheet(Widget):
+    """The doctor's checks drawn by one widget: the section titles, each check's row (see
+    `CheckLine`) and room under a row for its message. The fields (and each row's message,
+    once it has one) are the form's children, placed over the sheet where their row says
+    (`position: absolute`, an offset each). A row of widgets per check (a Horizontal with
+    the name, side letters and earlier value drawn in it) was a fifth of the form's first
+    open: 18 more widgets to mount, style and lay out, each measured for its height."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "check-sheet--title",
+        "check-sheet--side",
+        "check-sheet--earlier",
+    }
+    DEFAULT_CSS = """
+    CheckSheet {
+        height: auto;
+    }
+    CheckSheet > .check-sheet--title {
+        text-style: bold underline;
+    }
+    CheckSheet > .check-sheet--side {
+        text-style: bold;
+    }
+    CheckSheet > .check-sheet--earlier {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, titles: tuple[str, str], rows: Sequence[CheckLine], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: The checks' title (above the rows) and the red flags' (below them).
+        self.titles = titles
+        self.rows = tuple(rows)
+        #: Messages under rows, by check code (the form mounts them when first needed).
+        self.messages: dict[str, Widget] = {}
+        #: The width the rows were placed for, and the sheet's height there.
+        self._placed: tuple[int, int] | None = None
+
+    def row(self, code: str) -> CheckLine:
+        return next(row for row in self.rows if row.code == code)
+
+    def title_lines(self, title: str, width: int) -> list[Content]:
+        return Content(title).wrap(max(1, width))
+
+    def message_height(self, message: Widget, width: int) -> int:
+        """The lines a row's message takes at the sheet's `width` (its padding left of it)."""
+        if not message.display:
+            return 0
+        room = max(1, width - message.styles.gutter.width)
+        text = message.render()
+        content = text if isinstance(text, Content) else Content(str(text))
+        return len(content.wrap(room))
+
+    def place(self, width: int) -> int:
+        """Lay the rows out at `width`: each row's first line, each field's and message's
+        offset (set only where it moved). Returns the sheet's height."""
+        if width <= 0:
+            return self._placed[1] if self._placed else 0
+        y = 1 + len(self.title_lines(self.titles[0], width))  # a blank line above the title
+        for row in self.rows:
+            row.y = y
+            row.xs = row.field_xs()
+            for field, x in zip(row.fields, row.xs, strict=True):
+                move(field, x, y)
+            y += row.height(width)
+            message = self.messages.get(row.code)
+            if message is not None:
+                move(message, 0, y)
+                y += self.message_height(message, width)
+        height = y + 1 + len(self.title_lines(self.titles[1], width))
+        self._placed = (width, height)
+        return height
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return max(
-            super().get_content_height(container, viewport, width),
-            len(self.name_lines()),
-            len(self.earlier_lines(width)),
-        )
+        if self._placed is not None and self._placed[0] == width:
+            return self._placed[1]
+        return self.place(width)
+
+    def replace(self) -> None:
+        """A row's message or name changed: place the rows again and draw them."""
+        self._placed = None
+        self.refresh(layout=True)
 
     def render(self) -> RenderResult:
-        """The name on the left, a side letter two cells before each sided field, the
-        earlier value right of the fields."""
-        names = [line.truncate(self.name_width()) for line in self.name_lines()] or [Content()]
-        first_line = names[0]
-        if self.sides[0]:
-            side_style = self.get_visual_style("check-row--side")
-            here = self.region.x
-            for field, side in zip(self.fields(), self.sides, strict=False):
-                x = field.region.x - here - 2
-                if side and x >= first_line.cell_length:
+        width = self.content_size.width or (self._placed[0] if self._placed else 0)
+        if self._placed is None or self._placed[0] != width:
+            self.place(width)
+        assert self._placed is not None
+        lines: list[Content] = [Content()] * self._placed[1]
+        title_style = self.get_visual_style("check-sheet--title")
+        first = self.title_lines(self.titles[0], width)
+        lines[1 : 1 + len(first)] = [line.stylize(title_style) for line in first]
+        side_style = self.get_visual_style("check-sheet--side")
+        earlier_style = self.get_visual_style("check-sheet--earlier")
+        for row in self.rows:
+            names = [line.truncate(row.name_width()) for line in row.name_lines()] or [Content()]
+            first_line = names[0]
+            for x, side in zip(row.xs, row.sides, strict=False):
+                if side and x - 2 >= first_line.cell_length:
                     first_line = Content.assemble(
                         first_line,
-                        " " * (x - first_line.cell_length),
+                        " " * (x - 2 - first_line.cell_length),
                         Content(side).stylize(side_style),
                     )
-        lines = [first_line, *names[1:]]
-        earlier = self.earlier_lines(self.content_size.width)
-        if earlier:
-            at = self.earlier_x()
-            style = self.get_visual_style("check-row--earlier")
-            lines += [Content()] * (len(earlier) - len(lines))
-            lines = [
-                Content.assemble(line, " " * max(0, at - line.cell_length), said.stylize(style))
-                if index < len(earlier) and (said := earlier[index]).cell_length
-                else line
-                for index, line in enumerate(lines)
-            ]
+            drawn = [first_line, *names[1:]]
+            earlier = row.earlier_lines(width)
+            drawn += [Content()] * (len(earlier) - len(drawn))
+            at = row.earlier_x()
+            for index, said in enumerate(earlier):
+                line = drawn[index]
+                drawn[index] = Content.assemble(
+                    line, " " * max(0, at - line.cell_length), said.stylize(earlier_style)
+                )
+            lines[row.y : row.y + len(drawn)] = drawn
+        last = self.title_lines(self.titles[1], width)
+        lines[len(lines) - len(last) :] = [line.stylize(title_style) for line in last]
         return Content("\n").join(lines)
+
+
+class PlacedOnSheet(Widget):
+    """A widget the sheet places (`position: absolute` and an offset): its virtual region is
+    where it is drawn. Textual keeps an absolutely placed widget's virtual region at its
+    container's origin and adds the offset only as it draws it, so the focus order (top to
+    bottom, then left to right, by virtual region) and scrolling a focused field into view
+    would both see every field at the form's top left corner.
+
+    A mixin named last among a widget's bases (see `StyledWhenAttached`)."""
+
+    @property
+    def virtual_region(self) -> Region:
+        region = super().virtual_region
+        styles = self.styles
+        if styles.position == "absolute" and styles.has_rule("offset"):
+            offset = styles.offset
+            return region.translate((int(offset.x.value), int(offset.y.value)))
+        return region
+
+
+class CheckInput(FieldInput, PlacedOnSheet):
+    """A typed check's field, placed on the sheet."""
+
+
+class CheckChoice(Choice[str], PlacedOnSheet):
+    """A check's choice (a scale), placed on the sheet."""
+
+
+def move(widget: Widget, x: int, y: int) -> None:
+    """Put a widget the sheet places at (x, y) of the form, unless it is there already."""
+    offset = widget.styles.offset
+    if widget.styles.has_rule("offset") and (offset.x.value, offset.y.value) == (x, y):
+        return
+    widget.styles.offset = (x, y)
 
 
 class DoctorForm(VerticalScroll):
     """The checks of a doctor's appointment. A dumb widget: the screen hands it what to
     show; it posts `CheckEntered` and `FlagsTicked`, and the screen writes and says how
     it went (`check_saved`, `check_refused`, `flags_saved`, `flags_refused`)."""
+
+    # The fields and the rows' messages sit where the sheet places them (CheckSheet.place).
+    DEFAULT_CSS = """
+    DoctorForm > .check-field, DoctorForm > .check-error {
+        position: absolute;
+    }
+    """
 
     BINDINGS = [Binding("ctrl+r", "put_back", _("Put mine back"))]
 
@@ -235,40 +351,39 @@ class DoctorForm(VerticalScroll):
         self.wide = wide
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            markup=False,
-            content=_(
-                "Doctor's checks · Enter or leaving a field saves it · ✔ saved · ✖ not saved"
+        """The sheet (titles and rows, drawn), the fields placed over it, the red flags."""
+        rows = [self.check_line(test) for test in self.checks]
+        yield CheckSheet(
+            (
+                _("Doctor's checks · Enter or leaving a field saves it · ✔ saved · ✖ not saved"),
+                _("Red-flag screen (any one: refer to a doctor now)"),
             ),
-            classes="section-title",
+            rows,
+            id="check-sheet",
         )
-        for test in self.checks:
-            yield from self.check_row(test)
-        yield Static(
-            markup=False,
-            content=_("Red-flag screen (any one: refer to a doctor now)"),
-            classes="section-title",
-        )
+        for row in rows:
+            yield from row.fields
         raised = set(self.flags_shown)
         for flag in self.red_flags:
             yield FlagBox(flag.label, flag.code in raised, id=f"flag-{flag.code}", compact=True)
 
-    def check_row(self, test: ClinicalTest) -> ComposeResult:
+    def check_line(self, test: ClinicalTest) -> CheckLine:
         """One check: its name, a field per side, the earlier value. The line under it (why
         a value was refused, the last one saved) is added when it first has something to
-        say: every widget on the form costs its first open (traced: styling and layout of
-        each of the ~250 widgets it had). The row draws the check's name and the side letters
-        itself (CheckRow)."""
+        say: every widget on the form costs its first open (traced: mounting, styling and
+        layout of each of the ~250 widgets it once had). The sheet draws the rest."""
         sides: tuple[str | None, ...] = ("L", "R") if test.sided else (None,)
-        with CheckRow(
-            self.name_of(test),
-            sides,
-            self.previous_text(test, sides),
-            classes="check-row",
-            id=f"row-{test.code}",
-        ):
-            for index, side in enumerate(sides):
-                yield self.make_field(test, side, "-first" if index == 0 else "-second")
+        fields = tuple(
+            self.make_field(test, side, "-first" if index == 0 else "-second")
+            for index, side in enumerate(sides)
+        )
+        return CheckLine(
+            test.code, self.name_of(test), sides, self.previous_text(test, sides), fields
+        )
+
+    @property
+    def sheet(self) -> CheckSheet:
+        return self.query_one(CheckSheet)
 
     def name_of(self, test: ClinicalTest) -> str:
         """The catalog's short name on a narrow screen (13 characters at most), else in full."""
@@ -277,9 +392,12 @@ class DoctorForm(VerticalScroll):
     def on_mount(self) -> None:
         """Show the scrollbar from the start when the form cannot fit the terminal: Textual
         shows it after laying the form out, and showing it lays the screen out twice more
-        (traced: two passes of every widget after the first frame, at 80x24)."""
+        (traced: two passes of every widget after the first frame, at 80x24). Place the
+        fields for the width the form will have, so that its first layout moves none."""
         if self.lines_at_least() > self.app.size.height:
             self.show_vertical_scrollbar = True
+        scrollbar = self.styles.scrollbar_size_vertical if self.show_vertical_scrollbar else 0
+        self.sheet.place(self.app.size.width - self.styles.gutter.width - scrollbar)
 
     def lines_at_least(self) -> int:
         """The form's height if every row took one line: two titles (each a line below a
@@ -291,14 +409,16 @@ class DoctorForm(VerticalScroll):
         wide = is_wide(self.screen.size.width)
         if wide != self.wide:
             self.wide = wide
+            sheet = self.sheet
             for test in self.checks:
-                self.query_one(f"#row-{test.code}", CheckRow).rename(self.name_of(test))
+                sheet.row(test.code).check_name = self.name_of(test)
+            sheet.replace()
 
     def make_field(self, test: ClinicalTest, side: str | None, place: str) -> Input | Select[str]:
         """The field of one side of a check (`place`: -first or -second in its row)."""
         classes = f"check-field {place} -sided" if side else f"check-field {place}"
         if test.kind == "scale":
-            return Choice(
+            return CheckChoice(
                 [(c, c) for c in test.choices],
                 prompt="–",
                 id=field_id(test.code, side),
@@ -306,7 +426,7 @@ class DoctorForm(VerticalScroll):
                 compact=True,
             )
         # the previous value is shown once, beside the row, where it stays while typing
-        return FieldInput(
+        return CheckInput(
             id=field_id(test.code, side),
             classes=classes + (" -text" if test.kind == "text" else ""),
             compact=True,
@@ -445,17 +565,20 @@ class DoctorForm(VerticalScroll):
         refused = [text for side in sides if (text := self.problems.get((test.code, side)))]
         saved = self.confirmed.get(test.code)
         lines = refused + ([saved] if saved else [])
-        found = self.query(f"#err-{test.code}").results(Static)
-        message = next(found, None)
+        sheet = self.sheet
+        message = sheet.messages.get(test.code)
         if message is None:
             if not lines:
                 return
             message = Static(markup=False, content="", classes="check-error", id=f"err-{test.code}")
-            self.mount(message, after=self.query_one(f"#row-{test.code}"))
+            sheet.messages[test.code] = message
+            self.mount(message)
+        assert isinstance(message, Static)
         message.update("\n".join(lines))
         message.set_class(bool(refused), "-shown")
         message.set_class(not refused and test.code in self.worse, "-worse")
         message.display = bool(lines)
+        sheet.replace()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "put_back":
