@@ -8,6 +8,7 @@ import pytest
 from conftest import DAY
 from screen_text import screen_text
 from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets._select import SelectOverlay
 from visit_harness import VisitHarness, clinic, press, sync, type_text
 
 from kinesio_tui.data.db import ClinicDB, connect
@@ -364,9 +365,28 @@ async def test_tab_walks_the_doctors_fields_in_reading_order_each_in_view(
             assert focused is not None
             walked.append(focused)
             shown = form.scrollable_content_region
-            assert focused.region in shown, focused.id  # on screen, whole
+            assert shown.contains_region(focused.region), focused.id  # on screen, whole
         assert walked == [*fields, *flags]
         tops = [(field.region.y, field.region.x) for field in fields]
         assert tops == sorted(tops)  # top to bottom, left to right
         assert "should be a number from 0 to 10" in text_of(form, "#err-vas")
         assert "should be a number from 0 to 10" in screen_text(app) or form.scroll_y > 0
+
+
+@sync
+async def test_a_choice_opens_its_list_below_its_line_as_wide_as_itself(db_path: Path) -> None:
+    """Enter on a choice opens its list on the line below (the value and ▲ stay in view),
+    as wide as the choice, so that an option as long as the field ("left side high") fits."""
+    app = VisitHarness(db_path, clinic(db_path, "radiculitis", 7))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        form = app.screen.query_one(DoctorForm)
+        choice = form.query_one("#f-slr_sign-L", Select)
+        choice.focus()
+        await press(pilot, "enter")
+        assert choice.expanded
+        [overlay] = choice.query(SelectOverlay)
+        assert overlay.has_focus
+        assert overlay.region.y == choice.region.y + 1
+        assert overlay.region.width == choice.region.width
+        assert "▲" in str(choice.render())

@@ -36,15 +36,15 @@ class Choice(Select[SelectType], StyledWhenAttached):
         "choice--value",
         "choice--arrow",
     }
-    # A compact choice is its one line (its list opens over the screen): said, so that
-    # laying it out does not arrange anything to learn its height. Its colours are those
-    # Select gives its compact `SelectCurrent` (background, the tint when focused, the dim
-    # placeholder and arrow, the terminal's own colours under `ansi`).
+    # A compact choice is its one line (its list opens over the screen, on the line below,
+    # as wide as the choice): said, so that laying it out does not arrange anything to learn
+    # its height. Its colours are those Select gives its compact `SelectCurrent` (background,
+    # the tint when focused, the dim placeholder and arrow, the terminal's own colours under
+    # `ansi`).
     DEFAULT_CSS = """
     Choice.-textual-compact {
         height: 1;
         background: $surface;
-        padding: 0 1 0 0;
         pointer: pointer;
         &:focus {
             background-tint: $foreground 5%;
@@ -53,6 +53,9 @@ class Choice(Select[SelectType], StyledWhenAttached):
             color: ansi_default;
             background: ansi_default;
         }
+    }
+    Choice > SelectOverlay {
+        offset-y: 1;
     }
     Choice > .choice--placeholder {
         color: $foreground 50%;
@@ -97,13 +100,14 @@ class Choice(Select[SelectType], StyledWhenAttached):
         # the compositor map every widget of the screen once per choice (traced: ~60 ms of
         # each of the doctor's form's layout passes).
         inner = self.outer_size.width - self.styles.gutter.width
-        width = max(0, inner - 2)  # the arrow and the space before it
+        width = max(0, inner - 3)  # the space before the arrow, the arrow, a space after it
         style = self.get_visual_style("choice--value" if chosen else "choice--placeholder")
         text = text.truncate(width).stylize(style)
         return Content.assemble(
             text,
             " " * (width - text.cell_length + 1),
             ("▲" if self.expanded else "▼", self.get_visual_style("choice--arrow")),
+            " ",
         )
 
     def _overlay(self) -> SelectOverlay | None:
