@@ -20,10 +20,10 @@ from textual.content import Content
 from textual.widgets import Select
 from textual.widgets._select import NoSelection, SelectOverlay, SelectType
 
-from kinesio_tui.views.styled_once import StyledWhenAttached
+from kinesio_tui.views.styled_once import PartsStyledWhenDrawn, StyledWhenAttached
 
 
-class Choice(Select[SelectType], StyledWhenAttached):
+class Choice(Select[SelectType], StyledWhenAttached, PartsStyledWhenDrawn):
     """Textual's Select with its value drawn by the choice itself (one widget, not a row of
     four: the line Select's `SelectCurrent` draws, in its colours) and its list mounted the
     first time it opens."""

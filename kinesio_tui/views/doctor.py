@@ -22,6 +22,7 @@ from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.css.scalar import ScalarOffset
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widget import Widget
@@ -276,11 +277,16 @@ class CheckChoice(Choice[str], PlacedOnSheet):
 
 
 def move(widget: Widget, x: int, y: int) -> None:
-    """Put a widget the sheet places at (x, y) of the form, unless it is there already."""
+    """Put a widget the sheet places at (x, y) of the form, unless it is there already.
+    Before the form's first layout, the offset is only noted (that layout reads it): a
+    request to lay the screen out for each field would be answered by a second layout."""
     offset = widget.styles.offset
     if widget.styles.has_rule("offset") and (offset.x.value, offset.y.value) == (x, y):
         return
-    widget.styles.offset = (x, y)
+    if widget.size:
+        widget.styles.offset = (x, y)
+    else:
+        widget.styles.set_rule("offset", ScalarOffset.from_offset((x, y)))
 
 
 class DoctorForm(VerticalScroll):

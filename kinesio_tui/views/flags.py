@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 
-from kinesio_tui.views.styled_once import StyledWhenAttached
+from kinesio_tui.views.styled_once import PartsStyledWhenDrawn, StyledWhenAttached
 
 TICKED = "[x]"
 UNTICKED = "[ ]"
@@ -23,7 +23,7 @@ def mark(on: bool) -> str:
     return TICKED if on else UNTICKED
 
 
-class FlagBox(Checkbox, StyledWhenAttached):
+class FlagBox(Checkbox, StyledWhenAttached, PartsStyledWhenDrawn):
     """One red flag on the doctor's form."""
 
     DEFAULT_CSS = """

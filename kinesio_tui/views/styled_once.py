@@ -30,7 +30,11 @@ import contextlib
 import gc
 from typing import Any
 
-from textual import events
+from textual import events, messages
+from textual._time import get_time
+from textual.css.styles import RenderStyles
+from textual.dom import DOMNode
+from textual.geometry import Size
 from textual.screen import Screen, ScreenResultType
 from textual.widget import Widget
 from textual.widgets import Input
@@ -54,8 +58,54 @@ class StyledWhenAttached(Widget):
             super().update_node_styles(animate=animate)
 
 
-class FieldInput(Input, StyledWhenAttached):
-    """A one-line field (Textual's Input) styled once as it is mounted."""
+class PartsStyledWhenDrawn(Widget):
+    """A widget whose parts (COMPONENT_CLASSES: an Input's cursor, placeholder, suggestion
+    and selection) are styled the first time it draws them, not each time it is styled.
+
+    Textual styles every part of a widget with the widget (a style pass each, as costly as
+    the widget's own), although most are drawn seldom (a field's selection) or, for a widget
+    below the fold, not before it is scrolled into view: the doctor's form had 4 parts per
+    field, ~120 passes at every first open. Here a part is styled when it is asked for, as
+    Textual styles it (a node of that class under the widget), and again after the widget is
+    restyled or its classes or pseudo-classes (focus, hover) change.
+
+    A mixin named last among a widget's bases (see `StyledWhenAttached`)."""
+
+    #: The classes and pseudo-classes the parts were styled for.
+    _parts_styled_for: object = None
+
+    @classmethod
+    def _get_component_classes(cls) -> frozenset[str]:  # type: ignore[override]
+        """None for Textual's stylesheet to style with the widget (see `_parts`)."""
+        return frozenset()
+
+    @classmethod
+    def _parts(cls) -> frozenset[str]:
+        """The widget's parts: its COMPONENT_CLASSES, with its bases' (as Textual reads them)."""
+        return DOMNode._get_component_classes.__func__(cls)  # type: ignore[attr-defined,no-any-return]
+
+    def get_component_styles(self, *names: str) -> RenderStyles:
+        state = (self.classes, self._pseudo_classes_cache_key)
+        if state != self._parts_styled_for:
+            self._component_styles.clear()
+            self._parts_styled_for = state
+        parts = self._parts()
+        for name in names:
+            if name in parts and name not in self._component_styles:
+                part = DOMNode(classes=name)
+                part._attach(self)
+                self.app.stylesheet.apply(part, animate=False)
+                self._component_styles[name] = part.styles
+        return super().get_component_styles(*names)
+
+    def notify_style_update(self) -> None:
+        self._parts_styled_for = None  # restyled: its parts too, when next drawn
+        super().notify_style_update()
+
+
+class FieldInput(Input, StyledWhenAttached, PartsStyledWhenDrawn):
+    """A one-line field (Textual's Input) styled once as it is mounted, its parts (cursor,
+    placeholder, selection) when drawn."""
 
 
 class BuiltScreen(Screen[ScreenResultType]):
@@ -64,6 +114,8 @@ class BuiltScreen(Screen[ScreenResultType]):
 
     _shown_once = False
     _resized_once = False
+    #: When the first layout began (the clock of Textual's messages), or None.
+    _first_layout_at: float | None = None
     #: The garbage collector waits for this screen's first frame (see `on_compose`).
     _collector_paused = False
 
@@ -71,6 +123,40 @@ class BuiltScreen(Screen[ScreenResultType]):
         super().__init__(*args, **kwargs)
         with contextlib.suppress(RuntimeError):  # built outside a running app: its resize adds it
             self.add_class(width_class(self.app.size.width), update=False)
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        """The first layout of the screen answers every request to lay it out made while it
+        was built, and gives every widget its first size; Textual then lays it out again
+        at the same sizes (a pass of every widget, and a frame, after the first: ~10% of the
+        doctor's appointment's time to settle, traced), for the requests already queued and
+        for each widget's new virtual size. Both are dropped (see `_on_layout`), unless that
+        first layout showed or hid a scrollbar, which narrows what is inside it: then the
+        second pass is needed. Later layouts are Textual's."""
+        if self._first_layout_at is not None or scroll or not (size or self.outer_size):
+            super()._refresh_layout(size, scroll)
+            return
+        self._first_layout_at = get_time()
+        widgets = list(self.walk_children(Widget, with_self=True))
+        scrollbars = [(w.show_vertical_scrollbar, w.show_horizontal_scrollbar) for w in widgets]
+        super()._refresh_layout(size, scroll)
+        if scrollbars == [
+            (w.show_vertical_scrollbar, w.show_horizontal_scrollbar) for w in widgets
+        ]:
+            for widget in widgets:
+                widget._layout_required = False
+                for bar in (
+                    widget._vertical_scrollbar,
+                    widget._horizontal_scrollbar,
+                    widget._scrollbar_corner,
+                ):
+                    if bar is not None:  # not the widget's children: sized with it
+                        bar._layout_required = False
+
+    async def _on_layout(self, message: messages.Layout) -> None:
+        """A request to lay the screen out that was posted before its first layout began
+        was answered by it: Screen._on_layout, next in the MRO, is left out."""
+        if self._first_layout_at is not None and message.time < self._first_layout_at:
+            message.prevent_default()
 
     async def _on_resize(self, event: events.Resize) -> None:
         """Textual answers a new screen's first Resize (its size as just laid out) by laying
