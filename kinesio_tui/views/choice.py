@@ -147,7 +147,11 @@ class Choice(Select[SelectType], StyledWhenAttached, PartsStyledWhenDrawn):
         self.post_message(self.Changed(self, value))
 
     def _watch_prompt(self, prompt: str) -> None:
-        """A new placeholder: drawn on the next refresh (Select's watcher updates its row)."""
+        """A new placeholder: drawn on the line, and named in the list once it is built
+        (Select's watcher, without its row of widgets)."""
+        overlay = self._overlay()
+        if overlay is not None and self._allow_blank:
+            overlay.replace_option_prompt_at_index(0, Text(prompt, style="dim"))
         self.refresh()
 
     async def action_open_list(self) -> None:
