@@ -186,10 +186,11 @@ def held_episode(
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     """This test process's throwaway PostgreSQL 15 cluster, started on first use (about
-    1.5-3 s), stopped and deleted at the end of the session."""
+    1.5-3 s) in memory (pg_cluster.IN_MEMORY, when there), stopped and deleted at the end of
+    the session."""
     if not installed():
         pytest.fail(NOT_INSTALLED, pytrace=False)
-    cluster = PgCluster.start()
+    cluster = PgCluster.start(in_memory=True)
     yield cluster
     cluster.stop()
 

@@ -40,7 +40,7 @@ READER = "ho_reader"
 @pytest.fixture
 def head_office() -> Iterator[PgCluster]:
     """A second server: head office (started for this test, removed after it)."""
-    cluster = PgCluster.start()
+    cluster = PgCluster.start(in_memory=True)
     try:
         yield cluster
     finally:

@@ -17,7 +17,17 @@ import pg_cluster as pg_cluster_module
 import psycopg
 import pytest
 from conftest import chosen_engines
-from pg_cluster import APP, EXTENSIONS, NOT_INSTALLED, OWNER, PgCluster, PgDatabase, database
+from pg_cluster import (
+    APP,
+    EXTENSIONS,
+    IN_MEMORY,
+    NOT_INSTALLED,
+    ON_DISK,
+    OWNER,
+    PgCluster,
+    PgDatabase,
+    database,
+)
 
 HERE = Path(__file__).parent
 
@@ -45,7 +55,7 @@ def test_the_server_runs_without_durability_and_with_logical_wal(pg_cluster: PgC
 
 
 def test_the_folder_is_short_private_and_the_passfile_0600(pg_cluster: PgCluster) -> None:
-    assert str(pg_cluster.socket_dir).startswith("/tmp/kpg-")
+    assert str(pg_cluster.socket_dir).startswith((f"{IN_MEMORY}/kpg-", f"{ON_DISK}/kpg-"))
     assert len(str(pg_cluster.socket_dir / f".s.PGSQL.{pg_cluster.port}")) <= 107
     assert stat.S_IMODE(pg_cluster.folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(pg_cluster.passfile.stat().st_mode) == 0o600

@@ -56,7 +56,7 @@ def tls_cluster(
     """A cluster with ssl on and the server certificate made here; (cluster, its cert).
     Its own, not the session's `pg_cluster` (asked for so that this is a PostgreSQL test
     as the suite counts them: left out when KINESIO_TEST_ENGINES leaves PostgreSQL out)."""
-    cluster = PgCluster.start()
+    cluster = PgCluster.start(in_memory=True)
     try:
         folder = cluster.folder / "tls"
         folder.mkdir(mode=0o700)

@@ -156,7 +156,7 @@ def test_a_server_that_is_down_is_named_and_nothing_changes(
 ) -> None:
     """A cluster of the test's own, stopped as an outage would; `pg_cluster` only makes this
     a PostgreSQL test as the suite counts them (see conftest)."""
-    own = PgCluster.start()
+    own = PgCluster.start(in_memory=True)
     try:
         monkeypatch.setenv("PGPASSFILE", str(own.passfile))
         with database(own) as pg:
