@@ -11,6 +11,7 @@ that asks for the cluster); `-m "not postgresql"` does the same from the command
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -18,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pytest
 from pg_cluster import APP, NOT_INSTALLED, OWNER, PgCluster, PgDatabase, database, installed
@@ -38,6 +39,8 @@ DEFAULT_SCHEMA = "kinesio"
 DAY = date(2026, 11, 25)
 
 ENGINES = ("sqlite", "postgresql")
+
+T = TypeVar("T")
 
 
 def chosen_engines() -> tuple[str, ...]:
@@ -285,6 +288,54 @@ def db(db_target: str) -> Iterator[ClinicDB]:
     conn = connect(db_target, actor="tester")
     yield conn
     conn.close()
+
+
+class SharedClinics:
+    """A module's shared clinics: one per engine and builder, built on first use (inside
+    the first test that asks, so on its fake clock and private folders), open for the rest
+    of the module, then closed (and dropped on PostgreSQL).
+
+    Only for tests that read, or that are refused and assert that the clinic is exactly as
+    it was (every row, the audit trail included) and that no transaction is left open: by
+    those assertions each such test hands the next one the clinic as it was built, so
+    sharing it changes nothing a test sees, and a refusal that writes still fails the test
+    that made it. A test that writes anything gets its own clinic (`db`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._built: dict[tuple[str, object], tuple[ClinicDB, object]] = {}
+        self._closing = contextlib.ExitStack()
+
+    def _new_target(self, request: pytest.FixtureRequest, engine: str) -> str:
+        if engine == "postgresql":
+            cluster: PgCluster = request.getfixturevalue("pg_cluster")
+            template: str = request.getfixturevalue("_pg_clinic_template")
+            return self._closing.enter_context(database(cluster, template=template)).app_url
+        return str(self._folder / f"shared-{len(self._built)}.db")
+
+    def clinic(
+        self, request: pytest.FixtureRequest, engine: str, build: Callable[[ClinicDB], T]
+    ) -> tuple[ClinicDB, T]:
+        """The clinic `build` made on `engine` (open as "tester"), and what `build` returned;
+        `request` is the asking test's."""
+        key = (engine, build)
+        if key not in self._built:
+            db = connect(self._new_target(request, engine), actor="tester")
+            self._closing.callback(db.close)
+            self._built[key] = (db, build(db))
+        db, made = self._built[key]
+        return db, cast(T, made)
+
+    def close(self) -> None:
+        self._closing.close()
+
+
+@pytest.fixture(scope="module")
+def shared_clinics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedClinics]:
+    """This module's shared clinics (see SharedClinics for which tests may use them)."""
+    shared = SharedClinics(tmp_path_factory.mktemp("shared"))
+    yield shared
+    shared.close()
 
 
 def stored(target: str) -> str:

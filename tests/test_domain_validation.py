@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
-from conftest import DAY
+from conftest import DAY, SharedClinics
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.episodes import close_episode, open_episode, screen_red_flags
@@ -42,16 +42,42 @@ def snapshot(db: ClinicDB) -> dict[str, list[Any]]:
     }
 
 
-@pytest.fixture
-def clinic(db: ClinicDB) -> Iterator[dict[str, int]]:
-    """A sciatica patient whose first visit (doctor) is done and second (therapy) is open."""
+def _build_clinic(db: ClinicDB) -> dict[str, int]:
+    """A sciatica patient whose first visit (doctor) is done and second (therapy) is open;
+    `other_episode`, another patient's open episode; `fresh`, a patient with no episode."""
     pid = create_patient(db, OK_PATIENT, today=DAY)
     eid = open_episode(db, pid, NewEpisode("sciatica", "upper", "L"), start=DAY, today=DAY)
     visits = visits_of(db, eid)
     start_visit(db, visits[0].id, today=DAY)
     complete_visit(db, visits[0].id)
     start_visit(db, visits[1].id, today=DAY)
-    yield {"patient": pid, "episode": eid, "visit": visits[1].id}
+    other = create_patient(db, OK_PATIENT, today=DAY)
+    other_episode = open_episode(db, other, NewEpisode("sciatica", "lower", "R"), today=DAY)
+    fresh = create_patient(db, _patient(last_name="Pradžia"), today=DAY)
+    return {
+        "patient": pid,
+        "episode": eid,
+        "visit": visits[1].id,
+        "other_episode": other_episode,
+        "fresh": fresh,
+    }
+
+
+@pytest.fixture
+def clinic(db: ClinicDB) -> dict[str, int]:
+    """The clinic above, the test's own (for the tests that write)."""
+    return _build_clinic(db)
+
+
+@pytest.fixture
+def shared(
+    request: pytest.FixtureRequest, shared_clinics: SharedClinics, engine: str
+) -> tuple[ClinicDB, dict[str, int]]:
+    """The clinic above, one per engine for the whole module: only for tests that read, or
+    that are `refused` (every row as it was, no transaction left open), so each test finds
+    it as built. Building it afresh for each of the ~100 refusals was most of this module's
+    time on PostgreSQL."""
+    return shared_clinics.clinic(request, engine, _build_clinic)
 
 
 def refused(
@@ -105,8 +131,9 @@ def _patient(**changes: Any) -> NewPatient:
     ],
 )
 def test_bad_patient_is_refused(
-    db: ClinicDB, changes: dict[str, Any], field: str, allowed: str
+    shared: tuple[ClinicDB, dict[str, int]], changes: dict[str, Any], field: str, allowed: str
 ) -> None:
+    db, _ = shared
     refused(db, field, allowed, lambda: create_patient(db, _patient(**changes), today=DAY))
 
 
@@ -121,7 +148,8 @@ def test_a_good_patient_is_accepted_with_optional_fields_empty(db: ClinicDB) -> 
     assert get_patient(db, pid).birth_date == date(1981, 3, 14)
 
 
-def test_bad_change_to_a_patient_is_refused(db: ClinicDB, clinic: dict[str, int]) -> None:
+def test_bad_change_to_a_patient_is_refused(shared: tuple[ClinicDB, dict[str, int]]) -> None:
+    db, clinic = shared
     refused(
         db,
         "birth date",
@@ -155,15 +183,17 @@ def _episode(**changes: Any) -> NewEpisode:
     ],
 )
 def test_bad_episode_is_refused(
-    db: ClinicDB, changes: dict[str, Any], field: str, allowed: str
+    shared: tuple[ClinicDB, dict[str, int]], changes: dict[str, Any], field: str, allowed: str
 ) -> None:
-    pid = create_patient(db, OK_PATIENT, today=DAY)
+    db, clinic = shared
+    pid = clinic["fresh"]
     refused(db, field, allowed, lambda: open_episode(db, pid, _episode(**changes), today=DAY))
 
 
 def test_an_unknown_red_flag_at_a_later_screen_is_refused(
-    db: ClinicDB, clinic: dict[str, int]
+    shared: tuple[ClinicDB, dict[str, int]],
 ) -> None:
+    db, clinic = shared
     refused(
         db,
         "red flags",
@@ -173,10 +203,10 @@ def test_an_unknown_red_flag_at_a_later_screen_is_refused(
 
 
 def test_a_red_flag_screen_on_another_episodes_visit_is_refused(
-    db: ClinicDB, clinic: dict[str, int]
+    shared: tuple[ClinicDB, dict[str, int]],
 ) -> None:
-    other = create_patient(db, OK_PATIENT, today=DAY)
-    other_episode = open_episode(db, other, NewEpisode("sciatica", "lower", "R"), today=DAY)
+    db, clinic = shared
+    other_episode = clinic["other_episode"]
     refused(
         db,
         "visit",
@@ -185,7 +215,8 @@ def test_a_red_flag_screen_on_another_episodes_visit_is_refused(
     )
 
 
-def test_closing_with_an_unknown_status_is_refused(db: ClinicDB, clinic: dict[str, int]) -> None:
+def test_closing_with_an_unknown_status_is_refused(shared: tuple[ClinicDB, dict[str, int]]) -> None:
+    db, clinic = shared
     refused(
         db,
         "status",
@@ -209,20 +240,23 @@ def test_closing_with_an_unknown_status_is_refused(db: ClinicDB, clinic: dict[st
     ],
 )
 def test_a_visit_outside_the_programme_is_refused(
-    db: ClinicDB, clinic: dict[str, int], module: Any, number: Any, field: str, allowed: str
+    shared: tuple[ClinicDB, dict[str, int]], module: Any, number: Any, field: str, allowed: str
 ) -> None:
+    db, clinic = shared
     refused(db, field, allowed, lambda: visit_at(db, clinic["episode"], module, number))
 
 
-def test_visit_at_finds_the_visit(db: ClinicDB, clinic: dict[str, int]) -> None:
+def test_visit_at_finds_the_visit(shared: tuple[ClinicDB, dict[str, int]]) -> None:
+    db, clinic = shared
     visit = visit_at(db, clinic["episode"], 2, 8)
     assert (visit.module, visit.number, visit.seq, visit.kind) == (2, 8, 23, "doctor")
     assert visit_at(db, clinic["episode"], "3", "15").seq == 45
 
 
 def test_tick_with_an_item_not_on_the_checklist_is_refused(
-    db: ClinicDB, clinic: dict[str, int]
+    shared: tuple[ClinicDB, dict[str, int]],
 ) -> None:
+    db, clinic = shared
     # cat-cow is the radiculitis variant; this patient has sciatica
     refused(
         db,
@@ -239,7 +273,8 @@ def test_tick_with_an_item_not_on_the_checklist_is_refused(
     refused(db, "note", "at most 500", lambda: tick_item(db, clinic["visit"], "m1_pir", "x" * 501))
 
 
-def test_bad_visit_note_and_therapist_are_refused(db: ClinicDB, clinic: dict[str, int]) -> None:
+def test_bad_visit_note_and_therapist_are_refused(shared: tuple[ClinicDB, dict[str, int]]) -> None:
+    db, clinic = shared
     refused(db, "note", "control characters", lambda: set_visit_note(db, clinic["visit"], "a\x1bb"))
     nxt = visits_of(db, clinic["episode"])[2]
     refused(db, "therapist", "at most 80", lambda: start_visit(db, nxt.id, therapist="t" * 81))
@@ -273,14 +308,14 @@ def test_bad_visit_note_and_therapist_are_refused(db: ClinicDB, clinic: dict[str
     ],
 )
 def test_bad_measurement_is_refused(
-    db: ClinicDB,
-    clinic: dict[str, int],
+    shared: tuple[ClinicDB, dict[str, int]],
     test: str,
     value: object,
     side: str | None,
     field: str,
     allowed: str,
 ) -> None:
+    db, clinic = shared
     refused(db, field, allowed, lambda: record_measurement(db, clinic["visit"], test, value, side))
 
 
@@ -340,8 +375,9 @@ GOOD_PIR: dict[str, Any] = {
     ],
 )
 def test_bad_pir_cycle_is_refused(
-    db: ClinicDB, clinic: dict[str, int], changes: dict[str, Any], field: str, allowed: str
+    shared: tuple[ClinicDB, dict[str, int]], changes: dict[str, Any], field: str, allowed: str
 ) -> None:
+    db, clinic = shared
     cycle = PirCycle(**{**GOOD_PIR, **changes})
     refused(db, field, allowed, lambda: record_pir_cycle(db, clinic["visit"], cycle))
 
@@ -369,9 +405,10 @@ def test_a_refused_write_is_a_kinesio_error_with_a_title(db: ClinicDB) -> None:
     ],
 )
 def test_a_programme_start_out_of_range_is_refused(
-    db: ClinicDB, clinic: dict[str, int], start: object, allowed: str
+    shared: tuple[ClinicDB, dict[str, int]], start: object, allowed: str
 ) -> None:
-    pid = create_patient(db, _patient(last_name="Pradžia"), today=DAY)
+    db, clinic = shared
+    pid = clinic["fresh"]
     refused(
         db,
         "start",
@@ -405,12 +442,12 @@ CONTROLS = [
 
 
 def _every_text_field(
-    db: ClinicDB, clinic: dict[str, int], text: str
+    db: ClinicDB, clinic: dict[str, int], text: str, fresh: int
 ) -> list[tuple[str, Callable[[], object]]]:
-    """(field, write) for every free-text field a person fills in."""
+    """(field, write) for every free-text field a person fills in; `fresh` is a patient
+    without an episode yet."""
     visit = clinic["visit"]
     version = get_patient(db, clinic["patient"]).version
-    fresh = create_patient(db, _patient(), today=DAY)  # one without an episode yet
     return [
         ("first name", lambda: create_patient(db, _patient(first_name=f"A{text}b"), today=DAY)),
         ("last name", lambda: create_patient(db, _patient(last_name=f"A{text}b"), today=DAY)),
@@ -451,20 +488,23 @@ def _every_text_field(
 
 @pytest.mark.parametrize("control", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
 def test_controls_are_refused_in_every_text_field(
-    db: ClinicDB, clinic: dict[str, int], control: str
+    shared: tuple[ClinicDB, dict[str, int]], control: str
 ) -> None:
-    for field, write in _every_text_field(db, clinic, control):
-        before = snapshot(db)  # after the fresh patient
+    db, clinic = shared
+    for field, write in _every_text_field(db, clinic, control, clinic["fresh"]):
+        before = snapshot(db)
         with pytest.raises(ValidationError) as caught:
             write()
         assert caught.value.field == field, (field, control)
         assert "control" in caught.value.reason, caught.value.reason
         assert snapshot(db) == before
+        assert not db.in_transaction
 
 
 def test_brackets_accents_and_other_scripts_are_text(db: ClinicDB, clinic: dict[str, int]) -> None:
     for text in ("Closing[/] [b]x[/b]", "Žemaitė", "Ἀθηνᾶ", "مريم", "李", "a\u200db"):
-        for _field, write in _every_text_field(db, clinic, text):
+        fresh = create_patient(db, _patient(), today=DAY)
+        for _field, write in _every_text_field(db, clinic, text, fresh):
             write()
 
 
