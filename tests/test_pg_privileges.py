@@ -52,17 +52,17 @@ def _connect(url: str) -> psycopg.Connection[Any]:
 
 
 @pytest.fixture
-def owner(pg_database: PgDatabase) -> Iterator[psycopg.Connection[Any]]:
-    with _connect(pg_database.owner_url) as conn:
-        upgrade_schema(conn, SCHEMA, app_role=APP)
+def owner(pg_clinic: PgDatabase) -> Iterator[psycopg.Connection[Any]]:
+    """The owner on a clinic's schema as `upgrade_schema(conn, SCHEMA, app_role=APP)` makes
+    it: a clone of conftest's tpl_clinic, which that call built once per test process
+    (making the schema afresh for each test was most of this module's time)."""
+    with _connect(pg_clinic.owner_url) as conn:
         yield conn
 
 
 @pytest.fixture
-def app(
-    pg_database: PgDatabase, owner: psycopg.Connection[Any]
-) -> Iterator[psycopg.Connection[Any]]:
-    with _connect(pg_database.app_url) as conn:
+def app(pg_clinic: PgDatabase, owner: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
+    with _connect(pg_clinic.app_url) as conn:
         yield conn
 
 
@@ -140,16 +140,16 @@ def test_the_erase_function_refuses_a_patient_on_record(trail: psycopg.Connectio
 
 
 def test_the_erase_function_is_for_the_application_role_only(
-    pg_database: PgDatabase, trail: psycopg.Connection[Any]
+    pg_clinic: PgDatabase, trail: psycopg.Connection[Any]
 ) -> None:
-    pg_database.psql("CREATE ROLE stranger LOGIN")
-    pg_database.psql(f"GRANT USAGE ON SCHEMA {SCHEMA} TO stranger")
+    pg_clinic.psql("CREATE ROLE stranger LOGIN")
+    pg_clinic.psql(f"GRANT USAGE ON SCHEMA {SCHEMA} TO stranger")
     with (
-        psycopg.connect(pg_database.owner_url.replace("kinesio_owner", "stranger")) as conn,
+        psycopg.connect(pg_clinic.owner_url.replace("kinesio_owner", "stranger")) as conn,
         pytest.raises(errors.InsufficientPrivilege),
     ):
         conn.execute(f"SELECT {SCHEMA}.kinesio_erase_audit_content(7)")
-    pg_database.psql(f"REVOKE ALL ON SCHEMA {SCHEMA} FROM stranger; DROP ROLE stranger")
+    pg_clinic.psql(f"REVOKE ALL ON SCHEMA {SCHEMA} FROM stranger; DROP ROLE stranger")
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_the_owner_may_blank_content_as_an_erasure_does(
 
 
 def test_a_superuser_cannot_blank_or_rewrite(
-    pg_database: PgDatabase, trail: psycopg.Connection[Any]
+    pg_clinic: PgDatabase, trail: psycopg.Connection[Any]
 ) -> None:
     for statement in (
         f"UPDATE {SCHEMA}.audit_log SET old = NULL, new = NULL WHERE id = 1",
@@ -191,7 +191,7 @@ def test_a_superuser_cannot_blank_or_rewrite(
         f"DELETE FROM {SCHEMA}.audit_log",
     ):
         with pytest.raises(errors.IntegrityConstraintViolation):
-            pg_database.psql(statement)
+            pg_clinic.psql(statement)
     assert _contents(trail)[0] == (1, "{}", "{}", "h1")
 
 
@@ -238,9 +238,9 @@ def test_the_application_role_has_exactly_its_grants(
 
 
 def test_every_append_notifies_the_other_terminals(
-    pg_database: PgDatabase, trail: psycopg.Connection[Any]
+    pg_clinic: PgDatabase, trail: psycopg.Connection[Any]
 ) -> None:
-    with psycopg.connect(pg_database.app_url, autocommit=True) as listener:
+    with psycopg.connect(pg_clinic.app_url, autocommit=True) as listener:
         listener.execute(f'LISTEN "kinesio:{SCHEMA}"')
         append(trail, [4, 7, 7, "h3", "h4"])
         heard = list(listener.notifies(timeout=5, stop_after=1))
@@ -282,13 +282,13 @@ def test_a_schema_of_a_newer_program_is_refused(owner: psycopg.Connection[Any]) 
 
 
 def test_an_empty_schema_is_blank_and_a_branch_schema_is_its_own(
-    pg_database: PgDatabase, owner: psycopg.Connection[Any]
+    pg_clinic: PgDatabase, owner: psycopg.Connection[Any]
 ) -> None:
-    pg_database.psql("CREATE SCHEMA branch_vln AUTHORIZATION kinesio_owner")
+    pg_clinic.psql("CREATE SCHEMA branch_vln AUTHORIZATION kinesio_owner")
     assert inspect_schema(owner, "branch_vln") == ("blank", [])
     applied = upgrade_schema(owner, "branch_vln", app_role=APP)
     assert inspect_schema(owner, "branch_vln") == ("kinesio", sorted(applied))
-    with _connect(pg_database.app_url) as app:
+    with _connect(pg_clinic.app_url) as app:
         app.execute("SET search_path = branch_vln")
         app.execute(PATIENT, [1])
         append(app, [1, 1, 1, "0" * 64, "b1"], "branch_vln")  # its own trail, head, guards

@@ -61,9 +61,20 @@ class Both:
 
 
 @pytest.fixture
-def pg(pg_database: PgDatabase) -> Iterator[psycopg.Connection[Any]]:
+def new_pg(pg_database: PgDatabase) -> Iterator[psycopg.Connection[Any]]:
+    """The owner on a schema `upgrade_schema` has just made in an empty database."""
     with psycopg.connect(pg_database.owner_url, autocommit=True) as conn:
         upgrade_schema(conn, SCHEMA, app_role="kinesio_app")
+        conn.execute(f"SET search_path = {SCHEMA}")
+        yield conn
+
+
+@pytest.fixture
+def pg(pg_clinic: PgDatabase) -> Iterator[psycopg.Connection[Any]]:
+    """The owner on the same schema, a clone of conftest's tpl_clinic (which that same call
+    made once per test process): making it afresh for each test was most of this module's
+    time."""
+    with psycopg.connect(pg_clinic.owner_url, autocommit=True) as conn:
         conn.execute(f"SET search_path = {SCHEMA}")
         yield conn
 
@@ -217,10 +228,10 @@ def test_the_sql_files_ship_with_the_package() -> None:
 
 
 def test_a_new_schema_records_every_step_and_refuses_nothing_twice(
-    pg: psycopg.Connection[Any],
+    new_pg: psycopg.Connection[Any],
 ) -> None:
-    assert inspect_schema(pg, SCHEMA) == ("kinesio", sorted(pg_schema.schema_steps()))
-    assert upgrade_schema(pg, SCHEMA) == []  # current: nothing applied again
+    assert inspect_schema(new_pg, SCHEMA) == ("kinesio", sorted(pg_schema.schema_steps()))
+    assert upgrade_schema(new_pg, SCHEMA) == []  # current: nothing applied again
 
 
 def test_same_tables(lite: sqlite3.Connection, pg: psycopg.Connection[Any]) -> None:
