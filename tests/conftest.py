@@ -290,6 +290,68 @@ def db(db_target: str) -> Iterator[ClinicDB]:
     conn.close()
 
 
+class BuiltClinics:
+    """Clinics that take many writes to make, made once per test process and engine, then
+    copied for each test that asks: SQLite's file copied byte for byte (0600), on
+    PostgreSQL a database cloned from the one the build wrote (marked a template). Each test
+    still has a clinic of its own, exactly as the build leaves it; only the build's writes
+    are not repeated (on PostgreSQL they were most of such a test's time).
+
+    A build is `build(target)`: it opens the target (a path, or the application role's URL
+    of an empty clinic), writes, closes, and must not depend on the asking test (the build
+    runs inside the first one, on its fake clock: every test's clock starts at the same
+    moment)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._made: dict[tuple[str, Callable[[str], None]], str] = {}
+
+    def _make(
+        self, request: pytest.FixtureRequest, engine: str, build: Callable[[str], None]
+    ) -> str:
+        """The built clinic: the file's path, or the template database's name."""
+        if engine == "postgresql":
+            cluster: PgCluster = request.getfixturevalue("pg_cluster")
+            template: str = request.getfixturevalue("_pg_clinic_template")
+            name = cluster.new_name("tpl_built")
+            cluster.create_database(name, template=template)
+            build(cluster.url(name, APP))
+            cluster.psql(f'ALTER DATABASE "{name}" IS_TEMPLATE true')
+            return name
+        path = self._folder / f"built-{len(self._made)}.db"
+        build(str(path))
+        leftovers = [p.name for p in path.parent.glob(f"{path.name}-*")]
+        assert not leftovers, f"the build left {leftovers} open: close what it opens"
+        return str(path)
+
+    @contextlib.contextmanager
+    def copy(
+        self, request: pytest.FixtureRequest, engine: str, build: Callable[[str], None]
+    ) -> Iterator[str]:
+        """A clinic of the asking test's own as `build` makes it, as `--db` takes it; on
+        PostgreSQL dropped after the block."""
+        key = (engine, build)
+        if key not in self._made:
+            self._made[key] = self._make(request, engine, build)
+        made = self._made[key]
+        if engine == "postgresql":
+            cluster: PgCluster = request.getfixturevalue("pg_cluster")
+            request.getfixturevalue("monkeypatch").setenv("PGPASSFILE", str(cluster.passfile))
+            with database(cluster, template=made) as clone:
+                yield clone.app_url
+            return
+        target = request.getfixturevalue("db_path")
+        shutil.copyfile(made, target)
+        target.chmod(0o600)
+        yield str(target)
+
+
+@pytest.fixture(scope="session")
+def built_clinics(tmp_path_factory: pytest.TempPathFactory) -> BuiltClinics:
+    """This test process's built clinics (see BuiltClinics)."""
+    return BuiltClinics(tmp_path_factory.mktemp("built"))
+
+
 class SharedClinics:
     """A module's shared clinics: one per engine and builder, built on first use (inside
     the first test that asks, so on its fake clock and private folders), open for the rest

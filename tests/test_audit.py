@@ -21,10 +21,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-from conftest import DAY
+from conftest import DAY, BuiltClinics
+from pg_cluster import APP, OWNER
 from typer.testing import CliRunner
 
 from kinesio_tui.cli import app
@@ -43,9 +44,6 @@ from kinesio_tui.domain.visits import record_measurement, record_pir_cycle, star
 from kinesio_tui.errors import RecordRefused
 from kinesio_tui.maintenance.audit import history, verify_chain
 
-if TYPE_CHECKING:
-    from pg_cluster import PgDatabase
-
 pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 GENESIS = "0" * 64
@@ -63,17 +61,16 @@ _PG_GUARDS = {
 class Attacker:
     """The database opened with its own tools: sqlite3 on the file, or psql as the owner."""
 
-    def __init__(
-        self, engine: str, target: str, request: pytest.FixtureRequest | None = None
-    ) -> None:
+    def __init__(self, engine: str, target: str) -> None:
         self.postgres = engine == "postgresql"
         self.raw: Any
         if self.postgres:
             import psycopg
 
-            assert request is not None
-            pg: PgDatabase = request.getfixturevalue("pg_clinic")
-            self.raw = psycopg.connect(pg.owner_url, autocommit=True)
+            as_app = f"postgresql://{APP}@"  # the clinic's URL as the rooms reach it
+            assert target.startswith(as_app), target
+            owner_url = f"postgresql://{OWNER}@" + target.removeprefix(as_app)
+            self.raw = psycopg.connect(owner_url, autocommit=True)
             self.raw.execute("SET search_path = kinesio")
         else:
             self.raw = sqlite3.connect(target, isolation_level=None)
@@ -105,10 +102,9 @@ class Attacker:
         self.raw.close()
 
 
-@pytest.fixture
-def trail(db_target: str) -> str:
+def _build_trail(target: str) -> None:
     """A small clinic: three patients, one renamed, one archived (5 entries)."""
-    db = connect(db_target, actor="Dr Audit")
+    db = connect(target, actor="Dr Audit")
     try:
         ids = [
             create_patient(db, NewPatient(f"Name{i}", f"Surname{i}", "1970-01-01", "F"), today=DAY)
@@ -121,7 +117,15 @@ def trail(db_target: str) -> str:
         assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 5
     finally:
         db.close()
-    return db_target
+
+
+@pytest.fixture
+def trail(
+    request: pytest.FixtureRequest, engine: str, built_clinics: BuiltClinics
+) -> Iterator[str]:
+    """The small clinic above, the test's own (a copy of the one built once per process)."""
+    with built_clinics.copy(request, engine, _build_trail) as target:
+        yield target
 
 
 @pytest.fixture
@@ -140,9 +144,9 @@ def clinic(trail: str) -> str:
 
 
 @pytest.fixture
-def attacker(engine: str, trail: str, request: pytest.FixtureRequest) -> Iterator[Attacker]:
+def attacker(engine: str, trail: str) -> Iterator[Attacker]:
     """The database opened raw, every guard in place."""
-    raw = Attacker(engine, trail, request)
+    raw = Attacker(engine, trail)
     yield raw
     raw.close()
 
