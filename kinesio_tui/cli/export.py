@@ -128,10 +128,14 @@ def export(
     with clinic_db(ctx, db) as conn:
         if all_patients:
             from kinesio_tui import clock
-            from kinesio_tui.domain.patients import count_patients, find_patients
+            from kinesio_tui.domain.patients import count_patients
+            from kinesio_tui.domain.search import search_rows
             from kinesio_tui.export.batch import Job, without_episode
 
-            patients = [p.id for p in find_patients(conn, "", limit=max(1, count_patients(conn)))]
+            # the list's order, ids only (not 100,000 Patients made to be dropped)
+            names, rows = search_rows(conn, "", limit=max(1, count_patients(conn)), columns=("id",))
+            at = names.index("id")
+            patients = [int(row[at]) for row in rows]
             from kinesio_tui.settings import current_settings
 
             job = Job(

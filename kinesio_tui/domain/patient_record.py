@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from kinesio_tui.data.db import ClinicDB
 from kinesio_tui.domain.amendments import Amendment
@@ -286,28 +286,56 @@ _VISIT = (
 )
 
 
+_T = TypeVar("_T")
+
+
+def _maker(cls: type[_T]) -> Callable[[Iterable[Any]], _T]:
+    """`cls(*values)` for a frozen dataclass `cls` (every field given, in its order), made
+    without the ~20 object.__setattr__ calls of a frozen dataclass's __init__: a page makes
+    ~2,000 visits, results and PIR sets, and the __init__ was a third of reading them.
+    test_export_pages holds the records to the domain's own readers."""
+    if not is_dataclass(cls) or hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+        raise TypeError(f"{cls.__name__}: not a plain dataclass")
+    names = tuple(f.name for f in fields(cls))
+    new = object.__new__
+
+    def make(values: Iterable[Any]) -> _T:
+        record = new(cls)
+        record.__dict__.update(zip(names, values, strict=True))
+        return record
+
+    return make
+
+
+_new_visit = _maker(Visit)
+_new_measurement = _maker(Measurement)
+_new_pir_cycle = _maker(PirCycle)
+
+
 def _visit(r: tuple[Any, ...]) -> Visit:
     """Visit.from_row's visit from the _VISIT columns, without a dict per row (45 visits a
     summary: half its cost). test_export_pages holds it to the domain's visits_of."""
     held_on = r[8]
-    return Visit(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        date.fromisoformat(r[6]),
-        r[7],
-        date.fromisoformat(held_on) if held_on else None,
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        r[13],
-        r[14] or "",
-        r[15],
-        r[16] or "",
+    return _new_visit(
+        (
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            date.fromisoformat(r[6]),
+            r[7],
+            date.fromisoformat(held_on) if held_on else None,
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+            r[13],
+            r[14] or "",
+            r[15],
+            r[16] or "",
+        )
     )
 
 
@@ -436,9 +464,9 @@ def _records(patient: Patient, episode: Episode, rows: _Rows) -> ReportRecords:
         patient=patient,
         episode=episode,
         visits=[_visit(r) for r in rows.visits],
-        results=[(r[0], Measurement(*r[1:])) for r in rows.results],
+        results=[(r[0], _new_measurement(r[1:])) for r in rows.results],
         ticked=ticked,
-        pir=[(r[0], PirCycle(*r[1:])) for r in rows.pir],
+        pir=[(r[0], _new_pir_cycle(r[1:])) for r in rows.pir],
         amendments=[(int(a[0]), Amendment(*a[1:])) for a in rows.amendments],
         screens=[
             Screen(date.fromisoformat(on), seq, tuple(json.loads(flags)))

@@ -180,6 +180,10 @@ class EpisodeData:
     plan: EpisodePlan  # the patient's own lists, as the doctor tailored them
     amendments: ReportAmendments  # corrections and removals, with this report's footnotes
     records: ReportRecords  # as read (red-flag screens, discharge, what else it has)
+    #: The doctor's appointments (held or not), and those held in programme order: asked by
+    #: the charts, the outcome table and the letter, worked out once.
+    doctor_seqs: frozenset[int] = frozenset()
+    reviews: list[int] = field(default_factory=list)
 
 
 def load_episode(db: ClinicDB, patient: Patient, episode: Episode) -> EpisodeData:
@@ -209,6 +213,8 @@ def episode_data(db: ClinicDB, records: ReportRecords) -> EpisodeData:
         EpisodePlan(episode.condition, episode.subtype, changes),
         amendment_lookup(records.amendments),
         records,
+        frozenset(v.seq for v in records.visits if v.is_doctor),
+        [v.seq for v in records.visits if v.is_doctor and v.status == "done"],
     )
 
 
@@ -219,9 +225,16 @@ def session_checklist(data: EpisodeData, module: int, seq: int) -> tuple[PlanIte
     out once per condition and subtype for every report this process makes, instead of
     once per session of every patient (most of a summary's time went there).
     """
+    same = module_checklist(data, module)
+    return data.plan.checklist(module, seq) if same is None else same
+
+
+def module_checklist(data: EpisodeData, module: int) -> tuple[PlanItem, ...] | None:
+    """The checklist of every session of `module` when the doctor never tailored it; None
+    when they did (each session then has its own list: `session_checklist`)."""
     plan = data.plan
     if plan.changes and any(change.module == module for change in plan.changes):
-        return plan.checklist(module, seq)
+        return None
     return _programme_plan(plan.condition, plan.subtype).checklist(module)
 
 
@@ -372,7 +385,7 @@ def chart(
         missing=frozenset(v.seq for v in data.visits if v.status == "missed" and v.seq <= upto),
         x_ticks=proto.review_seqs(),
     )
-    doctor = {v.seq for v in data.visits if v.is_doctor}
+    doctor = data.doctor_seqs
     seqs = sorted({seq for s in series for seq, _v in s.points})
     lookup = [dict(s.points) for s in series]
     rows = [
@@ -405,9 +418,17 @@ def checklist_completion(data: EpisodeData, visits: list[Visit], proto: Protocol
     """Ticked items over the items due in held therapy sessions (each session's own list,
     as the doctor had tailored it by then)."""
     held = [v for v in visits if v.kind == "therapy" and v.status == "done"]
-    per_visit = {v.id: len(session_checklist(data, v.module, v.seq)) for v in held}
-    due = sum(per_visit.values())
-    done = sum(min(data.ticks.get(v.id, 0), per_visit[v.id]) for v in held)
+    every_session: dict[int, int | None] = {}  # module -> its sessions' list length, if one
+    due = done = 0
+    for v in held:
+        if v.module not in every_session:
+            same = module_checklist(data, v.module)
+            every_session[v.module] = None if same is None else len(same)
+        items = every_session[v.module]
+        if items is None:
+            items = len(session_checklist(data, v.module, v.seq))
+        due += items
+        done += min(data.ticks.get(v.id, 0), items)
     return {
         "done": done,
         "due": due,
@@ -504,7 +525,7 @@ def outcome_rows(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
     held marked so (it is not current), a value amended after the fact marked so."""
     rows = []
     marks = data.amendments
-    reviews = [v.seq for v in data.visits if v.is_doctor and v.status == "done"]
+    reviews = data.reviews
     last_review = reviews[-1] if reviews else 0
     recorded = {code for code, _side in data.values}  # a few of the catalog's tests
     for test in proto.tests:

@@ -7,6 +7,7 @@ the Markdown escaper leaves them readable (`-2` is not turned into `\\-2`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date
@@ -35,8 +36,20 @@ def day(value: date | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+#: A report shows the same few hundred values again and again (VAS in tenths, angles,
+#: centimetres, their changes): each formatting below is worked out once per value, unit
+#: and precision, and kept (a pure function of them; typed: 1 and 1.0 are kept apart; -0.0
+#: and 0.0 are one key, and each gives what the other would).
+_remembered = functools.lru_cache(maxsize=4096, typed=True)
+
+
 def number(value: float | int | None, *, decimals: int = 1) -> str:
     """A number with sensible precision: whole numbers without a decimal point."""
+    return _number(value, decimals)
+
+
+@_remembered
+def _number(value: float | int | None, decimals: int) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return DASH
     return number_text(value, decimals=decimals).replace("-", MINUS)
@@ -50,6 +63,11 @@ def with_unit(text: str, unit: str) -> str:
 def measure(value: float | int | None, unit: str, *, decimals: int = DECIMALS) -> Markup:
     """A value with its unit as the screens show it (a recorded value keeps its
     decimals), or a dash when missing."""
+    return _measure(value, unit, decimals)
+
+
+@_remembered
+def _measure(value: float | int | None, unit: str, decimals: int) -> Markup:
     if value is None:
         return Markup(DASH)
     return Markup(with_unit(number(value, decimals=decimals), unit))
@@ -57,6 +75,11 @@ def measure(value: float | int | None, unit: str, *, decimals: int = DECIMALS) -
 
 def signed(value: float | None, unit: str = "", *, decimals: int = 1) -> Markup:
     """A change with its sign: +12°, −2/10 becomes −2 points on a /10 scale."""
+    return _signed(value, unit, decimals)
+
+
+@_remembered
+def _signed(value: float | None, unit: str, decimals: int) -> Markup:
     if value is None or not math.isfinite(value):
         return Markup(DASH)
     text = number(abs(value), decimals=decimals)
@@ -67,7 +90,8 @@ def signed(value: float | None, unit: str = "", *, decimals: int = 1) -> Markup:
 
 
 def percent(value: float | None, *, signed_: bool = False) -> Markup:
-    """42 % (or +42 % for a change)."""
+    """42 % (or +42 % for a change). Not kept like the others: -0.0 (−0 %) and 0.0 are one
+    key to a cache."""
     if value is None or not math.isfinite(value):
         return Markup(DASH)
     text = f"{value:+.0f}" if signed_ else f"{value:.0f}"

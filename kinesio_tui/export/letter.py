@@ -9,6 +9,7 @@ here hold no user text.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -24,6 +25,7 @@ from kinesio_tui.protocol import Protocol
 
 if TYPE_CHECKING:
     from kinesio_tui.clinic_identity import ClinicIdentity
+    from kinesio_tui.domain.plan import PlanItem
     from kinesio_tui.export.context import EpisodeData
 
 
@@ -59,7 +61,7 @@ def treatments_delivered(data: EpisodeData, proto: Protocol) -> list[dict[str, A
     """Per module, each checklist item of the patient's own lists (as the doctor tailored
     them, the doctor's own items included): in how many held therapy sessions it was done,
     of the sessions whose list had it."""
-    from kinesio_tui.export.context import session_checklist
+    from kinesio_tui.export.context import module_checklist, session_checklist
 
     ticked = data.records.ticked
     modules = []
@@ -72,21 +74,16 @@ def treatments_delivered(data: EpisodeData, proto: Protocol) -> list[dict[str, A
         if not held:
             continue
         rows: dict[str, dict[str, Any]] = {}
-        for visit in held:
-            done = ticked.get(visit.id, set())
-            for item in session_checklist(data, module.number, visit.seq):
-                row = rows.get(item.code)
-                if row is None:  # an item's row is made once, not at every session
-                    row = rows[item.code] = {
-                        "label": item.label,
-                        "own": item.origin == "own",
-                        "tailored": item.origin != "programme",
-                        "order": item.order,
-                        "done": 0,
-                        "due": 0,
-                    }
-                row["due"] += 1
-                row["done"] += item.code in done
+        same = module_checklist(data, module.number)
+        if same is not None:  # one list at every session: each item due at each of them
+            times = Counter(code for visit in held for code in ticked.get(visit.id, ()))
+            for item in same:
+                _count(rows, item, len(held), times[item.code])
+        else:
+            for visit in held:
+                done = ticked.get(visit.id, set())
+                for item in session_checklist(data, module.number, visit.seq):
+                    _count(rows, item, 1, item.code in done)
         items = sorted(rows.values(), key=lambda r: (r["order"], r["label"]))
         modules.append(
             {
@@ -97,6 +94,22 @@ def treatments_delivered(data: EpisodeData, proto: Protocol) -> list[dict[str, A
             }
         )
     return modules
+
+
+def _count(rows: dict[str, dict[str, Any]], item: PlanItem, due: int, done: int) -> None:
+    """Add sessions that listed `item` (`due`) and ticked it (`done`) to its row."""
+    row = rows.get(item.code)
+    if row is None:  # an item's row is made once, not at every session
+        row = rows[item.code] = {
+            "label": item.label,
+            "own": item.origin == "own",
+            "tailored": item.origin != "programme",
+            "order": item.order,
+            "done": 0,
+            "due": 0,
+        }
+    row["due"] += due
+    row["done"] += done
 
 
 def screens_info(data: EpisodeData, proto: Protocol) -> list[dict[str, Any]]:
@@ -184,7 +197,7 @@ def letter_outcomes(data: EpisodeData, outcomes: list[dict[str, Any]]) -> list[d
     visits their baseline and last values come from (the group names both dates, so every
     value has its date), a test's sides in one row, and the tests unchanged from baseline
     to last value listed in one line of their group."""
-    reviews = [v.seq for v in data.visits if v.is_doctor and v.status == "done"]
+    reviews = data.reviews
     last_review = reviews[-1] if reviews else 0
     tests: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
     for row in outcomes:
