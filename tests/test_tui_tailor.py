@@ -20,6 +20,7 @@ from kinesio_tui.domain.plan import (
     set_target_dosage,
 )
 from kinesio_tui.domain.visits import complete_visit, get_visit, next_visit
+from kinesio_tui.views.checklist import ChecklistLine
 from kinesio_tui.views.help import bindings_table
 from kinesio_tui.views.tailor import AddItemDialog, ItemChangeDialog, TailorScreen
 from kinesio_tui.views.visit import VisitScreen
@@ -58,7 +59,10 @@ def _options(screen: Any, selector: str) -> list[str]:
     out = []
     for index in range(listing.option_count):
         prompt = listing.get_option_at_index(index).prompt
-        out.append(" ".join(str(cell) for row in prompt.columns for cell in row._cells))
+        if isinstance(prompt, ChecklistLine):
+            out.append(str(prompt))
+        else:
+            out.append(" ".join(str(cell) for row in prompt.columns for cell in row._cells))
     return out
 
 

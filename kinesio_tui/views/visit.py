@@ -21,7 +21,6 @@ from datetime import date
 from typing import TYPE_CHECKING, cast
 from typing import Protocol as TypingProtocol
 
-from rich.table import Table
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -66,6 +65,7 @@ from kinesio_tui.i18n import _
 from kinesio_tui.plain_text import shown
 from kinesio_tui.protocol import RedFlag, protocol
 from kinesio_tui.units import value_with_unit
+from kinesio_tui.views.checklist import Checklist, checklist_prompt
 from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.hold import ClearanceDialog, ReferralDialog
@@ -197,55 +197,6 @@ class NoteDialog(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """Leave without changing the note."""
         self.dismiss(None)
-
-
-class Checklist(OptionList):
-    """The session's checklist; Space ticks, Enter or `d` edits the item's dosage note."""
-
-    BINDINGS = [
-        Binding("space", "toggle_item", _("Tick")),
-        Binding("d", "edit_note", _("Dose"), tooltip=_("Dosage / parameter note of the item")),
-    ]
-
-    class Toggled(OptionList.OptionMessage):
-        """Space on an item."""
-
-    class EditNote(OptionList.OptionMessage):
-        """`d` (or Enter) on an item."""
-
-    def action_toggle_item(self) -> None:
-        """Tick or untick the highlighted item."""
-        index = self.highlighted
-        if index is not None:
-            self.post_message(self.Toggled(self, self.get_option_at_index(index), index))
-
-    def action_edit_note(self) -> None:
-        """Edit the highlighted item's dosage note."""
-        index = self.highlighted
-        if index is not None:
-            self.post_message(self.EditNote(self, self.get_option_at_index(index), index))
-
-
-def checklist_prompt(item: PlanItem, tick: Tick | None) -> Table:
-    """One checklist line: a glyph readable without colour, the label and the doctor's
-    target dosage, how the doctor tailored the item, the note under it.
-
-    A two-column grid keeps wrapped labels and the note indented past the glyph.
-    """
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=3, no_wrap=True)
-    grid.add_column(ratio=1)
-    text = Text(item.label, style="bold" if tick else "")
-    if item.pir:
-        text.append(_("  (p: PIR)"), style="italic")
-    if item.target:
-        text.append(_(" · target {dosage}", dosage=item.target))
-    for mark in item.marks():
-        text.append("\n✎ " + mark, style="italic dim")
-    if tick and tick.note:
-        text.append("\n↳ " + tick.note, style="italic")
-    grid.add_row(Text("[x]" if tick else "[ ]", style="bold" if tick else ""), text)
-    return grid
 
 
 def begin_visit(
