@@ -14,9 +14,11 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.text import Text
+from textual import events, on
 from textual._context import active_app
 from textual.binding import Binding
 from textual.css.styles import RulesMap
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
@@ -107,6 +109,27 @@ class Checklist(OptionList):
         Binding("space", "toggle_item", _("Tick")),
         Binding("d", "edit_note", _("Dose"), tooltip=_("Dosage / parameter note of the item")),
     ]
+
+    #: The width the option list's caches of the items' lines hold (None: none yet).
+    _lines_width: int | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        if width != self._lines_width:
+            # OptionList keys its caches by item, not width: lines made for another width
+            # (a scroll bar came or went) are dropped here, before they are drawn
+            self._option_render_cache.clear()
+            self._line_cache.clear()
+            self._lines_width = width
+        return super().render_lines(crop)
+
+    @on(events.Resize)
+    def keep_lines_at_the_same_width(self, event: events.Resize) -> None:
+        """OptionList drops every item's lines at each resize and draws them again; a new
+        size at the width they were made for (the first size, which the first frame was
+        drawn at) changes none of them."""
+        if self.scrollable_content_region.width == self._lines_width:
+            event.prevent_default()  # not OptionList._on_resize
 
     class Toggled(OptionList.OptionMessage):
         """Space on an item."""

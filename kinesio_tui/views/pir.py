@@ -39,6 +39,7 @@ from kinesio_tui.protocol import protocol
 from kinesio_tui.views.choice import Choice
 from kinesio_tui.views.db_wait import save_patiently, say_failed
 from kinesio_tui.views.footer import KeyFooter
+from kinesio_tui.views.laid_out_once import LaidOutOnce
 from kinesio_tui.views.styled_once import BuiltScreen, FieldInput
 from kinesio_tui.views.visit import VisitHost, describe_pir
 
@@ -149,7 +150,7 @@ class PirResult:
         return describe_pir(self.cycle)
 
 
-class PirScreen(BuiltScreen[PirResult | None]):
+class PirScreen(LaidOutOnce[PirResult | None], BuiltScreen[PirResult | None]):
     """Record a PIR set; `clock` (seconds, monotonic) can be a fake in tests."""
 
     CSS_PATH = "visit.tcss"

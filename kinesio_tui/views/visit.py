@@ -69,6 +69,7 @@ from kinesio_tui.views.checklist import Checklist, checklist_prompt
 from kinesio_tui.views.db_wait import save_patiently, say_failed, write_queue
 from kinesio_tui.views.footer import KeyFooter
 from kinesio_tui.views.hold import ClearanceDialog, ReferralDialog
+from kinesio_tui.views.laid_out_once import LaidOutOnce
 from kinesio_tui.views.styled_once import BuiltScreen
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ def begin_visit(
     return VisitScreen(visit, episode, patient, pir_clock=pir_clock, hold_override=hold_override)
 
 
-class VisitScreen(BuiltScreen[bool]):
+class VisitScreen(LaidOutOnce[bool], BuiltScreen[bool]):
     """One visit of the programme, started (see `begin_visit`); dismisses True once
     completed."""
 
@@ -293,6 +294,10 @@ class VisitScreen(BuiltScreen[bool]):
         hold_override: str | None = None,
     ) -> None:
         super().__init__(classes="-doctor" if visit.is_doctor else "-therapy")
+        if visit.is_doctor:
+            # the doctor's scrolling form keeps Textual's passes after its first frame: it is
+            # not checked without them yet
+            self.lay_out_as_textual_does()
         #: The visit as shown: its version is what the next write to it is based on.
         self.visit = visit
         self.visit_id = visit.id
