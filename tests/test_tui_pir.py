@@ -187,3 +187,27 @@ async def test_typed_text_is_shown_as_typed_never_as_markup(db_path: Path) -> No
         assert isinstance(app.screen, VisitScreen)
         shown = str(app.screen.query_one("#visit-records").render())
         assert "[/] [bold]rhomboid both ×1" in shown
+
+
+@sync
+async def test_the_recorder_opens_on_its_setup_alone(db_path: Path) -> None:
+    """The other muscle's row, the countdown and the after stage are built when needed."""
+    visit = module1_session(db_path)
+    app = VisitHarness(db_path, visit.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pir = await open_recorder(app, pilot)
+        assert not pir.query("#row-other-muscle, #pir-run, #pir-after")
+        muscle = pir.query_one("#muscle", Select)
+        listed = muscle.value
+        muscle.value = "__other__"
+        await pilot.pause()
+        assert pir.query_one("#row-other-muscle").display
+        fill(pir, other_muscle="rhomboids")
+        muscle.value = listed
+        await pilot.pause()
+        assert not pir.query_one("#row-other-muscle").display
+        await press(pilot, "ctrl+s")
+        assert pir.stage == "run" and pir.cycle is not None and pir.cycle.muscle == listed
+        assert pir.query_one("#pir-run").display and not pir.query_one("#pir-after").display
+        assert not pir.query_one("#pir-setup").display

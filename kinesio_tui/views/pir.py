@@ -201,13 +201,7 @@ class PirScreen(LaidOutOnce[PirResult | None], BuiltScreen[PirResult | None]):
                 ),
                 "muscle",
             )
-            other = FieldRow(
-                _("Other muscle"),
-                FieldInput(id="other-muscle", compact=True, placeholder=_("type the muscle")),
-                id="row-other-muscle",
-            )
-            other.display = False  # until "other…" is chosen
-            yield other
+            # the other muscle's row is mounted when "other…" is chosen (other_muscle_row)
             yield from self.field(
                 _("Side"),
                 Choice(
@@ -229,8 +223,6 @@ class PirScreen(LaidOutOnce[PirResult | None], BuiltScreen[PirResult | None]):
             yield from self.number_field(_("Pain before"), "pain-before", None, "0–10")
             yield Button(_("Start (Ctrl+S)"), id="start", variant="primary", compact=True)
         # the countdown and the after stage are built as pacing starts (build_later_stages)
-        yield Vertical(id="pir-run")
-        yield Vertical(id="pir-after")
         yield KeyFooter(compact=True)
 
     def field(self, label: str, widget: Input | Select[str], key: str) -> ComposeResult:
@@ -243,26 +235,41 @@ class PirScreen(LaidOutOnce[PirResult | None], BuiltScreen[PirResult | None]):
         yield from self.field(label, widget, key)
 
     def build_later_stages(self) -> None:
-        """The countdown and the after stage's fields, mounted (hidden) as pacing starts.
+        """The countdown and the after stage, mounted (hidden) as pacing starts.
 
         The recorder opens on its setup alone: every widget a screen holds costs its first
-        open (mounting, styling), and these ~15 are not shown before Start.
+        open (mounting, styling), and these ~17 are not shown before Start.
         """
-        run = self.query_one("#pir-run", Vertical)
-        if run.children:
+        if self.query("#pir-run"):
             return
+        run, after = Vertical(id="pir-run"), Vertical(id="pir-after")
+        run.display = after.display = False
+        self.mount(run, after, before=self.query_one(KeyFooter))
         run.mount(
             Static(markup=False, content="", id="pir-phase"),
             Digits("", id="pir-countdown"),
             Static(markup=False, content="", id="pir-cycle"),
             Static(markup=False, content="", id="pir-hint"),
         )
-        self.query_one("#pir-after", Vertical).mount(
+        after.mount(
             Static(markup=False, content="", id="pir-done"),
             *self.number_field(_("ROM after °"), "rom-after", None, "0–180 °"),
             *self.number_field(_("Pain after"), "pain-after", None, "0–10"),
             Button(_("Save (Enter)"), id="save-after", variant="primary", compact=True),
         )
+
+    def other_muscle_row(self) -> FieldRow:
+        """The row to type a muscle not on the list in, mounted (hidden) when first needed."""
+        for row in self.query("#row-other-muscle").results(FieldRow):
+            return row
+        row = FieldRow(
+            _("Other muscle"),
+            FieldInput(id="other-muscle", compact=True, placeholder=_("type the muscle")),
+            id="row-other-muscle",
+        )
+        row.display = False
+        self.query_one("#pir-setup", Vertical).mount(row, after=self.query_one("#row-muscle"))
+        return row
 
     def on_mount(self) -> None:
         self.show_stage("setup")
@@ -272,7 +279,8 @@ class PirScreen(LaidOutOnce[PirResult | None], BuiltScreen[PirResult | None]):
     def show_stage(self, stage: str) -> None:
         self.stage = stage
         for name in ("setup", "run", "after"):
-            self.query_one(f"#pir-{name}").display = name == stage
+            for part in self.query(f"#pir-{name}"):  # (run and after: once built)
+                part.display = name == stage
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -286,15 +294,17 @@ class PirScreen(LaidOutOnce[PirResult | None], BuiltScreen[PirResult | None]):
 
     @on(Select.Changed, "#muscle")
     def muscle_chosen(self, event: Select.Changed) -> None:
-        self.query_one("#row-other-muscle").display = event.value == OTHER
+        if event.value == OTHER or self.query("#row-other-muscle"):
+            self.other_muscle_row().display = event.value == OTHER
 
     def value(self, key: str) -> str:
         return self.query_one(f"#{key}", Input).value
 
     def show_error(self, error: ValidationError) -> None:
         key = FIELD_IDS.get(error.field, "muscle")
-        if key == "muscle" and self.query_one("#row-other-muscle").display:
+        if key == "muscle" and self.query_one("#muscle", Select).value == OTHER:
             key = "other-muscle"
+            self.other_muscle_row().display = True
         self.query_one(f"#row-{key}", FieldRow).show_error("✖ " + error.reason)
 
     def clear_errors(self) -> None:
@@ -305,7 +315,7 @@ class PirScreen(LaidOutOnce[PirResult | None], BuiltScreen[PirResult | None]):
         muscle_select = self.query_one("#muscle", Select)
         muscle = cast(str, muscle_select.value)
         if muscle == OTHER:
-            muscle = self.value("other-muscle")
+            muscle = self.value("other-muscle") if self.query("#other-muscle") else ""
         return PirCycle(
             muscle=muscle,
             side=cast(str, self.query_one("#side", Select).value),

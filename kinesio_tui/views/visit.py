@@ -364,9 +364,12 @@ class VisitScreen(LaidOutOnce[bool], BuiltScreen[bool]):
                     self.items = checklist_for_visit(self.db, self.visit)
                     yield Static(markup=False, content="", id="checklist-progress")
                     yield Checklist(id="checklist")
-                    last = self.last_session_text()
+                    held = self.last_session()
+                    last = self.last_session_text(held)
                     yield Static(last, markup=False, id="last-session")
-                    yield Static(self.last_session_line(last), markup=False, id="last-session-line")
+                    yield Static(
+                        self.last_session_line(last, held), markup=False, id="last-session-line"
+                    )
             with Vertical(id="visit-side"):
                 yield Static(markup=False, content="", id="visit-records")
                 note = TextArea(shown(self.visit.note), id="visit-note", soft_wrap=True)
@@ -410,9 +413,9 @@ class VisitScreen(LaidOutOnce[bool], BuiltScreen[bool]):
         ]
         return earlier[-1] if earlier else None
 
-    def last_session_text(self) -> Text:
-        """What was done at the previous therapy session, for the dosage to build on."""
-        last = self.last_session()
+    def last_session_text(self, last: Visit | None) -> Text:
+        """What was done at the previous therapy session (`last_session`), for the dosage to
+        build on."""
         text = Text()
         if last is None:
             text.append(_("No earlier session in this programme."), style="italic")
@@ -440,11 +443,11 @@ class VisitScreen(LaidOutOnce[bool], BuiltScreen[bool]):
             text.append(_("Tests: ") + "; ".join(describe_measurement(m) for m in measured))
         return text
 
-    def last_session_line(self, full: Text) -> Text:
+    def last_session_line(self, full: Text, last: Visit | None) -> Text:
         """The last session folded to one line, and the key that shows all of it."""
         line = Text("▸ ")
         line.append(full.plain.split("\n", 1)[0].rstrip(), style="bold")
-        if self.last_session() is not None:
+        if last is not None:
             line.append(_(" · l: its dosages"), style="italic")
         return line
 
@@ -737,6 +740,8 @@ class VisitScreen(LaidOutOnce[bool], BuiltScreen[bool]):
         if action == "name_doctor":
             return is_doctor
         if action == "discharge":
+            if not is_doctor:
+                return False  # (a therapy session's keys need no discharge code loaded)
             from kinesio_tui.domain.discharge import is_final_appointment
 
             return is_final_appointment(self.visit)
@@ -839,7 +844,7 @@ class VisitScreen(LaidOutOnce[bool], BuiltScreen[bool]):
 
     def action_last_session(self) -> None:
         """Show the last session in full (beside the checklist on a wide screen anyway)."""
-        self.app.push_screen(LastSessionDialog(self.last_session_text()))
+        self.app.push_screen(LastSessionDialog(self.last_session_text(self.last_session())))
 
     def action_pir(self) -> None:
         """Open the PIR recorder; a recorded set ticks the module's PIR item."""
