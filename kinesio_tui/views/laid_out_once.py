@@ -12,7 +12,10 @@ first one had already met:
   the first layout, which laid out and drew everything as it then was;
 - each widget's virtual size, set by that layout from its own result (a reactive that asks
   for a layout when it changes);
-- the screen's own repaint, which Textual asks for right after laying a resumed screen out.
+- the screen's own repaint, which Textual asks for right after laying a resumed screen out;
+- the screen's layout Textual asks for once the widgets it was built with are mounted (the
+  await of its compose's mount, run after the first layout when nothing delayed it): the
+  first such request, if no widget was added since the first layout.
 
 So after the first layout of a screen these requests are dropped, unless that layout changed
 the room inside a widget (a scroll bar shown or hidden): then everything goes on as Textual
@@ -41,6 +44,9 @@ class LaidOutOnce(Screen[ScreenResultType]):
     _laid_out_at: float | None = None
     #: The repaint Textual asks for right after the first layout is not needed.
     _painted = False
+    #: How many widgets the first layout laid out, until the layout asked for once they are
+    #: all mounted has been answered (None: answered, or not laid out yet).
+    _built_with: int | None = None
 
     def lay_out_as_textual_does(self) -> None:
         """Keep Textual's passes after the first frame (a screen not checked without them)."""
@@ -62,6 +68,7 @@ class LaidOutOnce(Screen[ScreenResultType]):
             widget._layout_required = False
             widget._repaint_required = False
         self._painted = True
+        self._built_with = len(widgets)
         self.call_next(self._frame_out)
 
     def _frame_out(self) -> None:
@@ -91,5 +98,9 @@ class LaidOutOnce(Screen[ScreenResultType]):
         if self._painted and not (regions or layout or recompose):
             self._painted = False  # the first frame is this repaint
             return self
+        if layout and self._built_with is not None and not (regions or recompose):
+            built_with, self._built_with = self._built_with, None
+            if len(self.walk_children(Widget)) == built_with:
+                return self  # its widgets, all laid out by the first layout, are mounted
         super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[arg-type]
         return self
