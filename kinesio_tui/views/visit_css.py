@@ -61,14 +61,14 @@ def visit_widgets_css() -> list[DefaultCss]:
     from textual.widgets import Button, Static, TextArea
 
     from kinesio_tui.views.checklist import Checklist
-    from kinesio_tui.views.choice import Choice, ChoiceValue
+    from kinesio_tui.views.choice import Choice
     from kinesio_tui.views.footer import KeyFooter
     from kinesio_tui.views.pir import FieldRow
     from kinesio_tui.views.styled_once import FieldInput
 
     widgets: tuple[type[DOMNode], ...] = (
         Vertical, Horizontal, Static, Checklist, TextArea, KeyFooter,
-        FieldRow, FieldInput, Choice, ChoiceValue, Button,
+        FieldRow, FieldInput, Choice, Button,
     )  # fmt: skip
     return [css for widget in widgets for css in default_css(widget)]
 
