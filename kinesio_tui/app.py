@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.filter import LineFilter
+from textual.keys import format_key
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -32,7 +33,7 @@ from kinesio_tui.errors import KinesioError
 from kinesio_tui.i18n import _
 from kinesio_tui.maintenance.backup import auto_backup, pre_migration_backup
 from kinesio_tui.plain_text import CONTROL
-from kinesio_tui.upstream_hooks import CalmCrashApp
+from kinesio_tui.upstream_hooks import CalmCrashApp, keys_without_name_lookups
 from kinesio_tui.views import db_wait
 from kinesio_tui.views.commands import KinesioCommands
 from kinesio_tui.views.help import HelpScreen
@@ -64,6 +65,25 @@ WARM_UP_VISIT_MODULES = (
     "kinesio_tui.views.pir",
     "kinesio_tui.views.record_test",
 )
+#: How Textual shows these keys (its format_key, tests/test_tui_footer.py checks each), for
+#: keys it would look up in the Unicode name database first: see `KinesioApp.get_key_display`.
+KEY_DISPLAYS = {
+    "end": "end",
+    "home": "home",
+    "insert": "insert",
+    "question_mark": "?",
+    "slash": "/",
+    "tab": "tab",
+}
+
+
+def key_shown(key: str) -> str:
+    """A key's name as the footer and help show it (Textual's format_key)."""
+    if key in KEY_DISPLAYS:
+        return KEY_DISPLAYS[key]
+    if len(key) == 1 and key.isascii() and key.isalnum():
+        return key  # no character is named by one letter or digit
+    return format_key(key)
 
 
 class TerminalSafe(LineFilter):
@@ -155,6 +175,7 @@ class KinesioApp(CalmCrashApp):
         #: When quit was last pressed while something was not saved yet.
         self._quit_warned_at = -QUIT_AGAIN_S
         self._keys = KeyGate(self)
+        keys_without_name_lookups()
 
     @property
     def today(self) -> date:
@@ -301,6 +322,23 @@ class KinesioApp(CalmCrashApp):
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then one that drops control characters from every drawn line."""
         return [*super().get_line_filters(), TERMINAL_SAFE]
+
+    def get_key_display(self, binding: Binding) -> str:
+        """A bound key as the footer and help show it: Textual's, without its Unicode name
+        lookups for the keys `key_shown` knows.
+
+        Textual's format_key looks each key's name up in the Unicode name database ("o",
+        "solidus", "question mark"): the first lookups read pages of unicodedata's name
+        tables, part of ~0.8 MiB resident on the patient list (smaps) that a bare app never
+        reads; key_character (upstream_hooks.py) is the other part."""
+        if binding.key_display:
+            return binding.key_display
+        modifiers, key = binding.parse_key()
+        shown = key_shown(key)
+        if "ctrl" in modifiers:
+            modifiers.remove("ctrl")
+            shown = f"^{shown}"
+        return "+".join([*modifiers, shown])
 
     def crashed(self, error: Exception) -> Text:
         """An unexpected error: write a scrubbed crash report and leave with one calm line.

@@ -4,18 +4,20 @@ then; the mouse works on it as on Footer's keys."""
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from textual import events
+from textual import keys as textual_keys
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.pilot import Pilot
 from textual.widgets import Footer, Input, Static
 from tui_driver import drive, settle
 
-from kinesio_tui.app import KinesioApp
+from kinesio_tui.app import KEY_DISPLAYS, KinesioApp, build_app
 from kinesio_tui.domain.patients import find_patients
 from kinesio_tui.views.footer import FooterKey, KeyFooter
 
@@ -227,3 +229,67 @@ def test_a_new_screen_builds_its_footer_once(
         assert ("enter", "Start") in shown and ("e", "Export") in shown
 
     drive(demo_db_path, script)
+
+
+KEYS_SHOWN = [
+    *KEY_DISPLAYS,
+    *"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "escape",
+    "enter",
+    "space",
+    "up",
+    "down",
+    "delete",
+    "backspace",
+    "pageup",
+    "f1",
+    "exclamation_mark",
+]
+
+
+@pytest.mark.parametrize("key", KEYS_SHOWN)
+def test_the_workstation_shows_a_key_as_textual_does(key: str, db_path: Path) -> None:
+    app = build_app(db_path)
+    for bound in (key, f"ctrl+{key}", f"shift+{key}", f"ctrl+shift+{key}"):
+        binding = Binding(bound, "bell", "Ring")
+        assert app.get_key_display(binding) == App.get_key_display(app, binding), bound
+    assert app.get_key_display(Binding(key, "bell", "Ring", key_display="K")) == "K"
+    app.db.close()
+
+
+class NameLookups:
+    """unicodedata as textual.keys sees it, recording the names looked up."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def lookup(self, name: str) -> str:
+        self.names.append(name)
+        return unicodedata.lookup(name)
+
+    def name(self, character: str) -> str:
+        self.names.append(character)
+        return unicodedata.name(character)
+
+
+def test_a_list_session_never_reads_unicode_names(
+    demo_db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The footer's keys and the keys Textual checks against the focused widget are named
+    without the Unicode name database (its pages are ~0.8 MiB of the list's memory)."""
+    looked_up = NameLookups()
+    monkeypatch.setattr(textual_keys, "unicodedata", looked_up)
+
+    async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
+        await pilot.press("down", "down", "up", "j", "a", "n")
+        await settle(app, pilot)
+        await pilot.press("down", "escape", "question_mark")
+        await settle(app, pilot)
+        await pilot.press("escape")
+        (patient,) = find_patients(app.db, "petrauskas")
+        app.open_patient(patient.id)
+        await settle(app, pilot)
+        assert "Export" in " ".join(key.description for key in footer_keys(app))
+
+    drive(demo_db_path, script)
+    assert looked_up.names == []

@@ -12,14 +12,21 @@ import pytest
 from rich.text import Text
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
-from textual.app import App
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.keys import key_to_character as textual_key_to_character
+from textual.screen import Screen
+from textual.widgets import Input
 
 from kinesio_tui.data.db import SCHEMA_STEPS
 from kinesio_tui.data.migrations import migrations
 from kinesio_tui.upstream_hooks import (
+    KEY_CHARACTERS,
     CalmCrashApp,
     Crashed,
     character_to_key,
+    key_character,
+    keys_without_name_lookups,
     shown_notifications,
     unicode_name_of_key,
     withdraw_notification,
@@ -108,3 +115,43 @@ def test_a_typed_character_becomes_the_key_a_terminal_sends() -> None:
     assert character_to_key("?") == "question_mark"
     assert character_to_key("a") == "a"
     assert unicode_name_of_key("question_mark") == "QUESTION MARK"
+
+
+@pytest.mark.parametrize("key", sorted(KEY_CHARACTERS))
+def test_key_character_answers_as_textual_does(key: str) -> None:
+    """Each key KEY_CHARACTERS answers for, with and without modifiers, as Textual's own."""
+    for bound in (key, f"ctrl+{key}", f"shift+{key}"):
+        assert key_character(bound) == textual_key_to_character(bound), bound
+
+
+def test_key_character_asks_textual_for_any_other_key() -> None:
+    for key in ("a", "Z", "5", "f1", "ctrl+x", "exclamation_mark", "circumflex_accent"):
+        assert key_character(key) == textual_key_to_character(key), key
+
+
+class TypingApp(App[None]):
+    BINDINGS = [Binding("slash", "search", "Search"), Binding("question_mark", "help", "Help")]
+
+    def compose(self) -> ComposeResult:
+        yield Input()
+
+
+def test_screens_read_the_character_of_a_bound_key_through_the_hook() -> None:
+    """Screen._binding_chain still calls textual.screen's module-global key_to_character;
+    with the hook installed, reading a screen's keys (an Input focused: Textual asks which
+    keys it would type) never asks Textual's lookup for the keys KEY_CHARACTERS holds."""
+    assert "key_to_character" in Screen._binding_chain.fget.__code__.co_names  # type: ignore[attr-defined]
+    keys_without_name_lookups()
+    textual_key_to_character.cache_clear()
+    app = TypingApp()
+    shown: list[str] = []
+
+    async def run() -> None:
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            shown.extend(app.screen.active_bindings)
+
+    asyncio.run(run())
+    assert "slash" in shown and "question_mark" not in shown  # the Input types "?"
+    asked = textual_key_to_character.cache_info()
+    assert asked.misses == 0, asked
