@@ -25,7 +25,6 @@ from kinesio_tui.protocol import protocol
 from kinesio_tui.views.day_keys import DAY_ACTIONS, DAY_BINDINGS, DAY_KEYS_HINT
 from kinesio_tui.views.db_wait import say_failed
 from kinesio_tui.views.footer import KeyFooter
-from kinesio_tui.views.hold import hold_words
 from kinesio_tui.views.layout import is_wide
 from kinesio_tui.views.row_table import Column, RowTable
 from kinesio_tui.views.styled_once import BuiltScreen
@@ -315,6 +314,10 @@ class PatientScreen(BuiltScreen[None]):
         banner = self.banner
         hold = prog.hold if prog else None
         if hold is not None:
+            # the hold dialogs' module, loaded with the first hold shown (not behind the list:
+            # memory is measured on the list, and most patients have none)
+            from kinesio_tui.views.hold import hold_words
+
             banner.show_hold(hold_words(hold, wide=is_wide(width)))
         elif flags and self.episode is not None:
             banner.show_flags(flags, flags_words(flags, latest_hold(db, self.episode.id)))
