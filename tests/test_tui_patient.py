@@ -376,7 +376,9 @@ def test_visit_css_parsed_for_an_older_stylesheet_is_not_adopted(demo_db_path: P
     async def script(app: KinesioApp, pilot: Pilot[None]) -> None:
         await visits_warmed_up(app, pilot)
         app.stylesheet = app.stylesheet.copy()  # as if nothing was loaded yet
-        app.stylesheet.source.pop(next(k for k in app.stylesheet.source if "visit" in k[0]))
+        app.stylesheet.source.pop(
+            next(k for k in app.stylesheet.source if k[0].endswith("visit.tcss"))
+        )
         assert not visit_css_loaded(app)
         parsed = parse_visit_css(app)
         app.stylesheet.add_source("Static { height: 3; }", read_from=("elsewhere", ""))
